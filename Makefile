@@ -1,0 +1,58 @@
+# The two commands of the README: `make demo` and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SC := $(VENV)/bin/servicecircle
+DEB_PACKAGES := postgresql postgresql-postgis gdal-bin chromium osmium-tool fonts-noto-cjk
+
+.PHONY: demo test setup system venv db load analyze serve bench lint clean
+
+demo: setup db load analyze serve  ## set up, load both demo cities, analyse, serve on :8000
+
+test: setup  ## set up and run the whole test suite
+	$(PY) -m pytest
+
+setup: system venv
+
+system:  ## Debian packages (PostgreSQL + PostGIS, GDAL, Chromium, fonts)
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages: $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else \
+	    echo "missing Debian packages: $$missing"; \
+	    echo "run: sudo apt-get update && sudo apt-get install -y $$missing"; exit 1; \
+	  fi; \
+	fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.lock
+	$(PY) -m pip install -q --no-deps -e .
+	touch $@
+
+db: venv
+	$(SC) db up
+
+load: db
+	$(SC) load demo
+
+analyze: load
+	@true
+
+serve:
+	$(SC) serve
+
+bench: setup
+	$(SC) bench --help
+
+lint: venv
+	$(VENV)/bin/ruff check geo api layers tests
+
+clean:
+	-$(SC) db down
+	rm -rf $(VENV) .servicecircle

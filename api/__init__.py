@@ -1,0 +1,1 @@
+"""HTTP API (FastAPI) and command line: a thin layer over ``geo``."""

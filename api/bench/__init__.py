@@ -1,0 +1,1 @@
+"""Benchmarks behind `servicecircle bench`; each module has run(quick) -> dict."""

@@ -1,0 +1,51 @@
+"""``servicecircle bench …``: side-by-side benchmarks writing to benchmarks/results/."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from pathlib import Path
+
+import typer
+
+from api.cli.common import console
+from geo.settings import PROJECT_ROOT
+
+app = typer.Typer(help="Run benchmarks; figures go to benchmarks/results/.", no_args_is_help=True)
+
+RESULTS = PROJECT_ROOT / "benchmarks" / "results"
+
+
+def _run(name: str, quick: bool, out: Path | None) -> None:
+    module = importlib.import_module(f"api.bench.{name}")
+    result = module.run(quick=quick)
+    target = out or RESULTS / f"{name}{'-quick' if quick else ''}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n")
+    md = module.to_markdown(result) if hasattr(module, "to_markdown") else None
+    if md:
+        target.with_suffix(".md").write_text(md)
+        console.print(md, markup=False, highlight=False)
+    console.print(f"written: {target}")
+
+
+def _command(name: str, doc: str) -> None:
+    def command(
+        quick: bool = typer.Option(False, "--quick", help="Smaller inputs, fewer repeats."),
+        out: Path = typer.Option(None, help="Write the JSON figures here instead."),
+    ) -> None:
+        _run(name, quick, out)
+
+    command.__doc__ = doc
+    app.command(name=name)(command)
+
+
+for _name, _doc in {
+    "tiles": "Tile endpoint throughput/latency under concurrency, next to tipg.",
+    "coverage": "Nearest service and service circles, next to the NetworkX approach.",
+    "courier": "Courier-station reach at city scale.",
+    "cases": "Case hex aggregation and Getis-Ord Gi* at scale.",
+    "siting": "MCLP siting: our solver next to HiGHS and PuLP+CBC.",
+}.items():
+    if importlib.util.find_spec(f"api.bench.{_name}") is not None:
+        _command(_name, _doc)

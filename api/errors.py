@@ -1,0 +1,100 @@
+"""RFC 9457 problem responses: one table maps domain errors to HTTP statuses.
+
+No internal or database error text ever reaches a client.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from geo.errors import (
+    CRSError,
+    DatabaseUnavailableError,
+    GeoError,
+    InfeasibleError,
+    InvalidInputError,
+    NotFoundError,
+)
+
+log = logging.getLogger("servicecircle.api")
+
+PROBLEM = "application/problem+json"
+
+#: Domain error → (HTTP status, title). Order matters: first match wins.
+STATUS_CODES: list[tuple[type[Exception], int, str]] = [
+    (CRSError, 422, "Wrong or missing coordinate reference system"),
+    (InvalidInputError, 422, "Invalid input"),
+    (NotFoundError, 404, "Not found"),
+    (InfeasibleError, 409, "No feasible solution"),
+    (DatabaseUnavailableError, 503, "Database unavailable"),
+    (GeoError, 400, "Bad request"),
+]
+
+
+class AuthError(GeoError):
+    """Missing/invalid credentials (401) or insufficient role (403)."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = "unauthorized" if status == 401 else "forbidden"
+
+
+def problem(status: int, title: str, detail: str | None = None, *, code: str = "error",
+            errors: list[dict[str, Any]] | None = None,
+            headers: dict[str, str] | None = None) -> JSONResponse:
+    """A ``application/problem+json`` response."""
+    body: dict[str, Any] = {"type": f"about:blank#{code}", "title": title, "status": status,
+                            "code": code}
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    """Register the exception handlers on ``app``."""
+
+    @app.exception_handler(AuthError)
+    async def _auth(request: Request, exc: AuthError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "ApiKey"} if exc.status == 401 else None
+        title = "Unauthorized" if exc.status == 401 else "Forbidden"
+        return problem(exc.status, title, str(exc), code=exc.code, headers=headers)
+
+    @app.exception_handler(GeoError)
+    async def _geo(request: Request, exc: GeoError) -> JSONResponse:
+        for cls, status, title in STATUS_CODES:
+            if isinstance(exc, cls):
+                errors = [p.as_dict() for p in exc.errors] if isinstance(exc, InvalidInputError) else None
+                detail = exc.message if isinstance(exc, InvalidInputError) else str(exc)
+                if isinstance(exc, DatabaseUnavailableError):
+                    log.error("database unavailable: %s", exc)
+                    detail = "The database cannot be reached; try again later."
+                return problem(status, title, detail, code=exc.code, errors=errors)
+        return problem(400, "Bad request", code="error")  # pragma: no cover
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"field": ".".join(str(p) for p in e.get("loc", ()) if p not in ("query", "path", "body")),
+                   "reason": e.get("msg", "invalid"), "row": None} for e in exc.errors()]
+        return problem(422, "Invalid request parameters", "One or more parameters are invalid.",
+                       code="invalid-parameter", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else None
+        return problem(exc.status_code, detail or "HTTP error", detail,
+                       code=f"http-{exc.status_code}", headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("internal error on %s %s", request.method, request.url.path)
+        return problem(500, "Internal server error",
+                       "The server could not complete the request.", code="internal")

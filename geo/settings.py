@@ -1,0 +1,95 @@
+"""The one place where settings are read.
+
+Settings come from environment variables (prefix ``SERVICECIRCLE_``) and are built
+explicitly with :meth:`Settings.from_env`; nothing reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+#: Default walking speed: 75 m/min = 4.5 km/h, the pace behind GB 50180-2018's
+#: life circles (15 min ≈ 800–1,000 m of walking along streets, 5 min ≈ 300 m).
+DEFAULT_WALK_SPEED_M_PER_MIN = 75.0
+#: Default e-bike speed of couriers on urban streets: 15 km/h = 250 m/min (the
+#: 25 km/h legal cap of GB 17761-2018 minus stops at crossings and gates).
+DEFAULT_RIDE_SPEED_M_PER_MIN = 250.0
+
+
+def _default_home() -> Path:
+    if (PROJECT_ROOT / "pyproject.toml").exists():
+        return PROJECT_ROOT / ".servicecircle"
+    return Path.cwd() / ".servicecircle"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Deployment settings.
+
+    ``database_url`` set means "use that PostGIS server"; unset means the project-managed
+    local cluster under ``home`` on ``pg_port``.
+    """
+
+    database_url: str | None = None
+    home: Path = field(default_factory=_default_home)
+    pg_port: int = 55432
+    db_name: str = "servicecircle"
+    db_user: str = "servicecircle"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    basemap_url: str | None = None
+    walk_speed_m_per_min: float = DEFAULT_WALK_SPEED_M_PER_MIN
+    ride_speed_m_per_min: float = DEFAULT_RIDE_SPEED_M_PER_MIN
+    max_snap_m: float = 250.0
+    max_upload_bytes: int = 50 * 1024 * 1024
+    min_public_case_count: int = 5
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from ``SERVICECIRCLE_*`` variables (``os.environ`` by default)."""
+        env = os.environ if environ is None else environ
+        s = cls()
+        conv = {
+            "DATABASE_URL": ("database_url", str),
+            "HOME": ("home", Path),
+            "PG_PORT": ("pg_port", int),
+            "DB_NAME": ("db_name", str),
+            "HOST": ("host", str),
+            "PORT": ("port", int),
+            "BASEMAP_URL": ("basemap_url", str),
+            "WALK_SPEED_M_PER_MIN": ("walk_speed_m_per_min", float),
+            "RIDE_SPEED_M_PER_MIN": ("ride_speed_m_per_min", float),
+            "MAX_SNAP_M": ("max_snap_m", float),
+            "MAX_UPLOAD_BYTES": ("max_upload_bytes", int),
+            "MIN_PUBLIC_CASE_COUNT": ("min_public_case_count", int),
+        }
+        changes = {}
+        for key, (attr, typ) in conv.items():
+            value = env.get(f"SERVICECIRCLE_{key}")
+            if value:
+                changes[attr] = typ(value)
+        return replace(s, **changes)
+
+    @property
+    def embedded(self) -> bool:
+        """True when the project manages its own local PostGIS cluster."""
+        return not self.database_url
+
+    def url(self, db_name: str | None = None) -> str:
+        """SQLAlchemy URL (psycopg 3 driver) of the database, optionally another one."""
+        if self.database_url:
+            url = self.database_url
+            for prefix in ("postgresql://", "postgres://"):
+                if url.startswith(prefix):
+                    url = "postgresql+psycopg://" + url[len(prefix):]
+            if db_name:
+                base, _, _ = url.rpartition("/")
+                url = f"{base}/{db_name}"
+            return url
+        name = db_name or self.db_name
+        return f"postgresql+psycopg://{self.db_user}@127.0.0.1:{self.pg_port}/{name}"

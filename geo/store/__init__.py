@@ -1,0 +1,1 @@
+"""PostGIS storage. Functions take a SQLAlchemy ``Connection`` and never commit."""

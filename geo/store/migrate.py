@@ -1,0 +1,83 @@
+"""Database creation and versioned migrations (Alembic)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+from alembic import command
+from alembic.config import Config
+from psycopg import sql
+from sqlalchemy import Connection, Engine, create_engine
+
+from geo.errors import DatabaseUnavailableError
+from geo.settings import Settings
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def alembic_config(connection: Connection) -> Config:
+    """An Alembic config that runs on the given connection."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def upgrade(connection: Connection, revision: str = "head") -> None:
+    """Apply migrations up to ``revision`` on ``connection`` (the caller commits)."""
+    command.upgrade(alembic_config(connection), revision)
+
+
+def downgrade(connection: Connection, revision: str = "base") -> None:
+    """Revert migrations down to ``revision`` on ``connection`` (the caller commits)."""
+    command.downgrade(alembic_config(connection), revision)
+
+
+def current_revision(connection: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _libpq(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def create_database(settings: Settings, name: str) -> None:
+    """Create database ``name`` with the postgis extension if it does not exist."""
+    try:
+        with psycopg.connect(_libpq(settings.url("postgres")), autocommit=True,
+                             connect_timeout=10) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+            if not exists:
+                conn.execute(sql.SQL("CREATE DATABASE {} ENCODING 'UTF8' TEMPLATE template0")
+                             .format(sql.Identifier(name)))
+        with psycopg.connect(_libpq(settings.url(name)), autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    except psycopg.OperationalError as exc:
+        raise DatabaseUnavailableError(
+            f"Cannot reach PostgreSQL at {settings.url(name)}: is it running? "
+            "(`servicecircle db up` starts the embedded cluster)"
+        ) from exc
+
+
+def drop_database(settings: Settings, name: str) -> None:
+    with psycopg.connect(_libpq(settings.url("postgres")), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def ensure_database(settings: Settings) -> None:
+    """Create the configured database if needed and migrate it to head."""
+    create_database(settings, settings.db_name)
+    engine = make_engine(settings)
+    try:
+        with engine.begin() as conn:
+            upgrade(conn)
+    finally:
+        engine.dispose()
+
+
+def make_engine(settings: Settings, db_name: str | None = None, **kwargs: object) -> Engine:
+    """A SQLAlchemy engine (psycopg 3) for the configured database."""
+    return create_engine(settings.url(db_name), pool_pre_ping=True, **kwargs)  # type: ignore[arg-type]

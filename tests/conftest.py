@@ -1,0 +1,61 @@
+"""Test fixtures: a throwaway PostGIS database per test session, one transaction per test.
+
+The database lives in the project-managed cluster (or the server named by
+``SERVICECIRCLE_DATABASE_URL``); it is created, migrated, and dropped at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, Engine
+
+from geo.settings import Settings
+from geo.store import cluster, migrate
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def settings() -> Iterator[Settings]:
+    """Settings pointing at a fresh, migrated database of this test session."""
+    base = Settings.from_env()
+    if base.embedded:
+        cluster.up(base)
+    name = f"sc_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    migrate.create_database(base, name)
+    s = replace(base, db_name=name)
+    yield s
+    migrate.drop_database(base, name)
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Iterator[Engine]:
+    eng = migrate.make_engine(settings)
+    with eng.begin() as conn:
+        migrate.upgrade(conn)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def conn(engine: Engine) -> Iterator[Connection]:
+    """A connection inside a transaction that is rolled back after the test."""
+    with engine.connect() as connection:
+        trans = connection.begin()
+        try:
+            yield connection
+        finally:
+            trans.rollback()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Folder for screenshots and other files tests leave for people to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
