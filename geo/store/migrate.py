@@ -24,8 +24,8 @@ def alembic_config(connection: Connection) -> Config:
     return cfg
 
 
-def upgrade(connection: Connection, revision: str = "head") -> None:
-    """Apply migrations up to ``revision`` on ``connection`` (the caller commits)."""
+def upgrade(connection: Connection, revision: str = "heads") -> None:
+    """Apply migrations up to ``revision`` (all branch heads by default) on ``connection`` (the caller commits)."""
     command.upgrade(alembic_config(connection), revision)
 
 
@@ -34,10 +34,20 @@ def downgrade(connection: Connection, revision: str = "base") -> None:
     command.downgrade(alembic_config(connection), revision)
 
 
-def current_revision(connection: Connection) -> str | None:
+def current_revisions(connection: Connection) -> tuple[str, ...]:
+    """Revisions the database is at (one per migration branch; empty when at base)."""
     from alembic.runtime.migration import MigrationContext
 
-    return MigrationContext.configure(connection).get_current_revision()
+    return tuple(sorted(MigrationContext.configure(connection).get_current_heads()))
+
+
+def script_heads() -> tuple[str, ...]:
+    """The newest revision of every migration branch shipped with the code."""
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return tuple(sorted(ScriptDirectory.from_config(cfg).get_heads()))
 
 
 def _libpq(url: str) -> str:

@@ -8,6 +8,8 @@ Geometries are EPSG:4326 with GiST indexes. The database itself rejects invalid 
 geometries, coordinates outside lon/lat range, and unknown service types / case
 categories (foreign keys to the lookup tables seeded here). A statement-level trigger
 bumps ``layer_version`` for every changed table so that caches can be invalidated.
+``analysis_run`` records every analysis (kind, parameters, the ``layer_version`` figures
+of its inputs, time); result tables of later migrations reference it.
 """
 
 import sqlalchemy as sa
@@ -41,7 +43,7 @@ CASE_CATEGORIES = [
 ]
 VERSIONED = [
     "city", "street", "community", "grid", "compound", "grid_compound", "service_point",
-    "grid_case", "street_node", "street_edge",
+    "grid_case", "street_node", "street_edge", "analysis_run",
 ]
 
 
@@ -250,6 +252,19 @@ def upgrade() -> None:
     )
 
     op.create_table(
+        "analysis_run",
+        sa.Column("id", sa.Integer, primary_key=True),
+        city_fk(),
+        sa.Column("kind", sa.Text, nullable=False),
+        sa.Column("params", sa.JSON, nullable=False),
+        sa.Column("data_version", sa.JSON, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
+                  server_default=sa.func.now()),
+        sa.Column("summary", sa.JSON),
+    )
+    op.create_index("analysis_run_city_kind_idx", "analysis_run", ["city_id", "kind", "created_at"])
+
+    op.create_table(
         "layer_version",
         sa.Column("table_name", sa.Text, primary_key=True),
         sa.Column("version", sa.BigInteger, nullable=False, server_default="1"),
@@ -278,7 +293,7 @@ def downgrade() -> None:
     for table in VERSIONED:
         op.execute(f"DROP TRIGGER IF EXISTS {table}_version ON {table}")
     op.execute("DROP FUNCTION IF EXISTS bump_layer_version()")
-    for table in ["layer_version", "api_key", "street_edge", "street_node", "grid_case",
+    for table in ["layer_version", "analysis_run", "api_key", "street_edge", "street_node", "grid_case",
                   "case_category", "service_point", "service_type", "grid_compound", "compound",
                   "grid", "community", "street", "city"]:
         op.drop_table(table)
