@@ -1,0 +1,110 @@
+"""Cities: one deployment holds several, each with its bounds and metric CRS."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import shapely
+from shapely.geometry import Polygon
+from sqlalchemy import Connection, bindparam, text
+
+from geo.crs import utm_epsg
+from geo.errors import InvalidInputError, NotFoundError, Problem
+
+_COLUMNS = "id, code, name_zh, name_en, metric_epsg, ST_AsBinary(bounds) AS bounds"
+
+
+@dataclass(frozen=True)
+class City:
+    """A city: ``bounds`` is a Polygon in EPSG:4326; metric work uses ``metric_epsg``."""
+
+    id: int
+    code: str
+    name_zh: str
+    name_en: str
+    metric_epsg: int
+    bounds: Polygon
+
+
+def _city(row: object) -> City:
+    m = row._mapping  # type: ignore[attr-defined]
+    return City(id=int(m["id"]), code=m["code"], name_zh=m["name_zh"], name_en=m["name_en"],
+                metric_epsg=int(m["metric_epsg"]), bounds=shapely.from_wkb(bytes(m["bounds"])))
+
+
+def create_city(conn: Connection, code: str, *, name_zh: str, name_en: str, bounds: Polygon,
+                metric_epsg: int | None = None) -> City:
+    """Create the city ``code`` or update its names, bounds and CRS (upsert by code).
+
+    Parameters
+    ----------
+    bounds
+        Polygon in EPSG:4326 (lon/lat degrees).
+    metric_epsg
+        Projected CRS for metric analysis; default: the UTM zone of the bounds' centroid.
+    """
+    problems = []
+    if not isinstance(bounds, Polygon) or bounds.is_empty or not bounds.is_valid:
+        problems.append(Problem("bounds must be a valid, non-empty Polygon", field="bounds"))
+    else:
+        minx, miny, maxx, maxy = bounds.bounds
+        if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
+            problems.append(Problem("bounds are not lon/lat degrees (EPSG:4326)", field="bounds"))
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", code or ""):
+        problems.append(Problem(f"city code {code!r} must be lower-case letters, digits, '_' or '-'",
+                                field="code"))
+    if problems:
+        raise InvalidInputError("invalid city", problems)
+    if metric_epsg is None:
+        c = bounds.centroid
+        metric_epsg = utm_epsg(c.x, c.y)
+    row = conn.execute(
+        text(f"""
+            INSERT INTO city (code, name_zh, name_en, metric_epsg, bounds)
+            VALUES (:code, :name_zh, :name_en, :epsg, ST_GeomFromWKB(:wkb, 4326))
+            ON CONFLICT (code) DO UPDATE SET name_zh = EXCLUDED.name_zh,
+                name_en = EXCLUDED.name_en, metric_epsg = EXCLUDED.metric_epsg,
+                bounds = EXCLUDED.bounds
+            RETURNING {_COLUMNS}"""),
+        {"code": code, "name_zh": name_zh, "name_en": name_en, "epsg": int(metric_epsg),
+         "wkb": shapely.to_wkb(bounds)},
+    ).one()
+    return _city(row)
+
+
+def list_cities(conn: Connection) -> list[City]:
+    """All cities, ordered by code."""
+    rows = conn.execute(text(f"SELECT {_COLUMNS} FROM city ORDER BY code"))
+    return [_city(r) for r in rows]
+
+
+def get_city(conn: Connection, code: str) -> City:
+    """The city ``code``; :class:`NotFoundError` (listing the known codes) if there is none."""
+    row = conn.execute(text(f"SELECT {_COLUMNS} FROM city WHERE code = :code"),
+                       {"code": code}).one_or_none()
+    if row is None:
+        known = [c.code for c in list_cities(conn)]
+        raise NotFoundError(f"no city {code!r}; known cities: {', '.join(known) or '(none)'}")
+    return _city(row)
+
+
+def data_version(conn: Connection, tables: Iterable[str]) -> dict[str, int]:
+    """Current change counter of each table (from ``layer_version``), e.g. for cache keys.
+
+    Raises :class:`NotFoundError` for a table that is not versioned.
+    """
+    names = sorted(set(tables))
+    if not names:
+        return {}
+    rows = conn.execute(
+        text("SELECT table_name, version FROM layer_version WHERE table_name IN :names")
+        .bindparams(bindparam("names", expanding=True)),
+        {"names": names},
+    )
+    found = {r.table_name: int(r.version) for r in rows}
+    missing = [n for n in names if n not in found]
+    if missing:
+        raise NotFoundError(f"tables without a version counter: {', '.join(missing)}")
+    return {n: found[n] for n in names}
