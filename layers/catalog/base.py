@@ -1,0 +1,77 @@
+"""Base layers: administrative units, compounds, service points, streets and raw cases."""
+
+from __future__ import annotations
+
+from layers.registry import Layer, Source, Style
+from layers.styles import RESIDENT_CLASSES, case_category_classes, service_type_classes
+
+_UNIT = ("external_id", "name", "source")
+
+LAYERS: tuple[Layer, ...] = (
+    Layer(
+        name="streets", title_zh="街道", title_en="Sub-districts (streets)",
+        geometry_type="MultiPolygon", minzoom=8, maxzoom=18,
+        source=Source("street", columns=_UNIT),
+        style=Style("fill", "#6c3483", fill_opacity=0.04, weight=3.0),
+        description_zh="街道（乡镇）辖区边界", description_en="Sub-district boundaries",
+    ),
+    Layer(
+        name="communities", title_zh="社区", title_en="Communities",
+        geometry_type="MultiPolygon", minzoom=10, maxzoom=18,
+        source=Source("community", columns=(*_UNIT, "street_id")),
+        style=Style("fill", "#2874a6", fill_opacity=0.05, weight=2.0),
+        description_zh="社区（村）边界", description_en="Community boundaries",
+    ),
+    Layer(
+        name="grids", title_zh="网格", title_en="Grids",
+        geometry_type="MultiPolygon", minzoom=12, maxzoom=20,
+        source=Source("grid", columns=(*_UNIT, "community_id")),
+        style=Style("fill", "#117a65", fill_opacity=0.06, weight=1.0),
+        description_zh="网格边界（一格一专职网格员）", description_en="Grid boundaries",
+    ),
+    Layer(
+        name="compounds", title_zh="小区（按居民人数）", title_en="Compounds by residents",
+        geometry_type="MultiPolygon", minzoom=12, maxzoom=20,
+        source=Source("compound", columns=(*_UNIT, "community_id", "households", "residents",
+                                           "elderly", "property_management")),
+        style=Style("fill", "#fd8d3c", fill_opacity=0.6, weight=0.8, property="residents",
+                    classify="graduated", classes=RESIDENT_CLASSES),
+        description_zh="居民小区，颜色表示居民人数", description_en="Residential compounds, "
+        "coloured by number of residents",
+    ),
+    Layer(
+        name="service_points", title_zh="服务阵地（按类型）", title_en="Service points by type",
+        geometry_type="Point", minzoom=10, maxzoom=22,
+        source=Source("service_point", columns=("external_id", "type", "name", "address",
+                                                "opening_hours", "capacity", "floor_area_m2",
+                                                "source")),
+        style=Style("circle", "#c0392b", fill_opacity=0.9, radius=7.0, property="type",
+                    classify="categorical", classes=service_type_classes()),
+        description_zh="党群服务中心、红色驿站、小哥驿站等", description_en="Party-mass centres, "
+        "red stations, courier rest stations and other service points",
+    ),
+    Layer(
+        name="street_edges", title_zh="路网", title_en="Street network",
+        geometry_type="LineString", minzoom=13, maxzoom=22,
+        source=Source("street_edge", id_column="edge_id", id_per_city=True,
+                      columns=("name", "highway", "length_m", "walk", "ride"),
+                      version_tables=("street_edge",)),
+        style=Style("line", "#7b7d7d", weight=1.2),
+        visible=False,
+        description_zh="步行与骑行路网", description_en="Walking and riding street network",
+    ),
+    Layer(
+        name="grid_cases", title_zh="网格事件（原始点位，受限）", title_en="Grid cases (raw, restricted)",
+        geometry_type="Point", minzoom=12, maxzoom=22, public=False, group="cases",
+        source=Source("grid_case", name_column="external_id",
+                      columns=("external_id", "category", "status", "reported_at", "closed_at",
+                               "satisfaction", "handling_unit", "channel", "description"),
+                      personal=("external_id", "handling_unit", "channel", "description")),
+        style=Style("circle", "#c0392b", fill_opacity=0.8, radius=4.0, property="category",
+                    classify="categorical", classes=case_category_classes(),
+                    label_property="category"),
+        visible=False,
+        description_zh="原始事件点位，仅分析人员可见", description_en="Raw case locations, "
+        "analysts only",
+    ),
+)

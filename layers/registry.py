@@ -1,0 +1,230 @@
+"""The layer catalogue: every map layer is declared once, here or in ``layers/catalog/``.
+
+How to add a layer (e.g. for an analysis result table or view):
+
+1. Create ``layers/catalog/<topic>.py`` defining ``LAYERS: tuple[Layer, ...]``.
+2. Each :class:`Layer` names its :class:`Source`: a table or view with an integer-like id
+   column, an EPSG:4326 geometry column, the property columns exposed (``columns``), the
+   subset that is personal (``personal`` → only analysts see them), fixed filters, and the
+   ``layer_version`` tables whose change counters invalidate cached tiles.
+3. Give it a :class:`Style` (kind fill/line/circle, colour, optional legend classes keyed
+   on one property, each class with zh/en labels) and ``public=False`` for raw personal data.
+4. Add one line ``"<topic>",`` to ``NAMES`` in ``layers/catalog/__init__.py``. ``/layers``,
+   OGC API Features, tiles and ``/map`` then serve it; ``tests/layers`` checks every
+   declared layer against the migrated database (columns exist, geometry type matches).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from geo.errors import InvalidInputError, NotFoundError, Problem
+
+GeometryType = Literal["Point", "LineString", "Polygon", "MultiPoint", "MultiLineString",
+                       "MultiPolygon"]
+StyleKind = Literal["fill", "line", "circle"]
+_IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class LegendClass:
+    """One legend entry.
+
+    ``value`` is the category matched exactly (``classify="categorical"``) or the lower
+    bound, inclusive, of a numeric class (``classify="graduated"``; classes ascending).
+    """
+
+    value: str | float | int | None
+    color: str
+    label_zh: str
+    label_en: str
+    icon: str | None = None  # a short glyph drawn on point markers (e.g. "党")
+
+    def label(self, lang: str) -> str:
+        return self.label_en if lang == "en" else self.label_zh
+
+    def as_dict(self, lang: str) -> dict[str, Any]:
+        return {"value": self.value, "color": self.color, "label": self.label(lang),
+                "label_zh": self.label_zh, "label_en": self.label_en, "icon": self.icon}
+
+
+@dataclass(frozen=True)
+class Style:
+    """How a layer is drawn: one colour, or classes keyed on ``property``."""
+
+    kind: StyleKind
+    color: str
+    fill_opacity: float = 0.35
+    weight: float = 1.5
+    radius: float = 6.0
+    property: str | None = None
+    classify: Literal["categorical", "graduated"] | None = None
+    classes: tuple[LegendClass, ...] = ()
+    label_property: str | None = "name"  # popup title / search field
+
+    def as_dict(self, lang: str) -> dict[str, Any]:
+        return {"kind": self.kind, "color": self.color, "fill_opacity": self.fill_opacity,
+                "weight": self.weight, "radius": self.radius, "property": self.property,
+                "classify": self.classify, "label_property": self.label_property,
+                "classes": [c.as_dict(lang) for c in self.classes]}
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a layer's features come from.
+
+    Parameters
+    ----------
+    table
+        Table or view name (identifier, no schema) holding EPSG:4326 geometries.
+    id_column
+        Unique integer id of a feature (the OGC feature id).
+    columns
+        Property columns exposed to clients, in this order.
+    personal
+        Columns of ``columns`` that are personal: returned to analysts only.
+    filters
+        Fixed ``column = value`` conditions applied to every query.
+    city_column
+        Column holding ``city.id`` (enables ``?city=<code>``), or ``None``.
+    version_tables
+        ``layer_version`` tables whose counters version the cached tiles (default: ``table``).
+    """
+
+    table: str
+    id_column: str = "id"
+    geometry_column: str = "geom"
+    columns: tuple[str, ...] = ()
+    personal: tuple[str, ...] = ()
+    filters: tuple[tuple[str, str | int | bool], ...] = ()
+    city_column: str | None = "city_id"
+    version_tables: tuple[str, ...] = ()
+    name_column: str | None = "name"
+    id_per_city: bool = False  # id unique per city only: fid = city_id * 2**32 + id
+
+    @property
+    def versions(self) -> tuple[str, ...]:
+        return self.version_tables or (self.table,)
+
+    def visible_columns(self, *, personal: bool) -> tuple[str, ...]:
+        """Exposed columns; personal ones only when ``personal`` is True."""
+        return tuple(c for c in self.columns if personal or c not in self.personal)
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A map layer: titles (zh/en), geometry type, zoom range, style, access and source."""
+
+    name: str
+    title_zh: str
+    title_en: str
+    geometry_type: GeometryType
+    source: Source
+    style: Style
+    minzoom: int = 0
+    maxzoom: int = 22
+    public: bool = True
+    group: str = "base"
+    description_zh: str = ""
+    description_en: str = ""
+    visible: bool = True  # shown when the map opens
+
+    def title(self, lang: str) -> str:
+        return self.title_en if lang == "en" else self.title_zh
+
+    def description(self, lang: str) -> str:
+        return self.description_en if lang == "en" else self.description_zh
+
+
+def validate_layer(layer: Layer) -> None:
+    """Check identifiers, zooms and column lists; raise one :class:`InvalidInputError`."""
+    problems: list[Problem] = []
+    s = layer.source
+    idents = [("name", layer.name), ("source.table", s.table), ("source.id_column", s.id_column),
+              ("source.geometry_column", s.geometry_column)]
+    idents += [("source.columns", c) for c in s.columns]
+    idents += [("source.filters", c) for c, _ in s.filters]
+    idents += [("source.version_tables", t) for t in s.version_tables]
+    if s.city_column:
+        idents.append(("source.city_column", s.city_column))
+    for fld, value in idents:
+        if not _IDENT.match(value):
+            problems.append(Problem(f"{value!r} is not a plain lower-case identifier", field=fld))
+    if not (0 <= layer.minzoom <= layer.maxzoom <= 24):
+        problems.append(Problem("need 0 <= minzoom <= maxzoom <= 24", field="minzoom"))
+    for c in s.personal:
+        if c not in s.columns:
+            problems.append(Problem(f"personal column {c!r} is not in columns", field="personal"))
+    if layer.style.property and layer.style.property not in s.columns:
+        problems.append(Problem(f"style property {layer.style.property!r} is not exposed",
+                                field="style.property"))
+    if layer.style.property and layer.style.property in s.personal:
+        problems.append(Problem("style property must not be personal", field="style.property"))
+    if problems:
+        raise InvalidInputError(f"invalid layer {layer.name!r}", problems)
+
+
+@dataclass
+class Registry:
+    """Layers by name, in declaration order."""
+
+    _layers: dict[str, Layer] = field(default_factory=dict)
+
+    def add(self, layer: Layer) -> None:
+        """Validate and register ``layer``; a duplicate name is an error."""
+        validate_layer(layer)
+        if layer.name in self._layers:
+            raise InvalidInputError(f"layer {layer.name!r} is declared twice")
+        self._layers[layer.name] = layer
+
+    def extend(self, layers: Iterable[Layer]) -> None:
+        for layer in layers:
+            self.add(layer)
+
+    def get(self, name: str) -> Layer:
+        """The layer ``name``; :class:`NotFoundError` if none."""
+        try:
+            return self._layers[name]
+        except KeyError:
+            raise NotFoundError(f"no layer {name!r}") from None
+
+    def __iter__(self) -> Iterator[Layer]:
+        return iter(self._layers.values())
+
+    def __len__(self) -> int:
+        return len(self._layers)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._layers
+
+    def names(self) -> list[str]:
+        return list(self._layers)
+
+
+def build_registry() -> Registry:
+    """A registry of every layer declared in the modules of ``layers.catalog.MODULES``."""
+    from layers.catalog import MODULES
+
+    reg = Registry()
+    for module in MODULES:
+        reg.extend(getattr(module, "LAYERS", ()))
+    return reg
+
+
+_DEFAULT: Registry | None = None
+
+
+def default_registry() -> Registry:
+    """The catalogue built once from ``layers/catalog`` (immutable layers, safe to share)."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = build_registry()
+    return _DEFAULT
+
+
+def get_layer(name: str) -> Layer:
+    """Layer ``name`` from the default catalogue; :class:`NotFoundError` if none."""
+    return default_registry().get(name)

@@ -1,0 +1,49 @@
+"""Colours, glyphs and zh/en labels for map legends (codes live in ``geo.domain``)."""
+
+from __future__ import annotations
+
+from geo.domain import CaseCategory, ServiceType
+from layers.registry import LegendClass
+
+#: Service type → (colour, glyph on the marker, label zh, label en).
+SERVICE_TYPE_STYLE: dict[ServiceType, tuple[str, str, str, str]] = {
+    ServiceType.PARTY_MASS_CENTRE: ("#c0392b", "党", "党群服务中心", "Party-mass service centre"),
+    ServiceType.RED_STATION: ("#e74c3c", "红", "红色驿站", "Red station"),
+    ServiceType.GRID_STATION: ("#2471a3", "网", "网格服务站", "Grid service station"),
+    ServiceType.CONVENIENCE_POINT: ("#d68910", "便", "红色便民点", "Convenience point"),
+    ServiceType.COURIER_STATION: ("#17a589", "哥", "小哥驿站", "Courier rest station"),
+    ServiceType.PARCEL_STATION: ("#7d3c98", "快", "快递驿站", "Parcel station"),
+    ServiceType.ELDERLY_CANTEEN: ("#a04000", "食", "孝老食堂", "Elderly canteen"),
+    ServiceType.ELDERLY_DAYCARE: ("#1e8449", "老", "日间照料中心", "Elderly day care"),
+    ServiceType.AFTER_SCHOOL: ("#2e4053", "学", "六点半课堂", "After-school room"),
+}
+
+CASE_CATEGORY_STYLE: dict[CaseCategory, tuple[str, str, str]] = {
+    CaseCategory.SAFETY_HAZARD: ("#c0392b", "安全隐患", "Safety hazard"),
+    CaseCategory.SANITATION: ("#27ae60", "环境卫生", "Sanitation"),
+    CaseCategory.ILLEGAL_CONSTRUCTION: ("#8e44ad", "私搭乱建", "Illegal construction"),
+    CaseCategory.DISPUTE: ("#e67e22", "矛盾纠纷", "Dispute"),
+    CaseCategory.LIVELIHOOD: ("#2980b9", "民生诉求", "Livelihood request"),
+    CaseCategory.CLUTTER: ("#7f8c8d", "乱堆乱放", "Clutter"),
+    CaseCategory.PUBLIC_ORDER: ("#2c3e50", "治安稳定", "Public order"),
+}
+
+#: Residents per compound: lower bounds and a sequential yellow→red ramp.
+RESIDENT_CLASSES: tuple[LegendClass, ...] = (
+    LegendClass(0, "#ffffb2", "< 500 人", "< 500 residents"),
+    LegendClass(500, "#fecc5c", "500–1,000 人", "500–1,000 residents"),
+    LegendClass(1000, "#fd8d3c", "1,000–2,000 人", "1,000–2,000 residents"),
+    LegendClass(2000, "#f03b20", "2,000–5,000 人", "2,000–5,000 residents"),
+    LegendClass(5000, "#bd0026", "≥ 5,000 人", "≥ 5,000 residents"),
+)
+
+
+def service_type_classes() -> tuple[LegendClass, ...]:
+    """One legend class per built-in service type (colour + glyph)."""
+    return tuple(LegendClass(str(t), c, zh, en, icon=g)
+                 for t, (c, g, zh, en) in SERVICE_TYPE_STYLE.items())
+
+
+def case_category_classes() -> tuple[LegendClass, ...]:
+    """One legend class per case category."""
+    return tuple(LegendClass(str(k), c, zh, en) for k, (c, zh, en) in CASE_CATEGORY_STYLE.items())
