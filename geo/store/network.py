@@ -7,7 +7,7 @@ real geometry, as built by :func:`geo.osm.read_osm`. All geometries EPSG:4326;
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -56,8 +56,8 @@ def _ewkb(geoms: gpd.GeoSeries) -> list[str]:
     return list(shapely.to_wkb(arr, hex=True, include_srid=True))
 
 
-def _opt_int(v: object) -> int | None:
-    return None if v is None or pd.isna(v) else int(v)  # type: ignore[arg-type]
+def _opt_int(v: Any) -> int | None:
+    return None if v is None or pd.isna(v) else int(v)
 
 
 def _opt_str(v: object) -> str | None:
