@@ -1,0 +1,143 @@
+"""Mapbox vector tiles of catalogue layers, rendered in PostGIS, and a versioned tile cache.
+
+Tiles are in Web Mercator (EPSG:3857) XYZ addressing, extent 4096 with a 64-unit buffer.
+Rules (documented for clients, also in TileJSON):
+
+- ``z`` must be 0-24 and ``x``/``y`` in ``0 .. 2**z - 1``; otherwise :class:`InvalidInputError`
+  (HTTP 422) — checked before any SQL.
+- ``z`` outside the layer's ``[minzoom, maxzoom]`` → :class:`NotFoundError` (HTTP 404).
+- A tile without features renders as ``b""`` (served as HTTP 204 No Content).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, text
+
+from geo.errors import InvalidInputError, NotFoundError, Problem
+from geo.store.features import fid_sql, quote
+from layers.registry import Layer
+
+EXTENT = 4096
+BUFFER = 64
+MAX_ZOOM = 24
+
+
+def validate_tile(z: int, x: int, y: int) -> None:
+    """Raise :class:`InvalidInputError` unless z/x/y address an existing XYZ tile."""
+    problems = []
+    if not 0 <= z <= MAX_ZOOM:
+        problems.append(Problem(f"z must be between 0 and {MAX_ZOOM}", field="z"))
+    else:
+        n = 1 << z
+        if not 0 <= x < n:
+            problems.append(Problem(f"x must be between 0 and {n - 1} at zoom {z}", field="x"))
+        if not 0 <= y < n:
+            problems.append(Problem(f"y must be between 0 and {n - 1} at zoom {z}", field="y"))
+    if problems:
+        raise InvalidInputError("invalid tile address", problems)
+
+
+def check_zoom(layer: Layer, z: int) -> None:
+    """:class:`NotFoundError` when ``z`` is outside the layer's zoom range."""
+    if not layer.minzoom <= z <= layer.maxzoom:
+        raise NotFoundError(f"layer {layer.name!r} has tiles at zoom {layer.minzoom}-"
+                            f"{layer.maxzoom} only")
+
+
+def source_versions(conn: Connection, layer: Layer) -> tuple[int, ...]:
+    """Change counters (``layer_version``) of the tables behind ``layer``; 0 if unknown."""
+    names = layer.source.versions
+    rows = conn.execute(text("SELECT table_name, version FROM layer_version "
+                             "WHERE table_name IN :names")
+                        .bindparams(bindparam("names", expanding=True)), {"names": list(names)})
+    found = {r.table_name: int(r.version) for r in rows}
+    return tuple(found.get(n, 0) for n in names)
+
+
+def render_tile(conn: Connection, layer: Layer, z: int, x: int, y: int, *, personal: bool = False,
+                city_id: int | None = None) -> bytes:
+    """The MVT of tile z/x/y of ``layer`` (one MVT layer named after it); ``b""`` if empty.
+
+    Feature ids are the OGC feature ids; attributes are the layer's exposed columns
+    (personal ones only when ``personal``).
+    """
+    validate_tile(z, x, y)
+    check_zoom(layer, z)
+    s = layer.source
+    cols = s.visible_columns(personal=personal)
+    g = f"t.{quote(s.geometry_column)}"
+    clauses = [f"{g} && b.env4326"]
+    params: dict[str, Any] = {"z": z, "x": x, "y": y, "name": layer.name,
+                              "margin": BUFFER / EXTENT}
+    for i, (col, value) in enumerate(s.filters):
+        clauses.append(f"t.{quote(col)} = :fixed{i}")
+        params[f"fixed{i}"] = value
+    if city_id is not None and s.city_column:
+        clauses.append(f"t.{quote(s.city_column)} = :city_id")
+        params["city_id"] = city_id
+    props = "".join(f", t.{quote(c)}" for c in cols)
+    sql = f"""
+        WITH b AS (
+            SELECT ST_TileEnvelope(:z, :x, :y) AS env,
+                   ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => :margin), 4326) AS env4326
+        )
+        SELECT ST_AsMVT(m, :name, {EXTENT}, 'geom', 'fid') FROM (
+            SELECT {fid_sql(layer)} AS fid{props},
+                   ST_AsMVTGeom(ST_Transform({g}, 3857), b.env, {EXTENT}, {BUFFER}, true) AS geom
+            FROM {quote(s.table)} AS t, b
+            WHERE {' AND '.join(clauses)}
+        ) AS m WHERE m.geom IS NOT NULL"""
+    data = conn.execute(text(sql), params).scalar_one()
+    return bytes(data) if data else b""
+
+
+class TileCache:
+    """A thread-safe LRU of rendered tiles; keys include the source versions, so a data
+    change makes old entries unreachable (they age out)."""
+
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self.max_bytes = max_bytes
+        self._data: OrderedDict[Hashable, tuple[bytes, str]] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: Hashable) -> tuple[bytes, str] | None:
+        """``(tile, etag)`` or ``None``."""
+        with self._lock:
+            item = self._data.get(key)
+            if item is None:
+                self.misses += 1
+                return None
+            self._data.move_to_end(key)
+            self.hits += 1
+            return item
+
+    def put(self, key: Hashable, tile: bytes) -> tuple[bytes, str]:
+        """Store ``tile``; return it with its ETag (a quoted hash of the bytes)."""
+        etag = '"' + hashlib.blake2b(tile, digest_size=12).hexdigest() + '"'
+        with self._lock:
+            old = self._data.pop(key, None)
+            if old is not None:
+                self._size -= len(old[0])
+            self._data[key] = (tile, etag)
+            self._size += len(tile)
+            while self._size > self.max_bytes and self._data:
+                _, (t, _) = self._data.popitem(last=False)
+                self._size -= len(t)
+        return tile, etag
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+            self._size = 0
+
+    def __len__(self) -> int:
+        return len(self._data)
