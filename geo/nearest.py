@@ -1,0 +1,316 @@
+"""Nearest and second-nearest service point of each type along the street network.
+
+Method: service points are snapped mid-edge and enter the graph as virtual source nodes
+(one per point, with out-edges to both ends of its edge). One multi-source Dijkstra
+(``scipy.sparse.csgraph.dijkstra(min_only=True)``) gives every node its nearest point
+("cell"). The second-nearest *distinct* point is a second multi-source Dijkstra seeded
+across cell borders and propagated only inside cells — exact, because the best path from
+the second-nearest point to a node enters the node's cell only once. Origins (compound
+gates) sit mid-edge too: their cost is the best of both edge ends plus points on the same
+edge reached directly along it.
+
+Costs are network metres (plus the straight snap distances of both ends when
+``include_snap``) and minutes at the network's speed. Unreachable (another network part,
+or no point of the type) is ``inf``; an origin too far from every street is ``NaN``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from geo.errors import InvalidInputError, Problem
+from geo.network import StreetNetwork, sparse_min
+from geo.snapping import Snap, point_array, snap_xy
+
+
+def source_graph(net: StreetNetwork, s: Snap, *, include_snap: bool = True) -> csr_matrix:
+    """The network plus one virtual node per snapped point (index ``n_nodes + i``).
+
+    Virtual nodes only have out-edges (to both ends of their edge), so they never carry
+    transit. Unsnapped points stay isolated.
+    """
+    n, k = net.n_nodes, len(s.edge)
+    ok = np.flatnonzero(s.snapped)
+    e = s.edge[ok]
+    extra = s.snap_m[ok] if include_snap else np.zeros(len(ok))
+    coo = net.graph.tocoo()
+    a = np.concatenate([coo.row, n + ok, n + ok])
+    b = np.concatenate([coo.col, net.edge_u[e], net.edge_v[e]])
+    w = np.concatenate([coo.data, s.offset_m[ok] + extra,
+                        net.edge_length_m[e] - s.offset_m[ok] + extra])
+    return sparse_min(n + k, a, b, w)
+
+
+def _labels(src: np.ndarray, n: int) -> np.ndarray:
+    return np.where(src >= 0, src - n, -1).astype(np.int64)
+
+
+def two_nearest_nodes(net: StreetNetwork, s: Snap, *, include_snap: bool = True
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per node (incl. virtual ones): nearest and second-nearest distinct source.
+
+    Returns ``(d1, lab1, d2, lab2)``: metres (inf when none) and the source position
+    (-1 when none).
+    """
+    n, k = net.n_nodes, len(s.edge)
+    g = source_graph(net, s, include_snap=include_snap)
+    virt = n + np.flatnonzero(s.snapped)
+    if len(virt) == 0:
+        inf = np.full(n + k, np.inf)
+        none = np.full(n + k, -1, dtype=np.int64)
+        return inf, none, inf.copy(), none.copy()
+    d1, _, src = dijkstra(g, directed=True, indices=virt, min_only=True,
+                          return_predecessors=True)
+    lab1 = _labels(src, n)
+    coo = g.tocoo()
+    r, c, w = coo.row, coo.col, coo.data
+    lr, lc = lab1[r], lab1[c]
+    inside = (lr == lc) & (lr >= 0) & (r < n)
+    border = (lr != lc) & (lr >= 0)
+    a = np.concatenate([r[inside], n + lr[border]])
+    b = np.concatenate([c[inside], c[border]])
+    ww = np.concatenate([w[inside], d1[r[border]] + w[border]])
+    g2 = sparse_min(n + k, a, b, ww)
+    d2, _, src2 = dijkstra(g2, directed=True, indices=virt, min_only=True,
+                           return_predecessors=True)
+    lab2 = _labels(src2, n)
+    d2[lab2 < 0] = np.inf
+    return d1, lab1, d2, lab2
+
+
+def _candidates(net: StreetNetwork, t: Snap, group: np.ndarray, s: Snap,
+                node_best: list[tuple[np.ndarray, np.ndarray]], *, include_snap: bool
+                ) -> pd.DataFrame:
+    """Long table (group, metres, label) of candidate sources for each snapped target."""
+    ok = np.flatnonzero(t.snapped)
+    e = t.edge[ok]
+    off = t.offset_m[ok]
+    extra = t.snap_m[ok] if include_snap else np.zeros(len(ok))
+    parts = []
+    for end, cost in ((net.edge_u[e], off), (net.edge_v[e], net.edge_length_m[e] - off)):
+        for d, lab in node_best:
+            parts.append(pd.DataFrame({"g": group[ok], "m": d[end] + cost + extra,
+                                       "lab": lab[end]}))
+    # sources on the same edge, reached directly along it
+    sok = np.flatnonzero(s.snapped)
+    left = pd.DataFrame({"edge": e, "g": group[ok], "off": off, "extra": extra})
+    right = pd.DataFrame({"edge": s.edge[sok], "lab": sok, "soff": s.offset_m[sok],
+                          "sextra": s.snap_m[sok] if include_snap else 0.0})
+    same = left.merge(right, on="edge")
+    if len(same):
+        parts.append(pd.DataFrame({"g": same["g"], "m": (same["off"] - same["soff"]).abs()
+                                   + same["extra"] + same["sextra"], "lab": same["lab"]}))
+    cand = pd.concat(parts, ignore_index=True)
+    return cand[np.isfinite(cand["m"].to_numpy()) & (cand["lab"].to_numpy() >= 0)]
+
+
+def best_two(cand: pd.DataFrame, n_groups: int) -> tuple[np.ndarray, ...]:
+    """Best and second-best distinct label per group: (lab1, m1, lab2, m2)."""
+    lab1 = np.full(n_groups, -1, dtype=np.int64)
+    lab2 = lab1.copy()
+    m1 = np.full(n_groups, np.inf)
+    m2 = m1.copy()
+    if len(cand):
+        c = cand.sort_values(["g", "m", "lab"], kind="stable").drop_duplicates(["g", "lab"])
+        rank = c.groupby("g").cumcount().to_numpy()
+        g, m, lab = c["g"].to_numpy(), c["m"].to_numpy(), c["lab"].to_numpy()
+        first, second = rank == 0, rank == 1
+        lab1[g[first]], m1[g[first]] = lab[first], m[first]
+        lab2[g[second]], m2[g[second]] = lab[second], m[second]
+    return lab1, m1, lab2, m2
+
+
+@dataclass(frozen=True)
+class NearestResult:
+    """Nearest services per origin and type.
+
+    ``table`` has one row per (origin, type): ``origin`` (the origin id), ``type``,
+    ``nearest_id``, ``nearest_m``, ``nearest_min``, ``second_id``, ``second_m``,
+    ``second_min``, ``snapped`` (origin reached a street), ``reachable``. Metres/minutes are
+    ``inf`` when no point of the type is reachable and ``NaN`` when the origin is not
+    snapped. ``unsnapped_origins`` / ``unsnapped_services`` list ids farther than
+    ``max_snap_m`` from every street (kept in ``table``, excluded as sources).
+    """
+
+    table: pd.DataFrame
+    unsnapped_origins: tuple[object, ...]
+    unsnapped_services: tuple[object, ...]
+    mode: str
+    speed_m_per_min: float
+    max_snap_m: float
+
+
+def _ids(gdf: gpd.GeoDataFrame, col: str | None) -> np.ndarray:
+    return gdf[col].to_numpy() if col else gdf.index.to_numpy()
+
+
+def nearest_service(net: StreetNetwork, origins: gpd.GeoDataFrame,
+                    services: gpd.GeoDataFrame, *, type_col: str = "type",
+                    service_id_col: str | None = "id", origin_id_col: str | None = None,
+                    types: list[str] | None = None, max_snap_m: float = 250.0,
+                    include_snap: bool = True) -> NearestResult:
+    """Walking (or riding) cost from every origin to its nearest and second-nearest
+    service point of each type.
+
+    Parameters
+    ----------
+    origins
+        Point or MultiPoint geometries (e.g. compound gates; the best gate counts), any
+        declared CRS. Ids from ``origin_id_col`` or the index.
+    services
+        Point geometries with a ``type_col`` column; ids from ``service_id_col`` (or the
+        index when None).
+    types
+        Types to report (default: every type present in ``services``); a requested type
+        without points gives ``inf`` rows.
+    max_snap_m
+        Metres; points farther from every street are reported and not used.
+    include_snap
+        Add the straight distance from each point to its street (both ends) to the cost.
+    """
+    if type_col not in services.columns:
+        raise InvalidInputError("services have no type column", [Problem("missing", field=type_col)])
+    opts, orow = point_array(net, origins, "origins")
+    ospan = snap_xy(net, opts, max_snap_m=max_snap_m)
+    spts, _srow = point_array(net, services, "services")
+    if len(spts) != len(services):
+        raise InvalidInputError("service points must be single Points",
+                                [Problem("MultiPoint", field="geometry")])
+    ssnap = snap_xy(net, spts, max_snap_m=max_snap_m)
+    oid, sid = _ids(origins, origin_id_col), _ids(services, service_id_col)
+    o_snapped = np.zeros(len(origins), dtype=bool)
+    o_snapped[orow[ospan.snapped]] = True
+    stype = services[type_col].astype(str).to_numpy()
+    wanted = list(types) if types is not None else sorted(set(stype.tolist()))
+    frames = []
+    for typ in wanted:
+        pick = np.flatnonzero(stype == typ)
+        sub = Snap(edge=ssnap.edge[pick], offset_m=ssnap.offset_m[pick],
+                   snap_m=ssnap.snap_m[pick], snapped=ssnap.snapped[pick], xy=ssnap.xy[pick],
+                   max_snap_m=max_snap_m)
+        d1, l1, d2, l2 = two_nearest_nodes(net, sub, include_snap=include_snap)
+        cand = _candidates(net, ospan, orow, sub, [(d1, l1), (d2, l2)],
+                           include_snap=include_snap)
+        lab1, m1, lab2, m2 = best_two(cand, len(origins))
+        m1[~o_snapped], m2[~o_snapped] = np.nan, np.nan
+        frames.append(pd.DataFrame({
+            "origin": oid, "type": typ,
+            "nearest_id": _pick(sid[pick], lab1), "nearest_m": m1,
+            "nearest_min": net.minutes(m1),
+            "second_id": _pick(sid[pick], lab2), "second_m": m2,
+            "second_min": net.minutes(m2),
+            "snapped": o_snapped, "reachable": np.isfinite(m1)}))
+    table = (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[
+        "origin", "type", "nearest_id", "nearest_m", "nearest_min", "second_id", "second_m",
+        "second_min", "snapped", "reachable"]))
+    return NearestResult(
+        table=table, unsnapped_origins=tuple(oid[~o_snapped].tolist()),
+        unsnapped_services=tuple(sid[~ssnap.snapped].tolist()), mode=net.mode,
+        speed_m_per_min=net.speed_m_per_min, max_snap_m=float(max_snap_m))
+
+
+def _pick(ids: np.ndarray, lab: np.ndarray) -> pd.Series:
+    out = pd.Series([None] * len(lab), dtype=object)
+    has = lab >= 0
+    out[has] = ids[lab[has]]
+    return out
+
+
+def source_distance_blocks(net: StreetNetwork, s: Snap, *, limit_m: float,
+                           include_snap: bool = True, chunk: int = 64
+                           ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield ``(source positions, distances)`` blocks: metres from each snapped source to
+    every node (columns ``0..n_nodes-1``), ``inf`` beyond ``limit_m``."""
+    g = source_graph(net, s, include_snap=include_snap)
+    ok = np.flatnonzero(s.snapped)
+    n = net.n_nodes
+    for i in range(0, len(ok), chunk):
+        pos = ok[i:i + chunk]
+        d = dijkstra(g, directed=True, indices=n + pos, limit=limit_m)
+        yield pos, d[:, :n]
+
+
+@dataclass(frozen=True)
+class TravelMatrix:
+    """Sparse origin × destination costs within a cutoff (COO triplets).
+
+    Pairs absent from (``row``, ``col``) are farther than ``cutoff_m`` or unreachable
+    (``to_dense`` gives them ``inf``); origins not snapped get ``NaN`` rows there.
+    """
+
+    origin_ids: np.ndarray
+    destination_ids: np.ndarray
+    row: np.ndarray
+    col: np.ndarray
+    metres: np.ndarray
+    cutoff_m: float
+    speed_m_per_min: float
+    origin_snapped: np.ndarray
+
+    @property
+    def minutes(self) -> np.ndarray:
+        return self.metres / self.speed_m_per_min
+
+    def to_dense(self, *, unit: str = "minutes") -> np.ndarray:
+        """Dense (origins × destinations) array in minutes or metres."""
+        out = np.full((len(self.origin_ids), len(self.destination_ids)), np.inf)
+        out[self.row, self.col] = self.minutes if unit == "minutes" else self.metres
+        out[~self.origin_snapped] = np.nan
+        return out
+
+
+def travel_matrix(net: StreetNetwork, origins: gpd.GeoDataFrame,
+                  destinations: gpd.GeoDataFrame, *, minutes: float | None = None,
+                  metres: float | None = None, max_snap_m: float = 250.0,
+                  include_snap: bool = True, origin_id_col: str | None = None,
+                  destination_id_col: str | None = None) -> TravelMatrix:
+    """Origin × destination network costs up to ``minutes`` (or ``metres``), sparse.
+
+    Origins may be MultiPoints (gates; the best counts); destinations are Points (e.g.
+    candidate sites). Runs one cutoff Dijkstra per destination in blocks.
+    """
+    cutoff = net.budget_m(minutes=minutes, metres=metres)
+    opts, orow = point_array(net, origins, "origins")
+    osn = snap_xy(net, opts, max_snap_m=max_snap_m)
+    dpts, _ = point_array(net, destinations, "destinations")
+    if len(dpts) != len(destinations):
+        raise InvalidInputError("destinations must be single Points",
+                                [Problem("MultiPoint", field="geometry")])
+    dsn = snap_xy(net, dpts, max_snap_m=max_snap_m)
+    ok = np.flatnonzero(osn.snapped)
+    e, off = osn.edge[ok], osn.offset_m[ok]
+    oextra = osn.snap_m[ok] if include_snap else np.zeros(len(ok))
+    u, v, length = net.edge_u[e], net.edge_v[e], net.edge_length_m[e]
+    rows, cols, vals = [], [], []
+    for pos, d in source_distance_blocks(net, dsn, limit_m=cutoff, include_snap=include_snap):
+        cost = np.minimum(d[:, u] + off, d[:, v] + (length - off)) + oextra
+        same = dsn.edge[pos][:, None] == e[None, :]
+        if same.any():
+            dextra = dsn.snap_m[pos] if include_snap else np.zeros(len(pos))
+            direct = np.abs(dsn.offset_m[pos][:, None] - off[None, :]) + dextra[:, None] + oextra
+            cost = np.where(same, np.minimum(cost, direct), cost)
+        di, oi = np.nonzero(cost <= cutoff)
+        rows.append(orow[ok][oi])
+        cols.append(pos[di])
+        vals.append(cost[di, oi])
+    r = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    c = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
+    m = np.concatenate(vals) if vals else np.zeros(0)
+    if len(r):  # best gate per origin
+        df = pd.DataFrame({"r": r, "c": c, "m": m}).groupby(["r", "c"], sort=True)["m"].min()
+        r = df.index.get_level_values(0).to_numpy()
+        c = df.index.get_level_values(1).to_numpy()
+        m = df.to_numpy()
+    snapped = np.zeros(len(origins), dtype=bool)
+    snapped[orow[osn.snapped]] = True
+    return TravelMatrix(origin_ids=_ids(origins, origin_id_col),
+                        destination_ids=_ids(destinations, destination_id_col), row=r, col=c,
+                        metres=m, cutoff_m=cutoff, speed_m_per_min=net.speed_m_per_min,
+                        origin_snapped=snapped)
