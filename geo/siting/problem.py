@@ -1,0 +1,307 @@
+"""Siting problems on a plain cost matrix, and their frozen results.
+
+The solver core
+---------------
+Input: a cost matrix ``cost`` (``n`` demand points × ``m`` candidate sites, walking minutes or
+metres — any non-negative unit, the same as ``threshold``), demand ``weights`` (``n``,
+residents by default), a coverage ``threshold`` and ``p``.
+
+* ``cost`` is a dense ``numpy`` array (``inf``/``NaN`` = unreachable) or a ``scipy.sparse``
+  matrix whose *stored* entries are the reachable costs (explicit zeros are costs of 0;
+  entries not stored are unreachable, e.g. beyond the network cutoff).
+* Demand ``i`` is *covered* by site ``j`` when ``cost[i, j] <= threshold``.
+* ``existing_covered`` (bool, ``n``) marks demand already covered by existing stations of
+  the type; ``existing_cost`` (``n``, ``inf`` = none) is each demand's cost to its nearest
+  existing station (p-median). Existing stations are open and uncapacitated.
+
+Models (``S`` = chosen candidates, ``E`` = existing coverage, ``W = sum(weights)``):
+
+* **MCLP** — choose exactly ``p`` sites maximising the *newly* covered weight
+  ``sum(w[i] for i not in E if some j in S covers i)``.
+* **LSCP** — the fewest sites such that the covered share ``(covered incl. E) / W`` reaches
+  ``target_share``; among those, the most covered weight. No such set →
+  :class:`~geo.errors.InfeasibleError`.
+* **p-median** — choose exactly ``p`` sites minimising
+  ``sum(w[i] * min(existing_cost[i], min(cost[i, j] for j in S), unreached_cost))``;
+  ``unreached_cost`` defaults to the largest finite cost in the matrix (for a matrix cut off
+  at a network cutoff: about the cutoff), so demand out of reach of every open site counts
+  at that cost and is reported as ``unreached_weight``.
+* **capacities** (``m``, in weight units, optional): each new site serves at most its
+  capacity; demand may be split between sites (continuous assignment). Exact method only.
+
+Checking against another solver: the chosen set of an ``exact`` solve attains the optimum of
+the model above (within ``rel_gap``); ``SitingResult.objective`` is recomputed from the
+chosen set by direct evaluation, not taken from the solver.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from geo.errors import InvalidInputError, Problem
+
+
+class Model(StrEnum):
+    MCLP = "mclp"
+    LSCP = "lscp"
+    PMEDIAN = "pmedian"
+
+
+@dataclass(frozen=True)
+class SitingResult:
+    """The outcome of a siting solve.
+
+    ``chosen`` are candidate ids in rank order (greedy order: each next site adds the most
+    given the existing stations and the sites before it); ``gains[k]`` is site k's marginal
+    gain in that order — newly covered weight (MCLP/LSCP) or reduction of the weighted cost
+    (p-median); with capacities, the weight the site serves in the optimal assignment.
+    ``objective``: newly covered weight (MCLP), number of sites (LSCP), weighted cost
+    (p-median). ``bound`` is a proven bound on the optimum (upper for MCLP, lower for
+    LSCP/p-median) and ``gap = |bound - objective| / max(|objective|, |bound|)``
+    (0 when both are 0).
+    """
+
+    model: str
+    chosen: tuple[Hashable, ...]
+    gains: tuple[float, ...]
+    covered_weight: float
+    newly_covered_weight: float
+    existing_covered_weight: float
+    total_weight: float
+    objective: float
+    bound: float
+    gap: float
+    solver: str
+    status: str
+    runtime_s: float
+    unreached_weight: float = 0.0
+
+    @property
+    def covered_share(self) -> float:
+        """Covered weight (existing and new) over all demand weight."""
+        return self.covered_weight / self.total_weight if self.total_weight > 0 else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        d["chosen"] = list(self.chosen)
+        d["gains"] = list(self.gains)
+        d["covered_share"] = self.covered_share
+        return d
+
+
+def relative_gap(objective: float, bound: float) -> float:
+    """``|bound - objective| / max(|objective|, |bound|)``; 0 when both are 0."""
+    scale = max(abs(objective), abs(bound))
+    return 0.0 if scale <= 1e-12 else abs(bound - objective) / scale
+
+
+@dataclass(frozen=True, eq=False)
+class SitingProblem:
+    """Demand × candidate costs with demand weights; build with :meth:`from_matrix`.
+
+    Internally the finite costs are kept as pairs ``(row, col, cost)``; every array is
+    read-only. See the module docstring for the models.
+    """
+
+    row: np.ndarray
+    col: np.ndarray
+    cost: np.ndarray
+    weights: np.ndarray
+    threshold: float
+    existing_covered: np.ndarray
+    existing_cost: np.ndarray
+    candidate_ids: tuple[Hashable, ...]
+    capacities: np.ndarray | None
+    n_demand: int
+    n_candidates: int
+
+    @classmethod
+    def from_matrix(cls, cost: Any, weights: Any, *, threshold: float,
+                    existing_covered: Any = None, existing_cost: Any = None,
+                    candidate_ids: Sequence[Hashable] | None = None,
+                    capacities: Any = None) -> SitingProblem:
+        """Build a problem from a demand × candidate cost matrix (see the module docstring).
+
+        Raises
+        ------
+        InvalidInputError
+            Listing every problem found (shapes, negative or NaN weights, negative costs,
+            duplicate candidate ids, ...).
+        """
+        problems: list[Problem] = []
+        if sp.issparse(cost):
+            coo = sp.coo_matrix(cost)
+            if coo.ndim != 2:
+                raise InvalidInputError("invalid cost matrix", [Problem("must be 2-D", field="cost")])
+            n, m = coo.shape
+            row, col = coo.row.astype(np.int64), coo.col.astype(np.int64)
+            val = np.asarray(coo.data, dtype=float)
+            if np.unique(row * m + col).size != row.size:
+                problems.append(Problem("duplicate stored entries", field="cost"))
+        else:
+            dense = np.asarray(cost, dtype=float)
+            if dense.ndim != 2:
+                raise InvalidInputError("invalid cost matrix", [Problem("must be 2-D", field="cost")])
+            n, m = dense.shape
+            row, col = np.nonzero(np.isfinite(dense))
+            val = dense[row, col]
+        keep = np.isfinite(val)
+        row, col, val = row[keep], col[keep], val[keep]
+        if (val < 0).any():
+            problems.append(Problem(f"{int((val < 0).sum())} negative cost(s)", field="cost"))
+        w = np.asarray(weights, dtype=float).ravel()
+        if w.shape != (n,):
+            problems.append(Problem(f"expected {n} weights, got {w.size}", field="weights"))
+        elif not (np.isfinite(w) & (w >= 0)).all():
+            bad = np.flatnonzero(~(np.isfinite(w) & (w >= 0)))
+            problems += [Problem("weight must be finite and >= 0", row=int(i), field="weights")
+                         for i in bad[:20]]
+        if not (np.isfinite(threshold) and threshold >= 0):
+            problems.append(Problem("threshold must be finite and >= 0", field="threshold"))
+        ecost = np.full(n, np.inf)
+        if existing_cost is not None:
+            ecost = np.asarray(existing_cost, dtype=float).ravel()
+            if ecost.shape != (n,):
+                problems.append(Problem(f"expected {n} values", field="existing_cost"))
+            else:
+                ecost = np.where(np.isnan(ecost), np.inf, ecost)
+                if (ecost < 0).any():
+                    problems.append(Problem("negative cost(s)", field="existing_cost"))
+        if existing_covered is None:
+            ecov = ecost <= threshold if ecost.shape == (n,) else np.zeros(n, bool)
+        else:
+            ecov = np.asarray(existing_covered).ravel()
+            if ecov.shape != (n,) or ecov.dtype != bool:
+                problems.append(Problem(f"expected {n} booleans", field="existing_covered"))
+        ids: tuple[Hashable, ...] = tuple(range(m)) if candidate_ids is None else tuple(candidate_ids)
+        if len(ids) != m:
+            problems.append(Problem(f"expected {m} ids, got {len(ids)}", field="candidate_ids"))
+        elif len(set(ids)) != m:
+            problems.append(Problem("candidate ids are not unique", field="candidate_ids"))
+        caps = None
+        if capacities is not None:
+            caps = np.asarray(capacities, dtype=float).ravel()
+            if caps.shape != (m,):
+                problems.append(Problem(f"expected {m} capacities", field="capacities"))
+            elif not (np.isfinite(caps) & (caps >= 0)).all():
+                problems.append(Problem("capacities must be finite and >= 0", field="capacities"))
+        if problems:
+            raise InvalidInputError("invalid siting problem", problems)
+        order = np.lexsort((row, col))
+        arrays = [row[order].astype(np.int64), col[order].astype(np.int64), val[order], w,
+                  ecov.astype(bool), ecost]
+        if caps is not None:
+            arrays.append(caps)
+        for a in arrays:
+            a.setflags(write=False)
+        return cls(row=arrays[0], col=arrays[1], cost=arrays[2], weights=w,
+                   threshold=float(threshold), existing_covered=arrays[4],
+                   existing_cost=ecost, candidate_ids=ids, capacities=caps,
+                   n_demand=int(n), n_candidates=int(m))
+
+    # -- derived views -------------------------------------------------------------------
+    @property
+    def total_weight(self) -> float:
+        return float(self.weights.sum())
+
+    def covering_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """(row, col) of pairs within the threshold, demand not already covered."""
+        keep = (self.cost <= self.threshold) & ~self.existing_covered[self.row]
+        return self.row[keep], self.col[keep]
+
+    def default_unreached_cost(self) -> float:
+        finite = self.existing_cost[np.isfinite(self.existing_cost)]
+        top = max(float(self.cost.max()) if self.cost.size else 0.0,
+                  float(finite.max()) if finite.size else 0.0)
+        return top
+
+    def index_of(self, ids: Sequence[Hashable]) -> np.ndarray:
+        """Column indices of candidate ids; unknown ids raise InvalidInputError."""
+        lookup = {c: k for k, c in enumerate(self.candidate_ids)}
+        bad = [Problem(f"unknown candidate id {c!r}", row=k, field="candidate_ids")
+               for k, c in enumerate(ids) if c not in lookup]
+        if bad:
+            raise InvalidInputError("unknown candidates", bad)
+        return np.array([lookup[c] for c in ids], dtype=np.int64)
+
+    # -- solving -------------------------------------------------------------------------
+    def solve(self, model: str = "mclp", *, p: int | None = None,
+              target_share: float | None = None, method: str = "auto",
+              time_limit_s: float = 60.0, rel_gap: float = 1e-4,
+              unreached_cost: float | None = None) -> SitingResult:
+        """Solve ``model`` ("mclp", "lscp" or "pmedian"); see the module docstring.
+
+        Parameters
+        ----------
+        p
+            Number of new sites (MCLP, p-median); at most the number of candidates.
+        target_share
+            Covered share to reach, in [0, 1] (LSCP).
+        method
+            "exact" (HiGHS MILP), "heuristic" (greedy + swap local search, gap against the
+            LP relaxation bound) or "auto" (heuristic; if its gap exceeds ``rel_gap``, the
+            MILP warm-started from it, in the remaining time).
+        time_limit_s
+            Wall-clock limit for the MILP (seconds); on hitting it the best solution found is
+            returned with ``status="time_limit"`` and its proven gap.
+        rel_gap
+            Relative optimality gap at which a solve may stop.
+        unreached_cost
+            p-median cost of demand out of reach of every open site (see module docstring).
+
+        Raises
+        ------
+        InvalidInputError
+            Bad model, method, ``p`` or ``target_share``.
+        InfeasibleError
+            LSCP target not reachable even with every candidate.
+        """
+        from geo.siting import exact, heuristic
+
+        problems: list[Problem] = []
+        try:
+            mdl = Model(model)
+        except ValueError:
+            raise InvalidInputError("unknown model", [Problem(
+                f"{model!r} is not one of {[m.value for m in Model]}", field="model")]) from None
+        if method not in ("exact", "heuristic", "auto"):
+            problems.append(Problem(f"{method!r} is not exact, heuristic or auto", field="method"))
+        if mdl in (Model.MCLP, Model.PMEDIAN):
+            if p is None or not isinstance(p, (int, np.integer)) or not 0 <= p <= self.n_candidates:
+                problems.append(Problem(f"p must be an integer in [0, {self.n_candidates}]",
+                                        field="p"))
+        elif target_share is None or not 0.0 <= float(target_share) <= 1.0:
+            problems.append(Problem("target_share must be in [0, 1]", field="target_share"))
+        if not (time_limit_s > 0):
+            problems.append(Problem("must be > 0", field="time_limit_s"))
+        if method == "heuristic" and self.capacities is not None:
+            problems.append(Problem("the heuristic does not handle capacities; use exact",
+                                    field="method"))
+        if problems:
+            raise InvalidInputError("invalid siting request", problems)
+        t0 = time.perf_counter()
+        if self.capacities is not None:
+            method = "exact"
+        u = self.default_unreached_cost() if unreached_cost is None else float(unreached_cost)
+        sol: exact.Solution
+        if method == "exact":
+            sol = exact.solve(self, mdl, p=p, target_share=target_share,
+                              time_limit_s=time_limit_s, rel_gap=rel_gap, unreached_cost=u)
+        else:
+            sol = heuristic.solve(self, mdl, p=p, target_share=target_share, unreached_cost=u,
+                                  time_limit_s=time_limit_s)
+            if method == "auto" and sol.gap > rel_gap:
+                left = max(time_limit_s - (time.perf_counter() - t0), 0.1)
+                better = exact.solve(self, mdl, p=p, target_share=target_share,
+                                     time_limit_s=left, rel_gap=rel_gap, unreached_cost=u,
+                                     start=sol.chosen)
+                sol = exact.best_of(mdl, sol, better)
+        return heuristic.result(self, mdl, sol, unreached_cost=u,
+                                runtime_s=time.perf_counter() - t0)
