@@ -124,6 +124,7 @@ def gi_star(counts: gpd.GeoDataFrame, *, k: int = 1, permutations: int = 999, se
         graph = hex_graph(cells, k=k)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)  # esda: alternative= notice
             g = G_Local(y, graph, transform="B", permutations=permutations, star=True,
                         seed=seed, n_jobs=1, keep_simulations=False)
         z = np.asarray(g.Zs, dtype=float)
