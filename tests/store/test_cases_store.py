@@ -1,0 +1,155 @@
+"""Case reads filtered in SQL, grids with residents, stored hot-spot runs and their views."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import h3
+import pandas as pd
+import pytest
+from sqlalchemy import Connection, text
+
+from geo.case_stats import grid_closure_table
+from geo.cases import counts_frame
+from geo.errors import InvalidInputError
+from geo.hotspots import gi_star, kde_surface
+from geo.store.cases import (
+    latest_run,
+    read_cases,
+    read_grids,
+    read_run_hexes,
+    store_hotspot_run,
+    study_area,
+)
+
+CITY = ("INSERT INTO city (code, name_zh, name_en, metric_epsg, bounds) VALUES "
+        "('tc', '测试', 'Test', 32650, ST_MakeEnvelope(117.2, 28.2, 117.3, 28.3, 4326)) "
+        "RETURNING id")
+CASE = ("INSERT INTO grid_case (city_id, external_id, category, reported_at, closed_at, status, "
+        "geom) VALUES (:c, :e, :cat, :t, :closed, :status, ST_Point(:x, :y, 4326))")
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def city(conn: Connection) -> int:
+    return int(conn.execute(text(CITY)).scalar_one())
+
+
+def _case(conn: Connection, city: int, ext: str, t: datetime, *, cat: str = "sanitation",
+          x: float = 117.25, y: float = 28.25, closed: datetime | None = None) -> None:
+    conn.execute(text(CASE), {"c": city, "e": ext, "cat": cat, "t": t, "closed": closed,
+                              "status": "closed" if closed else "reported", "x": x, "y": y})
+
+
+def test_window_is_exact_half_open(conn: Connection, city: int) -> None:
+    end = T0 + timedelta(days=31)
+    _case(conn, city, "before", T0 - timedelta(microseconds=1))
+    _case(conn, city, "first", T0)
+    _case(conn, city, "last", end - timedelta(microseconds=1))
+    _case(conn, city, "at_end", end)
+    got = read_cases(conn, city, start=T0, end=end)
+    assert list(got["case_id"]) == ["first", "last"]
+    assert str(got["reported_at"].dt.tz) == "UTC" and got.crs.to_epsg() == 4326
+
+
+def test_category_set_is_filtered_in_sql(conn: Connection, city: int) -> None:
+    for i, cat in enumerate(["sanitation", "dispute", "clutter", "dispute"]):
+        _case(conn, city, f"k{i}", T0, cat=cat)
+    got = read_cases(conn, city, categories={"dispute", "clutter"})
+    assert sorted(got["case_id"]) == ["k1", "k2", "k3"]
+    assert len(read_cases(conn, city)) == 4
+
+
+def test_open_case_has_no_closed_time(conn: Connection, city: int) -> None:
+    _case(conn, city, "open", T0)
+    _case(conn, city, "done", T0, closed=T0 + timedelta(hours=5))
+    got = read_cases(conn, city).set_index("case_id")
+    assert pd.isna(got.loc["open", "closed_at"])
+    assert (got.loc["done", "closed_at"] - got.loc["done", "reported_at"]) == timedelta(hours=5)
+
+
+def test_naive_bounds_are_rejected_before_sql(conn: Connection, city: int) -> None:
+    with pytest.raises(InvalidInputError):
+        read_cases(conn, city, start=datetime(2026, 3, 1))
+
+
+def _grids(conn: Connection, city: int) -> tuple[int, int]:
+    ids = []
+    for ext, x0 in (("g1", 117.20), ("g2", 117.25)):
+        ids.append(int(conn.execute(text(
+            "INSERT INTO grid (city_id, external_id, name, geom) VALUES (:c, :e, :e, "
+            "ST_Multi(ST_MakeEnvelope(:x0, 28.2, :x1, 28.3, 4326))) RETURNING id"),
+            {"c": city, "e": ext, "x0": x0, "x1": x0 + 0.05}).scalar_one()))
+    comp = conn.execute(text(
+        "INSERT INTO compound (city_id, external_id, name, households, residents, geom) VALUES "
+        "(:c, 'k', 'k', 400, 1000, ST_Multi(ST_MakeEnvelope(117.24, 28.2, 117.26, 28.3, 4326))) "
+        "RETURNING id"), {"c": city}).scalar_one()
+    for gid, share in zip(ids, (0.3, 0.7)):
+        conn.execute(text("INSERT INTO grid_compound VALUES (:g, :k, 1, :s)"),
+                     {"g": gid, "k": comp, "s": share})
+    return ids[0], ids[1]
+
+
+def test_grid_residents_follow_resident_shares(conn: Connection, city: int) -> None:
+    g1, g2 = _grids(conn, city)
+    grids = read_grids(conn, city).set_index("grid_id")
+    assert grids.loc[g1, "residents"] == pytest.approx(300)
+    assert grids.loc[g2, "residents"] == pytest.approx(700)
+
+
+def test_study_area_is_the_union_of_grids(conn: Connection, city: int) -> None:
+    assert study_area(conn, city).area == pytest.approx(0.1 * 0.1)  # the bounds
+    _grids(conn, city)
+    assert study_area(conn, city).bounds == pytest.approx((117.2, 28.2, 117.3, 28.3))
+
+
+def _run(conn: Connection, city: int, *, min_count: int = 5) -> int:
+    centre = h3.latlng_to_cell(28.25, 117.25, 9)
+    cells = sorted(h3.grid_disk(centre, 2))
+    counts = pd.Series({h3.str_to_int(c): (12 if c == centre else 2) for c in cells})
+    frame = counts_frame(counts)
+    hot = gi_star(frame, permutations=99, seed=0)
+    cases = read_cases(conn, city)
+    kde = kde_surface(cases, cells, epsg=32650, bandwidth_m=300)
+    stats = grid_closure_table(cases, read_grids(conn, city), as_of=T0 + timedelta(days=60))
+    return store_hotspot_run(conn, city, hot, kde=kde, grid_stats=stats,
+                             params={"min_public_case_count": min_count})
+
+
+def test_stored_run_is_the_latest_and_suppresses_small_cells(conn: Connection, city: int) -> None:
+    _grids(conn, city)
+    for i in range(6):
+        _case(conn, city, f"c{i}", T0 + timedelta(hours=i), closed=T0 + timedelta(hours=10))
+    first = _run(conn, city)
+    second = _run(conn, city)
+    assert latest_run(conn, city)["id"] == second  # type: ignore[index]
+    rows = conn.execute(text("SELECT DISTINCT run_id FROM case_hex_latest WHERE city_id = :c"),
+                        {"c": city}).scalars().all()
+    assert rows == [second] and first != second
+    small = conn.execute(text("SELECT n_cases, n_public, suppressed FROM case_hex_latest "
+                              "WHERE city_id = :c AND n_cases = 2 LIMIT 1"), {"c": city}).one()
+    assert small.n_public is None and small.suppressed
+    big = conn.execute(text("SELECT n_public FROM case_hex_latest WHERE city_id = :c "
+                            "AND n_cases = 12"), {"c": city}).scalar_one()
+    assert big == 12
+    grid = conn.execute(text("SELECT n_cases, n_public, closure_rate_public FROM case_grid_latest "
+                             "WHERE city_id = :c AND n_cases > 0"), {"c": city}).one()
+    assert grid.n_cases == 6 and grid.n_public == 6 and grid.closure_rate_public == 1.0
+    assert len(read_run_hexes(conn, second)) == 19
+
+
+def test_storing_a_run_bumps_the_layer_version(conn: Connection, city: int) -> None:
+    def version() -> int:
+        return int(conn.execute(text("SELECT version FROM layer_version "
+                                     "WHERE table_name = 'case_hex'")).scalar_one())
+    before = version()
+    _run(conn, city)
+    assert version() > before
+
+
+def test_deleting_a_run_deletes_its_cells(conn: Connection, city: int) -> None:
+    run = _run(conn, city)
+    conn.execute(text("DELETE FROM analysis_run WHERE id = :r"), {"r": run})
+    for table in ("case_hex", "case_kde"):
+        n = conn.execute(text(f"SELECT count(*) FROM {table} WHERE run_id = :r"), {"r": run})
+        assert n.scalar() == 0
