@@ -8,12 +8,20 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors
-from api.routes import health
+from api.routes import features, health, keys, layers, map, tiles
 from geo.settings import Settings
+from geo.store.tiles import TileCache
+from layers.registry import Registry, default_registry
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app; the engine is created in the lifespan and disposed after."""
+def create_app(settings: Settings | None = None, *, registry: Registry | None = None) -> FastAPI:
+    """Build the app; the engine is created in the lifespan and disposed after.
+
+    Parameters
+    ----------
+    registry
+        Layer catalogue to serve (default: every layer declared in ``layers/catalog``).
+    """
     settings = settings or Settings.from_env()
 
     @asynccontextmanager
@@ -28,12 +36,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(
         title="servicecircle",
-        description="Service circles, coverage gaps and grid-case analytics as map layers. "
+        description="Service circles, coverage gaps and grid-case analytics as map layers "
+        "(OGC API – Features, vector tiles, an interactive map). "
         "Data © OpenStreetMap contributors.",
         version="0.1.0",
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.registry = registry or default_registry()
+    app.state.tile_cache = TileCache()
     errors.install(app)
     app.include_router(health.router)
+    app.include_router(features.router)
+    app.include_router(layers.router)
+    app.include_router(tiles.router)
+    app.include_router(keys.router)
+    app.include_router(map.router)
+    map.mount_static(app)
     return app

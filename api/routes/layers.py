@@ -1,0 +1,65 @@
+"""``GET /layers``: the layer catalogue; ``GET /search``: find features by name."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+
+from api.deps import ConnDep, CurrentUser, RegistryDep
+from geo.store.features import search_features
+from layers.registry import Layer
+
+router = APIRouter(tags=["layers"])
+
+Lang = Annotated[Literal["zh", "en"], Query(description="Language of titles and legends.")]
+
+
+def layer_json(request: Request, layer: Layer, lang: str) -> dict[str, Any]:
+    """The catalogue entry of ``layer`` with absolute URLs."""
+    base = str(request.base_url).rstrip("/")
+    return {
+        "name": layer.name,
+        "title": layer.title(lang),
+        "title_zh": layer.title_zh,
+        "title_en": layer.title_en,
+        "description": layer.description(lang),
+        "group": layer.group,
+        "geometry_type": layer.geometry_type,
+        "minzoom": layer.minzoom,
+        "maxzoom": layer.maxzoom,
+        "public": layer.public,
+        "access": "public" if layer.public else "analyst",
+        "visible": layer.visible,
+        "properties": list(layer.source.columns),
+        "personal_properties": list(layer.source.personal),
+        "style": layer.style.as_dict(lang),
+        "tiles": f"{base}/tiles/{layer.name}/{{z}}/{{x}}/{{y}}.mvt",
+        "tilejson": f"{base}/tiles/{layer.name}/tilejson.json",
+        "items": f"{base}/collections/{layer.name}/items",
+        "collection": f"{base}/collections/{layer.name}",
+    }
+
+
+@router.get("/layers")
+def list_layers(request: Request, registry: RegistryDep, lang: Lang = "zh") -> dict[str, Any]:
+    """Every layer with zh/en titles, style and legend, access and URLs."""
+    return {"lang": lang, "attribution": "© OpenStreetMap contributors",
+            "layers": [layer_json(request, layer, lang) for layer in registry]}
+
+
+@router.get("/layers/{name}")
+def get_layer(request: Request, registry: RegistryDep, name: str,
+              lang: Lang = "zh") -> dict[str, Any]:
+    """One layer's catalogue entry (404 problem if unknown)."""
+    return layer_json(request, registry.get(name), lang)
+
+
+@router.get("/search")
+def search(conn: ConnDep, registry: RegistryDep, user: CurrentUser,
+           q: Annotated[str, Query(min_length=1, max_length=100, description="Name or part")],
+           limit: Annotated[int, Query(ge=1, le=100)] = 20,
+           city: str | None = None) -> dict[str, Any]:
+    """Features whose name contains ``q`` across the layers the caller may read."""
+    layers = [lyr for lyr in registry if lyr.public or user.has_role("analyst")]
+    return {"q": q, "results": search_features(conn, layers, q, limit=limit, city=city)}
