@@ -1,0 +1,96 @@
+"""The two demo cities — Guixi 贵溪 and Wudaokou 五道口 — and loading them into PostGIS.
+
+Streets, place names, boundaries, 小区 polygons and postal points are real OpenStreetMap
+data (© OpenStreetMap contributors, ODbL) from ``data/osm/``; everything else is generated
+deterministically from a seed by the rules in ``data/README.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Connection, text
+
+from geo.demo.guixi import build_guixi
+from geo.demo.model import LAYERS, DemoCity
+from geo.demo.wudaokou import build_wudaokou
+from geo.store.cities import create_city
+from geo.store.network import write_network
+from geo.store.write import refresh_grid_compound, upsert_features
+
+__all__ = ["DEMO_CITIES", "OSM_DIR", "DemoCity", "demo_cities", "load_demo", "table_counts"]
+
+OSM_DIR = Path(__file__).resolve().parents[2] / "data" / "osm"
+DEMO_CITIES: dict[str, tuple[Callable[[Path], DemoCity], str]] = {
+    "guixi": (build_guixi, "guixi_2024.osm"),
+    "wudaokou": (build_wudaokou, "wudaokou_2017.osm"),
+}
+#: Tables counted per city after loading, in load order.
+COUNTED = ("street_node", "street_edge", *LAYERS, "grid_compound")
+STEPS_PER_CITY = 3 + len(LAYERS)
+
+Progress = Callable[[str, int, int], None]
+
+
+@lru_cache(maxsize=4)
+def _build(code: str, osm_dir: str) -> DemoCity:
+    builder, filename = DEMO_CITIES[code]
+    return builder(Path(osm_dir) / filename)
+
+
+def demo_cities(osm_dir: Path = OSM_DIR) -> list[DemoCity]:
+    """Both demo cities, generated once per process (treat the frames as read-only)."""
+    return [_build(code, str(osm_dir)) for code in DEMO_CITIES]
+
+
+def table_counts(conn: Connection, city_id: int) -> dict[str, int]:
+    """Rows per table (:data:`COUNTED`) belonging to city ``city_id``."""
+    out: dict[str, int] = {}
+    for table in COUNTED:
+        if table == "grid_compound":
+            q = ("SELECT count(*) FROM grid_compound gc JOIN grid g ON g.id = gc.grid_id "
+                 "WHERE g.city_id = :c")
+        else:
+            q = f"SELECT count(*) FROM {table} WHERE city_id = :c"  # table from COUNTED
+        out[table] = int(conn.execute(text(q), {"c": city_id}).scalar_one())
+    return out
+
+
+def load_demo(conn: Connection, *, progress: Progress | None = None,
+              osm_dir: Path = OSM_DIR) -> dict[str, dict[str, int]]:
+    """Load (or reload) both demo cities on ``conn``; the caller commits.
+
+    Rows are upserted by external id, the street network is replaced with the same ids,
+    so loading twice leaves the same database. ``progress(step, done, total)`` is called
+    after each step. Returns the row counts per city code and table.
+    """
+    codes = list(DEMO_CITIES)
+    total = STEPS_PER_CITY * len(codes)
+    done = 0
+
+    def step(message: str) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(message, done, total)
+
+    counts: dict[str, dict[str, int]] = {}
+    for code in codes:
+        demo = _build(code, str(osm_dir))
+        step(f"{demo.name_zh} ({code}): generated")
+        city = create_city(conn, demo.code, name_zh=demo.name_zh, name_en=demo.name_en,
+                           bounds=demo.bounds, metric_epsg=demo.metric_epsg)
+        write_network(conn, city.id, demo.nodes, demo.edges)
+        step(f"{demo.name_zh} ({code}): street network")
+        for kind in LAYERS:
+            gdf = demo.layers[kind]
+            for source in sorted(gdf["source"].unique()):
+                part = gdf[gdf["source"] == source].drop(columns="source")
+                upsert_features(conn, kind, city.id, part, source=str(source))
+            step(f"{demo.name_zh} ({code}): {kind}")
+        refresh_grid_compound(conn, city.id)
+        step(f"{demo.name_zh} ({code}): grid–compound overlay")
+        counts[code] = table_counts(conn, city.id)
+    return counts

@@ -1,0 +1,48 @@
+"""The generated content of one demo city, ready for the writers of ``geo.store.write``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from shapely.geometry import Polygon
+
+#: Load order: parents before children (street → community → grid/compound).
+LAYERS = ("street", "community", "grid", "compound", "service_point", "grid_case")
+
+
+@dataclass(frozen=True)
+class DemoCity:
+    """One demo city; every frame in EPSG:4326 with ``external_id`` and a ``source`` column.
+
+    ``layers`` maps a writer kind (:data:`LAYERS`) to its frame; ``nodes``/``edges`` are
+    the street network as returned by :func:`geo.osm.read_osm`.
+    """
+
+    code: str
+    name_zh: str
+    name_en: str
+    bounds: Polygon
+    metric_epsg: int
+    nodes: gpd.GeoDataFrame
+    edges: gpd.GeoDataFrame
+    layers: dict[str, gpd.GeoDataFrame]
+
+
+def rng_for(seed: int, step: str) -> np.random.Generator:
+    """A generator for one generation step: changing one step leaves the others unchanged."""
+    return np.random.default_rng([seed, sum(ord(ch) * 31 ** i for i, ch in enumerate(step))
+                                  % 2**32])
+
+
+def finish(gdf: gpd.GeoDataFrame, source: str | pd.Series) -> gpd.GeoDataFrame:
+    """``gdf`` in EPSG:4326 with coordinates rounded to 1e-7° and a ``source`` column."""
+    out = gdf.to_crs(4326)
+    out = out.set_geometry(out.geometry.set_precision(1e-7))
+    if "gates" in out.columns:
+        gates = gpd.GeoSeries(out["gates"], crs=gdf.crs).to_crs(4326).set_precision(1e-7)
+        out["gates"] = gates.to_numpy()
+    out["source"] = source
+    return out.reset_index(drop=True)
