@@ -59,3 +59,13 @@ def artifacts() -> Path:
     """Folder for screenshots and other files tests leave for people to look at."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def demo_engine(engine: Engine) -> Engine:
+    """The session database with both demo cities (guixi, wudaokou) loaded and committed."""
+    from geo.demo import load_demo
+
+    with engine.begin() as connection:
+        load_demo(connection)
+    return engine
