@@ -1,0 +1,224 @@
+"""Service circles: the streets reachable from a service point within a budget, buffered.
+
+A circle is built from the street edges reached within the budget (minutes × speed, or
+metres), **including partially reached edges cut at the remaining budget** from each
+end, the stretch of the point's own edge walked directly, and the short connector from
+the point to its street. These lines are buffered by ``buffer_m`` (default 40 m: a street
+with the frontage plots either side, where a gate on that street is reached). Never a
+straight-line radius and never a convex hull.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse import csr_matrix
+
+from geo.crs import WGS84
+from geo.errors import InvalidInputError, Problem
+from geo.nearest import source_distance_blocks
+from geo.network import StreetNetwork
+from geo.snapping import point_array, snap_xy
+
+#: Default buffer (metres) around reached streets: a street and its frontage plots.
+DEFAULT_BUFFER_M = 40.0
+
+
+def _incidence(net: StreetNetwork) -> csr_matrix:
+    e = np.arange(net.n_edges)
+    rows = np.concatenate([net.edge_u, net.edge_v])
+    cols = np.concatenate([e, e])
+    return csr_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)),
+                      shape=(net.n_nodes, net.n_edges))
+
+
+def substrings(geoms: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Vectorised substrings of LineStrings between ``start`` and ``end`` (CRS units)."""
+    if len(geoms) == 0:
+        return np.zeros(0, dtype=object)
+    coords, gi = shapely.get_coordinates(geoms, return_index=True)
+    seg = np.zeros(len(coords))
+    seg[1:] = np.hypot(*np.diff(coords, axis=0).T)
+    newgroup = np.ones(len(coords), dtype=bool)
+    newgroup[1:] = gi[1:] != gi[:-1]
+    seg[newgroup] = 0.0
+    cum = np.cumsum(seg)
+    cum -= cum[np.flatnonzero(newgroup)][np.cumsum(newgroup) - 1]
+    inner = (cum > start[gi]) & (cum < end[gi])
+    n = len(geoms)
+    sp = shapely.get_coordinates(shapely.line_interpolate_point(geoms, start))
+    ep = shapely.get_coordinates(shapely.line_interpolate_point(geoms, end))
+    xy = np.concatenate([sp, coords[inner], ep])
+    piece = np.concatenate([np.arange(n), gi[inner], np.arange(n)])
+    key = np.concatenate([np.full(n, -np.inf), cum[inner], np.full(n, np.inf)])
+    order = np.lexsort((key, piece))
+    return shapely.linestrings(xy[order], indices=piece[order])
+
+
+def _pieces(net: StreetNetwork, d: np.ndarray, inc: csr_matrix, budget: float
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Reached stretches (row, edge, start_m, end_m) for one block of distances."""
+    ri, node = np.nonzero(d <= budget)
+    counts = np.diff(inc.indptr)[node]
+    starts = np.repeat(inc.indptr[node], counts)
+    within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    edge = inc.indices[starts + within]
+    ri = np.repeat(ri, counts)
+    key = np.unique(ri.astype(np.int64) * net.n_edges + edge)
+    ri, edge = key // net.n_edges, key % net.n_edges
+    length = net.edge_length_m[edge]
+    du, dv = d[ri, net.edge_u[edge]], d[ri, net.edge_v[edge]]
+    a_end = np.clip(budget - du, 0.0, length)  # reached from u: [0, a_end]
+    b_start = np.clip(length - (budget - dv), 0.0, length)  # reached from v: [b_start, L]
+    a_ok, b_ok = du <= budget, dv <= budget
+    full = a_ok & b_ok & (a_end >= b_start)
+    a_part = a_ok & ~full & (a_end > 0)
+    b_part = b_ok & ~full & (b_start < length)
+    rows = np.concatenate([ri[full], ri[a_part], ri[b_part]])
+    edges = np.concatenate([edge[full], edge[a_part], edge[b_part]])
+    s = np.concatenate([np.zeros(full.sum()), np.zeros(a_part.sum()), b_start[b_part]])
+    e = np.concatenate([length[full], a_end[a_part], length[b_part]])
+    return rows, edges, s, e
+
+
+def _lines(net: StreetNetwork, edges: np.ndarray, s: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """Geometries of edge stretches [s, e] (network metres along the edge)."""
+    geoms = net.edge_geoms[edges]
+    length = net.edge_length_m[edges]
+    full = (s <= 0) & (e >= length)
+    out = geoms.copy()
+    cut = ~full
+    if cut.any():
+        scale = shapely.length(geoms[cut]) / length[cut]
+        out[cut] = substrings(geoms[cut], s[cut] * scale, e[cut] * scale)
+    return out
+
+
+def _street_m(spans: list[tuple[np.ndarray, ...]], n: int) -> np.ndarray:
+    """Length of street reached per group: union of the stretches on each edge (metres)."""
+    out = np.zeros(n)
+    if not spans:
+        return out
+    df = pd.DataFrame({k: np.concatenate([sp[i] for sp in spans])
+                       for i, k in enumerate(("g", "e", "a", "b"))})
+    df = df.sort_values(["g", "e", "a"], kind="stable")
+    prev = df.groupby(["g", "e"])["b"].cummax().groupby([df["g"], df["e"]]).shift(1)
+    start = np.maximum(df["a"].to_numpy(), prev.fillna(-np.inf).to_numpy())
+    np.add.at(out, df["g"].to_numpy(), np.maximum(df["b"].to_numpy() - start, 0.0))
+    return out
+
+
+def service_circles(net: StreetNetwork, services: gpd.GeoDataFrame, *,
+                    minutes: Sequence[float] | None = (5, 10, 15),
+                    metres: Sequence[float] | None = None,
+                    buffer_m: float = DEFAULT_BUFFER_M, type_col: str = "type",
+                    service_id_col: str | None = "id", max_snap_m: float = 250.0,
+                    include_snap: bool = True, quad_segs: int = 4, crs: int = WGS84,
+                    chunk: int = 64) -> gpd.GeoDataFrame:
+    """Street-following circles of every service point for each threshold.
+
+    Parameters
+    ----------
+    services
+        Point geometries (any declared CRS) with ``type_col`` and ids (``service_id_col``
+        or the index).
+    minutes, metres
+        Thresholds; give minutes (converted with the network's speed) or metres
+        (pass ``minutes=None``), e.g. GB 50180-2018's 300 / 500 / 1,000 m.
+    buffer_m
+        Width either side of the reached streets, metres.
+    crs
+        EPSG code of the returned polygons (default 4326).
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per (service point, threshold): ``service_id, type, minutes`` (NaN for
+        metre thresholds), ``budget_m``, ``snapped``, ``street_m`` (length of street
+        stretches reached, metres), geometry (Polygon/MultiPolygon; None when the point is
+        farther than ``max_snap_m`` from every street).
+    """
+    if (minutes is None) == (metres is None):
+        raise InvalidInputError("give thresholds in minutes or in metres",
+                                [Problem("exactly one of minutes/metres", field="minutes")])
+    if not buffer_m > 0:
+        raise InvalidInputError("buffer_m must be > 0", [Problem("> 0", field="buffer_m")])
+    if type_col not in services.columns:
+        raise InvalidInputError("services have no type column", [Problem("missing", field=type_col)])
+    values = list(minutes if minutes is not None else metres)  # type: ignore[arg-type]
+    budgets = np.array([net.budget_m(minutes=v) if minutes is not None else net.budget_m(metres=v)
+                        for v in values])
+    pts, _ = point_array(net, services, "services")
+    if len(pts) != len(services):
+        raise InvalidInputError("service points must be single Points",
+                                [Problem("MultiPoint", field="geometry")])
+    s = snap_xy(net, pts, max_snap_m=max_snap_m)
+    k, nb = len(pts), len(budgets)
+    inc = _incidence(net)
+    groups: list[np.ndarray] = []
+    lines: list[np.ndarray] = []
+    spans: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    for pos, d in source_distance_blocks(net, s, limit_m=float(budgets.max()),
+                                         include_snap=include_snap, chunk=chunk):
+        for bi, budget in enumerate(budgets):
+            rows, edges, a, b = _pieces(net, d, inc, budget)
+            src = pos[rows]
+            # own edge walked directly, and the connector from the point to the street
+            rest = budget - (s.snap_m[pos] if include_snap else 0.0)
+            own = rest > 0
+            oe = s.edge[pos][own]
+            oa = np.clip(s.offset_m[pos][own] - rest[own], 0, net.edge_length_m[oe])
+            ob = np.clip(s.offset_m[pos][own] + rest[own], 0, net.edge_length_m[oe])
+            src = np.concatenate([src, pos[own]])
+            edges, a, b = np.concatenate([edges, oe]), np.concatenate([a, oa]), \
+                np.concatenate([b, ob])
+            gid = src * nb + bi
+            spans.append((gid, edges, a, b))
+            lines.append(_lines(net, edges, a, b))
+            groups.append(gid)
+            conn = pos[own & (s.snap_m[pos] > 0)]
+            lines.append(shapely.linestrings(np.stack([shapely.get_coordinates(pts[conn]),
+                                                       s.xy[conn]], axis=1))
+                         if len(conn) else np.zeros(0, dtype=object))
+            groups.append(conn * nb + bi)
+    geom = np.full(k * nb, None, dtype=object)
+    if groups:
+        gid = np.concatenate(groups)
+        allg = np.concatenate(lines)
+        order = np.argsort(gid, kind="stable")
+        gid, allg = gid[order], allg[order]
+        uniq, first = np.unique(gid, return_index=True)
+        multi = shapely.multilinestrings(allg, indices=np.searchsorted(uniq, gid))
+        geom[uniq] = shapely.buffer(multi, buffer_m, quad_segs=quad_segs)
+    ids = services[service_id_col].to_numpy() if service_id_col else services.index.to_numpy()
+    out = pd.DataFrame({
+        "service_id": np.repeat(ids, nb),
+        "type": np.repeat(services[type_col].astype(str).to_numpy(), nb),
+        "minutes": np.tile(np.array(values, dtype=float) if minutes is not None
+                           else np.full(nb, np.nan), k),
+        "budget_m": np.tile(budgets, k),
+        "snapped": np.repeat(s.snapped, nb),
+        "street_m": np.where(np.repeat(s.snapped, nb), _street_m(spans, k * nb), np.nan),
+    })
+    return gpd.GeoDataFrame(out, geometry=geom, crs=net.metric_epsg).to_crs(crs)
+
+
+def union_by_type(circles: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Union of the circles per (type, threshold): ``type, minutes, budget_m, n_points``.
+
+    The result keeps ``circles``' CRS.
+    """
+    rows = []
+    for (typ, budget), grp in circles.groupby(["type", "budget_m"], sort=True):
+        g = grp.geometry.dropna().values
+        rows.append({"type": typ, "minutes": grp["minutes"].iloc[0], "budget_m": budget,
+                     "n_points": len(g),
+                     "geometry": shapely.union_all(np.asarray(g, dtype=object))
+                     if len(g) else None})
+    cols = ["type", "minutes", "budget_m", "n_points", "geometry"]
+    return gpd.GeoDataFrame(pd.DataFrame(rows, columns=cols), geometry="geometry",
+                            crs=circles.crs)

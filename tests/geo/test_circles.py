@@ -1,0 +1,85 @@
+import numpy as np
+import pytest
+import shapely
+from netkit import X0, Y0, network, points
+
+from geo.circles import service_circles, substrings, union_by_type
+from geo.network import StreetNetwork
+
+
+def _svc(xy, types=None):
+    return points(xy, id=[f"s{i}" for i in range(len(xy))],
+                  type=types or ["red_station"] * len(xy))
+
+
+def _local(geom):
+    return shapely.affinity.translate(geom, -X0, -Y0)
+
+
+def test_circle_follows_the_street_to_the_budget(line_net: StreetNetwork) -> None:
+    c = service_circles(line_net, _svc([(50.0, 0.0)]), minutes=None, metres=[100],
+                        buffer_m=10, crs=32650)
+    g = _local(c.geometry.iloc[0])
+    assert c["street_m"].iloc[0] == pytest.approx(150.0, abs=1e-6)  # x from 0 to 150
+    assert g.contains(shapely.Point(145, 0)) and g.contains(shapely.Point(-5, 0))
+    assert not g.contains(shapely.Point(165, 0))
+    assert g.area == pytest.approx(150 * 20 + np.pi * 100, rel=0.02)
+
+
+def test_partially_reached_bent_edge_is_cut_along_its_geometry() -> None:
+    import geopandas as gpd
+
+    nodes = points([(0.0, 0.0), (100.0, 100.0)], node_id=[1, 2])
+    line = shapely.LineString([(X0, Y0), (X0 + 100, Y0), (X0 + 100, Y0 + 100)])
+    edges = gpd.GeoDataFrame({"edge_id": [1], "u": [1], "v": [2], "length_m": [200.0]},
+                             geometry=[line], crs=32650).to_crs(4326)
+    net = StreetNetwork.from_edges(nodes, edges, metric_epsg=32650)
+    c = service_circles(net, _svc([(0.0, 0.0)]), minutes=[2.0], buffer_m=5, crs=32650)
+    g = _local(c.geometry.iloc[0])  # 2 min × 75 m/min = 150 m: up to (100, 50)
+    assert g.contains(shapely.Point(100, 45))
+    assert not g.contains(shapely.Point(100, 60))
+    assert c["street_m"].iloc[0] == pytest.approx(150.0, abs=1e-6)
+
+
+def test_circle_is_not_a_straight_line_radius() -> None:
+    # two parallel streets 60 m apart, joined only 500 m away
+    net = network({1: (0, 0), 2: (500, 0), 3: (500, 60), 4: (0, 60)},
+                  [(1, 2), (2, 3), (3, 4)])
+    c = service_circles(net, _svc([(0.0, 0.0)]), minutes=None, metres=[300], buffer_m=20,
+                        crs=32650)
+    g = _local(c.geometry.iloc[0])
+    assert g.contains(shapely.Point(250, 0))
+    assert not g.contains(shapely.Point(0, 60))  # 60 m away in a straight line
+
+
+def test_other_network_part_is_never_covered(line_net: StreetNetwork) -> None:
+    c = service_circles(line_net, _svc([(150.0, 0.0)]), minutes=[15], buffer_m=20, crs=32650)
+    g = _local(c.geometry.iloc[0])
+    assert not g.intersects(shapely.Point(550, 0))
+
+
+def test_thresholds_nest(line_net: StreetNetwork) -> None:
+    c = service_circles(line_net, _svc([(20.0, 0.0)]), minutes=[1, 2], crs=32650)
+    a1, a2 = c.geometry.area.tolist()
+    assert a1 < a2
+    assert c["budget_m"].tolist() == [75.0, 150.0]
+
+
+def test_unsnapped_service_gives_a_row_without_geometry(line_net: StreetNetwork) -> None:
+    c = service_circles(line_net, _svc([(50.0, 900.0)]), minutes=[5])
+    assert len(c) == 1 and not c["snapped"].iloc[0] and c.geometry.iloc[0] is None
+
+
+def test_union_per_type(line_net: StreetNetwork) -> None:
+    c = service_circles(line_net, _svc([(20.0, 0.0), (180.0, 0.0), (550.0, 0.0)],
+                                       ["a", "a", "b"]), minutes=[1], crs=32650)
+    u = union_by_type(c)
+    assert u["n_points"].tolist() == [2, 1]
+    a = u.set_index("type").geometry
+    assert a["a"].area == pytest.approx(c.geometry.iloc[:2].union_all().area)
+
+
+def test_substrings_cut_between_vertices() -> None:
+    line = shapely.LineString([(0, 0), (10, 0), (10, 10)])
+    out = substrings(np.array([line]), np.array([5.0]), np.array([15.0]))
+    assert shapely.get_coordinates(out[0]).tolist() == [[5, 0], [10, 0], [10, 5]]
