@@ -18,6 +18,7 @@ All functions take and return lon/lat degrees, vectorised over numpy arrays or s
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Literal
 
 import geopandas as gpd
@@ -152,3 +153,49 @@ def _convert(gdf: gpd.GeoDataFrame, fn: object) -> gpd.GeoDataFrame:
             arr = _apply(np.asarray(out[col].values, dtype=object), fn)
             out[col] = gpd.GeoSeries(arr, index=out.index, crs=WGS84)
     return out.set_crs(WGS84, allow_override=True)
+
+
+@dataclass(frozen=True)
+class OffsetCheck:
+    """Median distance (metres) of points to the nearest street, as given and as if they
+    were GCJ-02 or BD-09; ``suspected`` names the offset that fits the streets clearly
+    better than the coordinates as given (``None`` if none does)."""
+
+    points: int
+    median_m: float
+    median_gcj02_m: float
+    median_bd09_m: float
+    suspected: Offset | None
+
+
+def detect_offset(lon: ArrayLike, lat: ArrayLike, streets: gpd.GeoSeries, *, metric_epsg: int,
+                  min_points: int = 5, ratio: float = 0.5, min_gain_m: float = 15.0
+                  ) -> OffsetCheck:
+    """Do WGS-84 points look GCJ-02/BD-09-shifted against a city's streets (EPSG:4326)?
+
+    The points are compared as given and converted from GCJ-02 / BD-09 to WGS-84: an
+    offset is suspected when its median distance to the nearest street (in ``metric_epsg``,
+    metres) is below ``ratio`` × the raw median and at least ``min_gain_m`` smaller.
+    """
+    x, y = _arrays(lon, lat)
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y = x[ok], y[ok]
+    nan = float("nan")
+    if len(x) < min_points or len(streets) == 0:
+        return OffsetCheck(len(x), nan, nan, nan, None)
+    lines = np.asarray(streets.to_crs(metric_epsg).values, dtype=object)
+    tree = shapely.STRtree(lines)
+
+    def median(px: NDArray[np.float64], py: NDArray[np.float64]) -> float:
+        pts = gpd.GeoSeries(gpd.points_from_xy(px, py), crs=WGS84).to_crs(metric_epsg)
+        _, dist = tree.query_nearest(np.asarray(pts.values, dtype=object), return_distance=True,
+                                     all_matches=False)
+        return float(np.median(dist))
+
+    raw = median(x, y)
+    gcj = median(*gcj02_to_wgs84(x, y))
+    bd = median(*bd09_to_wgs84(x, y))
+    best: Offset = "gcj02" if gcj <= bd else "bd09"
+    best_m = min(gcj, bd)
+    suspected = best if best_m < ratio * raw and raw - best_m >= min_gain_m else None
+    return OffsetCheck(len(x), raw, gcj, bd, suspected)

@@ -1,6 +1,7 @@
 """Bulk insert-or-update of governance units, service points and grid cases.
 
-Rows are matched by ``(city_id, external_id)``: writing the same external id again
+Rows in problems are numbered from 1 in frame order. Rows are matched by
+``(city_id, external_id)``: writing the same external id again
 updates that row. Data goes through ``COPY`` into a temporary staging table and then one
 ``INSERT … SELECT … ON CONFLICT … DO UPDATE`` per call, so tens of thousands of rows take
 well under a second or two. Geometries are EPSG:4326. Nothing here commits.
@@ -128,13 +129,13 @@ def _check_geometry(gdf: gpd.GeoDataFrame, spec: KindSpec) -> list[Problem]:
     missing = shapely.is_missing(geoms)
     types = np.array([g.geom_type if g is not None else None for g in geoms], dtype=object)
     for i in np.flatnonzero(missing):
-        problems.append(Problem("missing geometry", row=int(i), field="geometry"))
+        problems.append(Problem("missing geometry", row=int(i) + 1, field="geometry"))
     for i in np.flatnonzero(~missing & ~np.isin(types, spec.geom_types)):
         problems.append(Problem(f"geometry is {types[i]}; expected {' or '.join(spec.geom_types)}",
-                                row=int(i), field="geometry"))
+                                row=int(i) + 1, field="geometry"))
     bad = ~missing & (shapely.is_empty(geoms) | ~shapely.is_valid(geoms))
     for i in np.flatnonzero(bad):
-        problems.append(Problem("geometry is empty or invalid", row=int(i), field="geometry"))
+        problems.append(Problem("geometry is empty or invalid", row=int(i) + 1, field="geometry"))
     return problems
 
 
@@ -150,14 +151,14 @@ def _prepare(gdf: gpd.GeoDataFrame, spec: KindSpec) -> tuple[list[str], list[lis
         raise InvalidInputError(f"cannot write {spec.table} rows", problems[:_MAX_LISTED])
     ext = gdf["external_id"]
     for i in np.flatnonzero(ext.isna().to_numpy() | ext.astype(str).duplicated().to_numpy()):
-        problems.append(Problem("external_id missing or duplicated", row=int(i),
+        problems.append(Problem("external_id missing or duplicated", row=int(i) + 1,
                                 field="external_id"))
     if problems:
         raise InvalidInputError(f"cannot write {spec.table} rows", problems[:_MAX_LISTED])
 
     n = len(gdf)
     names = ["row_no", "external_id"]
-    values: list[list[Any]] = [list(range(n)), ext.astype(str).tolist()]
+    values: list[list[Any]] = [list(range(1, n + 1)), ext.astype(str).tolist()]
     for col, sqltype in spec.columns:
         names.append(col)
         if col not in gdf.columns:

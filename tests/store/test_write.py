@@ -52,7 +52,7 @@ def test_unknown_parent_lists_the_rows(conn, city, units):
     grids = units["grid"].assign(community=["C1", "NOPE"])
     with pytest.raises(InvalidInputError) as exc:
         upsert_features(conn, "grid", city.id, grids)
-    assert [(p.row, p.field) for p in exc.value.errors] == [(1, "community")]
+    assert [(p.row, p.field) for p in exc.value.errors] == [(2, "community")]
     assert "NOPE" in exc.value.errors[0].reason
     assert conn.execute(text("SELECT count(*) FROM grid WHERE city_id = :c"),
                         {"c": city.id}).scalar() == 0
