@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors
+from api.routes import cases as case_routes
 from api.routes import features, health, keys, layers, map, tiles
 from geo.settings import Settings
 from geo.store.tiles import TileCache
@@ -52,5 +53,6 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     app.include_router(tiles.router)
     app.include_router(keys.router)
     app.include_router(map.router)
+    app.include_router(case_routes.router)
     map.mount_static(app)
     return app

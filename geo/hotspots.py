@@ -21,8 +21,9 @@ from esda import G_Local
 from libpysal.graph import Graph
 from scipy import sparse
 from scipy.spatial import cKDTree
+from shapely.geometry.base import BaseGeometry
 
-from geo.cases import cell_ids, cell_polygons
+from geo.cases import CaseIndex, area_cells, cell_ids, cell_polygons, counts_frame
 from geo.errors import InvalidInputError, Problem
 
 #: (confidence, two-sided p threshold, bin magnitude), strictest first.
@@ -218,3 +219,16 @@ def hotspot_frame(result: HotSpotResult) -> pd.DataFrame:
     """Counts of cells per bin, −3…+3 (a summary for reports)."""
     counts = result.cells["bin"].value_counts().reindex(range(-3, 4), fill_value=0)
     return counts.rename_axis("bin").rename("cells").reset_index()
+
+
+def hotspots_for_cases(cases: gpd.GeoDataFrame, *, area: BaseGeometry, resolution: int = 8,
+                       k: int = 1, permutations: int = 999, seed: int = 0,
+                       fdr: bool = False) -> HotSpotResult:
+    """Gi* of the case counts on every H3 cell of ``area`` (EPSG:4326) at ``resolution``.
+
+    Cells of ``area`` without cases take part with 0; cells outside ``area`` holding
+    cases are added too, so no case is dropped.
+    """
+    counts = CaseIndex.from_cases(cases, resolution=resolution).counts()
+    frame = counts_frame(counts, area_cells(area, resolution))
+    return gi_star(frame, k=k, permutations=permutations, seed=seed, fdr=fdr)

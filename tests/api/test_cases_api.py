@@ -1,0 +1,232 @@
+"""Case endpoints: suppression for the public, exact windows, raw points for analysts only."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from api.app import create_app
+from geo.case_synth import synthetic_cases
+from geo.settings import Settings
+from geo.store import cluster, keys, migrate
+
+BOUNDS = (119.00, 30.00, 119.04, 30.04)
+LONELY = (119.035, 30.035)  # three cases alone in a corner
+CASE = ("INSERT INTO grid_case (city_id, external_id, category, reported_at, closed_at, status, "
+        "satisfaction, geom) VALUES (:c, :e, :cat, :t, :closed, :status, :sat, "
+        "ST_Point(:x, :y, 4326))")
+URL = "/cities/casetown/cases"
+
+
+@pytest.fixture(scope="module")
+def case_db() -> Iterator[tuple[Settings, dict[str, str]]]:
+    base = Settings.from_env()
+    if base.embedded:
+        cluster.up(base)
+    name = f"sc_cases_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    migrate.create_database(base, name)
+    s = replace(base, db_name=name, min_public_case_count=5)
+    eng = migrate.make_engine(s)
+    plain = {}
+    try:
+        with eng.begin() as conn:
+            migrate.upgrade(conn)
+        with eng.begin() as conn:
+            city = conn.execute(text(
+                "INSERT INTO city (code, name_zh, name_en, metric_epsg, bounds) VALUES "
+                "('casetown', '事件镇', 'Casetown', 32650, ST_MakeEnvelope(:a, :b, :c, :d, 4326)) "
+                "RETURNING id"), dict(zip("abcd", BOUNDS))).scalar_one()
+            for i in range(4):
+                x, y = BOUNDS[0] + 0.015 * (i % 2), BOUNDS[1] + 0.015 * (i // 2)
+                conn.execute(text(
+                    "INSERT INTO grid (city_id, external_id, name, geom) VALUES (:c, :e, :n, "
+                    "ST_Multi(ST_MakeEnvelope(:x, :y, :x + 0.015, :y + 0.015, 4326)))"),
+                    {"c": city, "e": f"G{i}", "n": f"第{i}网格", "x": x, "y": y})
+            cases = synthetic_cases(800, seed=3, bounds=(119.0, 30.0, 119.03, 30.03),
+                                    start=datetime(2026, 1, 1, tzinfo=UTC), days=180)
+            rows = [{"c": city, "e": r.case_id, "cat": r.category, "t": r.reported_at,
+                     "closed": None if r.closed_at is None or r.closed_at != r.closed_at
+                     else r.closed_at, "status": r.status,
+                     "sat": None if r.satisfaction != r.satisfaction else int(r.satisfaction),
+                     "x": r.geometry.x, "y": r.geometry.y} for r in cases.itertuples()]
+            for i in range(3):
+                rows.append({"c": city, "e": f"lonely{i}", "cat": "dispute",
+                             "t": datetime(2026, 2, 1, tzinfo=UTC), "closed": None,
+                             "status": "reported", "sat": None, "x": LONELY[0], "y": LONELY[1]})
+            # window boundaries in China Standard Time: 1 March 00:00 and 1 April 00:00
+            for ext, t in (("b_first", datetime(2026, 2, 28, 16, tzinfo=UTC)),
+                           ("b_before", datetime(2026, 2, 28, 15, 59, 59, tzinfo=UTC)),
+                           ("b_end", datetime(2026, 3, 31, 16, tzinfo=UTC))):
+                rows.append({"c": city, "e": ext, "cat": "illegal_construction", "t": t,
+                             "closed": None, "status": "reported", "sat": None,
+                             "x": 119.01, "y": 30.01})
+            conn.execute(text(CASE), rows)
+            for role in ("viewer", "analyst"):
+                plain[role] = keys.create_key(conn, f"cases-{role}", role=role)[1]
+            plain["revoked"] = keys.create_key(conn, "cases-revoked", role="analyst")[1]
+            keys.revoke_key(conn, "cases-revoked")
+    finally:
+        eng.dispose()
+    yield s, plain
+    migrate.drop_database(base, name)
+
+
+@pytest.fixture(scope="module")
+def client(case_db: tuple[Settings, dict[str, str]]) -> Iterator[TestClient]:
+    with TestClient(create_app(case_db[0])) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def key(case_db: tuple[Settings, dict[str, str]]) -> dict[str, dict[str, str]]:
+    return {role: {"X-API-Key": k} for role, k in case_db[1].items()}
+
+
+def test_anonymous_gets_no_raw_points(client: TestClient) -> None:
+    r = client.get(f"{URL}/points")
+    assert r.status_code == 401
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert "features" not in r.json()
+
+
+def test_viewer_gets_no_raw_points(client: TestClient, key: dict[str, dict[str, str]]) -> None:
+    r = client.get(f"{URL}/points", headers=key["viewer"])
+    assert r.status_code == 403 and "features" not in r.json()
+
+
+def test_revoked_key_gets_no_raw_points(client: TestClient, key: dict[str, dict[str, str]]) -> None:
+    assert client.get(f"{URL}/points", headers=key["revoked"]).status_code == 401
+
+
+def test_analyst_gets_raw_points(client: TestClient, key: dict[str, dict[str, str]]) -> None:
+    r = client.get(f"{URL}/points", params={"categories": "dispute"}, headers=key["analyst"])
+    assert r.status_code == 200
+    body = r.json()
+    assert body["features"] and all(f["properties"]["category"] == "dispute"
+                                    for f in body["features"])
+    assert body["features"][0]["geometry"]["type"] == "Point"
+
+
+def test_public_hexes_never_show_a_count_below_the_minimum(client: TestClient) -> None:
+    r = client.get(f"{URL}/hexes", params={"resolution": 9})
+    assert r.status_code == 200 and r.headers["content-type"] == "application/geo+json"
+    body = r.json()
+    counts = [f["properties"]["n_cases"] for f in body["features"]]
+    shown = [n for n in counts if n is not None]
+    assert body["meta"]["suppressed_cells"] > 0
+    assert all(n >= 5 for n in shown)
+    assert body["meta"]["shown_total"] == sum(shown)
+    assert "total" not in body["meta"]  # a total would reveal the suppressed sum
+
+
+def test_the_lonely_three_are_suppressed_for_viewers_but_counted_for_analysts(
+        client: TestClient, key: dict[str, dict[str, str]]) -> None:
+    import h3
+
+    cell = h3.latlng_to_cell(LONELY[1], LONELY[0], 9)
+    for who, expected in (("viewer", None), ("analyst", 3)):
+        body = client.get(f"{URL}/hexes", params={"resolution": 9},
+                          headers=key[who]).json()
+        props = {f["properties"]["h3"]: f["properties"] for f in body["features"]}
+        assert props[cell]["n_cases"] == expected
+        assert props[cell]["suppressed"] is (expected is None)
+
+
+def test_window_is_half_open_in_china_standard_time(client: TestClient,
+                                                    key: dict[str, dict[str, str]]) -> None:
+    params = {"categories": "illegal_construction", "start": "2026-03-01", "end": "2026-04-01"}
+    body = client.get(f"{URL}/points", params=params, headers=key["analyst"]).json()
+    ids = {f["properties"]["case_id"] for f in body["features"]}
+    assert "b_first" in ids and "b_before" not in ids and "b_end" not in ids
+    hexes = client.get(f"{URL}/hexes", params=params, headers=key["analyst"]).json()
+    assert hexes["meta"]["total"] == body["meta"]["matched"]
+
+
+def test_unknown_category_is_a_422_problem(client: TestClient) -> None:
+    r = client.get(f"{URL}/hexes", params={"categories": "noise"})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "categories"
+
+
+def test_reversed_window_is_a_422_problem(client: TestClient) -> None:
+    r = client.get(f"{URL}/hexes", params={"start": "2026-05-01", "end": "2026-04-01"})
+    assert r.status_code == 422
+
+
+def test_unknown_city_is_404(client: TestClient) -> None:
+    assert client.get("/cities/nowhere/cases/hexes").status_code == 404
+
+
+def test_grid_closure_table_json_and_csv(client: TestClient,
+                                         key: dict[str, dict[str, str]]) -> None:
+    body = client.get(f"{URL}/grids", headers=key["analyst"]).json()
+    assert len(body["grids"]) == 4
+    g = max(body["grids"], key=lambda r: r["n_cases"])
+    assert 0 <= g["closure_rate"] <= 1 and g["median_closure_h"] <= g["p90_closure_h"]
+    assert body["meta"]["unassigned_cases"] >= 3  # the lonely corner lies outside the grids
+    r = client.get(f"{URL}/grids", params={"format": "csv"})
+    assert r.headers["content-type"].startswith("text/csv")
+    header = r.text.splitlines()[0].split(",")
+    assert header[:3] == ["grid_id", "external_id", "name"] and "closure_rate" in header
+
+
+def test_public_grid_table_blanks_small_grids(client: TestClient) -> None:
+    params = {"categories": "illegal_construction", "start": "2026-03-01", "end": "2026-04-01"}
+    rows = client.get(f"{URL}/grids", params=params).json()["grids"]
+    for r in rows:
+        assert r["n_cases"] is None or r["n_cases"] == 0 or r["n_cases"] >= 5
+        if r["suppressed"]:
+            assert r["closure_rate"] is None and r["n_overdue"] is None
+
+
+def test_public_trends_hide_small_months(client: TestClient) -> None:
+    body = client.get(f"{URL}/trends", params={"by": "grid"}).json()
+    values = [r["n_cases"] for r in body["rows"]]
+    assert all(v is None or v == 0 or v >= 5 for v in values)
+    assert {r["month"] for r in body["rows"]} >= {"2026-01", "2026-06"}
+
+
+def test_hotspots_public_show_only_bins(client: TestClient,
+                                        key: dict[str, dict[str, str]]) -> None:
+    params = {"resolution": 9, "permutations": 199}
+    pub = client.get(f"{URL}/hotspots", params=params).json()
+    props = pub["features"][0]["properties"]
+    assert set(props) == {"h3", "bin", "label_zh", "label_en"}
+    full = client.get(f"{URL}/hotspots", params=params, headers=key["analyst"]).json()
+    assert {"n_cases", "gi_z", "p"} <= set(full["features"][0]["properties"])
+    bins = [f["properties"]["bin"] for f in full["features"]]
+    assert max(bins) == 3  # the synthetic clusters are hot at 99 %
+    assert [f["properties"]["bin"] for f in pub["features"]] == bins
+
+
+def test_period_comparison(client: TestClient) -> None:
+    r = client.get(f"{URL}/comparison", params={
+        "before_start": "2026-01-01", "before_end": "2026-04-01", "after_start": "2026-04-01",
+        "after_end": "2026-07-01", "resolution": 9, "permutations": 199})
+    assert r.status_code == 200
+    body = r.json()
+    assert {f["properties"]["change"] for f in body["features"]} <= {
+        "new", "intensifying", "persistent", "diminishing"}
+    assert sum(body["meta"]["changes"].values()) == len(body["features"])
+    assert "n_before" not in body["features"][0]["properties"]
+
+
+def test_public_density_hides_thin_areas(client: TestClient,
+                                         key: dict[str, dict[str, str]]) -> None:
+    params = {"bandwidth_m": 200, "categories": "dispute", "start": "2026-02-01",
+              "end": "2026-03-01"}
+    full = client.get(f"{URL}/density", params=params, headers=key["analyst"]).json()
+    thin = [f for f in full["features"] if f["properties"]["n_near"] < 5]
+    assert thin
+    pub = client.get(f"{URL}/density", params=params).json()
+    by_cell = {f["properties"]["h3"]: f["properties"] for f in pub["features"]}
+    assert all(by_cell.get(f["properties"]["h3"], {}).get("density_per_km2") is None
+               for f in thin)
+    assert full["meta"]["epsg"] == 32650 and full["meta"]["bandwidth_m"] == 200
