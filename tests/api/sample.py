@@ -106,6 +106,17 @@ def load_sample(conn: Connection) -> dict[str, int]:
     return ids
 
 
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
+    """The XYZ (Web Mercator) tile containing lon/lat (EPSG:4326) at zoom ``z``."""
+    import math
+
+    n = 1 << z
+    x = int((lon + 180.0) / 360.0 * n)
+    lat_r = math.radians(lat)
+    y = int((1.0 - math.asinh(math.tan(lat_r)) / math.pi) / 2.0 * n)
+    return z, x, y
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
