@@ -162,3 +162,44 @@ def read_run_hexes(conn: Connection, run_id: int) -> gpd.GeoDataFrame:
          "gi_z": [_num(r.gi_z) for r in rows], "p": [_num(r.p) for r in rows],
          "q": [_num(r.q) for r in rows], "bin": [int(r.bin) for r in rows]},
         geometry=[shapely.from_wkb(bytes(r.wkb)) for r in rows], crs=4326)
+
+
+def analyze_city_cases(conn: Connection, city_id: int, *, metric_epsg: int,
+                       categories: Iterable[str] | None = None, start: datetime | None = None,
+                       end: datetime | None = None, resolution: int = 8, k: int = 1,
+                       permutations: int = 999, seed: int = 0, fdr: bool = False,
+                       bandwidth_m: float = 300.0, overdue_hours: float = 72.0,
+                       as_of: datetime | None = None,
+                       min_public_case_count: int = 5) -> tuple[int, dict[str, Any]]:
+    """Compute and store a hot-spot run for a city: Gi* cells, KDE and per-grid closure.
+
+    Reads the selected cases (``[start, end)``), runs Gi* over every H3 cell of the study
+    area at ``resolution``, a Gaussian KDE (``bandwidth_m`` metres in ``metric_epsg``) on
+    the same cells and the per-grid closure table (open cases judged at ``as_of``, default
+    ``end`` or now). Returns the run id and a summary. Never commits.
+    """
+    from geo.case_stats import grid_closure_table
+    from geo.hotspots import hotspots_for_cases, kde_surface
+
+    cases = read_cases(conn, city_id, categories=categories, start=start, end=end)
+    area = study_area(conn, city_id)
+    hot = hotspots_for_cases(cases, area=area, resolution=resolution, k=k,
+                             permutations=permutations, seed=seed, fdr=fdr)
+    kde = kde_surface(cases, list(hot.cells["h3"]), epsg=metric_epsg, bandwidth_m=bandwidth_m)
+    when = as_of or end or pd.Timestamp.now(tz="UTC").to_pydatetime()
+    grids = read_grids(conn, city_id)
+    stats = grid_closure_table(cases, grids, as_of=when, overdue_hours=overdue_hours) \
+        if len(grids) else None
+    bins = hot.cells["bin"].value_counts()
+    summary = {"cases": len(cases), "cells": len(hot.cells),
+               "hot_cells": int(hot.cells["bin"].gt(0).sum()),
+               "cold_cells": int(hot.cells["bin"].lt(0).sum()),
+               "bins": {str(int(b)): int(n) for b, n in bins.sort_index().items()},
+               "unassigned_cases": len(stats.unassigned_case_ids) if stats else len(cases)}
+    params = {"categories": sorted(categories) if categories is not None else None,
+              "start": start.isoformat() if start else None,
+              "end": end.isoformat() if end else None, "as_of": when.isoformat(),
+              "overdue_hours": overdue_hours, "min_public_case_count": min_public_case_count}
+    run_id = store_hotspot_run(conn, city_id, hot, params=params, kde=kde, grid_stats=stats,
+                               summary=summary)
+    return run_id, summary

@@ -14,6 +14,7 @@ from geo.cases import counts_frame
 from geo.errors import InvalidInputError
 from geo.hotspots import gi_star, kde_surface
 from geo.store.cases import (
+    analyze_city_cases,
     latest_run,
     read_cases,
     read_grids,
@@ -153,3 +154,23 @@ def test_deleting_a_run_deletes_its_cells(conn: Connection, city: int) -> None:
     for table in ("case_hex", "case_kde"):
         n = conn.execute(text(f"SELECT count(*) FROM {table} WHERE run_id = :r"), {"r": run})
         assert n.scalar() == 0
+
+
+def test_analyze_city_cases_stores_a_complete_run(conn: Connection, city: int) -> None:
+    _grids(conn, city)
+    for i in range(40):
+        _case(conn, city, f"h{i}", T0 + timedelta(hours=i), x=117.251, y=28.251)
+    _case(conn, city, "far", T0, x=117.205, y=28.205)
+    run_id, summary = analyze_city_cases(conn, city, metric_epsg=32650, resolution=9,
+                                         permutations=199, start=T0,
+                                         end=T0 + timedelta(days=30))
+    assert summary["cases"] == 41 and summary["hot_cells"] >= 1
+    counts = {t: conn.execute(text(f"SELECT count(*) FROM {t} WHERE run_id = :r"),
+                              {"r": run_id}).scalar() for t in ("case_hex", "case_kde",
+                                                                  "case_grid")}
+    assert counts["case_hex"] == counts["case_kde"] == summary["cells"] and counts["case_grid"] == 2
+    hot = conn.execute(text("SELECT bin FROM case_hex_latest WHERE city_id = :c AND n_cases = 40"),
+                       {"c": city}).scalar_one()
+    assert hot == 3
+    params = latest_run(conn, city)["params"]  # type: ignore[index]
+    assert params["permutations"] == 199 and params["min_public_case_count"] == 5
