@@ -2,8 +2,124 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from api.cli.common import console, engine, progress
+from geo.errors import InvalidInputError, Problem
+
+out = Console()
+
+load_app = typer.Typer(help="Load bundled data sets into the database.", no_args_is_help=True)
+city_app = typer.Typer(help="Manage cities: add one from an OpenStreetMap extract, list them.",
+                       no_args_is_help=True)
+
+
+def parse_bbox(text: str) -> tuple[float, float, float, float]:
+    """Parse ``minlon,minlat,maxlon,maxlat`` (EPSG:4326 degrees) and check it."""
+    from geo.osm import check_bbox
+
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        raise InvalidInputError(f"invalid --bbox {text!r}", [Problem(
+            "expected four numbers: minlon,minlat,maxlon,maxlat", field="bbox")]) from None
+    if len(values) != 4:
+        raise InvalidInputError(f"invalid --bbox {text!r}", [Problem(
+            f"expected four numbers, got {len(values)}", field="bbox")])
+    return check_bbox((values[0], values[1], values[2], values[3]))
+
+
+@load_app.command("demo")
+def load_demo_command() -> None:
+    """Load the demo cities Guixi 贵溪 and Wudaokou 五道口 (idempotent: reloading changes nothing).
+
+    Real streets, places and boundaries from OpenStreetMap (© OpenStreetMap contributors);
+    communities, grids, compounds, service points and cases are generated (data/README.md).
+    """
+    from geo.demo import DEMO_CITIES, STEPS_PER_CITY, load_demo
+
+    with engine() as eng, progress() as bar:
+        task = bar.add_task("loading demo", total=STEPS_PER_CITY * len(DEMO_CITIES))
+
+        def report(message: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description=message)
+
+        with eng.begin() as conn:
+            counts = load_demo(conn, progress=report)
+    table = Table(title="Demo cities loaded (rows per table)")
+    table.add_column("table")
+    for code in counts:
+        table.add_column(code, justify="right")
+    for name in next(iter(counts.values())):
+        table.add_row(name, *[f"{counts[c][name]:,}" for c in counts])
+    out.print(table)
+
+
+@city_app.command("add")
+def city_add(
+    code: str = typer.Argument(..., help="Short city code: lower-case letters, digits, '_' or '-'."),
+    osm: Path = typer.Option(..., "--osm", help="OpenStreetMap extract (.osm XML or .osm.pbf)."),
+    bbox: str | None = typer.Option(None, "--bbox", help="Clip to minlon,minlat,maxlon,maxlat "
+                                    "(EPSG:4326); default: the file's <bounds>."),
+    name_zh: str | None = typer.Option(None, "--name-zh", help="Chinese name (default: code)."),
+    name_en: str | None = typer.Option(None, "--name-en", help="English name (default: code)."),
+) -> None:
+    """Add a city (or replace its street network) from an OpenStreetMap extract.
+
+    Builds the walking network and the network couriers ride on, clipped to --bbox or the
+    file's own bounds. Import grids, compounds, service points and cases afterwards with
+    `servicecircle import`.
+    """
+    from geo.osm import read_osm
+    from geo.store.cities import create_city
+    from geo.store.network import write_network
+
+    box = parse_bbox(bbox) if bbox is not None else None
+    with console.status(f"Reading {osm.name}…"):
+        extract = read_osm(osm, bbox=box)
+    edges = extract.edges
+    if edges.empty:
+        raise InvalidInputError(f"no walkable or rideable streets inside the bounds of {osm.name}",
+                                [Problem("the street network is empty; check --bbox", field="bbox")])
+    with engine() as eng, eng.begin() as conn, console.status("Writing the street network…"):
+        city = create_city(conn, code, name_zh=name_zh or code, name_en=name_en or code,
+                           bounds=extract.bounds)
+        write_network(conn, city.id, extract.nodes, edges)
+    walk_km = edges.loc[edges["walk"], "length_m"].sum() / 1000
+    ride_km = edges.loc[edges["ride"], "length_m"].sum() / 1000
+    out.print(f"city {city.code} ({city.name_zh} / {city.name_en}), metric CRS EPSG:{city.metric_epsg}")
+    out.print(f"  {len(extract.nodes):,} nodes, {len(edges):,} edges; "
+              f"walk {walk_km:,.1f} km, ride {ride_km:,.1f} km")
+    out.print("  © OpenStreetMap contributors (ODbL)")
+
+
+@city_app.command("list")
+def city_list() -> None:
+    """List the cities in the database with their street-network size."""
+    from sqlalchemy import text
+
+    from geo.store.cities import list_cities
+
+    with engine() as eng, eng.connect() as conn:
+        cities = list_cities(conn)
+        sizes = dict(conn.execute(text(
+            "SELECT city_id, count(*) FROM street_edge GROUP BY city_id")).all())
+    table = Table(title="Cities")
+    for col in ("code", "中文名", "name", "EPSG", "bounds (lon/lat)", "street edges"):
+        table.add_column(col)
+    for c in cities:
+        b = ", ".join(f"{v:.4f}" for v in c.bounds.bounds)
+        table.add_row(c.code, c.name_zh, c.name_en, str(c.metric_epsg), b,
+                      f"{sizes.get(c.id, 0):,}")
+    out.print(table)
 
 
 def register(app: typer.Typer) -> None:
     """Attach the data-loading commands to the main app."""
+    app.add_typer(load_app, name="load")
+    app.add_typer(city_app, name="city")
