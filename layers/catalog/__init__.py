@@ -10,6 +10,7 @@ from types import ModuleType
 
 NAMES: tuple[str, ...] = (
     "base",
+    "cases",
 )
 
 MODULES: list[ModuleType] = [importlib.import_module(f"layers.catalog.{n}") for n in NAMES]

@@ -230,3 +230,42 @@ def test_public_density_hides_thin_areas(client: TestClient,
     assert all(by_cell.get(f["properties"]["h3"], {}).get("density_per_km2") is None
                for f in thin)
     assert full["meta"]["epsg"] == 32650 and full["meta"]["bandwidth_m"] == 200
+
+
+@pytest.fixture(scope="module")
+def stored_run(case_db: tuple[Settings, dict[str, str]]) -> int:
+    from geo.store.cases import analyze_city_cases
+
+    eng = migrate.make_engine(case_db[0])
+    try:
+        with eng.begin() as conn:
+            city = conn.execute(text("SELECT id FROM city WHERE code = 'casetown'")).scalar_one()
+            run_id, _ = analyze_city_cases(conn, city, metric_epsg=32650, resolution=9,
+                                           permutations=199)
+    finally:
+        eng.dispose()
+    return run_id
+
+
+@pytest.mark.parametrize("layer, hidden", [
+    ("case_hotspots", {"n_cases", "gi_z", "p"}),
+    ("case_hexes", {"n_cases"}),
+    ("case_density", {"density_per_km2", "n_near"}),
+    ("case_grid_closure", {"n_cases", "closure_rate", "n_overdue"}),
+])
+def test_case_layers_hide_exact_figures_from_the_public(
+        client: TestClient, key: dict[str, dict[str, str]], stored_run: int, layer: str,
+        hidden: set[str]) -> None:
+    pub = client.get(f"/collections/{layer}/items", params={"limit": 500})
+    assert pub.status_code == 200, pub.text
+    feats = pub.json()["features"]
+    assert feats and not (hidden & set(feats[0]["properties"]))
+    full = client.get(f"/collections/{layer}/items", params={"limit": 5},
+                      headers=key["analyst"]).json()["features"]
+    assert hidden <= set(full[0]["properties"])
+
+
+def test_public_hex_layer_never_shows_a_small_count(client: TestClient, stored_run: int) -> None:
+    feats = client.get("/collections/case_hexes/items", params={"limit": 5000}).json()["features"]
+    shown = [f["properties"]["n_public"] for f in feats if f["properties"]["n_public"] is not None]
+    assert shown and min(shown) >= 5
