@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -62,12 +63,14 @@ def load_demo_command() -> None:
 
 @city_app.command("add")
 def city_add(
-    code: str = typer.Argument(..., help="Short city code: lower-case letters, digits, '_' or '-'."),
-    osm: Path = typer.Option(..., "--osm", help="OpenStreetMap extract (.osm XML or .osm.pbf)."),
-    bbox: str | None = typer.Option(None, "--bbox", help="Clip to minlon,minlat,maxlon,maxlat "
-                                    "(EPSG:4326); default: the file's <bounds>."),
-    name_zh: str | None = typer.Option(None, "--name-zh", help="Chinese name (default: code)."),
-    name_en: str | None = typer.Option(None, "--name-en", help="English name (default: code)."),
+    code: Annotated[str, typer.Argument(
+        help="Short city code: lower-case letters, digits, '_' or '-'.")],
+    osm: Annotated[Path, typer.Option("--osm", help="OpenStreetMap extract (.osm XML or .osm.pbf).")],
+    bbox: Annotated[str | None, typer.Option(
+        "--bbox", help="Clip to minlon,minlat,maxlon,maxlat (EPSG:4326); default: the file's "
+        "<bounds>.")] = None,
+    name_zh: Annotated[str | None, typer.Option("--name-zh", help="Chinese name (default: code).")] = None,
+    name_en: Annotated[str | None, typer.Option("--name-en", help="English name (default: code).")] = None,
 ) -> None:
     """Add a city (or replace its street network) from an OpenStreetMap extract.
 
