@@ -69,7 +69,8 @@ def file_format(path: Path) -> str:
     if fmt is None:
         raise InvalidInputError(
             f"unknown file type {path.suffix or path.name!r}; "
-            f"supported: {', '.join(sorted(FORMATS))}", [Problem("unknown file type", field="file")])
+            f"supported: {', '.join(sorted(FORMATS))}",
+            [Problem("unknown file type", field="file")])
     return fmt
 
 

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import pytest
 from shapely.geometry import box
 from sqlalchemy import Connection
 
+from geo.osm import OsmExtract, read_osm
+from geo.settings import PROJECT_ROOT
 from geo.store.cities import City, create_city
+from geo.store.network import write_network
 
 #: A 1.0 km × 1.1 km box in Haidian, Beijing (lon 116.300–116.312, lat 39.990–40.000).
 TEST_BOUNDS = box(116.300, 39.990, 116.312, 40.000)
@@ -35,3 +43,52 @@ def units() -> dict[str, gpd.GeoDataFrame]:
          "residents": [800], "property_management": ["managed"]},
         geometry=[box(116.300, 39.994, 116.310, 39.996)], crs=4326)
     return {"street": street, "community": community, "grid": grids, "compound": compounds}
+
+
+@pytest.fixture(scope="session")
+def wudaokou() -> OsmExtract:
+    """The real Wudaokou (Beijing) street network, read once per session."""
+    return read_osm(PROJECT_ROOT / "data" / "osm" / "wudaokou_2017.osm")
+
+
+@pytest.fixture
+def wdk_city(conn: Connection, wudaokou: OsmExtract) -> City:
+    """City ``t-wdk`` with the real Wudaokou walking network stored."""
+    c = create_city(conn, "t-wdk", name_zh="五道口", name_en="Wudaokou", bounds=wudaokou.bounds)
+    write_network(conn, c.id, wudaokou.nodes, wudaokou.edges)
+    return c
+
+
+def _cases_frame(n: int, seed: int = 1) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rep = pd.Timestamp("2026-03-01 08:00") + pd.to_timedelta(rng.integers(0, 5000, n), unit="h")
+    closed = rng.random(n) < 0.8
+    return pd.DataFrame({
+        "external_id": [f"C{i:05d}" for i in range(n)],
+        "category": rng.choice(["sanitation", "dispute", "clutter"], n),
+        "reported_at": rep.strftime("%Y-%m-%d %H:%M"),
+        "closed_at": np.where(closed, (rep + pd.Timedelta(hours=20)).strftime("%Y-%m-%d %H:%M"),
+                              ""),
+        "status": np.where(closed, "closed", "handling"),
+        "satisfaction": np.where(closed, "4", ""),
+        "lon": np.round(116.3005 + rng.random(n) * 0.011, 6),
+        "lat": np.round(39.9905 + rng.random(n) * 0.009, 6)})
+
+
+def _write_csv(tmp_path: Path, df: pd.DataFrame, name: str = "cases.csv") -> Path:
+    path = tmp_path / name
+    df.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def make_cases() -> Callable[..., pd.DataFrame]:
+    """``make_cases(n, seed=1)``: a seeded table of ``n`` valid cases (CSV text columns,
+    local times, lon/lat inside :data:`TEST_BOUNDS`; 80 % closed)."""
+    return _cases_frame
+
+
+@pytest.fixture
+def write_csv() -> Callable[..., Path]:
+    """``write_csv(folder, df, name="cases.csv")`` → the path of the written CSV."""
+    return _write_csv

@@ -1,0 +1,203 @@
+"""Importing a file into a city: read → CRS → validate → upsert, all or nothing.
+
+:func:`import_file` runs in the caller's transaction and never commits: it validates every
+row first and raises one :class:`InvalidInputError` listing every problem before anything
+is written; the CLI commits only when it returns. Lookup tables (service types, case
+categories) are read here and passed to the pure validators.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from sqlalchemy import Connection, text
+
+from geo.chinese_crs import detect_offset
+from geo.errors import InvalidInputError, Problem
+from geo.io import read_file
+from geo.settings import Settings
+from geo.store.cities import City, get_city
+from geo.store.write import refresh_grid_compound, upsert_counts
+from geo.validate import resolve_crs, validate_features
+
+#: Kinds as written on the command line → table names.
+CLI_KINDS: dict[str, str] = {
+    "streets": "street", "communities": "community", "grids": "grid", "compounds": "compound",
+    "service-points": "service_point", "cases": "grid_case"}
+_PARENT_TABLE = {"community": "street", "grid": "community", "compound": "community"}
+_OFFSET_SAMPLE = 5000
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What one import did: rows read, inserted, updated, rows repaired, warnings."""
+
+    kind: str
+    rows_read: int
+    inserted: int
+    updated: int
+    repaired: tuple[int, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+def table_kind(kind: str) -> str:
+    """Table name of a kind given as on the CLI (``service-points``) or as a table name."""
+    if kind in CLI_KINDS.values():
+        return kind
+    if kind in CLI_KINDS:
+        return CLI_KINDS[kind]
+    raise InvalidInputError(f"unknown kind {kind!r}; allowed: {', '.join(CLI_KINDS)}",
+                            [Problem("unknown kind", field="kind")])
+
+
+def lookup_codes(conn: Connection) -> dict[str, dict[str, tuple[str, str]]]:
+    """Allowed codes with (zh, en) names: ``{"service_type": {…}, "case_category": {…}}``."""
+    out: dict[str, dict[str, tuple[str, str]]] = {}
+    for table in ("service_type", "case_category"):
+        rows = conn.execute(text(f"SELECT code, name_zh, name_en FROM {table} ORDER BY code"))
+        out[table] = {r.code: (r.name_zh, r.name_en) for r in rows}
+    return out
+
+
+def add_service_type(conn: Connection, code: str, *, name_zh: str, name_en: str) -> None:
+    """Add (or rename) a configured service type; built-in types cannot be changed."""
+    problems = []
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", code):
+        problems.append(Problem("code must be lower-case letters, digits and '_' "
+                                "(starting with a letter)", field="code"))
+    if not name_zh.strip() or not name_en.strip():
+        problems.append(Problem("both the Chinese and the English name are required",
+                                field="name"))
+    builtin = conn.execute(text("SELECT builtin FROM service_type WHERE code = :c"),
+                           {"c": code}).scalar()
+    if builtin:
+        problems.append(Problem(f"{code!r} is a built-in service type", field="code"))
+    if problems:
+        raise InvalidInputError(f"cannot add service type {code!r}", problems)
+    conn.execute(text("INSERT INTO service_type (code, name_zh, name_en, builtin) "
+                      "VALUES (:c, :zh, :en, false) ON CONFLICT (code) DO UPDATE SET "
+                      "name_zh = EXCLUDED.name_zh, name_en = EXCLUDED.name_en"),
+                 {"c": code, "zh": name_zh.strip(), "en": name_en.strip()})
+
+
+def list_service_types(conn: Connection) -> list[tuple[str, str, str, bool]]:
+    """(code, zh, en, builtin) of every service type, ordered by code."""
+    rows = conn.execute(text("SELECT code, name_zh, name_en, builtin FROM service_type "
+                             "ORDER BY builtin DESC, code"))
+    return [(r.code, r.name_zh, r.name_en, bool(r.builtin)) for r in rows]
+
+
+def _parents(conn: Connection, kind: str, city_id: int) -> set[str] | None:
+    table = _PARENT_TABLE.get(kind)
+    if table is None:
+        return None
+    rows = conn.execute(text(f"SELECT external_id FROM {table} WHERE city_id = :c"),
+                        {"c": city_id})
+    return {r[0] for r in rows}
+
+
+def _sample_points(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    geoms = geoms[~shapely.is_missing(geoms)]
+    coords = shapely.get_coordinates(shapely.boundary(geoms) if len(geoms) and
+                                     geoms[0].geom_type != "Point" else geoms)
+    if len(coords) > _OFFSET_SAMPLE:
+        coords = coords[np.random.default_rng(0).choice(len(coords), _OFFSET_SAMPLE,
+                                                         replace=False)]
+    return coords[:, 0], coords[:, 1]
+
+
+def offset_problem(conn: Connection, city: City, gdf: gpd.GeoDataFrame) -> Problem | None:
+    """A problem if WGS-84 features fit the city's streets clearly better as GCJ-02/BD-09."""
+    if len(gdf) == 0:
+        return None
+    x, y = _sample_points(gdf)
+    if len(x) == 0:
+        return None
+    pad = 0.01  # degrees ≈ 1 km: more than any GCJ-02/BD-09 offset
+    rows = conn.execute(text(
+        "SELECT ST_AsBinary(geom) FROM street_edge WHERE city_id = :c AND geom && "
+        "ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)"),
+        {"c": city.id, "x0": float(np.min(x)) - pad, "y0": float(np.min(y)) - pad,
+         "x1": float(np.max(x)) + pad, "y1": float(np.max(y)) + pad}).scalars().all()
+    if not rows:
+        return None
+    streets = gpd.GeoSeries(shapely.from_wkb([bytes(r) for r in rows]), crs=4326)
+    check = detect_offset(x, y, streets, metric_epsg=city.metric_epsg)
+    if check.suspected is None:
+        return None
+    shifted = check.median_gcj02_m if check.suspected == "gcj02" else check.median_bd09_m
+    return Problem(
+        f"the coordinates look {check.suspected.upper()}-shifted, not WGS-84: their median "
+        f"distance to the nearest street is {check.median_m:.0f} m as given but "
+        f"{shifted:.0f} m when read as {check.suspected.upper()}; if they come from a Chinese "
+        f"web map, import again with --crs {check.suspected}", field="crs")
+
+
+def _size_guard(path: Path, settings: Settings | None) -> None:
+    limit = (settings or Settings()).max_upload_bytes
+    if path.exists() and path.stat().st_size > limit:
+        raise InvalidInputError(f"{path.name} is too large", [Problem(
+            f"{path.stat().st_size / 1e6:.1f} MB exceeds the limit of {limit / 1e6:.1f} MB "
+            "(SERVICECIRCLE_MAX_UPLOAD_BYTES); split the file", field="file")])
+
+
+def import_file(conn: Connection, city_code: str, kind: str, path: str | Path, *,
+                crs: str | None = None, repair: bool = False,
+                field_map: Mapping[str, str] | None = None, encoding: str | None = None,
+                check_offset: bool = True, settings: Settings | None = None) -> ImportReport:
+    """Import a feature file into city ``city_code``: all rows or none (never commits).
+
+    Parameters
+    ----------
+    kind
+        ``streets, communities, grids, compounds, service-points, cases`` (or table names).
+    path
+        GeoJSON, GeoPackage, Shapefile (.shp or zipped), CSV, GeoParquet or Excel (.xlsx).
+    crs
+        ``wgs84``, ``gcj02``, ``bd09`` or ``EPSG:n``; required for a file without a CRS.
+        CSV/Excel default to WGS-84. GCJ-02/BD-09 are converted to WGS-84 first.
+    repair
+        Repair invalid polygons with ``make_valid`` (listed in the report) instead of
+        rejecting them.
+    field_map
+        Column renames ``{source: target}``.
+    encoding
+        Text encoding when the file is not UTF-8 (e.g. ``gb18030``).
+    check_offset
+        Reject WGS-84 data that fits the city's streets clearly better as GCJ-02/BD-09.
+    settings
+        For ``max_upload_bytes``.
+    """
+    table = table_kind(kind)
+    path = Path(path)
+    _size_guard(path, settings)
+    city = get_city(conn, city_code)
+    read = read_file(path, encoding=encoding, field_map=field_map)
+    gdf = resolve_crs(read.frame, file_crs=read.crs, tabular=read.tabular, crs=crs)
+    problems: list[Problem] = []
+    try:
+        valid = validate_features(gdf, table, codes=lookup_codes(conn), bounds=city.bounds,
+                                  parents=_parents(conn, table, city.id), repair=repair)
+    except InvalidInputError as exc:
+        problems = list(exc.errors)
+        valid = None
+    declared_wgs84 = (crs or "wgs84").strip().lower() not in ("gcj02", "gcj-02", "bd09",
+                                                              "bd-09")
+    if check_offset and declared_wgs84:
+        p = offset_problem(conn, city, gdf)
+        if p is not None:
+            problems.insert(0, p)
+    if problems or valid is None:
+        raise InvalidInputError(f"{len(problems)} problem(s) in {path.name} ({kind})", problems)
+    counts = upsert_counts(conn, table, city.id, valid.frame)
+    if table in ("grid", "compound"):
+        refresh_grid_compound(conn, city.id)
+    return ImportReport(kind=table, rows_read=len(read.frame), inserted=counts.inserted,
+                        updated=counts.updated, repaired=valid.repaired, warnings=valid.warnings)
