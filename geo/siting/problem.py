@@ -36,16 +36,23 @@ chosen set by direct evaluation, not taken from the solver.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from geo.errors import InvalidInputError, Problem
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from geo.network import StreetNetwork
+    from geo.siting.whatif import WhatIf
 
 
 class Model(StrEnum):
@@ -121,12 +128,16 @@ class SitingProblem:
     capacities: np.ndarray | None
     n_demand: int
     n_candidates: int
+    demand_ids: tuple[Hashable, ...] = ()
+    unmatched_demand: tuple[Hashable, ...] = ()
+    unmatched_candidates: tuple[Hashable, ...] = ()
 
     @classmethod
     def from_matrix(cls, cost: Any, weights: Any, *, threshold: float,
                     existing_covered: Any = None, existing_cost: Any = None,
                     candidate_ids: Sequence[Hashable] | None = None,
-                    capacities: Any = None) -> SitingProblem:
+                    capacities: Any = None,
+                    demand_ids: Sequence[Hashable] | None = None) -> SitingProblem:
         """Build a problem from a demand × candidate cost matrix (see the module docstring).
 
         Raises
@@ -192,6 +203,9 @@ class SitingProblem:
                 problems.append(Problem(f"expected {m} capacities", field="capacities"))
             elif not (np.isfinite(caps) & (caps >= 0)).all():
                 problems.append(Problem("capacities must be finite and >= 0", field="capacities"))
+        dids: tuple[Hashable, ...] = tuple(range(n)) if demand_ids is None else tuple(demand_ids)
+        if len(dids) != n:
+            problems.append(Problem(f"expected {n} ids, got {len(dids)}", field="demand_ids"))
         if problems:
             raise InvalidInputError("invalid siting problem", problems)
         order = np.lexsort((row, col))
@@ -204,7 +218,63 @@ class SitingProblem:
         return cls(row=arrays[0], col=arrays[1], cost=arrays[2], weights=w,
                    threshold=float(threshold), existing_covered=arrays[4],
                    existing_cost=ecost, candidate_ids=ids, capacities=caps,
-                   n_demand=int(n), n_candidates=int(m))
+                   n_demand=int(n), n_candidates=int(m), demand_ids=dids)
+
+    @classmethod
+    def from_whatif(cls, whatif: WhatIf, candidates: gpd.GeoDataFrame, *,
+                    candidate_id_col: str | None = "id",
+                    capacities: Any = None) -> SitingProblem:
+        """Walking-time problem from a precomputed :class:`~geo.siting.whatif.WhatIf`.
+
+        Costs and threshold are minutes at the network's speed; existing stations come
+        from ``whatif``. Demand not snapped to a street and candidates farther than
+        ``max_snap_m`` from every street reach nothing and are listed in
+        ``unmatched_demand`` / ``unmatched_candidates``.
+        """
+        reach = whatif.reach
+        s = reach.snap_sites(candidates)
+        r, c, metres = reach.matrix(s)
+        speed = reach.net.speed_m_per_min
+        n, m = reach.n_demand, len(candidates)
+        ids = (candidates[candidate_id_col].to_numpy() if candidate_id_col
+               else candidates.index.to_numpy())
+        prob = cls.from_matrix(
+            sp.coo_matrix((metres / speed, (r, c)), shape=(n, m)), whatif.weights,
+            threshold=reach.budget_m / speed, existing_covered=whatif.covered,
+            existing_cost=whatif.existing_m / speed, candidate_ids=tuple(ids.tolist()),
+            capacities=capacities, demand_ids=tuple(reach.demand_ids.tolist()))
+        return dataclasses.replace(
+            prob, unmatched_demand=tuple(reach.demand_ids[~reach.snapped].tolist()),
+            unmatched_candidates=tuple(ids[~s.snapped].tolist()))
+
+    @classmethod
+    def from_network(cls, net: StreetNetwork, demand: gpd.GeoDataFrame,
+                     candidates: gpd.GeoDataFrame, *, minutes: float | None = None,
+                     metres: float | None = None, weight_col: str = "residents",
+                     id_col: str | None = "id", candidate_id_col: str | None = "id",
+                     existing: gpd.GeoDataFrame | None = None, capacities: Any = None,
+                     max_snap_m: float = 250.0) -> SitingProblem:
+        """Walking-time problem on a street network.
+
+        Parameters
+        ----------
+        demand
+            Access points (Point, or MultiPoint of compound gates — the best gate counts)
+            with ``weight_col`` (e.g. residents); any declared CRS, usually EPSG:4326.
+        candidates
+            Candidate sites (Points) with ids in ``candidate_id_col``.
+        minutes, metres
+            The circle: give one (minutes × the network's speed, or network metres).
+        existing
+            Existing stations of the type (Points); they already cover what they reach.
+        """
+        from geo.siting.whatif import WhatIf
+
+        wi = WhatIf.build(net, demand, budget_m=net.budget_m(minutes=minutes, metres=metres),
+                          weight_col=weight_col, id_col=id_col, existing=existing,
+                          max_snap_m=max_snap_m)
+        return cls.from_whatif(wi, candidates, candidate_id_col=candidate_id_col,
+                               capacities=capacities)
 
     # -- derived views -------------------------------------------------------------------
     @property
