@@ -1,0 +1,124 @@
+"""The planners' map in a real headless Chromium (Debian's, no browser download)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="needs chromium")]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN")
+    pg = context.new_page()
+    pg.problems = []  # console errors and uncaught exceptions
+    pg.on("console", lambda m: pg.problems.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: pg.problems.append(str(e)))
+    yield pg
+    context.close()
+
+
+def _open(page: Any, url: str) -> None:
+    page.goto(url)
+    page.wait_for_function("window.SC && window.SC.ready === true", timeout=20_000)
+    page.wait_for_load_state("networkidle")
+
+
+def _overlay_count(page: Any) -> int:
+    return int(page.evaluate(
+        "Object.values(SC.state.overlays).filter(o => SC.map.hasLayer(o)).length"))
+
+
+def test_map_shows_layers_toggles_and_popups(page: Any, server: str,
+                                             artifacts: Path) -> None:
+    _open(page, f"{server}/map?city=testville")
+    assert page.title() == "服务圈地图"
+    labels = page.locator(".leaflet-control-layers-overlays label")
+    texts = labels.all_inner_texts()
+    assert any("网格" in t for t in texts) and any("小区" in t for t in texts)
+    assert not any("网格事件" in t for t in texts)  # raw cases hidden from anonymous users
+    assert page.locator(".leaflet-tile-pane path").count() > 0
+    assert "© OpenStreetMap contributors" in page.locator(".leaflet-control-attribution").inner_text()
+    assert page.locator(".leaflet-control-scale").count() == 1
+
+    page.screenshot(path=str(artifacts / "map-overview.png"))
+
+    # toggle the grids layer off and on through the layer control
+    grids = page.locator(".leaflet-control-layers-overlays label").filter(
+        has_text="网格").filter(has_not_text="事件").first
+    before = _overlay_count(page)
+    grids.locator("input").click()
+    assert _overlay_count(page) == before - 1
+    assert "网格" not in page.locator(".legend h5").all_inner_texts()
+    grids.locator("input").click()
+    assert _overlay_count(page) == before
+    assert "网格" in page.locator(".legend h5").all_inner_texts()
+
+    # click inside compound K4 (lon 117.055-117.065, lat 28.22-28.23): a popup opens
+    page.evaluate("SC.map.setView([28.225, 117.06], 16)")
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(500)
+    pt = page.evaluate("(() => { const p = SC.map.latLngToContainerPoint([28.225, 117.06]);"
+                       " const r = SC.map.getContainer().getBoundingClientRect();"
+                       " return [p.x + r.left, p.y + r.top]; })()")
+    page.mouse.click(pt[0], pt[1])
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=5000)
+    assert "幸福小区4期" in popup.inner_text() or "网格" in popup.inner_text()
+    page.screenshot(path=str(artifacts / "map.png"))
+    assert page.problems == []
+
+
+def test_search_by_name_lists_and_zooms(page: Any, server: str) -> None:
+    _open(page, f"{server}/map?city=testville")
+    page.fill("#q", "幸福小区2")
+    page.locator("#results li").first.wait_for(timeout=5000)
+    assert "幸福小区2期" in page.locator("#results").inner_text()
+    page.locator("#results li").first.click()
+    page.wait_for_timeout(300)
+    assert page.evaluate("SC.map.getZoom()") >= 15
+    assert page.problems == []
+
+
+def test_english_switch(page: Any, server: str) -> None:
+    _open(page, f"{server}/map?city=testville")
+    page.click("#lang")
+    page.wait_for_function("window.SC && window.SC.ready === true", timeout=20_000)
+    assert page.title() == "Service circle map"
+    assert "Legend" in page.locator(".legend").inner_text()
+    assert any("Compounds" in t for t in
+               page.locator(".leaflet-control-layers-overlays label").all_inner_texts())
+    assert page.problems == []
+
+
+def test_analyst_key_shows_restricted_case_layer(page: Any, server: str,
+                                                 api_keys: dict[str, str]) -> None:
+    _open(page, f"{server}/map?city=testville")
+    page.fill("#key", api_keys["analyst"])
+    page.click("#keysave")
+    page.wait_for_function("window.SC && window.SC.ready === true", timeout=20_000)
+    texts = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    assert any("网格事件" in t for t in texts)
+    page.locator(".leaflet-control-layers-overlays label", has_text="网格事件").locator(
+        "input").click()
+    page.wait_for_load_state("networkidle")
+    assert page.problems == []
