@@ -138,8 +138,10 @@ def table_to_frame(df: pd.DataFrame, *, what: str = "file") -> gpd.GeoDataFrame:
         x = pd.to_numeric(df[lon], errors="coerce").to_numpy(dtype=float)
         y = pd.to_numeric(df[lat], errors="coerce").to_numpy(dtype=float)
         ok = np.isfinite(x) & np.isfinite(y)
-        geoms = np.array([shapely.Point() for _ in range(len(df))], dtype=object)
+        geoms = np.empty(len(df), dtype=object)
         geoms[ok] = shapely.points(x[ok], y[ok])
+        empty = shapely.Point()
+        geoms[~ok] = empty  # reported by validation as missing coordinates
         return gpd.GeoDataFrame(df.drop(columns=[lon, lat]), geometry=list(geoms), crs=None)
     wkt = _pick(cols, WKT_ALIASES)
     if wkt:

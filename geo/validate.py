@@ -250,6 +250,57 @@ def _cell(v: Any, f: Field, name: str, row: int, problems: list[Problem],
     return g
 
 
+def _datetimes(values: list[Any]) -> list[pd.Timestamp | None]:
+    """Fast path: parse a whole column at once (ISO 8601 text or datetimes, one zone kind);
+    ``None`` where it did not parse (those cells go through :func:`_cell`)."""
+    try:
+        parsed = pd.to_datetime(pd.Series(values, dtype=object), errors="coerce",
+                                format="ISO8601")
+    except (ValueError, TypeError, OverflowError):
+        return [None] * len(values)
+    if parsed.dt.tz is None:
+        try:
+            parsed = parsed.dt.tz_localize(LOCAL_TZ, nonexistent="NaT", ambiguous="NaT")
+        except (ValueError, TypeError):
+            return [None] * len(values)
+    return [None if pd.isna(t) else t for t in parsed]
+
+
+def _column(values: list[Any], f: Field, name: str, problems: list[Problem],
+            codes: Mapping[str, Mapping[str, tuple[str, str]]],
+            parents: set[str] | None) -> list[Any]:
+    """Typed values of one column; problems per row. Conversions are memoised per
+    distinct raw value (categories, statuses and dates repeat a lot)."""
+    fast = _datetimes(values) if f.kind == "datetime" else None
+    memo: dict[Any, tuple[Any, str | None]] = {}
+    out: list[Any] = []
+    for i, v in enumerate(values, start=1):
+        if _blank(v):
+            if f.required:
+                problems.append(Problem("required value is empty", row=i, field=name))
+            out.append(None)
+            continue
+        if fast is not None and fast[i - 1] is not None:
+            out.append(fast[i - 1])
+            continue
+        key = v if isinstance(v, (str, int, float)) else None
+        if key is not None and key in memo:
+            x, reason = memo[key]
+        else:
+            local: list[Problem] = []
+            x = _cell(v, f, name, i, local, codes)
+            reason = local[0].reason if local else None
+            if f.kind == "parent" and x is not None and parents is not None \
+                    and x not in parents:
+                reason = f"unknown {name} {x!r} (no such {name} in this city)"
+            if key is not None:
+                memo[key] = (x, reason)
+        if reason is not None:
+            problems.append(Problem(reason, row=i, field=name))
+        out.append(x)
+    return out
+
+
 def _attributes(gdf: gpd.GeoDataFrame, kind: str, problems: list[Problem],
                 codes: Mapping[str, Mapping[str, tuple[str, str]]],
                 parents: Collection[str] | None) -> dict[str, list[Any]]:
@@ -260,20 +311,7 @@ def _attributes(gdf: gpd.GeoDataFrame, kind: str, problems: list[Problem],
             if f.required:
                 problems.append(Problem("required column is missing", field=name))
             continue
-        values: list[Any] = []
-        for i, v in enumerate(gdf[name].tolist(), start=1):
-            if _blank(v):
-                if f.required:
-                    problems.append(Problem("required value is empty", row=i, field=name))
-                values.append(None)
-                continue
-            x = _cell(v, f, name, i, problems, codes)
-            if f.kind == "parent" and x is not None and parent_set is not None \
-                    and x not in parent_set:
-                problems.append(Problem(f"unknown {name} {x!r} (no such {name} in this city)",
-                                        row=i, field=name))
-            values.append(x)
-        out[name] = values
+        out[name] = _column(gdf[name].tolist(), f, name, problems, codes, parent_set)
     return out
 
 
@@ -304,17 +342,20 @@ def _geometries(gdf: gpd.GeoDataFrame, kind: str, problems: list[Problem], *, re
     geoms = np.asarray(gdf.geometry.values, dtype=object).copy()
     allowed = GEOMETRY_TYPES[kind]
     repaired: list[int] = []
-    for i, g in enumerate(geoms):
-        row = i + 1
-        if g is None or g.is_empty:
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    types = np.array([None if m else g.geom_type for g, m in zip(geoms, missing, strict=True)],
+                     dtype=object)
+    wrong = ~missing & ~np.isin(types, allowed)
+    invalid = ~missing & ~wrong & ~shapely.is_valid(geoms)
+    for i in np.flatnonzero(missing | wrong | invalid):
+        row, g = int(i) + 1, geoms[i]
+        if missing[i]:
             problems.append(Problem("missing or empty geometry (or non-numeric coordinates)",
                                     row=row, field="geometry"))
-            continue
-        if g.geom_type not in allowed:
-            problems.append(Problem(f"geometry is a {g.geom_type}; a {kind} must be "
+        elif wrong[i]:
+            problems.append(Problem(f"geometry is a {types[i]}; a {kind} must be "
                                     f"{' or '.join(allowed)}", row=row, field="geometry"))
-            continue
-        if not g.is_valid:
+        else:
             reason = shapely.is_valid_reason(g)
             if not repair:
                 problems.append(Problem(f"invalid geometry ({reason}); use --repair to fix it "
@@ -340,7 +381,7 @@ def _polygonal(g: BaseGeometry) -> BaseGeometry | None:
 
 def _coordinates(geoms: np.ndarray, problems: list[Problem], bounds: BaseGeometry | None) -> None:
     """Lon/lat range, swapped lon/lat and outside-the-city checks on a representative point."""
-    present = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     if not present.any():
         return
     idx = np.flatnonzero(present)
@@ -348,10 +389,16 @@ def _coordinates(geoms: np.ndarray, problems: list[Problem], bounds: BaseGeometr
     x, y = shapely.get_x(reps), shapely.get_y(reps)
     env = shapely.bounds(geoms[idx])
     not_degrees = (env[:, 0] < -180) | (env[:, 2] > 180) | (env[:, 1] < -90) | (env[:, 3] > 90)
-    swapped_pts = shapely.points(y, x)
-    for k, i in enumerate(idx):
-        row = int(i) + 1
-        if bounds is not None and not bounds.covers(reps[k]) and bounds.covers(swapped_pts[k]):
+    if bounds is not None:
+        shapely.prepare(bounds)
+        inside = shapely.covers(bounds, reps)
+        swapped = ~inside & shapely.covers(bounds, shapely.points(y, x))
+    else:
+        inside = np.ones(len(idx), dtype=bool)
+        swapped = np.zeros(len(idx), dtype=bool)
+    for k in np.flatnonzero(~inside | not_degrees):
+        row = int(idx[k]) + 1
+        if swapped[k]:
             problems.append(Problem(
                 f"coordinates look like (lat, lon) = ({x[k]:.6f}, {y[k]:.6f}): longitude and "
                 "latitude are swapped (swap the columns, e.g. --map lon=lat --map lat=lon)",
@@ -360,7 +407,8 @@ def _coordinates(geoms: np.ndarray, problems: list[Problem], bounds: BaseGeometr
             problems.append(Problem(
                 f"coordinates ({x[k]:.1f}, {y[k]:.1f}) are not lon/lat degrees; declare the "
                 "file's projected CRS with --crs EPSG:n", row=row, field="geometry"))
-        elif bounds is not None and not bounds.covers(reps[k]):
+        else:
+            assert bounds is not None
             b = bounds.bounds
             problems.append(Problem(
                 f"({x[k]:.6f}, {y[k]:.6f}) is outside the city's bounds "
