@@ -117,7 +117,7 @@ def service_circles(net: StreetNetwork, services: gpd.GeoDataFrame, *,
                     metres: Sequence[float] | None = None,
                     buffer_m: float = DEFAULT_BUFFER_M, type_col: str = "type",
                     service_id_col: str | None = "id", max_snap_m: float = 250.0,
-                    include_snap: bool = True, quad_segs: int = 4, crs: int = WGS84,
+                    include_snap: bool = True, quad_segs: int = 2, crs: int = WGS84,
                     chunk: int = 64) -> gpd.GeoDataFrame:
     """Street-following circles of every service point for each threshold.
 
@@ -191,9 +191,13 @@ def service_circles(net: StreetNetwork, services: gpd.GeoDataFrame, *,
         allg = np.concatenate(lines)
         order = np.argsort(gid, kind="stable")
         gid, allg = gid[order], allg[order]
+        # buffering the parts and uniting them is 2-3x faster than buffering the
+        # MultiLineString (GEOS nodes all parts against each other first)
+        polys = shapely.buffer(allg, buffer_m, quad_segs=quad_segs)
         uniq, first = np.unique(gid, return_index=True)
-        multi = shapely.multilinestrings(allg, indices=np.searchsorted(uniq, gid))
-        geom[uniq] = shapely.buffer(multi, buffer_m, quad_segs=quad_segs)
+        bounds = np.append(first, len(gid))
+        for j, g in enumerate(uniq):
+            geom[g] = shapely.union_all(polys[bounds[j]:bounds[j + 1]])
     ids = services[service_id_col].to_numpy() if service_id_col else services.index.to_numpy()
     out = pd.DataFrame({
         "service_id": np.repeat(ids, nb),

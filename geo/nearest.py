@@ -34,30 +34,41 @@ def source_graph(net: StreetNetwork, s: Snap, *, include_snap: bool = True) -> c
     """The network plus one virtual node per snapped point (index ``n_nodes + i``).
 
     Virtual nodes only have out-edges (to both ends of their edge), so they never carry
-    transit. Unsnapped points stay isolated.
+    transit. Unsnapped points stay isolated. The base rows are reused as they are.
     """
     n, k = net.n_nodes, len(s.edge)
     ok = np.flatnonzero(s.snapped)
     e = s.edge[ok]
     extra = s.snap_m[ok] if include_snap else np.zeros(len(ok))
-    coo = net.graph.tocoo()
-    a = np.concatenate([coo.row, n + ok, n + ok])
-    b = np.concatenate([coo.col, net.edge_u[e], net.edge_v[e]])
-    w = np.concatenate([coo.data, s.offset_m[ok] + extra,
-                        net.edge_length_m[e] - s.offset_m[ok] + extra])
-    return sparse_min(n + k, a, b, w)
+    a = np.concatenate([n + ok, n + ok])
+    b = np.concatenate([net.edge_u[e], net.edge_v[e]])
+    w = np.concatenate([s.offset_m[ok] + extra, net.edge_length_m[e] - s.offset_m[ok] + extra])
+    return append_rows(net.graph, n + k, a, b, w)
+
+
+def append_rows(base: csr_matrix, size: int, a: np.ndarray, b: np.ndarray, w: np.ndarray
+                ) -> csr_matrix:
+    """``base`` enlarged to ``size`` × ``size`` with entries (a, b, w) in rows ≥ its own
+    (duplicates reduced to their minimum)."""
+    n = base.shape[0]
+    extra = sparse_min(size, a, b, w)
+    indptr = np.concatenate([base.indptr[:n], base.nnz + extra.indptr[n:]])
+    return csr_matrix((np.concatenate([base.data, extra.data]),
+                       np.concatenate([base.indices, extra.indices]), indptr),
+                      shape=(size, size))
 
 
 def _labels(src: np.ndarray, n: int) -> np.ndarray:
     return np.where(src >= 0, src - n, -1).astype(np.int64)
 
 
-def two_nearest_nodes(net: StreetNetwork, s: Snap, *, include_snap: bool = True
+def two_nearest_nodes(net: StreetNetwork, s: Snap, *, include_snap: bool = True,
+                      second: bool = True
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per node (incl. virtual ones): nearest and second-nearest distinct source.
 
     Returns ``(d1, lab1, d2, lab2)``: metres (inf when none) and the source position
-    (-1 when none).
+    (-1 when none). With ``second=False`` the second pass is skipped (d2 = inf).
     """
     n, k = net.n_nodes, len(s.edge)
     g = source_graph(net, s, include_snap=include_snap)
@@ -69,15 +80,17 @@ def two_nearest_nodes(net: StreetNetwork, s: Snap, *, include_snap: bool = True
     d1, _, src = dijkstra(g, directed=True, indices=virt, min_only=True,
                           return_predecessors=True)
     lab1 = _labels(src, n)
-    coo = g.tocoo()
-    r, c, w = coo.row, coo.col, coo.data
+    if not second:
+        return d1, lab1, np.full(n + k, np.inf), np.full(n + k, -1, dtype=np.int64)
+    r = np.repeat(np.arange(n + k), np.diff(g.indptr))
+    c, w = g.indices, g.data
     lr, lc = lab1[r], lab1[c]
-    inside = (lr == lc) & (lr >= 0) & (r < n)
+    inside = (lr == lc) & (lr >= 0) & (r < n)  # rows stay sorted: CSR kept as is
     border = (lr != lc) & (lr >= 0)
-    a = np.concatenate([r[inside], n + lr[border]])
-    b = np.concatenate([c[inside], c[border]])
-    ww = np.concatenate([w[inside], d1[r[border]] + w[border]])
-    g2 = sparse_min(n + k, a, b, ww)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum(np.bincount(r[inside], minlength=n + k)[:n])
+    g_in = csr_matrix((w[inside], c[inside], indptr), shape=(n, n))
+    g2 = append_rows(g_in, n + k, n + lr[border], c[border], d1[r[border]] + w[border])
     d2, _, src2 = dijkstra(g2, directed=True, indices=virt, min_only=True,
                            return_predecessors=True)
     lab2 = _labels(src2, n)
@@ -118,12 +131,19 @@ def best_two(cand: pd.DataFrame, n_groups: int) -> tuple[np.ndarray, ...]:
     m1 = np.full(n_groups, np.inf)
     m2 = m1.copy()
     if len(cand):
-        c = cand.sort_values(["g", "m", "lab"], kind="stable").drop_duplicates(["g", "lab"])
-        rank = c.groupby("g").cumcount().to_numpy()
-        g, m, lab = c["g"].to_numpy(), c["m"].to_numpy(), c["lab"].to_numpy()
-        first, second = rank == 0, rank == 1
-        lab1[g[first]], m1[g[first]] = lab[first], m[first]
-        lab2[g[second]], m2[g[second]] = lab[second], m[second]
+        g = cand["g"].to_numpy()
+        m = cand["m"].to_numpy()
+        lab = cand["lab"].to_numpy()
+        order = np.lexsort((lab, m, g))
+        g, m, lab = g[order], m[order], lab[order]
+        head = np.ones(len(g), dtype=bool)
+        head[1:] = g[1:] != g[:-1]
+        lab1[g[head]], m1[g[head]] = lab[head], m[head]
+        rest = lab != lab1[g]
+        g, m, lab = g[rest], m[rest], lab[rest]
+        head = np.ones(len(g), dtype=bool)
+        head[1:] = g[1:] != g[:-1]
+        lab2[g[head]], m2[g[head]] = lab[head], m[head]
     return lab1, m1, lab2, m2
 
 
@@ -155,7 +175,7 @@ def nearest_service(net: StreetNetwork, origins: gpd.GeoDataFrame,
                     services: gpd.GeoDataFrame, *, type_col: str = "type",
                     service_id_col: str | None = "id", origin_id_col: str | None = None,
                     types: list[str] | None = None, max_snap_m: float = 250.0,
-                    include_snap: bool = True) -> NearestResult:
+                    include_snap: bool = True, second: bool = True) -> NearestResult:
     """Walking (or riding) cost from every origin to its nearest and second-nearest
     service point of each type.
 
@@ -174,6 +194,9 @@ def nearest_service(net: StreetNetwork, origins: gpd.GeoDataFrame,
         Metres; points farther from every street are reported and not used.
     include_snap
         Add the straight distance from each point to its street (both ends) to the cost.
+    second
+        Also find the second-nearest point (a second Dijkstra per type); else its columns
+        are None / inf.
     """
     if type_col not in services.columns:
         raise InvalidInputError("services have no type column", [Problem("missing", field=type_col)])
@@ -195,7 +218,8 @@ def nearest_service(net: StreetNetwork, origins: gpd.GeoDataFrame,
         sub = Snap(edge=ssnap.edge[pick], offset_m=ssnap.offset_m[pick],
                    snap_m=ssnap.snap_m[pick], snapped=ssnap.snapped[pick], xy=ssnap.xy[pick],
                    max_snap_m=max_snap_m)
-        d1, l1, d2, l2 = two_nearest_nodes(net, sub, include_snap=include_snap)
+        d1, l1, d2, l2 = two_nearest_nodes(net, sub, include_snap=include_snap,
+                                           second=second)
         cand = _candidates(net, ospan, orow, sub, [(d1, l1), (d2, l2)],
                            include_snap=include_snap)
         lab1, m1, lab2, m2 = best_two(cand, len(origins))

@@ -238,14 +238,16 @@ def sparse_min(n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray) -> csr_matri
     scipy would sum duplicates; a zero weight is kept as an explicit entry.
     """
     if len(a):
-        order = np.lexsort((w, b, a))
-        a, b, w = a[order], b[order], w[order]
-        first = np.ones(len(a), dtype=bool)
-        first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
-        a, b, w = a[first], b[first], w[first]
+        key = a.astype(np.int64) * n + b
+        order = np.argsort(key, kind="stable")
+        key, w = key[order], w[order]
+        first = np.ones(len(key), dtype=bool)
+        first[1:] = key[1:] != key[:-1]
+        starts = np.flatnonzero(first)
+        w = np.minimum.reduceat(w, starts)
+        a, b = key[starts] // n, key[starts] % n
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.add.at(indptr, a + 1, 1)
     indptr = np.cumsum(indptr)
-    # explicit zeros are edges of cost 0: store a tiny positive value is wrong, so keep
-    # zeros explicit by building the CSR from its arrays directly
+    # built from its arrays so that explicit zeros stay edges of cost 0
     return csr_matrix((w.astype(float), b.astype(np.int32), indptr), shape=(n, n))

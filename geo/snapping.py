@@ -45,10 +45,17 @@ def snap_xy(net: StreetNetwork, points: np.ndarray, *, max_snap_m: float = 250.0
     valid = ~(shapely.is_missing(points) | shapely.is_empty(points))
     if net.n_edges and valid.any():
         idx = np.flatnonzero(valid)
-        (src, hit), dist = net.tree.query_nearest(points[idx], return_distance=True,
-                                                  all_matches=False)
+        # a bounded search first (fast), then an unbounded one for the far points only
+        (src, hit), dist = net.tree.query_nearest(points[idx], max_distance=max_snap_m,
+                                                  return_distance=True, all_matches=False)
         edge[idx[src]] = hit
         snap_m[idx[src]] = dist
+        far = idx[edge[idx] < 0]
+        if len(far):
+            (src, hit), dist = net.tree.query_nearest(points[far], return_distance=True,
+                                                      all_matches=False)
+            edge[far[src]] = hit
+            snap_m[far[src]] = dist
     offset = np.full(n, np.nan)
     xy = np.full((n, 2), np.nan)
     has = edge >= 0
