@@ -196,7 +196,7 @@ def kde_surface(cases: gpd.GeoDataFrame, cells: np.ndarray | list[str], *, epsg:
                     dtype=np.int64)
     centres = gpd.GeoSeries.from_xy(*zip(*[h3i.cell_to_latlng(int(c))[::-1] for c in ints]),
                                     crs=4326) if len(ints) else gpd.GeoSeries([], crs=4326)
-    density = np.zeros(len(ints))
+    density: np.ndarray = np.zeros(len(ints))
     near = np.zeros(len(ints), dtype=np.int64)
     if len(cases) and len(ints):
         pts = cases.geometry.to_crs(epsg)

@@ -63,7 +63,8 @@ def parse_time(value: str | None, field: str) -> datetime | None:
         raise InvalidInputError("invalid time", [Problem("empty", field=field)])
     if t.tzinfo is None:
         t = t.tz_localize(DEFAULT_TZ)
-    return t.to_pydatetime()
+    out: datetime = t.to_pydatetime()
+    return out
 
 
 def parse_categories(value: str | None) -> list[str] | None:

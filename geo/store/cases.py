@@ -19,6 +19,7 @@ from sqlalchemy import Connection, text
 
 from geo.case_stats import GridCaseStats
 from geo.cases import check_categories, check_window
+from geo.errors import NotFoundError
 from geo.hotspots import DensitySurface, HotSpotResult
 from geo.store.cities import data_version
 
@@ -83,6 +84,8 @@ def study_area(conn: Connection, city_id: int) -> BaseGeometry:
         SELECT ST_AsBinary(COALESCE(
             (SELECT ST_UnaryUnion(ST_Collect(geom)) FROM grid WHERE city_id = :city),
             (SELECT bounds FROM city WHERE id = :city)))"""), {"city": city_id}).scalar()
+    if wkb is None:
+        raise NotFoundError(f"no city with id {city_id}")
     return shapely.from_wkb(bytes(wkb))
 
 

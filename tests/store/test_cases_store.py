@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import h3
 import pandas as pd
 import pytest
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
 
 from geo.case_stats import grid_closure_table
 from geo.cases import counts_frame
@@ -22,6 +22,7 @@ from geo.store.cases import (
     store_hotspot_run,
     study_area,
 )
+from geo.store.cities import get_city
 
 CITY = ("INSERT INTO city (code, name_zh, name_en, metric_epsg, bounds) VALUES "
         "('tc', '测试', 'Test', 32650, ST_MakeEnvelope(117.2, 28.2, 117.3, 28.3, 4326)) "
@@ -174,3 +175,21 @@ def test_analyze_city_cases_stores_a_complete_run(conn: Connection, city: int) -
     assert hot == 3
     params = latest_run(conn, city)["params"]  # type: ignore[index]
     assert params["permutations"] == 199 and params["min_public_case_count"] == 5
+
+
+@pytest.mark.slow
+def test_guixi_demo_cases_show_hot_spots_and_closure(demo_engine: Engine) -> None:
+    with demo_engine.connect() as c:
+        trans = c.begin()
+        try:
+            guixi = get_city(c, "guixi")
+            cases = read_cases(c, guixi.id)
+            assert len(cases) == 24_000
+            run_id, summary = analyze_city_cases(c, guixi.id, metric_epsg=guixi.metric_epsg,
+                                                 resolution=9, permutations=199)
+            assert summary["hot_cells"] > 0 and summary["cases"] == 24_000
+            n_grids = c.execute(text("SELECT count(*) FROM case_grid WHERE run_id = :r"),
+                                {"r": run_id}).scalar()
+            assert n_grids == len(read_grids(c, guixi.id))
+        finally:
+            trans.rollback()
