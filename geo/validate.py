@@ -103,7 +103,8 @@ def resolve_crs(gdf: gpd.GeoDataFrame, *, file_crs: CRS | None, tabular: bool,
 
     ``crs`` is ``wgs84``, ``gcj02``, ``bd09`` or any pyproj string (``EPSG:4547``). A
     vector file without its own CRS needs ``crs``; CSV/Excel default to WGS-84. An explicit
-    EPSG code that disagrees with the file's own CRS is an error.
+    ``crs`` overrides a file that says WGS-84 (GeoJSON always does); disagreeing with any
+    other CRS the file declares is an error.
     """
     opt = (crs or "").strip().lower()
     if opt in ("gcj02", "gcj-02", "bd09", "bd-09"):
@@ -116,7 +117,8 @@ def resolve_crs(gdf: gpd.GeoDataFrame, *, file_crs: CRS | None, tabular: bool,
             raise CRSError(f"unknown CRS {crs!r}", [Problem(
                 "allowed: wgs84, gcj02, bd09 or an EPSG code such as EPSG:4547",
                 field="crs")]) from None
-        if file_crs is not None and not file_crs.equals(declared, ignore_axis_order=True):
+        if file_crs is not None and not _is_wgs84(file_crs) \
+                and not file_crs.equals(declared, ignore_axis_order=True):
             raise CRSError("the file's CRS differs from --crs", [Problem(
                 f"file declares {file_crs.to_string()}, --crs says {declared.to_string()}",
                 field="crs")])
@@ -128,10 +130,13 @@ def resolve_crs(gdf: gpd.GeoDataFrame, *, file_crs: CRS | None, tabular: bool,
         raise CRSError("the file has no coordinate reference system", [Problem(
             "missing CRS: give it with --crs (wgs84, gcj02, bd09 or EPSG:n)", field="crs")])
     out = gdf.set_crs(declared, allow_override=True)
-    if declared.to_epsg() == WGS84 or declared.equals(CRS.from_epsg(WGS84),
-                                                      ignore_axis_order=True):
+    if _is_wgs84(declared):
         return out.set_crs(WGS84, allow_override=True)
     return _all_geometries_to_wgs84(out)
+
+
+def _is_wgs84(crs: CRS) -> bool:
+    return crs.to_epsg() == WGS84 or crs.equals(CRS.from_epsg(WGS84), ignore_axis_order=True)
 
 
 def _all_geometries_to_wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -121,3 +121,13 @@ def test_parse_field_map():
     assert parse_field_map(["经度=lon", " a = b "]) == {"经度": "lon", "a": "b"}
     with pytest.raises(InvalidInputError, match="bad field mapping"):
         parse_field_map(["nope"])
+
+
+def test_gbk_geojson_is_reported_and_read_with_encoding(tmp_path, points):
+    text = points.drop(columns="services").to_json(ensure_ascii=False)
+    path = tmp_path / "gbk.geojson"
+    path.write_bytes(text.encode("gbk"))
+    with pytest.raises(InvalidInputError) as exc:
+        read_file(path)
+    assert "--encoding gb18030" in exc.value.errors[0].reason
+    assert read_file(path, encoding="gbk").frame["name"].tolist() == ["小哥驿站", "快递驿站"]

@@ -186,3 +186,11 @@ def test_projected_coordinates_declared_as_lon_lat():
     gdf = _cases().set_geometry([Point(440000, 4427000), Point(116.305, 39.995)], crs=4326)
     ((row, _, reason),) = _problems(gdf)
     assert row == 1 and "not lon/lat degrees" in reason
+
+
+def test_crs_option_overrides_geojsons_implicit_wgs84():
+    pt = gpd.GeoSeries([Point(116.305, 39.995)], crs=4326).to_crs(4547)
+    gdf = gpd.GeoDataFrame(geometry=pt.values, crs=None)
+    out = resolve_crs(gdf, file_crs=CRS.from_user_input("OGC:CRS84"), tabular=False,
+                      crs="EPSG:4547")
+    assert out.geometry.iloc[0].distance(Point(116.305, 39.995)) < 1e-8

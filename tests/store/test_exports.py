@@ -138,3 +138,18 @@ def test_cli_imports_dry_runs_and_exports(settings, engine, committed_city, tmp_
     exp = _cli(settings, "export", "cases", str(out), "--city", "t-cli")
     assert exp.returncode == 0, exp.stderr
     assert len(json.loads(out.read_text(encoding="utf-8"))["features"]) == 7
+
+
+def test_cli_types_add_and_list(settings, engine):
+    try:
+        add = _cli(settings, "types", "add", "youth_station", "--zh", "青年驿站", "--en",
+                   "Youth station")
+        assert add.returncode == 0, add.stderr
+        listed = _cli(settings, "types", "list")
+        assert listed.returncode == 0
+        assert "youth_station" in listed.stderr and "青年驿站" in listed.stderr
+        bad = _cli(settings, "types", "add", "Bad Code", "--zh", "x", "--en", "x")
+        assert bad.returncode == 2 and "lower-case" in bad.stderr
+    finally:
+        with engine.begin() as c:
+            c.execute(text("DELETE FROM service_type WHERE code = 'youth_station'"))

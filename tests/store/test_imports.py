@@ -303,3 +303,18 @@ def test_gcj02_shifted_polygons_are_reported(conn, wdk_city, wudaokou, tmp_path)
     inside = shifted.geometry.representative_point().within(box(*wudaokou.bounds.bounds))
     errors = _errors(conn, wdk_city, "streets", _units_file(tmp_path, shifted[inside]))
     assert errors[0].field == "crs" and "--crs gcj02" in errors[0].reason
+
+
+def test_csv_in_a_projected_crs_with_x_y_columns(conn, city, tmp_path, make_cases):
+    df = make_cases(4)
+    xy = gpd.GeoSeries(gpd.points_from_xy(df.lon, df.lat), crs=4326).to_crs(4547)  # CGCS2000 GK
+    path = tmp_path / "projected.csv"
+    df.drop(columns=["lon", "lat"]).assign(x=xy.x.round(3), y=xy.y.round(3)).to_csv(path,
+                                                                                   index=False)
+    errors = _errors(conn, city, "cases", path)  # read as WGS-84 by default
+    assert all("not lon/lat degrees" in p.reason for p in errors if p.field == "geometry")
+    import_file(conn, city.code, "cases", path, crs="EPSG:4547")
+    got = conn.execute(text("SELECT external_id, ST_X(geom), ST_Y(geom) FROM grid_case "
+                            "WHERE city_id = :c ORDER BY 1"), {"c": city.id}).all()
+    d = GEOD.inv([r[1] for r in got], [r[2] for r in got], df.lon, df.lat)[2]
+    assert np.max(d) < 0.01
