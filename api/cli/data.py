@@ -110,7 +110,7 @@ def city_list() -> None:
 
     with engine() as eng, eng.connect() as conn:
         cities = list_cities(conn)
-        sizes = dict(conn.execute(text(
+        sizes: dict[int, int] = dict(conn.execute(text(
             "SELECT city_id, count(*) FROM street_edge GROUP BY city_id")).all())
     table = Table(title="Cities")
     for col in ("code", "中文名", "name", "EPSG", "bounds (lon/lat)", "street edges"):

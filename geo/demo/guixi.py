@@ -26,6 +26,7 @@ SEED = 20241118
 BUILT_UP_BUFFER_M = 300.0
 COMPOUNDS = 520
 HOUSEHOLDS = 54_000
+MAX_HOUSEHOLDS_PER_HA = 300
 GRIDS_TARGET = 110
 CASES = 24_000
 OLD_TOWN = ("东街社区", "西街社区", "南街社区", "北街社区")
@@ -77,6 +78,7 @@ def build_guixi(osm_path: str | Path, *, seed: int = SEED) -> DemoCity:
     compounds.insert(0, "external_id", [f"GX-XQ{i + 1:04d}" for i in range(len(compounds))])
     compounds["community"] = communities["external_id"].to_numpy()[
         locate(comp_xy, list(communities.geometry))]
+    balance_households(compounds, communities, HOUSEHOLDS)
     per_grid = compounds["residents"].sum() / GRIDS_TARGET
     grids = partition_grids(communities, compounds, residents_per_grid=per_grid, equal_grids=4,
                             rng=rng_for(seed, "grids"), id_prefix="GX-WG")
@@ -98,3 +100,26 @@ def build_guixi(osm_path: str | Path, *, seed: int = SEED) -> DemoCity:
     }
     return DemoCity(code="guixi", name_zh="贵溪", name_en="Guixi", bounds=x.bounds,
                     metric_epsg=epsg, nodes=x.nodes, edges=x.edges, layers=layers)
+
+
+def balance_households(compounds: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
+                       total: int) -> None:
+    """Rescale compounds in place so community totals are ∝ sqrt(community area).
+
+    Small old-town communities are dense, large fringe ones sparse: a community's households
+    are ``total`` × sqrt(area) / Σ sqrt(area); within a community the compounds keep their
+    relative sizes, residents per household and elderly share (at least 20 households, at
+    most :data:`MAX_HOUSEHOLDS_PER_HA` per hectare).
+    """
+    area = communities.set_index("external_id").geometry.area
+    target = total * np.sqrt(area) / np.sqrt(area).sum()
+    current = compounds.groupby("community")["households"].sum()
+    factor = (target / current).reindex(compounds["community"]).to_numpy()
+    per_household = compounds["residents"] / compounds["households"]
+    share = compounds["elderly"] / compounds["residents"]
+    cap = compounds.geometry.area.to_numpy() / 1e4 * MAX_HOUSEHOLDS_PER_HA
+    households = np.clip(np.round(compounds["households"] * factor), 20, cap).astype(int)
+    residents = np.round(households * per_household).astype(int)
+    compounds["households"] = households
+    compounds["residents"] = residents
+    compounds["elderly"] = np.round(residents * share).astype(int)
