@@ -79,9 +79,12 @@ def city_add(
     `servicecircle import`.
     """
     from geo.osm import read_osm
-    from geo.store.cities import create_city
+    from geo.store.cities import code_problems, create_city
     from geo.store.network import write_network
 
+    problems = code_problems(code)
+    if problems:
+        raise InvalidInputError("invalid city code", problems)
     box = parse_bbox(bbox) if bbox is not None else None
     with console.status(f"Reading {osm.name}…"):
         extract = read_osm(osm, bbox=box)

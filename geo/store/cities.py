@@ -34,6 +34,14 @@ def _city(row: object) -> City:
                 metric_epsg=int(m["metric_epsg"]), bounds=shapely.from_wkb(bytes(m["bounds"])))
 
 
+def code_problems(code: str) -> list[Problem]:
+    """Problems with a city code (lower-case letters, digits, '_' or '-'); empty if fine."""
+    if re.fullmatch(r"[a-z0-9][a-z0-9_-]*", code or ""):
+        return []
+    return [Problem(f"city code {code!r} must be lower-case letters, digits, '_' or '-'",
+                    field="code")]
+
+
 def create_city(conn: Connection, code: str, *, name_zh: str, name_en: str, bounds: Polygon,
                 metric_epsg: int | None = None) -> City:
     """Create the city ``code`` or update its names, bounds and CRS (upsert by code).
@@ -52,9 +60,7 @@ def create_city(conn: Connection, code: str, *, name_zh: str, name_en: str, boun
         minx, miny, maxx, maxy = bounds.bounds
         if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
             problems.append(Problem("bounds are not lon/lat degrees (EPSG:4326)", field="bounds"))
-    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", code or ""):
-        problems.append(Problem(f"city code {code!r} must be lower-case letters, digits, '_' or '-'",
-                                field="code"))
+    problems += code_problems(code)
     if problems:
         raise InvalidInputError("invalid city", problems)
     if metric_epsg is None:
