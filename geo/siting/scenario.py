@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo.coverage import compound_origins
 from geo.errors import InvalidInputError, Problem
@@ -134,6 +135,7 @@ def plan_sites(net: StreetNetwork, compounds: gpd.GeoDataFrame, stations: gpd.Ge
         "demand_inside": ev.sites["demand_inside"].to_numpy(int),
         "cost": pd.to_numeric(chosen["cost"], errors="coerce").to_numpy(float)},
         geometry=chosen.geometry.values, crs=4326)
+    _name_sites(proposals, compounds, net.metric_epsg)
     newly = set(ev.newly_covered)
     ids = wi.reach.demand_ids
     comp = gpd.GeoDataFrame({
@@ -143,3 +145,18 @@ def plan_sites(net: StreetNetwork, compounds: gpd.GeoDataFrame, stations: gpd.Ge
         "snapped": wi.reach.snapped}, geometry=compounds.geometry.values, crs=compounds.crs)
     return SitingPlan(result=result, proposals=proposals, compounds=comp.to_crs(4326), whatif=wi,
                       minutes=float(minutes), weight=weight, n_candidates=prob.n_candidates)
+
+
+def _name_sites(sites: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame, epsg: int) -> None:
+    """Name unnamed generated sites after the nearest compound (in place): "X小区门口" for
+    gates, "X附近" for street points."""
+    if not len(sites) or "name" not in compounds.columns or not len(compounds):
+        return
+    polys = np.asarray(compounds.to_crs(epsg).geometry.values)
+    pts = np.asarray(sites.to_crs(epsg).geometry.values)
+    _, idx = shapely.STRtree(polys).query_nearest(pts, all_matches=False)
+    names = compounds["name"].astype(str).to_numpy()[idx]
+    suffix = np.where(sites["kind"].to_numpy() == "gate", "门口", "附近")
+    empty = sites["name"].fillna("").astype(str).str.len().to_numpy() == 0
+    sites.loc[empty, "name"] = [f"{n}{x}" for n, x in zip(names[empty], suffix[empty],
+                                                          strict=True)]

@@ -1,0 +1,200 @@
+"""One-page printable siting report (HTML, and PDF through headless Chromium).
+
+The page holds the scenario's headline figures, the ranked proposal table (site, newly
+covered residents, compounds brought inside, cost where given) and a before/after map
+drawn as inline SVG (no tiles, so it prints offline): compounds covered before (green),
+brought inside by the proposals (orange), still outside (red); existing stations (blue
+squares) and proposed sites (numbered circles). Chinese labels with English alongside.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import jinja2
+import numpy as np
+import shapely
+
+from geo.domain import SERVICE_TYPE_LABELS
+from geo.errors import GeoError
+
+WEIGHT_LABELS = {"residents": ("居民", "residents"), "households": ("户", "households"),
+                 "elderly": ("老年居民", "elderly residents")}
+MAP_W, MAP_H = 680, 430
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """What a report shows. ``compounds`` need ``covered_before``/``covered_after``;
+    ``sites`` need ``rank, candidate, kind, name, gain, demand_inside, cost``."""
+
+    title: str
+    city_name: str
+    service_type: str
+    minutes: float
+    weight: str
+    total_weight: float
+    before_weight: float
+    after_weight: float
+    sites: gpd.GeoDataFrame
+    compounds: gpd.GeoDataFrame | None = None
+    stations: gpd.GeoDataFrame | None = None
+    solver: dict[str, Any] = field(default_factory=dict)
+    created_at: str = ""
+
+
+_TEMPLATE = jinja2.Template("""<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>{{ d.title }}</title>
+<style>
+@page { size: A4; margin: 12mm; }
+body { font-family: "Noto Sans CJK SC", "WenQuanYi Micro Hei", "Source Han Sans SC", sans-serif;
+       font-size: 10.5pt; color: #222; margin: 0; }
+h1 { font-size: 16pt; margin: 0 0 2mm; } .en { color: #666; font-size: 9pt; }
+.figs { display: flex; gap: 4mm; margin: 3mm 0; }
+.fig { border: 1px solid #ccc; border-radius: 2mm; padding: 2mm 3mm; flex: 1; }
+.fig b { font-size: 14pt; display: block; }
+table { border-collapse: collapse; width: 100%; margin-top: 2mm; }
+th, td { border-bottom: 1px solid #ddd; padding: 1.2mm 2mm; text-align: right; }
+th:nth-child(2), td:nth-child(2), th:nth-child(3), td:nth-child(3) { text-align: left; }
+th { background: #f3f3f3; font-weight: 600; }
+svg { border: 1px solid #ccc; margin-top: 2mm; }
+.legend span { display: inline-block; margin-right: 4mm; }
+.sw { display: inline-block; width: 3mm; height: 3mm; margin-right: 1mm; vertical-align: middle; }
+footer { color: #777; font-size: 8pt; margin-top: 2mm; }
+</style></head><body>
+<h1>{{ d.title }}</h1>
+<div class="en">{{ d.city_name }} · {{ type_zh }} {{ type_en }} · {{ '%g' % d.minutes }} 分钟步行服务圈
+ ({{ '%g' % d.minutes }}-minute walking circle) · 需求 demand: {{ w_zh }} ({{ w_en }})</div>
+<div class="figs">
+ <div class="fig">现状覆盖 Covered now<b>{{ fmt(d.before_weight) }}</b>{{ pct(d.before_weight) }}</div>
+ <div class="fig">新增覆盖 Newly covered<b>+{{ fmt(d.after_weight - d.before_weight) }}</b>
+   {{ n_sites }} 个新站点 new sites</div>
+ <div class="fig">方案后覆盖 Covered after<b>{{ fmt(d.after_weight) }}</b>{{ pct(d.after_weight) }}</div>
+ <div class="fig">总{{ w_zh }} Total<b>{{ fmt(d.total_weight) }}</b>&nbsp;</div>
+</div>
+<table><thead><tr><th>排名<br><span class="en">Rank</span></th><th>站点<br><span class="en">Site</span></th>
+<th>类型<br><span class="en">Kind</span></th>
+<th>新增覆盖{{ w_zh }}<br><span class="en">Newly covered {{ w_en }}</span></th>
+<th>新纳入小区<br><span class="en">Compounds brought inside</span></th>
+<th>费用<br><span class="en">Cost</span></th><th>经纬度<br><span class="en">Lon, lat</span></th></tr></thead>
+<tbody>{% for r in rows %}<tr><td>{{ r.rank }}</td><td>{{ r.label }}</td><td>{{ r.kind }}</td>
+<td>{{ fmt(r.gain) }}</td><td>{{ r.demand_inside }}</td><td>{{ r.cost }}</td>
+<td>{{ '%.5f, %.5f' % (r.lon, r.lat) }}</td></tr>{% endfor %}</tbody></table>
+{{ svg }}
+<div class="legend"><span><i class="sw" style="background:#4caf50"></i>现状已覆盖 covered before</span>
+<span><i class="sw" style="background:#ff9800"></i>新纳入 brought inside</span>
+<span><i class="sw" style="background:#e53935"></i>仍未覆盖 still outside</span>
+<span><i class="sw" style="background:#1565c0"></i>现有站点 existing stations</span>
+<span><i class="sw" style="background:#6a1b9a;border-radius:50%"></i>建议新站点 proposed</span></div>
+<footer>{{ solver_line }} · {{ d.created_at }} · 底图数据 Map data © OpenStreetMap contributors</footer>
+</body></html>
+""")
+
+
+def _fmt(v: float) -> str:
+    return f"{v:,.0f}" if math.isfinite(v) else "—"
+
+
+def _svg(d: ReportData) -> str:
+    layers = [g for g in (d.compounds, d.stations, d.sites) if g is not None and len(g)]
+    if not layers:
+        return ""
+    xmin, ymin, xmax, ymax = np.array([g.to_crs(4326).total_bounds for g in layers]).T
+    x0, y0, x1, y1 = xmin.min(), ymin.min(), xmax.max(), ymax.max()
+    kx = math.cos(math.radians((y0 + y1) / 2))
+    span_x, span_y = max((x1 - x0) * kx, 1e-9), max(y1 - y0, 1e-9)
+    s = min((MAP_W - 20) / span_x, (MAP_H - 20) / span_y)
+
+    def pts(coords: np.ndarray) -> str:
+        x = 10 + (coords[:, 0] - x0) * kx * s
+        y = MAP_H - 10 - (coords[:, 1] - y0) * s
+        return " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(x, y, strict=True))
+
+    out = [(f'<svg width="{MAP_W}" height="{MAP_H}" viewBox="0 0 {MAP_W} {MAP_H}" '
+           'xmlns="http://www.w3.org/2000/svg">')]
+    if d.compounds is not None and len(d.compounds):
+        comp = d.compounds.to_crs(4326)
+        for geom, before, after in zip(comp.geometry.values, comp["covered_before"],
+                                       comp["covered_after"], strict=True):
+            colour = "#4caf50" if before else ("#ff9800" if after else "#e53935")
+            for poly in shapely.get_parts(geom):
+                ring = shapely.get_coordinates(poly.exterior if hasattr(poly, "exterior")
+                                               else poly)
+                out.append(f'<polygon points="{pts(ring)}" fill="{colour}" fill-opacity="0.75" '
+                           'stroke="#555" stroke-width="0.3"/>')
+    if d.stations is not None and len(d.stations):
+        for p in pts(shapely.get_coordinates(d.stations.to_crs(4326).geometry.values)).split():
+            x, y = p.split(",")
+            out.append(f'<rect x="{float(x) - 3:.1f}" y="{float(y) - 3:.1f}" width="6" '
+                       'height="6" fill="#1565c0"/>')
+    sites = d.sites.to_crs(4326)
+    xy = shapely.get_coordinates(sites.geometry.values)
+    for rank, p in zip(sites["rank"], pts(xy).split(), strict=True):
+        x, y = (float(v) for v in p.split(","))
+        out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="8" fill="#6a1b9a" stroke="#fff"/>'
+                   f'<text x="{x:.1f}" y="{y + 3.5:.1f}" font-size="10" text-anchor="middle" '
+                   f'fill="#fff">{int(rank)}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def render_html(d: ReportData) -> str:
+    """The one-page report as a self-contained HTML string."""
+    type_zh, type_en = SERVICE_TYPE_LABELS.get(d.service_type, (d.service_type, d.service_type))
+    w_zh, w_en = WEIGHT_LABELS.get(d.weight, (d.weight, d.weight))
+    sites = d.sites.to_crs(4326)
+    xy = shapely.get_coordinates(sites.geometry.values)
+    kinds = {"street": "街边点位 street point", "gate": "小区门口 compound gate",
+             "imported": "导入点位 imported", "user": "用户提出 user-proposed"}
+    rows = []
+    for k, r in enumerate(sites.itertuples()):
+        cost = getattr(r, "cost", math.nan)
+        rows.append({"rank": int(r.rank), "label": (r.name or r.candidate), "gain": float(r.gain),
+                     "kind": kinds.get(r.kind, r.kind), "demand_inside": int(r.demand_inside),
+                     "cost": "—" if cost is None or not math.isfinite(cost) else f"{cost:,.0f}",
+                     "lon": xy[k, 0], "lat": xy[k, 1]})
+    sv = d.solver
+    solver_line = "求解 Solver: " + (
+        f"{sv.get('solver')} ({sv.get('status')}), gap {100 * float(sv['gap']):.2f} %"
+        if sv.get("gap") is not None and math.isfinite(float(sv["gap"]))
+        else "what-if")
+
+    def pct(v: float) -> str:
+        return f"{100 * v / d.total_weight:.1f} %" if d.total_weight > 0 else ""
+
+    return _TEMPLATE.render(d=d, rows=rows, svg=_svg(d), fmt=_fmt, pct=pct, type_zh=type_zh,
+                            type_en=type_en, w_zh=w_zh, w_en=w_en, n_sites=len(rows),
+                            solver_line=solver_line)
+
+
+def chromium_path() -> str:
+    """The headless browser used for PDF output; GeoError if none is installed."""
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    raise GeoError("PDF output needs Chromium (package 'chromium'); HTML is available")
+
+
+def render_pdf(html: str, *, timeout_s: float = 60.0) -> bytes:
+    """Print ``html`` to an A4 PDF with headless Chromium; returns the PDF bytes."""
+    exe = chromium_path()
+    with tempfile.TemporaryDirectory() as tmp:
+        src, out = Path(tmp) / "report.html", Path(tmp) / "report.pdf"
+        src.write_text(html, encoding="utf-8")
+        cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+               f"--user-data-dir={tmp}/profile", f"--print-to-pdf={out}", src.as_uri()]
+        try:
+            subprocess.run(cmd, check=True, capture_output=True, timeout=timeout_s)
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+            raise GeoError("PDF rendering failed") from exc
+        if not out.exists():
+            raise GeoError("PDF rendering failed")
+        return out.read_bytes()
