@@ -15,13 +15,17 @@ from geo.store.tiles import TileCache
 from layers.registry import Registry, default_registry
 
 
-def create_app(settings: Settings | None = None, *, registry: Registry | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, registry: Registry | None = None,
+               tile_version_ttl_s: float = 0.5) -> FastAPI:
     """Build the app; the engine is created in the lifespan and disposed after.
 
     Parameters
     ----------
     registry
         Layer catalogue to serve (default: every layer declared in ``layers/catalog``).
+    tile_version_ttl_s
+        How often (seconds) tile requests re-read the data version counters; a data change
+        reaches tile clients within this time.
     """
     settings = settings or Settings.from_env()
 
@@ -46,6 +50,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     app.state.settings = settings
     app.state.registry = registry or default_registry()
     app.state.tile_cache = TileCache()
+    app.state.source_versions = tiles.SourceVersions(tile_version_ttl_s)
     errors.install(app)
     app.include_router(health.router)
     app.include_router(features.router)

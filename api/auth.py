@@ -12,11 +12,12 @@ Use in a route::
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from api.errors import AuthError
 
@@ -56,34 +57,43 @@ def presented_key(request: Request) -> str | None:
     return None
 
 
-def current_user(request: Request) -> User:
+def _verify(request: Request, key: str) -> object:
+    from geo.store.keys import verify_key
+
+    with request.app.state.engine.connect() as conn:
+        return verify_key(conn, key)
+
+
+async def current_user(request: Request) -> User:
     """The authenticated caller, or :data:`ANONYMOUS` when no key is presented."""
     key = presented_key(request)
     if key is None:
         return ANONYMOUS
-    from geo.store.keys import verify_key
-
-    with request.app.state.engine.connect() as conn:
-        found = verify_key(conn, key)
+    found = await run_in_threadpool(_verify, request, key)
     if found is None:
         raise AuthError(401, "The API key is not valid or has been revoked.")
-    return User(found.name, found.role)
+    return User(found.name, found.role)  # type: ignore[attr-defined]
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def require_role(role: str) -> Callable[[User], User]:
+def check_role(user: User, role: str) -> User:
+    """Return ``user`` if it has ``role`` or higher; :class:`AuthError` 401/403 otherwise."""
+    if user.anonymous:
+        raise AuthError(401, f"This resource needs an API key with role '{role}'.")
+    if not user.has_role(role):
+        raise AuthError(403, f"This resource needs role '{role}'; the key has '{user.role}'.")
+    return user
+
+
+def require_role(role: str) -> Callable[[User], Awaitable[User]]:
     """A dependency that lets callers with ``role`` or higher through (401/403 otherwise)."""
     if role not in ROLE_RANK:
         raise ValueError(f"unknown role {role!r}")
 
-    def dependency(user: CurrentUser) -> User:
-        if user.anonymous:
-            raise AuthError(401, f"This resource needs an API key with role '{role}'.")
-        if not user.has_role(role):
-            raise AuthError(403, f"This resource needs role '{role}'; the key has '{user.role}'.")
-        return user
+    async def dependency(user: CurrentUser) -> User:
+        return check_role(user, role)
 
     return dependency
 

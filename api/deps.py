@@ -13,30 +13,31 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine
 
-from api.auth import AdminUser, AnalystUser, CurrentUser, User, require_role
+from api.auth import AdminUser, AnalystUser, CurrentUser, User, check_role, require_role
 from geo.settings import Settings
 from layers.registry import Layer, Registry
 
 __all__ = ["AdminUser", "AnalystUser", "ConnDep", "CurrentUser", "EngineDep", "RegistryDep",
-           "SettingsDep", "User", "get_conn", "get_engine", "get_registry", "get_settings",
+           "SettingsDep", "User", "check_role", "get_conn", "get_engine", "get_registry",
+           "get_settings",
            "readable_layer", "require_role", "sees_personal"]
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     return request.app.state.engine  # type: ignore[no-any-return]
 
 
 def get_conn(request: Request) -> Iterator[Connection]:
     """A connection in a transaction, committed when the handler returns normally."""
-    with get_engine(request).begin() as conn:
+    with request.app.state.engine.begin() as conn:
         yield conn
 
 
-def get_registry(request: Request) -> Registry:
+async def get_registry(request: Request) -> Registry:
     """The layer catalogue of this app."""
     return request.app.state.registry  # type: ignore[no-any-return]
 
@@ -54,7 +55,7 @@ def readable_layer(registry: Registry, name: str, user: User) -> Layer:
     """
     layer = registry.get(name)
     if not layer.public:
-        require_role("analyst")(user)
+        check_role(user, "analyst")
     return layer
 
 

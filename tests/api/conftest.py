@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from mapservice_fixtures import (  # noqa: E402,F401
+from mapservice_fixtures import (  # noqa: F401
     api_keys,
     client,
     sample_engine,

@@ -40,7 +40,7 @@ def test_search_finds_compound_by_name(client: TestClient) -> None:
     results = client.get("/search", params={"q": "幸福小区3期"}).json()["results"]
     assert results[0]["name"] == "幸福小区3期"
     assert results[0]["layer"] == "compounds"
-    minx, miny, maxx, maxy = results[0]["bbox"]
+    minx, miny, _, _ = results[0]["bbox"]
     assert (round(minx, 3), round(miny, 3)) == (117.04, 28.22)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -132,6 +133,7 @@ def test_data_change_invalidates_cached_tile(client: TestClient, sample_engine: 
             "INSERT INTO compound (city_id, external_id, name, households, residents, geom) "
             "SELECT id, 'TMP', '临时小区', 1, 3, ST_Multi(ST_Buffer(ST_SetSRID("
             "ST_MakePoint(117.05, 28.25), 4326), 0.001)) FROM city WHERE code = 'testville'"))
+    time.sleep(0.6)  # version counters are re-read at most every 0.5 s
     try:
         after = client.get(url)
         assert after.headers["etag"] != before.headers["etag"]
@@ -139,6 +141,7 @@ def test_data_change_invalidates_cached_tile(client: TestClient, sample_engine: 
     finally:
         with sample_engine.begin() as conn:
             conn.execute(text("DELETE FROM compound WHERE external_id = 'TMP'"))
+    time.sleep(0.6)
     assert len(_decode(client.get(url).content)["compounds"]["features"]) == n_before
 
 

@@ -11,8 +11,9 @@ from layers.registry import Layer, Registry, Source, Style, default_registry, ge
 
 
 def _layer(**kw: object) -> Layer:
-    base = dict(name="x", title_zh="甲", title_en="X", geometry_type="Point",
-                source=Source("service_point", columns=("name",)), style=Style("circle", "#000"))
+    base: dict[str, object] = {
+        "name": "x", "title_zh": "甲", "title_en": "X", "geometry_type": "Point",
+        "source": Source("service_point", columns=("name",)), "style": Style("circle", "#000")}
     base.update(kw)
     return Layer(**base)  # type: ignore[arg-type]
 
