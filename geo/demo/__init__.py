@@ -58,12 +58,25 @@ def table_counts(conn: Connection, city_id: int) -> dict[str, int]:
     return out
 
 
+def _drop_stale(conn: Connection, city_id: int, demo: DemoCity) -> None:
+    """Delete demo rows (source osm/generated) of ``city_id`` that the demo no longer has.
+
+    Rows imported by users (source ``import``) are never touched.
+    """
+    for kind in reversed(LAYERS):  # children first; kind is also the table name
+        ids = demo.layers[kind]["external_id"].astype(str).tolist()
+        conn.execute(text(f"DELETE FROM {kind} WHERE city_id = :c "
+                          "AND source IN ('osm', 'generated') AND external_id <> ALL(:ids)"),
+                     {"c": city_id, "ids": ids})
+
+
 def load_demo(conn: Connection, *, progress: Progress | None = None,
               osm_dir: Path = OSM_DIR) -> dict[str, dict[str, int]]:
     """Load (or reload) both demo cities on ``conn``; the caller commits.
 
     Rows are upserted by external id, the street network is replaced with the same ids,
-    so loading twice leaves the same database. ``progress(step, done, total)`` is called
+    and demo rows the generator no longer produces are deleted, so loading twice leaves the
+    same database; rows imported by users (source ``import``) are kept. ``progress(step, done, total)`` is called
     after each step. Returns the row counts per city code and table.
     """
     codes = list(DEMO_CITIES)
@@ -90,6 +103,7 @@ def load_demo(conn: Connection, *, progress: Progress | None = None,
                 part = gdf[gdf["source"] == source].drop(columns="source")
                 upsert_features(conn, kind, city.id, part, source=str(source))
             step(f"{demo.name_zh} ({code}): {kind}")
+        _drop_stale(conn, city.id, demo)
         refresh_grid_compound(conn, city.id)
         step(f"{demo.name_zh} ({code}): grid–compound overlay")
         counts[code] = table_counts(conn, city.id)

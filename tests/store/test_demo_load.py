@@ -118,3 +118,17 @@ def test_load_reports_progress(demo):
     seen: list[tuple[int, int]] = []
     load_demo(demo, progress=lambda message, done, total: seen.append((done, total)))
     assert seen[-1][0] == seen[-1][1] == len(seen)
+
+
+def test_reload_removes_stale_demo_rows_but_keeps_imports(demo):
+    city_id = demo.execute(text("SELECT id FROM city WHERE code = 'guixi'")).scalar_one()
+    for ext, source in (("GX-OLD-1", "generated"), ("MY-1", "import")):
+        demo.execute(text(
+            "INSERT INTO service_point (city_id, external_id, type, name, source, geom) "
+            "VALUES (:c, :e, 'red_station', '旧站', :s, ST_SetSRID(ST_MakePoint(117.22, 28.30), 4326))"),
+            {"c": city_id, "e": ext, "s": source})
+    load_demo(demo)
+    left = set(demo.execute(text(
+        "SELECT external_id FROM service_point WHERE city_id = :c AND external_id IN "
+        "('GX-OLD-1', 'MY-1')"), {"c": city_id}).scalars())
+    assert left == {"MY-1"}
