@@ -11,6 +11,7 @@ from types import ModuleType
 NAMES: tuple[str, ...] = (
     "base",
     "cases",
+    "siting",
 )
 
 MODULES: list[ModuleType] = [importlib.import_module(f"layers.catalog.{n}") for n in NAMES]

@@ -8,7 +8,8 @@ Create Date: 2026-11-22
 property offices, ...; optional cost and capacity). A ``siting_scenario`` belongs to an
 ``analysis_run`` (kind ``siting``) and goes with it (ON DELETE CASCADE); its proposed
 sites are ``siting_site`` rows in rank order (user-proposed what-if sites have
-``source = 'user'``). Geometries are EPSG:4326 points with GiST indexes; a statement
+``source = 'user'``); the view ``siting_site_latest`` shows the sites of each city's
+newest scenario for the map. Geometries are EPSG:4326 points with GiST indexes; a statement
 trigger bumps ``layer_version`` for each table, like 0001.
 """
 
@@ -102,6 +103,14 @@ def upgrade() -> None:
         sa.CheckConstraint("source IN ('model', 'user')", name="siting_site_source_check"),
     )
     op.create_index("siting_site_geom_idx", "siting_site", ["geom"], postgresql_using="gist")
+    op.execute("""
+        CREATE VIEW siting_site_latest AS
+        SELECT t.id, s.city_id, s.id AS scenario_id, s.name AS scenario_name, s.service_type,
+               s.minutes, t.rank, t.candidate, t.kind, t.name, t.gain, t.demand_inside, t.cost,
+               t.source, t.geom
+        FROM siting_site t JOIN siting_scenario s ON s.id = t.scenario_id
+        WHERE s.id = (SELECT max(s2.id) FROM siting_scenario s2 WHERE s2.city_id = s.city_id)
+    """)
     for table in TABLES:
         op.execute(f"INSERT INTO layer_version (table_name) VALUES ('{table}') "
                    "ON CONFLICT (table_name) DO NOTHING")
@@ -112,6 +121,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DROP VIEW IF EXISTS siting_site_latest")
     for table in reversed(TABLES):
         op.execute(f"DROP TRIGGER IF EXISTS {table}_version ON {table}")
         op.drop_table(table)
