@@ -98,18 +98,23 @@ def _lines(net: StreetNetwork, edges: np.ndarray, s: np.ndarray, e: np.ndarray) 
     return out
 
 
-def _street_m(spans: list[tuple[np.ndarray, ...]], n: int) -> np.ndarray:
-    """Length of street reached per group: union of the stretches on each edge (metres)."""
-    out = np.zeros(n)
-    if not spans:
-        return out
-    df = pd.DataFrame({k: np.concatenate([sp[i] for sp in spans])
-                       for i, k in enumerate(("g", "e", "a", "b"))})
-    df = df.sort_values(["g", "e", "a"], kind="stable")
-    prev = df.groupby(["g", "e"])["b"].cummax().groupby([df["g"], df["e"]]).shift(1)
-    start = np.maximum(df["a"].to_numpy(), prev.fillna(-np.inf).to_numpy())
-    np.add.at(out, df["g"].to_numpy(), np.maximum(df["b"].to_numpy() - start, 0.0))
-    return out
+def merge_spans(gid: np.ndarray, edge: np.ndarray, a: np.ndarray, b: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Merge overlapping stretches [a, b] of the same (group, edge) into disjoint ones."""
+    if len(gid) == 0:
+        return gid, edge, a, b
+    order = np.lexsort((a, edge, gid))
+    gid, edge, a, b = gid[order], edge[order], a[order], b[order]
+    same = np.zeros(len(gid), dtype=bool)
+    same[1:] = (gid[1:] == gid[:-1]) & (edge[1:] == edge[:-1])
+    # running max of b within each (group, edge) run
+    run = np.cumsum(~same) - 1
+    offset = run * 2.0 * (b.max() - min(a.min(), 0.0) + 1.0)  # lifts each run above the last
+    prev = np.maximum.accumulate(b + offset) - offset
+    new = ~same
+    new[1:] |= a[1:] > prev[:-1]
+    starts = np.flatnonzero(new)
+    return gid[starts], edge[starts], a[starts], np.maximum.reduceat(b, starts)
 
 
 def service_circles(net: StreetNetwork, services: gpd.GeoDataFrame, *,
@@ -118,7 +123,7 @@ def service_circles(net: StreetNetwork, services: gpd.GeoDataFrame, *,
                     buffer_m: float = DEFAULT_BUFFER_M, type_col: str = "type",
                     service_id_col: str | None = "id", max_snap_m: float = 250.0,
                     include_snap: bool = True, quad_segs: int = 2, crs: int = WGS84,
-                    chunk: int = 64) -> gpd.GeoDataFrame:
+                    chunk: int = 64, polygons: bool = True) -> gpd.GeoDataFrame:
     """Street-following circles of every service point for each threshold.
 
     Parameters
@@ -133,6 +138,9 @@ def service_circles(net: StreetNetwork, services: gpd.GeoDataFrame, *,
         Width either side of the reached streets, metres.
     crs
         EPSG code of the returned polygons (default 4326).
+    polygons
+        False returns the reached street stretches themselves (MultiLineString) instead
+        of their buffer: the network part of the work, without the polygon union.
 
     Returns
     -------
@@ -176,7 +184,7 @@ def service_circles(net: StreetNetwork, services: gpd.GeoDataFrame, *,
             src = np.concatenate([src, pos[own]])
             edges, a, b = np.concatenate([edges, oe]), np.concatenate([a, oa]), \
                 np.concatenate([b, ob])
-            gid = src * nb + bi
+            gid, edges, a, b = merge_spans(src * nb + bi, edges, a, b)
             spans.append((gid, edges, a, b))
             lines.append(_lines(net, edges, a, b))
             groups.append(gid)
@@ -185,19 +193,25 @@ def service_circles(net: StreetNetwork, services: gpd.GeoDataFrame, *,
                                                        s.xy[conn]], axis=1))
                          if len(conn) else np.zeros(0, dtype=object))
             groups.append(conn * nb + bi)
+    street = np.zeros(k * nb)
+    for gid_, _, a_, b_ in spans:
+        np.add.at(street, gid_, b_ - a_)
     geom = np.full(k * nb, None, dtype=object)
     if groups:
         gid = np.concatenate(groups)
         allg = np.concatenate(lines)
         order = np.argsort(gid, kind="stable")
         gid, allg = gid[order], allg[order]
-        # buffering the parts and uniting them is 2-3x faster than buffering the
-        # MultiLineString (GEOS nodes all parts against each other first)
-        polys = shapely.buffer(allg, buffer_m, quad_segs=quad_segs)
         uniq, first = np.unique(gid, return_index=True)
-        bounds = np.append(first, len(gid))
-        for j, g in enumerate(uniq):
-            geom[g] = shapely.union_all(polys[bounds[j]:bounds[j + 1]])
+        if not polygons:
+            geom[uniq] = shapely.multilinestrings(allg, indices=np.searchsorted(uniq, gid))
+        else:
+            # buffering the parts and uniting them is 2-3x faster than buffering the
+            # MultiLineString (GEOS nodes all parts against each other first)
+            polys = shapely.buffer(allg, buffer_m, quad_segs=quad_segs)
+            bounds = np.append(first, len(gid))
+            for j, g in enumerate(uniq):
+                geom[g] = shapely.union_all(polys[bounds[j]:bounds[j + 1]])
     ids = services[service_id_col].to_numpy() if service_id_col else services.index.to_numpy()
     out = pd.DataFrame({
         "service_id": np.repeat(ids, nb),
@@ -206,7 +220,7 @@ def service_circles(net: StreetNetwork, services: gpd.GeoDataFrame, *,
                            else np.full(nb, np.nan), k),
         "budget_m": np.tile(budgets, k),
         "snapped": np.repeat(s.snapped, nb),
-        "street_m": np.where(np.repeat(s.snapped, nb), _street_m(spans, k * nb), np.nan),
+        "street_m": np.where(np.repeat(s.snapped, nb), street, np.nan),
     })
     return gpd.GeoDataFrame(out, geometry=geom, crs=net.metric_epsg).to_crs(crs)
 

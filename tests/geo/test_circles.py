@@ -83,3 +83,19 @@ def test_substrings_cut_between_vertices() -> None:
     line = shapely.LineString([(0, 0), (10, 0), (10, 10)])
     out = substrings(np.array([line]), np.array([5.0]), np.array([15.0]))
     assert shapely.get_coordinates(out[0]).tolist() == [[5, 0], [10, 0], [10, 5]]
+
+
+def test_reach_without_polygons_returns_street_stretches(line_net: StreetNetwork) -> None:
+    c = service_circles(line_net, _svc([(50.0, 0.0)]), minutes=None, metres=[100],
+                        polygons=False, crs=32650)
+    g = c.geometry.iloc[0]
+    assert g.geom_type == "MultiLineString"
+    assert g.length == pytest.approx(150.0, abs=1e-6)
+
+
+def test_merge_spans_joins_overlaps_per_group_and_edge() -> None:
+    from geo.circles import merge_spans
+
+    g, e, a, b = merge_spans(np.array([0, 0, 0, 1]), np.array([5, 5, 5, 5]),
+                             np.array([0.0, 30.0, 80.0, 10.0]), np.array([40.0, 50.0, 90.0, 20.0]))
+    assert list(zip(g, e, a, b)) == [(0, 5, 0.0, 50.0), (0, 5, 80.0, 90.0), (1, 5, 10.0, 20.0)]
