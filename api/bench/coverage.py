@@ -163,7 +163,7 @@ def _city_scale(quick: bool) -> dict[str, Any]:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     budget = net.budget_m(minutes=15)
-    circ_med, circ_all, circles = _timed(
+    circ_med, _circ_all, circles = _timed(
         lambda: service_circles(net, services, minutes=[15], crs=UTM), 1)
     reach_med, _, _ = _timed(
         lambda: service_circles(net, services, minutes=[15], crs=UTM, polygons=False), 1)
@@ -205,7 +205,7 @@ def _demo() -> list[dict[str, Any]]:
         from geo.coverage import compound_origins
 
         origins = compound_origins(comp, id_col="external_id")
-        near, runs, _ = _timed(lambda n=net, o=origins, s=svc: nearest_service(
+        near, _runs, _ = _timed(lambda n=net, o=origins, s=svc: nearest_service(
             n, o, s, service_id_col="external_id", origin_id_col="compound_id"), 5)
         circ, _, c = _timed(lambda n=net, s=svc: service_circles(
             n, s, minutes=[5, 10, 15], service_id_col="external_id"), 3)
@@ -267,44 +267,44 @@ def to_markdown(result: dict[str, Any]) -> str:
     r, g = result["ratios"], result["goals"]
     lines = [
         f"# Coverage benchmark{' (quick)' if result['quick'] else ''}", "",
-        f"Machine: {result['machine']['cpus']} CPUs, Python {result['machine']['python']}, "
+        (f"Machine: {result['machine']['cpus']} CPUs, Python {result['machine']['python']}, "
         f"1-min load average at the end {result['machine']['load_avg_1m_at_end']} "
-        "(the machine is shared; figures are wall-clock medians).", "",
+        "(the machine is shared; figures are wall-clock medians)."), "",
         "## Demo cities (walking, all service types, compounds by their gates)", "",
-        "| city | nodes | edges | parts | points | compounds | nearest+2nd, all types (s) "
-        "| circles 5/10/15 min, all points (s) |", "|---|---|---|---|---|---|---|---|"]
+        ("| city | nodes | edges | parts | points | compounds | nearest+2nd, all types (s) "
+        "| circles 5/10/15 min, all points (s) |"), "|---|---|---|---|---|---|---|---|"]
     for d in result["demo_cities"]:
         lines.append(f"| {d['city']} | {d['nodes']} | {d['edges']} | {d['components']} | "
                      f"{d['service_points']} | {d['compounds']} | "
                      f"{d['nearest_and_second_all_types_s_median']:.3f} | "
                      f"{d['circles_5_10_15_all_points_s_median']:.2f} |")
     lines += [
-        "", f"## Generated city: {c['nodes']:,} nodes, {c['edges']:,} edges, "
-        f"{c['service_points']:,} points of {c['types']} types, {c['compounds']:,} compounds", "",
+        "", (f"## Generated city: {c['nodes']:,} nodes, {c['edges']:,} edges, "
+        f"{c['service_points']:,} points of {c['types']} types, {c['compounds']:,} compounds"), "",
         "| step | ours | NetworkX | ratio |", "|---|---|---|---|",
-        f"| nearest, all types (median of 3) | {o['nearest_all_types_s_median']:.2f} s | "
+        (f"| nearest, all types (median of 3) | {o['nearest_all_types_s_median']:.2f} s | "
         f"{b['nearest_all_types_per_facility_s_extrapolated']:.0f} s per-facility Dijkstra "
         f"(**extrapolated** from {b['per_facility_sampled']} facilities, median "
         f"{b['per_facility_dijkstra_median_s']:.2f} s each) | "
-        f"{r['nearest_vs_networkx_per_facility']:.0f}× |",
-        f"| nearest, all types, vs best NetworkX | {o['nearest_all_types_s_median']:.2f} s | "
+        f"{r['nearest_vs_networkx_per_facility']:.0f}× |"),
+        (f"| nearest, all types, vs best NetworkX | {o['nearest_all_types_s_median']:.2f} s | "
         f"{b['nearest_all_types_multi_source_s']:.1f} s multi-source Dijkstra per type "
         f"({'extrapolated' if b['multi_source_extrapolated'] else 'measured, all types'}) | "
-        f"{r['nearest_vs_networkx_multi_source']:.1f}× |",
-        f"| nearest + second nearest, all types | "
-        f"{o['nearest_and_second_all_types_s_median']:.2f} s | — | — |",
-        f"| 15-min circles, all points (polygons) | {o['circles_15min_all_points_s']:.1f} s | "
+        f"{r['nearest_vs_networkx_multi_source']:.1f}× |"),
+        (f"| nearest + second nearest, all types | "
+        f"{o['nearest_and_second_all_types_s_median']:.2f} s | — | — |"),
+        (f"| 15-min circles, all points (polygons) | {o['circles_15min_all_points_s']:.1f} s | "
         f"{b['circles_15min_all_s_extrapolated']:.0f} s ego_graph + buffer/union "
         f"(**extrapolated** from {b['isochrone_sampled']}) | "
-        f"{r['circles_vs_networkx_ego_graph']:.1f}× |",
-        f"| 15-min reach, all points (street stretches incl. partial edges, no polygons) | "
-        f"{o['reach_15min_all_points_s']:.1f} s | — | — |",
-        f"| peak memory | {o['process_peak_rss_gb_before_networkx']:.2f} GB process RSS "
-        f"(nearest+2nd traced: {o['nearest_and_second_peak_traced_gb']:.2f} GB) | — | — |",
+        f"{r['circles_vs_networkx_ego_graph']:.1f}× |"),
+        (f"| 15-min reach, all points (street stretches incl. partial edges, no polygons) | "
+        f"{o['reach_15min_all_points_s']:.1f} s | — | — |"),
+        (f"| peak memory | {o['process_peak_rss_gb_before_networkx']:.2f} GB process RSS "
+        f"(nearest+2nd traced: {o['nearest_and_second_peak_traced_gb']:.2f} GB) | — | — |"),
         "", "## Goals", "", "| goal | measured | met |", "|---|---|---|"]
     for name, v in g.items():
         meas = next(val for k, val in v.items() if k.startswith("measured"))
         lines.append(f"| {name} | {meas:.2f} | {'yes' if v['met'] else '**no**'} |")
-    lines += ["", "The NetworkX approach snaps to the nearest node; ours snaps mid-edge and "
-              "adds the snap distance, and also returns the second-nearest point.", ""]
+    lines += ["", ("The NetworkX approach snaps to the nearest node; ours snaps mid-edge and "
+              "adds the snap distance, and also returns the second-nearest point."), ""]
     return "\n".join(lines)
