@@ -7,6 +7,7 @@ from dataclasses import replace
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import pytest
 import shapely
 from pyproj import Geod
@@ -138,11 +139,9 @@ def test_builtin_service_type_cannot_be_changed(conn):
 
 def test_file_without_crs_needs_crs_option(conn, city, tmp_path, units):
     path = tmp_path / "streets.gpkg"
-    write_file(units["street"], path)
-    import pyogrio
-
-    pyogrio.write_dataframe(units["street"].set_crs(None, allow_override=True), path,
-                            driver="GPKG")
+    with pytest.warns(UserWarning, match="'crs' was not provided"):
+        pyogrio.write_dataframe(units["street"].set_crs(None, allow_override=True), path,
+                                driver="GPKG")
     with pytest.raises(CRSError, match="no coordinate reference system"):
         import_file(conn, city.code, "streets", path)
     assert import_file(conn, city.code, "streets", path, crs="wgs84").inserted == 1
@@ -150,9 +149,6 @@ def test_file_without_crs_needs_crs_option(conn, city, tmp_path, units):
 
 def test_projected_file_is_converted(conn, city, tmp_path, units):
     path = tmp_path / "streets.gpkg"
-    write_file(units["street"], path)
-    import pyogrio
-
     pyogrio.write_dataframe(units["street"].to_crs(32650), path, driver="GPKG")
     import_file(conn, city.code, "streets", path)
     got = conn.execute(text("SELECT ST_XMin(geom), ST_YMax(geom) FROM street "
