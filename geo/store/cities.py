@@ -99,7 +99,8 @@ def get_city(conn: Connection, code: str) -> City:
 def data_version(conn: Connection, tables: Iterable[str]) -> dict[str, int]:
     """Current change counter of each table (from ``layer_version``), e.g. for cache keys.
 
-    Raises :class:`NotFoundError` for a table that is not versioned.
+    A table that exists but has no counter yet (never changed) has version 0; a table
+    that does not exist raises :class:`NotFoundError`.
     """
     names = sorted(set(tables))
     if not names:
@@ -110,6 +111,10 @@ def data_version(conn: Connection, tables: Iterable[str]) -> dict[str, int]:
         {"names": names},
     )
     found = {r.table_name: int(r.version) for r in rows}
+    for n in names:  # a table that exists but never changed has version 0
+        if n not in found and conn.execute(text("SELECT to_regclass(:n) IS NOT NULL"),
+                                           {"n": n}).scalar_one():
+            found[n] = 0
     missing = [n for n in names if n not in found]
     if missing:
         raise NotFoundError(f"tables without a version counter: {', '.join(missing)}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import pytest
 from shapely.geometry import LineString, Point, box
+from sqlalchemy import text
 
 from geo.errors import CRSError, InvalidInputError, NotFoundError
 from geo.store.cities import create_city, data_version, get_city, list_cities
@@ -107,3 +108,8 @@ def test_write_network_requires_wgs84(conn):
 def test_data_version_unknown_table(conn):
     with pytest.raises(NotFoundError):
         data_version(conn, ["no_such_table"])
+
+
+def test_data_version_of_a_table_never_changed_is_zero(conn):
+    conn.execute(text("CREATE TEMP TABLE never_changed (x int)"))
+    assert data_version(conn, ["never_changed"]) == {"never_changed": 0}
