@@ -14,7 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.cases import validate_cases
+from geo.cases import suppression_mask, validate_cases
 from geo.crs import require_wgs84
 from geo.errors import InvalidInputError, Problem
 
@@ -121,11 +121,13 @@ def grid_closure_table(cases: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, *, as_o
 def public_closure_table(table: pd.DataFrame, *, min_count: int) -> pd.DataFrame:
     """The closure table with every figure of grids below ``min_count`` cases removed.
 
-    Grids with 1 … ``min_count``-1 cases keep their row (name, residents) but all case
-    figures become NA and ``suppressed`` is True; zero-case grids show zeros.
+    Grids with 1 … ``min_count``-1 cases, and secondary grids so that the hidden grids hold
+    at least ``min_count`` cases together (:func:`geo.cases.suppression_mask`), keep their
+    row (name, residents) but all case figures become NA and ``suppressed`` is True;
+    zero-case grids show zeros.
     """
     out = table.copy()
-    small = ((out["n_cases"] > 0) & (out["n_cases"] < min_count)).to_numpy()
+    small = suppression_mask(out["n_cases"].to_numpy(), min_count=min_count)
     figures = [c for c in CLOSURE_COLUMNS if c not in GRID_COLUMNS]
     out[figures] = out[figures].astype(object)
     out.loc[small, figures] = None

@@ -214,19 +214,41 @@ class Suppressed:
     suppressed_cells: int
 
 
-def suppress_counts(frame: pd.DataFrame, *, min_count: int,
-                    columns: Iterable[str] = ("n_cases",)) -> Suppressed:
-    """Suppress spatial units with fewer than ``min_count`` cases (first of ``columns``).
+def suppression_mask(counts: np.ndarray, *, min_count: int) -> np.ndarray:
+    """Units to suppress: primary (1 … ``min_count``-1 cases) plus secondary ones.
 
-    Units with zero cases are dropped; units with 1 … ``min_count``-1 keep their row but all
-    count ``columns`` become NA and ``suppressed`` is True.
+    When any unit is suppressed, further units (smallest first) are suppressed until the
+    suppressed units hold at least ``min_count`` cases together, so subtracting the shown
+    units from a known total never reveals fewer than ``min_count`` cases or a single
+    unit's count. Zero-count units are never suppressed (they reveal no case).
     """
     if min_count < 1:
         raise InvalidInputError("min_count must be at least 1",
                                 [Problem(f"got {min_count}", field="min_count")])
+    n = np.asarray(counts, dtype=np.int64)
+    mask = (n > 0) & (n < min_count)
+    if mask.any():
+        order = [i for i in np.argsort(n, kind="stable") if n[i] > 0 and not mask[i]]
+        total = int(n[mask].sum())
+        for i in order:
+            if total >= min_count:
+                break
+            mask[i] = True
+            total += int(n[i])
+    return mask
+
+
+def suppress_counts(frame: pd.DataFrame, *, min_count: int,
+                    columns: Iterable[str] = ("n_cases",)) -> Suppressed:
+    """Suppress spatial units with fewer than ``min_count`` cases (first of ``columns``).
+
+    Units with zero cases are dropped; suppressed units (see :func:`suppression_mask`:
+    below the minimum, plus secondary ones) keep their row but all count ``columns`` become
+    NA and ``suppressed`` is True.
+    """
     cols = list(columns)
     out = frame.loc[frame[cols[0]] > 0].copy()
-    small = (out[cols[0]] < min_count).to_numpy()
+    small = suppression_mask(out[cols[0]].to_numpy(), min_count=min_count)
     for c in cols:
         out[c] = out[c].astype("Int64")
         out.loc[small, c] = pd.NA

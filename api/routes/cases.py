@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response
@@ -26,7 +27,7 @@ from fastapi.responses import JSONResponse, Response
 from api.auth import User, require_role
 from api.deps import ConnDep, CurrentUser, SettingsDep, sees_personal
 from geo.case_stats import DEFAULT_TZ, grid_closure_table, monthly_trend, public_closure_table
-from geo.cases import CaseIndex, check_window, counts_frame, suppress_counts
+from geo.cases import CaseIndex, check_window, counts_frame, suppress_counts, suppression_mask
 from geo.errors import InvalidInputError, Problem
 from geo.hotspots import CONFIDENCE_LEVELS, compare_periods, hotspots_for_cases, kde_surface
 from geo.store.cases import read_cases, read_grids, study_area
@@ -182,7 +183,10 @@ def trends(conn: ConnDep, settings: SettingsDep, user: CurrentUser, city: str,
     out = monthly_trend(cases, by=by, grids=grids, start=s, end=e)
     out["suppressed"] = False
     if not sees_personal(user):
-        small = (out["n_cases"] > 0) & (out["n_cases"] < settings.min_public_case_count)
+        small = np.zeros(len(out), dtype=bool)
+        for idx in out.groupby("month").indices.values():  # each month is a partition
+            small[idx] = suppression_mask(out["n_cases"].to_numpy()[idx],
+                                          min_count=settings.min_public_case_count)
         out["n_cases"] = out["n_cases"].astype(object).where(~small, None)
         out["suppressed"] = small
     rows = [{k: _clean(v) for k, v in r.items()} for r in out.to_dict("records")]

@@ -18,7 +18,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
 from geo.case_stats import GridCaseStats
-from geo.cases import check_categories, check_window
+from geo.cases import check_categories, check_window, suppression_mask
 from geo.errors import NotFoundError
 from geo.hotspots import DensitySurface, HotSpotResult
 from geo.store.cities import data_version
@@ -115,14 +115,16 @@ def store_hotspot_run(conn: Connection, city_id: int, hotspots: HotSpotResult, *
         {"city": city_id, "kind": RUN_KIND, "params": json.dumps(full, default=str),
          "version": json.dumps(version),
          "summary": json.dumps(dict(summary or {}), default=str)}).scalar_one())
+    min_count = int(params.get("min_public_case_count", 5))
     c = hotspots.cells
+    hidden = suppression_mask(c["n_cases"].to_numpy(), min_count=min_count)
     conn.execute(text("""
-        INSERT INTO case_hex (run_id, h3, n_cases, gi_z, p, q, bin, geom)
-        VALUES (:run, :h3, :n, :z, :p, :q, :bin, ST_GeomFromWKB(:wkb, 4326))"""),
+        INSERT INTO case_hex (run_id, h3, n_cases, gi_z, p, q, bin, suppressed, geom)
+        VALUES (:run, :h3, :n, :z, :p, :q, :bin, :hidden, ST_GeomFromWKB(:wkb, 4326))"""),
         [{"run": run_id, "h3": h, "n": int(n), "z": _num(z), "p": _num(p), "q": _num(q),
-          "bin": int(b), "wkb": shapely.to_wkb(g)}
-         for h, n, z, p, q, b, g in zip(c["h3"], c["n_cases"], c["gi_z"], c["p"], c["q"],
-                                        c["bin"], c.geometry)])
+          "bin": int(b), "hidden": bool(x), "wkb": shapely.to_wkb(g)}
+         for h, n, z, p, q, b, x, g in zip(c["h3"], c["n_cases"], c["gi_z"], c["p"], c["q"],
+                                           c["bin"], hidden, c.geometry)])
     if kde is not None:
         k = kde.cells
         conn.execute(text("""
@@ -133,12 +135,14 @@ def store_hotspot_run(conn: Connection, city_id: int, hotspots: HotSpotResult, *
     if grid_stats is not None and len(grid_stats.table):
         cols = ["residents", "n_cases", "per_1000_residents", "n_closed", "closure_rate",
                 "median_closure_h", "p90_closure_h", "n_open", "n_overdue", "mean_satisfaction"]
+        table = grid_stats.table
+        hidden = suppression_mask(table["n_cases"].to_numpy(), min_count=min_count)
         conn.execute(text(f"""
-            INSERT INTO case_grid (run_id, grid_id, {", ".join(cols)})
-            VALUES (:run, :grid_id, {", ".join(":" + c for c in cols)})"""),
-            [{"run": run_id, "grid_id": int(r["grid_id"]),
+            INSERT INTO case_grid (run_id, grid_id, suppressed, {", ".join(cols)})
+            VALUES (:run, :grid_id, :hidden, {", ".join(":" + c for c in cols)})"""),
+            [{"run": run_id, "grid_id": int(r["grid_id"]), "hidden": bool(x),
               **{c: (int(r[c]) if c.startswith("n_") else _num(r[c])) for c in cols}}
-             for r in grid_stats.table.to_dict("records")])
+             for r, x in zip(table.to_dict("records"), hidden)])
     return run_id
 
 

@@ -269,3 +269,26 @@ def test_public_hex_layer_never_shows_a_small_count(client: TestClient, stored_r
     feats = client.get("/collections/case_hexes/items", params={"limit": 5000}).json()["features"]
     shown = [f["properties"]["n_public"] for f in feats if f["properties"]["n_public"] is not None]
     assert shown and min(shown) >= 5
+
+
+def test_subtracting_shown_cells_from_the_true_total_reveals_at_least_the_minimum(
+        client: TestClient, key: dict[str, dict[str, str]]) -> None:
+    params = {"resolution": 9, "categories": "dispute,clutter", "start": "2026-02-01",
+              "end": "2026-04-01"}
+    pub = client.get(f"{URL}/hexes", params=params).json()["meta"]
+    full = client.get(f"{URL}/hexes", params=params, headers=key["analyst"]).json()["meta"]
+    hidden = full["total"] - pub["shown_total"]
+    assert pub["suppressed_cells"] >= 2 and hidden >= 5
+
+
+def test_public_monthly_grid_trend_hides_at_least_the_minimum_per_month(
+        client: TestClient, key: dict[str, dict[str, str]]) -> None:
+    params = {"by": "grid", "categories": "dispute"}
+    pub = client.get(f"{URL}/trends", params=params).json()["rows"]
+    full = client.get(f"{URL}/trends", params=params, headers=key["analyst"]).json()["rows"]
+    hidden: dict[str, int] = {}
+    for p, f in zip(pub, full, strict=True):
+        assert (p["month"], p["key"]) == (f["month"], f["key"])
+        if p["suppressed"]:
+            hidden[p["month"]] = hidden.get(p["month"], 0) + f["n_cases"]
+    assert hidden and all(v >= 5 for v in hidden.values())

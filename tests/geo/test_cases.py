@@ -13,7 +13,13 @@ from shapely.geometry import box
 
 from geo.case_stats import grid_closure_table, monthly_trend, public_closure_table
 from geo.case_synth import synthetic_cases
-from geo.cases import CaseIndex, filter_cases, hex_counts, suppress_counts
+from geo.cases import (
+    CaseIndex,
+    filter_cases,
+    hex_counts,
+    suppress_counts,
+    suppression_mask,
+)
 from geo.errors import InvalidInputError
 
 AREA = box(117.20, 28.22, 117.26, 28.28)
@@ -91,14 +97,25 @@ def test_hex_counts_with_area_include_zero_cells(cases: gpd.GeoDataFrame) -> Non
     assert out.crs.to_epsg() == 4326
 
 
-def test_suppression_hides_small_cells_and_their_totals() -> None:
+def test_suppression_hides_small_cells_and_a_partner_so_totals_reveal_nothing() -> None:
     df = pd.DataFrame({"h3": ["a", "b", "c", "d"], "n_cases": [0, 3, 5, 12]})
     s = suppress_counts(df, min_count=5)
     assert list(s.frame["h3"]) == ["b", "c", "d"]
-    assert s.frame.loc[s.frame["h3"] == "b", "n_cases"].isna().all()
+    # b (3) alone would be total − shown; c (5, the smallest shown) is hidden with it
+    assert s.frame.set_index("h3")["suppressed"].to_dict() == {"b": True, "c": True, "d": False}
     shown = s.frame["n_cases"].dropna()
     assert (shown >= 5).all()
-    assert s.shown_total == 17 and s.suppressed_cells == 1
+    assert s.shown_total == 12 and s.suppressed_cells == 2
+    assert 20 - s.shown_total >= 5  # what subtraction from the full total reveals
+
+
+def test_no_secondary_suppression_when_the_small_cells_add_up() -> None:
+    mask = suppression_mask(np.array([0, 3, 5, 12, 2]), min_count=5)
+    assert mask.tolist() == [False, True, False, False, True]
+
+
+def test_nothing_suppressed_when_every_cell_reaches_the_minimum() -> None:
+    assert not suppression_mask(np.array([5, 7, 0]), min_count=5).any()
 
 
 def _grids() -> gpd.GeoDataFrame:
@@ -145,9 +162,11 @@ def test_public_closure_table_blanks_grids_below_minimum() -> None:
     table = grid_closure_table(frame(rows), _grids(),
                                as_of=datetime(2026, 3, 5, tzinfo=UTC)).table
     pub = public_closure_table(table, min_count=5).set_index("grid_id")
-    assert pub.loc[1, "n_cases"] == 5 and not pub.loc[1, "suppressed"]
     assert pub.loc[2, "n_cases"] is None and pub.loc[2, "closure_rate"] is None
     assert pub.loc[2, "suppressed"]
+    # grid 1 (5 cases) is hidden too: 7 cases in total − 5 would reveal grid 2's 2 cases
+    assert pub.loc[1, "suppressed"] and pub.loc[1, "n_cases"] is None
+    assert pub.loc[1, "name"] == "一网格"
 
 
 def test_monthly_trend_uses_china_standard_time_months() -> None:

@@ -193,3 +193,16 @@ def test_guixi_demo_cases_show_hot_spots_and_closure(demo_engine: Engine) -> Non
             assert n_grids == len(read_grids(c, guixi.id))
         finally:
             trans.rollback()
+
+
+def test_stored_grids_get_secondary_suppression(conn: Connection, city: int) -> None:
+    _grids(conn, city)
+    for i in range(2):
+        _case(conn, city, f"w{i}", T0, x=117.21, y=28.25)  # grid 1: 2 cases
+    for i in range(6):
+        _case(conn, city, f"e{i}", T0, x=117.27, y=28.25)  # grid 2: 6 cases
+    _run(conn, city)
+    rows = conn.execute(text("SELECT grid_id, n_cases, n_public, suppressed FROM case_grid_latest "
+                             "WHERE city_id = :c ORDER BY grid_id"), {"c": city}).all()
+    assert [(r.n_cases, r.n_public, r.suppressed) for r in rows] == [(2, None, True),
+                                                                     (6, None, True)]

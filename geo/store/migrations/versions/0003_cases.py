@@ -6,8 +6,10 @@ Create Date: 2026-11-22
 
 Each row belongs to an ``analysis_run`` (kind ``case_hotspots``) and goes with it
 (ON DELETE CASCADE). The ``*_latest`` views show the newest run of every city for map
-layers; their ``*_public`` columns are NULL where a unit holds fewer cases than the run's
-``min_public_case_count`` (stored in the run's params), so public layers never show them.
+layers; their ``*_public`` columns are NULL where a unit is suppressed: it holds fewer cases
+than the run's ``min_public_case_count`` (stored in the run's params) or was suppressed
+as a secondary unit when the run was stored (column ``suppressed``), so public layers
+never show them and their sum cannot be recovered by subtraction.
 """
 
 import sqlalchemy as sa
@@ -46,6 +48,7 @@ def upgrade() -> None:
         sa.Column("p", sa.Float),
         sa.Column("q", sa.Float),
         sa.Column("bin", sa.SmallInteger, nullable=False),
+        sa.Column("suppressed", sa.Boolean, nullable=False, server_default=sa.false()),
         *_hexagon("case_hex"),
         sa.UniqueConstraint("run_id", "h3", name="case_hex_run_h3_key"),
         sa.CheckConstraint("n_cases >= 0", name="case_hex_count_check"),
@@ -80,6 +83,7 @@ def upgrade() -> None:
         sa.Column("n_open", sa.Integer, nullable=False),
         sa.Column("n_overdue", sa.Integer, nullable=False),
         sa.Column("mean_satisfaction", sa.Float),
+        sa.Column("suppressed", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.UniqueConstraint("run_id", "grid_id", name="case_grid_run_grid_key"),
         sa.CheckConstraint("n_cases >= 0 AND n_closed >= 0 AND n_open >= 0 AND n_overdue >= 0",
                            name="case_grid_count_check"),
@@ -107,8 +111,10 @@ def upgrade() -> None:
     op.execute("""
         CREATE VIEW case_hex_latest AS
         SELECT h.id, r.city_id, h.run_id, h.h3, h.h3 AS name, h.n_cases,
-               CASE WHEN h.n_cases >= r.min_public_case_count THEN h.n_cases END AS n_public,
-               (h.n_cases > 0 AND h.n_cases < r.min_public_case_count) AS suppressed,
+               CASE WHEN NOT h.suppressed AND h.n_cases >= r.min_public_case_count
+                    THEN h.n_cases END AS n_public,
+               (h.suppressed OR (h.n_cases > 0 AND h.n_cases < r.min_public_case_count))
+                   AS suppressed,
                h.gi_z, h.p, h.q, h.bin, h.geom
         FROM case_hex h JOIN case_run_latest r ON r.run_id = h.run_id
     """)
@@ -125,16 +131,15 @@ def upgrade() -> None:
         SELECT c.id, r.city_id, c.run_id, c.grid_id, g.external_id, g.name, c.residents,
                c.n_cases, c.per_1000_residents, c.n_closed, c.closure_rate,
                c.median_closure_h, c.p90_closure_h, c.n_open, c.n_overdue, c.mean_satisfaction,
-               (c.n_cases > 0 AND c.n_cases < r.min_public_case_count) AS suppressed,
-               CASE WHEN c.n_cases = 0 OR c.n_cases >= r.min_public_case_count
-                    THEN c.n_cases END AS n_public,
-               CASE WHEN c.n_cases >= r.min_public_case_count THEN c.closure_rate END
-                   AS closure_rate_public,
-               CASE WHEN c.n_cases >= r.min_public_case_count THEN c.median_closure_h END
-                   AS median_closure_h_public,
+               p.hidden AS suppressed,
+               CASE WHEN NOT p.hidden THEN c.n_cases END AS n_public,
+               CASE WHEN NOT p.hidden THEN c.closure_rate END AS closure_rate_public,
+               CASE WHEN NOT p.hidden THEN c.median_closure_h END AS median_closure_h_public,
                g.geom
         FROM case_grid c JOIN case_run_latest r ON r.run_id = c.run_id
         JOIN grid g ON g.id = c.grid_id
+        CROSS JOIN LATERAL (SELECT c.suppressed OR (c.n_cases > 0
+                                   AND c.n_cases < r.min_public_case_count) AS hidden) p
     """)
 
 
