@@ -63,6 +63,7 @@ h1 { font-size: 16pt; margin: 0 0 2mm; } .en { color: #666; font-size: 9pt; }
 table { border-collapse: collapse; width: 100%; margin-top: 2mm; }
 th, td { border-bottom: 1px solid #ddd; padding: 1.2mm 2mm; text-align: right; }
 th:nth-child(2), td:nth-child(2), th:nth-child(3), td:nth-child(3) { text-align: left; }
+td:nth-child(2) { min-width: 40mm; } td:nth-child(3) { min-width: 28mm; }
 th { background: #f3f3f3; font-weight: 600; }
 svg { border: 1px solid #ccc; margin-top: 2mm; }
 .legend span { display: inline-block; margin-right: 4mm; }

