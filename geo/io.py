@@ -3,8 +3,8 @@
 
 Readers return the file's rows and geometries *as found*, with the CRS the file declares
 (``None`` when it declares none, and always ``None`` for CSV/Excel, whose CRS is declared by
-the caller). CRS conversion and validation are the caller's job (:mod:`geo.validate`,
-:mod:`geo.store.imports`). A file that is not valid UTF-8 (and no ``encoding`` was given)
+the caller); :func:`resolve_crs` then declares and converts them to EPSG:4326 (GCJ-02 and
+BD-09 included). Validation is :mod:`geo.validate`'s job. A file that is not valid UTF-8 (and no ``encoding`` was given)
 raises :class:`InvalidInputError` naming the encoding it looks like.
 """
 
@@ -23,9 +23,11 @@ import pandas as pd
 import pyogrio
 import shapely
 from pyproj import CRS
+from pyproj.exceptions import CRSError as PyprojCRSError
 
+from geo.chinese_crs import to_wgs84
 from geo.crs import WGS84
-from geo.errors import InvalidInputError, Problem
+from geo.errors import CRSError, InvalidInputError, Problem
 
 #: File formats by extension.
 FORMATS: dict[str, str] = {
@@ -354,3 +356,54 @@ def write_file(gdf: gpd.GeoDataFrame, path: str | Path) -> None:
             with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
                 for f in sorted(Path(tmp).iterdir()):
                     zf.write(f, f.name)
+
+
+def resolve_crs(gdf: gpd.GeoDataFrame, *, file_crs: CRS | None, tabular: bool,
+                crs: str | None = None) -> gpd.GeoDataFrame:
+    """Declare and convert ``gdf`` to EPSG:4326.
+
+    ``crs`` is ``wgs84``, ``gcj02``, ``bd09`` or any pyproj string (``EPSG:4547``). A
+    vector file without its own CRS needs ``crs``; CSV/Excel default to WGS-84. An explicit
+    ``crs`` overrides a file that says WGS-84 (GeoJSON always does); disagreeing with any
+    other CRS the file declares is an error.
+    """
+    opt = (crs or "").strip().lower()
+    if opt in ("gcj02", "gcj-02", "bd09", "bd-09"):
+        return to_wgs84(gdf, "gcj02" if opt.startswith("gcj") else "bd09")
+    declared: CRS | None = None
+    if opt:
+        try:
+            declared = CRS.from_user_input(4326 if opt in ("wgs84", "wgs-84") else crs)
+        except PyprojCRSError:
+            raise CRSError(f"unknown CRS {crs!r}", [Problem(
+                "allowed: wgs84, gcj02, bd09 or an EPSG code such as EPSG:4547",
+                field="crs")]) from None
+        if file_crs is not None and not _is_wgs84(file_crs) \
+                and not file_crs.equals(declared, ignore_axis_order=True):
+            raise CRSError("the file's CRS differs from --crs", [Problem(
+                f"file declares {file_crs.to_string()}, --crs says {declared.to_string()}",
+                field="crs")])
+    elif file_crs is not None:
+        declared = file_crs
+    elif tabular:
+        declared = CRS.from_epsg(WGS84)
+    else:
+        raise CRSError("the file has no coordinate reference system", [Problem(
+            "missing CRS: give it with --crs (wgs84, gcj02, bd09 or EPSG:n)", field="crs")])
+    out = gdf.set_crs(declared, allow_override=True)
+    if _is_wgs84(declared):
+        return out.set_crs(WGS84, allow_override=True)
+    return _all_geometries_to_wgs84(out)
+
+
+def _is_wgs84(crs: CRS) -> bool:
+    return crs.to_epsg() == WGS84 or crs.equals(CRS.from_epsg(WGS84), ignore_axis_order=True)
+
+
+def _all_geometries_to_wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    src = gdf.crs
+    out = gdf.to_crs(WGS84)
+    for col in out.columns:
+        if col != out.geometry.name and isinstance(out[col].dtype, gpd.array.GeometryDtype):
+            out[col] = gpd.GeoSeries(out[col], crs=src).to_crs(WGS84)
+    return out

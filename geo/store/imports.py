@@ -20,11 +20,11 @@ from sqlalchemy import Connection, text
 
 from geo.chinese_crs import detect_offset
 from geo.errors import InvalidInputError, Problem
-from geo.io import read_file
+from geo.io import read_file, resolve_crs
 from geo.settings import Settings
 from geo.store.cities import City, get_city
 from geo.store.write import refresh_grid_compound, upsert_counts
-from geo.validate import resolve_crs, validate_features
+from geo.validate import validate_features
 
 #: Kinds as written on the command line → table names.
 CLI_KINDS: dict[str, str] = {

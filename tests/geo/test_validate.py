@@ -10,7 +10,8 @@ from shapely.geometry import Point, Polygon, box
 
 from geo.chinese_crs import from_wgs84
 from geo.errors import CRSError, InvalidInputError
-from geo.validate import resolve_crs, validate_features
+from geo.io import resolve_crs
+from geo.validate import validate_features
 
 BOUNDS = box(116.300, 39.990, 116.312, 40.000)
 CODES = {"case_category": {"sanitation": ("环境卫生", "Sanitation"),
