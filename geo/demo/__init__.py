@@ -16,13 +16,14 @@ from sqlalchemy import Connection, text
 from geo.demo.guixi import build_guixi
 from geo.demo.model import LAYERS, DemoCity
 from geo.demo.wudaokou import build_wudaokou
+from geo.settings import PROJECT_ROOT
 from geo.store.cities import create_city
 from geo.store.network import write_network
 from geo.store.write import refresh_grid_compound, upsert_features
 
 __all__ = ["DEMO_CITIES", "OSM_DIR", "DemoCity", "demo_cities", "load_demo", "table_counts"]
 
-OSM_DIR = Path(__file__).resolve().parents[2] / "data" / "osm"
+OSM_DIR = PROJECT_ROOT / "data" / "osm"
 DEMO_CITIES: dict[str, tuple[Callable[[Path], DemoCity], str]] = {
     "guixi": (build_guixi, "guixi_2024.osm"),
     "wudaokou": (build_wudaokou, "wudaokou_2017.osm"),

@@ -31,7 +31,7 @@ TINY = """<?xml version="1.0" encoding="UTF-8"?>
  <way id="11"><nd ref="2"/><nd ref="4"/><tag k="highway" v="footway"/></way>
 </osm>
 """
-CODES = ("t-tiny", "t-wdk", "t-bad")
+CODES = ("t-cli-tiny", "t-cli-wdk", "t-cli-bad")
 
 
 def cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
@@ -45,7 +45,7 @@ def cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
 def cleanup(engine: Engine) -> Iterator[None]:
     yield
     with engine.begin() as conn:
-        conn.execute(text("DELETE FROM city WHERE code IN ('t-tiny', 't-wdk', 't-bad')"))
+        conn.execute(text("DELETE FROM city WHERE code = ANY(:codes)"), {"codes": list(CODES)})
 
 
 @pytest.fixture
@@ -56,10 +56,10 @@ def tiny(tmp_path: Path) -> Path:
 
 
 def test_city_add_from_small_osm_file(settings, engine, cleanup, tiny):
-    r = cli(settings, "city", "add", "t-tiny", "--osm", str(tiny), "--name-zh", "小城")
+    r = cli(settings, "city", "add", "t-cli-tiny", "--osm", str(tiny), "--name-zh", "小城")
     assert r.returncode == 0, r.stderr
     with engine.connect() as conn:
-        city = get_city(conn, "t-tiny")
+        city = get_city(conn, "t-cli-tiny")
         edges = read_network(conn, city.id)[1]
         ride = read_network(conn, city.id, mode="ride")[1]
     assert city.name_zh == "小城" and city.metric_epsg == 32650
@@ -70,11 +70,11 @@ def test_city_add_from_small_osm_file(settings, engine, cleanup, tiny):
 
 def test_city_add_wudaokou_with_bbox(settings, engine, cleanup):
     bbox = (116.315, 39.995, 116.325, 40.005)
-    r = cli(settings, "city", "add", "t-wdk", "--osm", str(OSM / "wudaokou_2017.osm"),
+    r = cli(settings, "city", "add", "t-cli-wdk", "--osm", str(OSM / "wudaokou_2017.osm"),
             "--bbox", ",".join(map(str, bbox)))
     assert r.returncode == 0, r.stderr
     with engine.connect() as conn:
-        city = get_city(conn, "t-wdk")
+        city = get_city(conn, "t-cli-wdk")
         nodes, edges = read_network(conn, city.id)
     assert city.bounds.bounds == pytest.approx(bbox)
     # every edge has an end inside the box (streets crossing it keep their first segment)
@@ -86,10 +86,10 @@ def test_city_add_wudaokou_with_bbox(settings, engine, cleanup):
 
 def test_city_add_is_repeatable(settings, engine, cleanup, tiny):
     for _ in range(2):
-        assert cli(settings, "city", "add", "t-tiny", "--osm", str(tiny)).returncode == 0
+        assert cli(settings, "city", "add", "t-cli-tiny", "--osm", str(tiny)).returncode == 0
     with engine.connect() as conn:
         n = conn.execute(text("SELECT count(*) FROM street_edge e JOIN city c ON c.id = e.city_id "
-                              "WHERE c.code = 't-tiny'")).scalar_one()
+                              "WHERE c.code = 't-cli-tiny'")).scalar_one()
     assert n == 3
 
 
@@ -100,10 +100,10 @@ def _absent(engine: Engine, code: str) -> bool:
 
 
 def test_city_add_bad_bbox(settings, engine, cleanup, tiny):
-    r = cli(settings, "city", "add", "t-bad", "--osm", str(tiny), "--bbox", "116.31,40.0,116.30,40.01")
+    r = cli(settings, "city", "add", "t-cli-bad", "--osm", str(tiny), "--bbox", "116.31,40.0,116.30,40.01")
     assert r.returncode == 2
     assert "minlon < maxlon" in r.stderr and "Nothing was written" in r.stderr
-    assert _absent(engine, "t-bad")
+    assert _absent(engine, "t-cli-bad")
 
 
 @pytest.mark.parametrize("bbox, reason", [
@@ -124,23 +124,23 @@ def test_parse_bbox():
 
 
 def test_city_add_bbox_without_streets(settings, engine, cleanup, tiny):
-    r = cli(settings, "city", "add", "t-bad", "--osm", str(tiny), "--bbox", "100,20,100.1,20.1")
+    r = cli(settings, "city", "add", "t-cli-bad", "--osm", str(tiny), "--bbox", "100,20,100.1,20.1")
     assert r.returncode == 2 and "no walkable or rideable streets" in r.stderr
-    assert _absent(engine, "t-bad")
+    assert _absent(engine, "t-cli-bad")
 
 
 def test_city_add_missing_file(settings, engine, cleanup, tmp_path):
-    r = cli(settings, "city", "add", "t-bad", "--osm", str(tmp_path / "nope.osm"))
+    r = cli(settings, "city", "add", "t-cli-bad", "--osm", str(tmp_path / "nope.osm"))
     assert r.returncode == 2 and "not found" in r.stderr
-    assert _absent(engine, "t-bad")
+    assert _absent(engine, "t-cli-bad")
 
 
 def test_city_add_broken_osm_file(settings, engine, cleanup, tmp_path):
     p = tmp_path / "broken.osm"
     p.write_text("<osm><node id='1' lat='x'", encoding="utf-8")
-    r = cli(settings, "city", "add", "t-bad", "--osm", str(p))
+    r = cli(settings, "city", "add", "t-cli-bad", "--osm", str(p))
     assert r.returncode == 2 and "OSM" in r.stderr
-    assert _absent(engine, "t-bad")
+    assert _absent(engine, "t-cli-bad")
 
 
 def test_city_add_bad_code(settings, engine, cleanup, tiny):
@@ -149,9 +149,9 @@ def test_city_add_bad_code(settings, engine, cleanup, tiny):
 
 
 def test_city_list_shows_added_city(settings, cleanup, tiny):
-    cli(settings, "city", "add", "t-tiny", "--osm", str(tiny), "--name-en", "Tiny")
+    cli(settings, "city", "add", "t-cli-tiny", "--osm", str(tiny), "--name-en", "Tiny")
     r = cli(settings, "city", "list")
-    assert r.returncode == 0 and "t-tiny" in r.stdout and "Tiny" in r.stdout
+    assert r.returncode == 0 and "t-cli-tiny" in r.stdout and "Tiny" in r.stdout
 
 
 def test_load_demo_command_is_idempotent(settings, demo_engine):
