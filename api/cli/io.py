@@ -9,7 +9,8 @@ import typer
 
 from api.cli.common import console, engine, settings
 
-KINDS_HELP = "streets, communities, grids, compounds, service-points or cases"
+KINDS_HELP = ("streets (街道 sub-district polygons), communities, grids, compounds, "
+              "service-points or cases")
 
 types_app = typer.Typer(help="Service types: the built-in ones and those added by configuration.",
                         no_args_is_help=True)

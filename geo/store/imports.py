@@ -199,5 +199,8 @@ def import_file(conn: Connection, city_code: str, kind: str, path: str | Path, *
     counts = upsert_counts(conn, table, city.id, valid.frame)
     if table in ("grid", "compound"):
         refresh_grid_compound(conn, city.id)
+    warnings = valid.warnings
+    if not declared_wgs84:
+        warnings += (f"coordinates converted from {crs} to WGS-84",)
     return ImportReport(kind=table, rows_read=len(read.frame), inserted=counts.inserted,
-                        updated=counts.updated, repaired=valid.repaired, warnings=valid.warnings)
+                        updated=counts.updated, repaired=valid.repaired, warnings=warnings)

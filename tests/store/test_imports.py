@@ -253,8 +253,9 @@ def test_gcj02_shifted_data_declared_wgs84_is_reported(conn, wdk_city, wudaokou,
 def test_gcj02_option_imports_within_half_a_metre(conn, wdk_city, wudaokou, tmp_path):
     x, y = _points_on_streets(wudaokou)
     gx, gy = wgs84_to_gcj02(x, y)
-    import_file(conn, wdk_city.code, "service-points", _points_csv(tmp_path, gx, gy),
-                crs="gcj02")
+    report = import_file(conn, wdk_city.code, "service-points", _points_csv(tmp_path, gx, gy),
+                         crs="gcj02")
+    assert report.warnings == ("coordinates converted from gcj02 to WGS-84",)
     got = conn.execute(text("SELECT external_id, ST_X(geom), ST_Y(geom) FROM service_point "
                             "WHERE city_id = :c"), {"c": wdk_city.id}).all()
     idx = np.array([int(r[0][1:]) for r in got])
