@@ -1,0 +1,284 @@
+"""Coverage analysis runs in PostGIS: read the inputs, store and read the results.
+
+:func:`run_coverage` reads a city's walking network, compounds and service points,
+computes :func:`geo.coverage.analyze_coverage`, and stores it as one ``analysis_run``
+(kind ``coverage``; parameters, the ``layer_version`` figures of its inputs, time,
+summary) with its result rows (migration 0002). Functions take a connection and never
+commit.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import Connection, text
+
+from geo.coverage import REQUIRED_TYPES, CoverageResult, analyze_coverage, coverage_by_unit
+from geo.crs import WGS84
+from geo.errors import InvalidInputError, NotFoundError, Problem
+from geo.network import StreetNetwork
+from geo.store.cities import City, data_version, get_city
+
+KIND = "coverage"
+INPUT_TABLES = ("street_node", "street_edge", "compound", "service_point", "grid_compound",
+                "grid", "community")
+UNIT_KINDS = ("grid", "community", "street")
+
+
+def _wkb(v: Any) -> Any:
+    return None if v is None else shapely.from_wkb(bytes(v))
+
+
+def read_compounds(conn: Connection, city_id: int) -> gpd.GeoDataFrame:
+    """Compounds of a city: ``id, external_id, name, community_id, street_id, residents,
+    households, gates`` (MultiPoint or None) and geometry, EPSG:4326."""
+    rows = conn.execute(text(
+        "SELECT c.id, c.external_id, c.name, c.community_id, m.street_id, c.residents, "
+        "c.households, ST_AsBinary(c.gates) AS gates, ST_AsBinary(c.geom) AS g "
+        "FROM compound c LEFT JOIN community m ON m.id = c.community_id "
+        "WHERE c.city_id = :c ORDER BY c.id"), {"c": city_id}).all()
+    return gpd.GeoDataFrame(
+        {"id": [r.id for r in rows], "external_id": [r.external_id for r in rows],
+         "name": [r.name for r in rows],
+         "community_id": pd.array([r.community_id for r in rows], dtype="Int64"),
+         "street_id": pd.array([r.street_id for r in rows], dtype="Int64"),
+         "residents": [r.residents for r in rows], "households": [r.households for r in rows],
+         "gates": [_wkb(r.gates) for r in rows]},
+        geometry=[_wkb(r.g) for r in rows], crs=WGS84)
+
+
+def read_services(conn: Connection, city_id: int) -> gpd.GeoDataFrame:
+    """Service points of a city: ``id, external_id, type, name`` and geometry, EPSG:4326."""
+    rows = conn.execute(text(
+        "SELECT id, external_id, type, name, ST_AsBinary(geom) AS g FROM service_point "
+        "WHERE city_id = :c ORDER BY id"), {"c": city_id}).all()
+    return gpd.GeoDataFrame(
+        {"id": [r.id for r in rows], "external_id": [r.external_id for r in rows],
+         "type": [r.type for r in rows], "name": [r.name for r in rows]},
+        geometry=[_wkb(r.g) for r in rows], crs=WGS84)
+
+
+def unit_links(conn: Connection, city_id: int, compounds: gpd.GeoDataFrame
+               ) -> dict[str, pd.DataFrame]:
+    """``compound_id, unit_id, share`` per unit kind (grids by ``resident_share``)."""
+    grid = pd.DataFrame(conn.execute(text(
+        "SELECT gc.compound_id, gc.grid_id AS unit_id, gc.resident_share AS share "
+        "FROM grid_compound gc JOIN grid g ON g.id = gc.grid_id WHERE g.city_id = :c"),
+        {"c": city_id}).all(), columns=["compound_id", "unit_id", "share"])
+    out = {"grid": grid}
+    for kind, col in (("community", "community_id"), ("street", "street_id")):
+        has = compounds[col].notna().to_numpy()
+        out[kind] = pd.DataFrame({"compound_id": compounds["id"].to_numpy()[has],
+                                  "unit_id": compounds[col].to_numpy()[has].astype(int),
+                                  "share": 1.0})
+    return out
+
+
+def _f(v: Any) -> float | None:
+    """A float for the database: NaN → NULL, inf stays Infinity."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    return float(v)
+
+
+def _i(v: Any) -> int | None:
+    return None if v is None or pd.isna(v) else int(v)
+
+
+def _multi(geoms: Any) -> list[str]:
+    arr = np.asarray(geoms, dtype=object)
+    poly = shapely.get_type_id(arr) == 3
+    arr = arr.copy()
+    arr[poly] = shapely.multipolygons(arr[poly][:, None]) if poly.any() else arr[poly]
+    return list(shapely.to_wkb(shapely.set_srid(arr, WGS84), hex=True, include_srid=True))
+
+
+def _copy(conn: Connection, table: str, cols: Sequence[str], rows: Any) -> None:
+    raw = conn.connection.driver_connection
+    # table and columns come from the constants of this module
+    with raw.cursor() as cur, cur.copy(  # type: ignore[union-attr]
+            f"COPY {table} ({', '.join(cols)}) FROM STDIN") as cp:
+        for row in rows:
+            cp.write_row(row)
+
+
+def _polygonal(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Rows with a non-empty polygonal geometry (lines/points left by overlays dropped)."""
+    g = gdf[gdf.geometry.notna()].copy()
+    g = g[~g.geometry.is_empty]
+    polys = [shapely.union_all([p for p in shapely.get_parts(x) if p.geom_type in
+                                ("Polygon", "MultiPolygon")]) for x in g.geometry.values]
+    g["geometry"] = polys
+    return g[~g.geometry.is_empty]
+
+
+def write_run(conn: Connection, city: City, result: CoverageResult, compounds: gpd.GeoDataFrame,
+              links: dict[str, pd.DataFrame], *, params: dict[str, Any],
+              versions: dict[str, int]) -> int:
+    """Store ``result`` as a new coverage run of ``city``; returns the run id."""
+    near = result.nearest.table
+    summary = {
+        "compounds": len(compounds), "service_types": sorted(set(near["type"])),
+        "unsnapped_compounds": len(result.nearest.unsnapped_origins),
+        "unsnapped_services": len(result.nearest.unsnapped_services),
+        "residents": float(compounds["residents"].sum()),
+        "residents_in_15min": {t: float(g["residents_in"].sum()) for t, g in
+                               result.compounds[result.compounds["budget_m"] ==
+                                                max(b for _, b in result.levels)
+                                                ].groupby("type")},
+    }
+    run_id = int(conn.execute(text(
+        "INSERT INTO analysis_run (city_id, kind, params, data_version, summary) "
+        "VALUES (:c, :k, CAST(:p AS json), CAST(:v AS json), CAST(:s AS json)) RETURNING id"),
+        {"c": city.id, "k": KIND, "p": json.dumps(params), "v": json.dumps(versions),
+         "s": json.dumps(summary)}).scalar_one())
+    c = city.id
+    _copy(conn, "coverage_compound", (
+        "run_id", "city_id", "compound_id", "service_type", "nearest_id", "nearest_m",
+        "nearest_min", "second_id", "second_m", "second_min", "snapped"),
+        ((run_id, c, int(r.origin), r.type, _i(r.nearest_id), _f(r.nearest_m),
+          _f(r.nearest_min), _i(r.second_id), _f(r.second_m), _f(r.second_min), bool(r.snapped))
+         for r in near.itertuples()))
+    people = [f"{p}_{k}" for p in ("residents", "households") for k in ("in", "out", "unknown")]
+    for kind in UNIT_KINDS:
+        u = coverage_by_unit(result.compounds, links[kind])
+        _copy(conn, "coverage_unit", ("run_id", "city_id", "unit_kind", "unit_id",
+                                      "service_type", "minutes", "budget_m", "compounds",
+                                      "residents", "households", *people, "share_covered"),
+              ((run_id, c, kind, int(r["unit_id"]), r["type"], _f(r["minutes"]),
+                float(r["budget_m"]), int(r["compounds"]), float(r["residents"]),
+                float(r["households"]), *(float(r[p]) for p in people),
+                _f(r["share_covered"])) for _, r in u.iterrows()))
+    _copy(conn, "coverage_completeness", ("run_id", "city_id", "compound_id", "n_required",
+                                          "n_within", "score", "missing"),
+          ((run_id, c, int(r.compound_id), int(r.n_required), int(r.n_within), _f(r.score),
+            r.missing) for r in result.completeness.itertuples()))
+    circ = _polygonal(result.circles.to_crs(WGS84))
+    _copy(conn, "service_circle", ("run_id", "city_id", "service_point_id", "service_type",
+                                   "minutes", "budget_m", "street_m", "geom"),
+          ((run_id, c, int(r.service_id), r.type, _f(r.minutes), float(r.budget_m),
+            float(r.street_m), g) for r, g in zip(circ.itertuples(), _multi(circ.geometry),
+                                                  strict=True)))
+    uni = _polygonal(result.unions.to_crs(WGS84))
+    _copy(conn, "service_circle_union", ("run_id", "city_id", "service_type", "minutes",
+                                         "budget_m", "n_points", "geom"),
+          ((run_id, c, r.type, _f(r.minutes), float(r.budget_m), int(r.n_points), g)
+           for r, g in zip(uni.itertuples(), _multi(uni.geometry), strict=True)))
+    gaps = _polygonal(result.gaps)
+    _copy(conn, "coverage_gap", ("run_id", "city_id", "compound_id", "service_type", "minutes",
+                                 "budget_m", "gap_area_m2", "gap_share", "residents_gap_est",
+                                 "geom"),
+          ((run_id, c, int(r.compound_id), r.type, _f(r.minutes), float(r.budget_m),
+            float(r.gap_area_m2), float(r.gap_share), float(r.residents_gap_est), g)
+           for r, g in zip(gaps.itertuples(), _multi(gaps.geometry), strict=True)))
+    return run_id
+
+
+def run_coverage(conn: Connection, city_code: str, *, minutes: Sequence[float] | None = (5, 10, 15),
+                 metres: Sequence[float] | None = None, speed_m_per_min: float | None = None,
+                 buffer_m: float = 40.0, types: Sequence[str] | None = None,
+                 required_types: Sequence[str] = REQUIRED_TYPES,
+                 max_snap_m: float = 250.0) -> int:
+    """Compute the coverage of city ``city_code`` on its walking network and store it.
+
+    Returns the new ``analysis_run`` id. Thresholds in minutes (walking at
+    ``speed_m_per_min``, default 75) or in metres.
+    """
+    city = get_city(conn, city_code)
+    net = StreetNetwork.from_postgis(conn, city.id, mode="walk", speed_m_per_min=speed_m_per_min,
+                                     metric_epsg=city.metric_epsg)
+    compounds = read_compounds(conn, city.id)
+    services = read_services(conn, city.id)
+    if len(compounds) == 0:
+        raise InvalidInputError(f"city {city_code!r} has no compounds",
+                                [Problem("no compounds", field="compound")])
+    result = analyze_coverage(net, compounds, services, minutes=minutes, metres=metres,
+                              buffer_m=buffer_m, types=types, required_types=required_types,
+                              max_snap_m=max_snap_m)
+    params = {"mode": "walk", "speed_m_per_min": net.speed_m_per_min,
+              "minutes": list(minutes) if minutes is not None else None,
+              "metres": list(metres) if metres is not None else None, "buffer_m": buffer_m,
+              "types": sorted(set(result.nearest.table["type"])),
+              "required_types": [str(t) for t in required_types], "max_snap_m": max_snap_m,
+              "metric_epsg": net.metric_epsg, "include_snap": True}
+    versions = data_version(conn, INPUT_TABLES)
+    return write_run(conn, city, result, compounds, unit_links(conn, city.id, compounds),
+                     params=params, versions=versions)
+
+
+def latest_run(conn: Connection, city_id: int) -> dict[str, Any]:
+    """The newest coverage run of a city: ``id, params, data_version, created_at, summary``."""
+    row = conn.execute(text("SELECT id, params, data_version, created_at, summary "
+                            "FROM coverage_run_latest WHERE city_id = :c"),
+                       {"c": city_id}).one_or_none()
+    if row is None:
+        raise NotFoundError("no coverage run for this city yet; run "
+                            "`servicecircle analyze coverage` first")
+    return dict(row._mapping)
+
+
+def _budget_filter(minutes: float | None) -> tuple[str, dict[str, Any]]:
+    if minutes is None:
+        return "", {}
+    return " AND t.minutes = :minutes", {"minutes": float(minutes)}
+
+
+def compound_rows(conn: Connection, city_id: int, *, service_type: str | None = None
+                  ) -> list[dict[str, Any]]:
+    """Per compound and type of the latest run: nearest / second nearest (ids, metres,
+    minutes; None when unreachable or not snapped) and people."""
+    run = latest_run(conn, city_id)
+    sql = ("SELECT c.id AS compound_id, c.external_id, c.name, t.service_type, "
+           "n.external_id AS nearest, t.nearest_m, t.nearest_min, s.external_id AS second, "
+           "t.second_m, t.second_min, t.snapped, c.residents, c.households "
+           "FROM coverage_compound t JOIN compound c ON c.id = t.compound_id "
+           "LEFT JOIN service_point n ON n.id = t.nearest_id "
+           "LEFT JOIN service_point s ON s.id = t.second_id WHERE t.run_id = :r")
+    params: dict[str, Any] = {"r": run["id"]}
+    if service_type:
+        sql += " AND t.service_type = :t"
+        params["t"] = service_type
+    rows = conn.execute(text(sql + " ORDER BY c.id, t.service_type"), params).all()
+    out = []
+    for r in rows:
+        d = dict(r._mapping)
+        d["reachable"] = d["nearest_m"] is not None and math.isfinite(d["nearest_m"])
+        out.append(_finite(d))
+    return out
+
+
+def unit_rows(conn: Connection, city_id: int, *, unit_kind: str,
+              service_type: str | None = None, minutes: float | None = None
+              ) -> list[dict[str, Any]]:
+    """Coverage in people per unit of the latest run (``unit_kind`` grid/community/street)."""
+    if unit_kind not in UNIT_KINDS:
+        raise InvalidInputError(f"unknown unit {unit_kind!r}; allowed: {', '.join(UNIT_KINDS)}",
+                                [Problem("unknown unit", field="unit")])
+    run = latest_run(conn, city_id)
+    where, params = _budget_filter(minutes)
+    params.update({"r": run["id"], "k": unit_kind})
+    if service_type:
+        where += " AND t.service_type = :t"
+        params["t"] = service_type
+    table = {"grid": "grid", "community": "community", "street": "street"}[unit_kind]
+    rows = conn.execute(text(
+        f"SELECT u.id AS unit_id, u.external_id, u.name, t.service_type, t.minutes, "
+        f"t.budget_m, t.compounds, t.residents, t.residents_in, t.residents_out, "
+        f"t.residents_unknown, t.households, t.households_in, t.households_out, "
+        f"t.share_covered FROM coverage_unit t JOIN {table} u ON u.id = t.unit_id "
+        f"WHERE t.run_id = :r AND t.unit_kind = :k{where} "
+        f"ORDER BY u.id, t.service_type, t.budget_m"), params).all()
+    return [_finite(dict(r._mapping)) for r in rows]
+
+
+def _finite(d: dict[str, Any]) -> dict[str, Any]:
+    """JSON-safe: non-finite floats become None (unreachable / unknown)."""
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+            for k, v in d.items()}
