@@ -137,7 +137,7 @@ def test_compound_demand_import_and_weighted_run(demo: Connection, guixi: int,
     assert report.inserted == 3
     assert read_compound_demand(demo, guixi).to_dict() == {rows[0].id: 10.0, rows[1].id: 20.0,
                                                            rows[2].id: 30.0}
-    run_id, reach = analyze_city_courier(demo, guixi, metres=1000, weight="compound_demand")
+    _, reach = analyze_city_courier(demo, guixi, metres=1000, weight="compound_demand")
     assert reach.weight == "compound_demand"
     assert reach.stations["demand"].sum() <= 60.0 * len(reach.stations)
     assert len(reach.compounds_without_demand) == len(reach.compounds) - 3
