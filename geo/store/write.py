@@ -16,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from psycopg import errors as pg_errors
 from psycopg import sql
 from sqlalchemy import Connection, text
 
@@ -237,8 +238,14 @@ def upsert_counts(conn: Connection, kind: str, city_id: int, gdf: gpd.GeoDataFra
             if spec.parent:
                 _check_parents(cur, spec, city_id)
             counts = _merge(cur, spec, city_id, source)
-        finally:
-            cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(stage))
+        except pg_errors.IntegrityError as exc:
+            # the transaction is aborted: the caller must roll back (nothing is kept)
+            raise InvalidInputError(
+                f"the database rejected the {kind} rows (roll back the transaction)",
+                [Problem(f"constraint {exc.diag.constraint_name or '?'}: "
+                         f"{exc.diag.message_detail or exc.diag.message_primary or ''}",
+                         field=exc.diag.column_name)]) from None
+        cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(stage))
     return counts
 
 

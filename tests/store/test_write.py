@@ -137,3 +137,12 @@ def test_grid_compound_refresh_replaces_old_rows(conn, city, units):
         "SELECT sum(resident_share) FROM grid_compound gc JOIN compound c ON c.id = gc.compound_id "
         "WHERE c.city_id = :c"), {"c": city.id}).scalar()
     assert total == pytest.approx(1.0)
+
+
+
+def test_database_constraint_violation_becomes_invalid_input(conn, city):
+    sp = gpd.GeoDataFrame({"external_id": ["P1"], "type": ["spaceport"], "name": ["x"]},
+                          geometry=[Point(116.305, 39.995)], crs=4326)
+    with pytest.raises(InvalidInputError, match="database rejected") as exc:
+        upsert_features(conn, "service_point", city.id, sp)
+    assert "service_point_type_fkey" in exc.value.errors[0].reason
