@@ -69,3 +69,10 @@ def server(sample_settings: Settings) -> Iterator[str]:
     """Base URL of a real uvicorn server on the sample database."""
     with live_server(create_app(sample_settings)) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def demo_server(settings: Settings, demo_engine: Engine) -> Iterator[str]:
+    """Base URL of a real uvicorn server on the session database with both demo cities."""
+    with live_server(create_app(settings)) as url:
+        yield url

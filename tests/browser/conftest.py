@@ -10,6 +10,7 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "api"))
 from mapservice_fixtures import (  # noqa: F401
     api_keys,
     client,
+    demo_server,
     sample_engine,
     sample_settings,
     server,

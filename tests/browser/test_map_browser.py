@@ -122,3 +122,12 @@ def test_analyst_key_shows_restricted_case_layer(page: Any, server: str,
         "input").click()
     page.wait_for_load_state("networkidle")
     assert page.problems == []
+
+
+def test_demo_city_map(page: Any, demo_server: str, artifacts: Path) -> None:
+    _open(page, f"{demo_server}/map?city=guixi")
+    page.wait_for_timeout(1000)
+    assert page.locator(".leaflet-tile-pane path").count() > 50
+    assert page.locator(".leaflet-tile-pane image").count() > 0  # service point icons
+    page.screenshot(path=str(artifacts / "map-guixi.png"))
+    assert page.problems == []
