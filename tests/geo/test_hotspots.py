@@ -48,6 +48,7 @@ def test_gi_star_by_hand_on_a_single_spike() -> None:
     assert z == pytest.approx(120 / math.sqrt(8400), rel=1e-12)
 
 
+@pytest.mark.filterwarnings("ignore:The alternative hypothesis:DeprecationWarning")
 def test_gi_star_equals_esda_direct_computation(counts: gpd.GeoDataFrame) -> None:
     ints = [h3.str_to_int(c) for c in counts["h3"]]
     pos = {c: i for i, c in enumerate(ints)}
