@@ -9,8 +9,10 @@ from fastapi import FastAPI
 
 from api import errors
 from api.routes import cases as case_routes
+from api.routes import courier as courier_routes
 from api.routes import features, health, keys, layers, map, tiles
 from api.routes import siting as siting_routes
+from api.routes import coverage as coverage_routes
 from geo.settings import Settings
 from geo.store.tiles import TileCache
 from layers.registry import Registry, default_registry
@@ -60,6 +62,8 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     app.include_router(keys.router)
     app.include_router(map.router)
     app.include_router(case_routes.router)
+    app.include_router(courier_routes.router)
     app.include_router(siting_routes.router)
+    app.include_router(coverage_routes.router)
     map.mount_static(app)
     return app

@@ -81,6 +81,7 @@ def generated_city(*, side: int, n_services: int, n_compounds: int, n_types: int
 
 def _nx_graph(net: StreetNetwork) -> nx.Graph:
     g = nx.Graph()
+    g.add_nodes_from(range(net.n_nodes))  # isolated nodes too: points may snap to them
     g.add_weighted_edges_from(zip(net.edge_u.tolist(), net.edge_v.tolist(),
                                   net.edge_length_m.tolist(), strict=True), weight="length")
     return g

@@ -20,6 +20,7 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(bench.app, name="bench")
 app.add_typer(importlib.import_module("api.cli.keys").app, name="keys")
+app.add_typer(importlib.import_module("api.cli.analyze").app, name="analyze")
 data.register(app)
 io.register(app)
 serve.register(app)
