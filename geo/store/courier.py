@@ -168,14 +168,14 @@ def analyze_city_courier(conn: Connection, city_id: int, *,
         demand = read_compound_demand(conn, city_id)
         if len(demand) == 0:
             raise InvalidInputError("no per-compound demand imported for this city",
-                                    [Problem("import it first (servicecircle courier "
-                                             "import-demand --kind compounds)", field="weight")])
+                                    [Problem("import it first (servicecircle analyze "
+                                             "courier-demand --kind compounds)", field="weight")])
     elif weight == "demand_points":
         points = read_demand_points(conn, city_id)
         if len(points) == 0:
             raise InvalidInputError("no rider-demand points imported for this city",
-                                    [Problem("import them first (servicecircle courier "
-                                             "import-demand --kind points)", field="weight")])
+                                    [Problem("import them first (servicecircle analyze "
+                                             "courier-demand --kind points)", field="weight")])
     reach = station_reach(net, stations, read_compounds(conn, city_id), minutes=minutes,
                           metres=metres, grid_links=read_grid_links(conn, city_id),
                           demand=demand, demand_points=points,
