@@ -12,6 +12,7 @@ from api.routes import cases as case_routes
 from api.routes import courier as courier_routes
 from api.routes import features, health, keys, layers, map, tiles
 from api.routes import siting as siting_routes
+from api.routes import coverage as coverage_routes
 from geo.settings import Settings
 from geo.store.tiles import TileCache
 from layers.registry import Registry, default_registry
@@ -63,5 +64,6 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     app.include_router(case_routes.router)
     app.include_router(courier_routes.router)
     app.include_router(siting_routes.router)
+    app.include_router(coverage_routes.router)
     map.mount_static(app)
     return app
