@@ -26,6 +26,8 @@ def analyze_cases(
     bandwidth_m: float = typer.Option(300.0, min=50, help="KDE bandwidth in metres."),
     overdue_hours: float = typer.Option(72.0, min=1, help="Open cases older than this are "
                                         "overdue (hours)."),
+    area: str = typer.Option("grids", help="Study area: 'grids' (union of the grids) or "
+                             "'city' (the city bounds)."),
 ) -> None:
     """Getis-Ord Gi* hot spots, kernel density and per-grid closure, stored as a run."""
     from api.routes.cases import parse_categories, parse_time
@@ -41,6 +43,7 @@ def analyze_cases(
             conn, c.id, metric_epsg=c.metric_epsg, categories=parse_categories(categories),
             start=s, end=e, resolution=resolution, permutations=permutations, seed=seed,
             fdr=fdr, bandwidth_m=bandwidth_m, overdue_hours=overdue_hours,
+            area=area,  # type: ignore[arg-type]  # checked by study_area
             min_public_case_count=settings().min_public_case_count)
     console.print(f"run {run_id}: {summary['cases']} cases on {summary['cells']} cells; "
                   f"{summary['hot_cells']} hot, {summary['cold_cells']} cold "

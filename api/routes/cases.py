@@ -42,6 +42,8 @@ Start = Annotated[str | None, Query(description="Window start, inclusive (ISO da
 End = Annotated[str | None, Query(description="Window end, exclusive (ISO date/time)")]
 Resolution = Annotated[int, Query(ge=6, le=10, description="H3 resolution (8 ≈ grid, "
                                                            "9 ≈ compound)")]
+Area = Annotated[Literal["grids", "city"], Query(
+    description="Study area: the union of the grids (default) or the city bounds")]
 BIN_LABELS = {3: ("热点（99%置信）", "Hot spot, 99 % confidence"),
               2: ("热点（95%置信）", "Hot spot, 95 % confidence"),
               1: ("热点（90%置信）", "Hot spot, 90 % confidence"),
@@ -206,13 +208,14 @@ Permutations = Annotated[int, Query(ge=99, le=9999)]
 def hotspots(conn: ConnDep, settings: SettingsDep, user: CurrentUser, city: str,
              categories: Categories = None, start: Start = None, end: End = None,
              resolution: Resolution = 8, permutations: Permutations = 999, seed: int = 0,
-             fdr: bool = False, significant_only: bool = False) -> JSONResponse:
+             fdr: bool = False, significant_only: bool = False,
+             area: Area = "grids") -> JSONResponse:
     """Getis-Ord Gi* hot and cold spots on H3 cells (zero cells included), binned by
     confidence (±3 = 99 %, ±2 = 95 %, ±1 = 90 %)."""
     c = get_city(conn, city)
     s, e = _window(start, end)
     cases = read_cases(conn, c.id, categories=parse_categories(categories), start=s, end=e)
-    res = hotspots_for_cases(cases, area=study_area(conn, c.id), resolution=resolution,
+    res = hotspots_for_cases(cases, area=study_area(conn, c.id, of=area), resolution=resolution,
                              **_hotspot_args(permutations, seed, fdr))
     frame = res.cells
     if significant_only:
@@ -224,7 +227,7 @@ def hotspots(conn: ConnDep, settings: SettingsDep, user: CurrentUser, city: str,
         cols += ["n_cases", "gi_z", "p", "q"]
     meta = _meta(user, settings, city=c.code, categories=categories, start=s, end=e,
                  resolution=resolution, permutations=permutations, seed=seed, fdr=fdr,
-                 neighbourhood="H3 k=1 ring, self included (Gi*)",
+                 study_area=area, neighbourhood="H3 k=1 ring, self included (Gi*)",
                  p_values="two-sided, conditional permutation",
                  confidence_levels=[lvl for lvl, _, _ in CONFIDENCE_LEVELS])
     return _geojson(_features(frame, cols), meta)
@@ -235,17 +238,17 @@ def comparison(conn: ConnDep, settings: SettingsDep, user: CurrentUser, city: st
                before_start: str, before_end: str, after_start: str, after_end: str,
                categories: Categories = None, resolution: Resolution = 8,
                permutations: Permutations = 999, seed: int = 0,
-               fdr: bool = False) -> JSONResponse:
+               fdr: bool = False, area: Area = "grids") -> JSONResponse:
     """Hot spots of two periods compared: new, intensifying, persistent, diminishing."""
     c = get_city(conn, city)
     cats = parse_categories(categories)
-    area = study_area(conn, c.id)
+    region = study_area(conn, c.id, of=area)
     results = []
     for a, b, prefix in ((before_start, before_end, "before"), (after_start, after_end, "after")):
         s, e = parse_time(a, f"{prefix}_start"), parse_time(b, f"{prefix}_end")
         check_window(s, e)
         cases = read_cases(conn, c.id, categories=cats, start=s, end=e)
-        results.append(hotspots_for_cases(cases, area=area, resolution=resolution,
+        results.append(hotspots_for_cases(cases, area=region, resolution=resolution,
                                           **_hotspot_args(permutations, seed, fdr)))
     frame = compare_periods(results[0], results[1])
     cols = ["h3", "bin_before", "bin_after", "change"]
@@ -262,7 +265,8 @@ def comparison(conn: ConnDep, settings: SettingsDep, user: CurrentUser, city: st
 def density(conn: ConnDep, settings: SettingsDep, user: CurrentUser, city: str,
             categories: Categories = None, start: Start = None, end: End = None,
             resolution: Resolution = 9,
-            bandwidth_m: Annotated[float, Query(ge=50, le=5000)] = 300.0) -> JSONResponse:
+            bandwidth_m: Annotated[float, Query(ge=50, le=5000)] = 300.0,
+            area: Area = "grids") -> JSONResponse:
     """Gaussian kernel density (cases per km²) at H3 cell centres, measured in the city's
     projected CRS with bandwidth ``bandwidth_m`` metres."""
     from geo.cases import area_cells
@@ -270,7 +274,7 @@ def density(conn: ConnDep, settings: SettingsDep, user: CurrentUser, city: str,
     c = get_city(conn, city)
     s, e = _window(start, end)
     cases = read_cases(conn, c.id, categories=parse_categories(categories), start=s, end=e)
-    surface = kde_surface(cases, area_cells(study_area(conn, c.id), resolution),
+    surface = kde_surface(cases, area_cells(study_area(conn, c.id, of=area), resolution),
                           epsg=c.metric_epsg, bandwidth_m=bandwidth_m)
     frame = surface.cells
     if not sees_personal(user):

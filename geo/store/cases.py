@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -19,7 +19,7 @@ from sqlalchemy import Connection, text
 
 from geo.case_stats import GridCaseStats
 from geo.cases import check_categories, check_window, suppression_mask
-from geo.errors import NotFoundError
+from geo.errors import InvalidInputError, NotFoundError, Problem
 from geo.hotspots import DensitySurface, HotSpotResult
 from geo.store.cities import data_version
 
@@ -78,12 +78,22 @@ def read_grids(conn: Connection, city_id: int) -> gpd.GeoDataFrame:
         geometry=[shapely.from_wkb(bytes(r.wkb)) for r in rows], crs=4326)
 
 
-def study_area(conn: Connection, city_id: int) -> BaseGeometry:
-    """The area hot spots are computed over: the union of the city's grids, else its bounds."""
+def study_area(conn: Connection, city_id: int, *,
+               of: Literal["grids", "city"] = "grids") -> BaseGeometry:
+    """The area hot spots are computed over (EPSG:4326).
+
+    ``of="grids"``: the union of the city's grids (the governed area), or the city bounds
+    when it has no grids; ``of="city"``: the city bounds.
+    """
+    if of not in ("grids", "city"):
+        raise InvalidInputError("study area must be 'grids' or 'city'",
+                                [Problem(f"got {of!r}", field="area")])
     wkb = conn.execute(text("""
         SELECT ST_AsBinary(COALESCE(
-            (SELECT ST_UnaryUnion(ST_Collect(geom)) FROM grid WHERE city_id = :city),
-            (SELECT bounds FROM city WHERE id = :city)))"""), {"city": city_id}).scalar()
+            CASE WHEN :of = 'grids' THEN
+                (SELECT ST_UnaryUnion(ST_Collect(geom)) FROM grid WHERE city_id = :city) END,
+            (SELECT bounds FROM city WHERE id = :city)))"""),
+        {"city": city_id, "of": of}).scalar()
     if wkb is None:
         raise NotFoundError(f"no city with id {city_id}")
     return shapely.from_wkb(bytes(wkb))
@@ -176,12 +186,12 @@ def analyze_city_cases(conn: Connection, city_id: int, *, metric_epsg: int,
                        end: datetime | None = None, resolution: int = 8, k: int = 1,
                        permutations: int = 999, seed: int = 0, fdr: bool = False,
                        bandwidth_m: float = 300.0, overdue_hours: float = 72.0,
-                       as_of: datetime | None = None,
+                       as_of: datetime | None = None, area: Literal["grids", "city"] = "grids",
                        min_public_case_count: int = 5) -> tuple[int, dict[str, Any]]:
     """Compute and store a hot-spot run for a city: Gi* cells, KDE and per-grid closure.
 
     Reads the selected cases (``[start, end)``), runs Gi* over every H3 cell of the study
-    area at ``resolution``, a Gaussian KDE (``bandwidth_m`` metres in ``metric_epsg``) on
+    area (``area``, see :func:`study_area`) at ``resolution``, a Gaussian KDE (``bandwidth_m`` metres in ``metric_epsg``) on
     the same cells and the per-grid closure table (open cases judged at ``as_of``, default
     ``end`` or now). Returns the run id and a summary. Never commits.
     """
@@ -189,8 +199,7 @@ def analyze_city_cases(conn: Connection, city_id: int, *, metric_epsg: int,
     from geo.hotspots import hotspots_for_cases, kde_surface
 
     cases = read_cases(conn, city_id, categories=categories, start=start, end=end)
-    area = study_area(conn, city_id)
-    hot = hotspots_for_cases(cases, area=area, resolution=resolution, k=k,
+    hot = hotspots_for_cases(cases, area=study_area(conn, city_id, of=area), resolution=resolution, k=k,
                              permutations=permutations, seed=seed, fdr=fdr)
     kde = kde_surface(cases, list(hot.cells["h3"]), epsg=metric_epsg, bandwidth_m=bandwidth_m)
     when = as_of or end or pd.Timestamp.now(tz="UTC").to_pydatetime()
@@ -206,7 +215,8 @@ def analyze_city_cases(conn: Connection, city_id: int, *, metric_epsg: int,
     params = {"categories": sorted(categories) if categories is not None else None,
               "start": start.isoformat() if start else None,
               "end": end.isoformat() if end else None, "as_of": when.isoformat(),
-              "overdue_hours": overdue_hours, "min_public_case_count": min_public_case_count}
+              "overdue_hours": overdue_hours, "study_area": area,
+              "min_public_case_count": min_public_case_count}
     run_id = store_hotspot_run(conn, city_id, hot, params=params, kde=kde, grid_stats=stats,
                                summary=summary)
     return run_id, summary

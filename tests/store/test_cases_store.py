@@ -101,8 +101,17 @@ def test_grid_residents_follow_resident_shares(conn: Connection, city: int) -> N
 
 def test_study_area_is_the_union_of_grids(conn: Connection, city: int) -> None:
     assert study_area(conn, city).area == pytest.approx(0.1 * 0.1)  # the bounds
-    _grids(conn, city)
+    g1, _ = _grids(conn, city)
+    conn.execute(text("UPDATE grid SET geom = ST_Multi(ST_MakeEnvelope(117.2, 28.2, 117.21, "
+                      "28.21, 4326)) WHERE id = :g"), {"g": g1})
     assert study_area(conn, city).bounds == pytest.approx((117.2, 28.2, 117.3, 28.3))
+    assert study_area(conn, city).area == pytest.approx(0.01 * 0.01 + 0.05 * 0.1)
+    assert study_area(conn, city, of="city").area == pytest.approx(0.1 * 0.1)
+
+
+def test_unknown_study_area_kind_is_rejected(conn: Connection, city: int) -> None:
+    with pytest.raises(InvalidInputError):
+        study_area(conn, city, of="county")  # type: ignore[arg-type]
 
 
 def _run(conn: Connection, city: int, *, min_count: int = 5) -> int:
