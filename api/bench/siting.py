@@ -78,7 +78,7 @@ def _highs(cov: sp.csr_matrix, w: np.ndarray, p: int, time_limit_s: float) -> di
     a = sp.vstack([sp.hstack([-cov, sp.identity(n)]),
                    sp.hstack([sp.csr_matrix(np.ones((1, m))), sp.csr_matrix((1, n))])]).tocsc()
     t0 = time.perf_counter()
-    h = highspy.Highs()
+    h = highspy.Highs()  # type: ignore[no-untyped-call]
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", time_limit_s)
     h.setOptionValue("mip_rel_gap", 1e-4)
@@ -141,7 +141,7 @@ def _ours(d: sp.csr_matrix, w: np.ndarray, p: int, radius_m: float) -> dict[str,
         "mclp", p=p, method="auto", rel_gap=GOAL_GAP, time_limit_s=GOAL_TIME_S)
     return {"objective": r.objective, "bound": r.bound, "gap": r.gap,
             "time_s": time.perf_counter() - t0, "status": r.status, "solver": r.solver,
-            "chosen": sorted(int(c) for c in r.chosen)}
+            "chosen": sorted(int(str(c)) for c in r.chosen)}
 
 
 def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:

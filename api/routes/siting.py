@@ -182,7 +182,7 @@ def whatif(city: str, body: WhatIfRequest, request: Request, conn: ConnDep,
     out: dict[str, Any] = {"city": c.code, "service_type": body.service_type,
                            "minutes": body.minutes, "weight": body.weight, **totals,
                            "unknown_weight": res.unknown_weight, "sites": sites,
-                           "newly_covered": [int(i) for i in res.newly_covered],
+                           "newly_covered": [int(str(i)) for i in res.newly_covered],
                            "runtime_ms": res.runtime_ms, "scenario_id": None}
     if body.save:
         import geopandas as gpd

@@ -56,10 +56,13 @@ class _Milp:
 
 
 def _run(model: _Milp, *, relax: bool, time_limit_s: float, rel_gap: float,
-         start: np.ndarray | None = None) -> tuple[np.ndarray | None, float, float, str]:
+         start: np.ndarray | None = None,
+         options: dict[str, str | float | int | bool] | None = None) -> tuple[np.ndarray | None, float, float, str]:
     """Solve; returns (column values or None, objective, bound, status)."""
-    h = highspy.Highs()
+    h = highspy.Highs()  # type: ignore[no-untyped-call]
     h.setOptionValue("output_flag", False)
+    for key, value in (options or {}).items():
+        h.setOptionValue(key, value)
     h.setOptionValue("time_limit", float(max(time_limit_s, 0.01)))
     h.setOptionValue("mip_rel_gap", float(rel_gap))
     lp = highspy.HighsLp()
@@ -214,17 +217,22 @@ def lscp_target(problem: SitingProblem, target_share: float) -> float:
     return max(need - tol, 0.0)
 
 
-def lp_bound(problem: SitingProblem, model: Model, *, p: int | None, target: float | None,
-             unreached_cost: float, time_limit_s: float = 60.0) -> float:
-    """Bound from the LP relaxation: MCLP newly covered weight (upper), LSCP number of
-    sites (lower, rounded up), p-median weighted cost (lower)."""
+def lp_relaxation(problem: SitingProblem, model: Model, *, p: int | None, target: float | None,
+                  unreached_cost: float, time_limit_s: float = 60.0) -> tuple[float, np.ndarray]:
+    """Bound from the LP relaxation (interior point + crossover) and the LP's site values.
+
+    The bound is on newly covered weight (MCLP, upper), number of sites (LSCP, lower,
+    rounded up) or weighted cost (p-median, lower). Site values are in [0, 1].
+    """
     milp, _, _ = _build(problem, model, p, target, unreached_cost)
-    _, obj, _, status = _run(milp, relax=True, time_limit_s=time_limit_s, rel_gap=0.0)
+    vals, obj, _, status = _run(milp, relax=True, time_limit_s=time_limit_s, rel_gap=0.0,
+                                options={"solver": "ipm"})
+    x = np.zeros(problem.n_candidates) if vals is None else vals[:problem.n_candidates]
     if status != "optimal":
-        return math.inf if model is Model.MCLP else 0.0
+        return (math.inf if model is Model.MCLP else 0.0), x
     if model is Model.LSCP:
-        return float(math.ceil(obj - 1e-6))
-    return obj
+        return float(math.ceil(obj - 1e-6)), x
+    return obj, x
 
 
 def solve(problem: SitingProblem, model: Model, *, p: int | None, target_share: float | None,
@@ -265,7 +273,7 @@ def solve(problem: SitingProblem, model: Model, *, p: int | None, target_share: 
         raise InfeasibleError(f"HiGHS found no solution ({status})")
     chosen = np.flatnonzero(vals[:problem.n_candidates] > 0.5)
     served = None
-    if pr is not None and problem.capacities is not None:
+    if pr is not None and pc is not None and problem.capacities is not None:
         y = vals[problem.n_candidates:problem.n_candidates + pr.size]
         per = np.bincount(pc, weights=problem.weights[pr] * y, minlength=problem.n_candidates)
         served = per[chosen]

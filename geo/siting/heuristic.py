@@ -22,6 +22,8 @@ import time
 
 import numpy as np
 
+from geo.siting import exact
+from geo.siting.exact import Solution
 from geo.siting.problem import Model, SitingProblem, SitingResult, relative_gap
 
 
@@ -46,7 +48,7 @@ class MinCost:
 
     def current(self, chosen: np.ndarray) -> np.ndarray:
         """Each demand's cost given the open sites ``chosen`` (indices)."""
-        cur = self.d0.copy()
+        cur: np.ndarray = self.d0.copy()
         mask = np.zeros(self.m, bool)
         mask[chosen] = True
         sel = mask[self.col]
@@ -120,50 +122,81 @@ class MinCost:
         return chosen
 
 
-def solve(problem: SitingProblem, model: Model, *, p: int | None, target_share: float | None,
-          unreached_cost: float, time_limit_s: float) -> object:
-    """Greedy + swap; the bound is the LP relaxation solved with HiGHS."""
-    from geo.siting import exact
+def _reach(mc: MinCost, order: list[int], target: float) -> np.ndarray:
+    """Sites taken in ``order`` until the newly covered weight reaches ``target``, then
+    pruned (a site goes when the rest still reach it), cheapest loss first."""
+    cur = mc.d0.copy()
+    taken: list[int] = []
+    for j in order:
+        if mc.base - float(np.dot(mc.w, cur)) >= target:
+            break
+        taken.append(j)
+        sel = mc.col == j
+        np.minimum.at(cur, mc.row[sel], mc.c[sel])
+    arr = np.array(taken, dtype=np.int64)
+    for j in sorted(taken, key=lambda j: mc.base - mc.cost(arr[arr != j])):
+        trial = arr[arr != j]
+        if mc.base - mc.cost(trial) >= target:
+            arr = trial
+    return arr
 
+
+def _lscp(problem: SitingProblem, mc: MinCost, target: float, unreached_cost: float,
+          deadline: float) -> Solution:
+    if target <= 0:
+        return exact.Solution(np.zeros(0, np.int64), 0.0, 0.0, "greedy+swap", "heuristic")
+    greedy_order, _ = mc.greedy(mc.m)
+    bound, x = exact.lp_relaxation(problem, Model.LSCP, p=None, target=target,
+                                   unreached_cost=unreached_cost,
+                                   time_limit_s=max(deadline - time.perf_counter(), 1.0))
+    rank = {j: k for k, j in enumerate(greedy_order)}
+    lp_order = sorted(range(mc.m), key=lambda j: (-round(float(x[j]), 6), rank[j]))
+    best = None
+    for order in (greedy_order, lp_order):
+        arr = _reach(mc, order, target)
+        arr = mc.swap(arr, deadline=deadline)  # more coverage with as many sites,
+        arr = _reach(mc, arr.tolist(), target)  # which may let one go
+        key = (arr.size, mc.cost(arr))
+        if best is None or key < best[0]:
+            best = (key, arr)
+    assert best is not None
+    return exact.Solution(best[1], float(best[1].size), bound, "greedy+swap", "heuristic")
+
+
+def solve(problem: SitingProblem, model: Model, *, p: int | None, target_share: float | None,
+          unreached_cost: float, time_limit_s: float) -> Solution:
+    """Greedy + swap and LP rounding + swap, the better of the two; the bound is the LP
+    relaxation solved with HiGHS (interior point)."""
     deadline = time.perf_counter() + time_limit_s
     mc = MinCost(problem, model, unreached_cost)
     if model is Model.LSCP:
         target = exact.lscp_target(problem, float(target_share or 0.0))
-        chosen: list[int] = []
-        cur = mc.d0.copy()
-        while mc.base - float(np.dot(mc.w, cur)) < target and len(chosen) < mc.m:
-            g = mc.gains(cur)
-            g[chosen] = -1.0
-            j = int(np.argmax(g))
-            chosen.append(j)
-            sel = mc.col == j
-            np.minimum.at(cur, mc.row[sel], mc.c[sel])
-        # drop sites that are not needed, cheapest loss first, then tighten by swaps
-        arr = np.array(chosen, dtype=np.int64)
-        for j in sorted(chosen, key=lambda j: mc.base - mc.cost(arr[arr != j])):
-            trial = arr[arr != j]
-            if mc.base - mc.cost(trial) >= target:
-                arr = trial
-        arr = mc.swap(arr, deadline=deadline)
-        bound = exact.lp_bound(problem, model, p=None, target=target,
-                               unreached_cost=unreached_cost) if target > 0 else 0.0
-        return exact.Solution(arr, float(arr.size), bound, "greedy+swap", "heuristic")
-    order, _ = mc.greedy(int(p or 0))
-    arr = mc.swap(np.array(order, dtype=np.int64), deadline=deadline)
-    value = mc.cost(arr)
+        return _lscp(problem, mc, target, unreached_cost, deadline)
+    k = int(p or 0)
+    order, _ = mc.greedy(k)
+    starts = [np.array(order, dtype=np.int64)]
+    bound, x = exact.lp_relaxation(problem, model, p=p, target=None,
+                                   unreached_cost=unreached_cost,
+                                   time_limit_s=max(deadline - time.perf_counter(), 1.0))
+    if k:
+        starts.append(np.argsort(-x, kind="stable")[:k].astype(np.int64))
+    best = None
+    for s in starts:
+        arr = mc.swap(s, deadline=deadline)
+        value = mc.cost(arr)
+        if best is None or value < best[0]:
+            best = (value, arr)
+    assert best is not None
+    value, arr = best
     obj = mc.base - value if model is Model.MCLP else value
-    bound = exact.lp_bound(problem, model, p=p, target=None, unreached_cost=unreached_cost)
     if model is Model.MCLP:
         bound = min(bound, mc.base)
     return exact.Solution(arr, obj, bound, "greedy+swap", "heuristic")
 
 
-def result(problem: SitingProblem, model: Model, sol: object, *, unreached_cost: float,
+def result(problem: SitingProblem, model: Model, sol: Solution, *, unreached_cost: float,
            runtime_s: float) -> SitingResult:
     """Rank the chosen sites, evaluate them directly and freeze the result."""
-    from geo.siting.exact import Solution
-
-    assert isinstance(sol, Solution)
     mc = MinCost(problem, model, unreached_cost)
     chosen = np.asarray(sol.chosen, dtype=np.int64)
     w = problem.weights

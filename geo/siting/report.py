@@ -138,9 +138,9 @@ def _svg(d: ReportData) -> str:
     sites = d.sites.to_crs(4326)
     xy = shapely.get_coordinates(sites.geometry.values)
     for rank, p in zip(sites["rank"], pts(xy).split(), strict=True):
-        x, y = (float(v) for v in p.split(","))
-        out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="8" fill="#6a1b9a" stroke="#fff"/>'
-                   f'<text x="{x:.1f}" y="{y + 3.5:.1f}" font-size="10" text-anchor="middle" '
+        cx, cy = (float(v) for v in p.split(","))
+        out.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="8" fill="#6a1b9a" stroke="#fff"/>'
+                   f'<text x="{cx:.1f}" y="{cy + 3.5:.1f}" font-size="10" text-anchor="middle" '
                    f'fill="#fff">{int(rank)}</text>')
     out.append("</svg>")
     return "".join(out)
@@ -170,9 +170,9 @@ def render_html(d: ReportData) -> str:
     def pct(v: float) -> str:
         return f"{100 * v / d.total_weight:.1f} %" if d.total_weight > 0 else ""
 
-    return _TEMPLATE.render(d=d, rows=rows, svg=_svg(d), fmt=_fmt, pct=pct, type_zh=type_zh,
+    return str(_TEMPLATE.render(d=d, rows=rows, svg=_svg(d), fmt=_fmt, pct=pct, type_zh=type_zh,
                             type_en=type_en, w_zh=w_zh, w_en=w_en, n_sites=len(rows),
-                            solver_line=solver_line)
+                            solver_line=solver_line))
 
 
 def chromium_path() -> str:

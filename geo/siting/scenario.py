@@ -141,7 +141,7 @@ def plan_sites(net: StreetNetwork, compounds: gpd.GeoDataFrame, stations: gpd.Ge
     comp = gpd.GeoDataFrame({
         "id": ids, "name": compounds["name"].to_numpy() if "name" in compounds else "",
         "weight": wi.weights, "covered_before": wi.covered & wi.reach.snapped,
-        "covered_after": (wi.covered | np.isin(ids, list(newly))) & wi.reach.snapped,
+        "covered_after": (wi.covered | np.isin(ids, np.asarray(list(newly), dtype=ids.dtype))) & wi.reach.snapped,
         "snapped": wi.reach.snapped}, geometry=compounds.geometry.values, crs=compounds.crs)
     return SitingPlan(result=result, proposals=proposals, compounds=comp.to_crs(4326), whatif=wi,
                       minutes=float(minutes), weight=weight, n_candidates=prob.n_candidates)
