@@ -8,9 +8,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import ProgrammingError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geo.errors import (
@@ -92,6 +94,15 @@ def install(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else None
         return problem(exc.status_code, detail or "HTTP error", detail,
                        code=f"http-{exc.status_code}", headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(ProgrammingError)
+    async def _schema(request: Request, exc: ProgrammingError) -> JSONResponse:
+        if isinstance(exc.orig, (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn)):
+            log.error("database schema out of date on %s: %s", request.url.path, exc.orig)
+            return problem(503, "Database schema out of date",
+                           "The database is missing tables of this release; the operator "
+                           "should run `servicecircle db upgrade`.", code="schema-out-of-date")
+        return await _internal(request, exc)
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from api.deps import ConnDep, CurrentUser, RegistryDep, readable_layer, sees_personal
-from geo.store.features import MAX_LIMIT, layer_extent, parse_bbox, query_features
+from geo.store.features import MAX_LIMIT, existing_tables, layer_extent, parse_bbox, query_features
 from geo.store.features import get_feature as fetch_feature
 from layers.registry import Layer
 
@@ -99,8 +99,10 @@ def _collection(request: Request, conn: Any, layer: Layer) -> dict[str, Any]:
 def collections(request: Request, conn: ConnDep, registry: RegistryDep) -> dict[str, Any]:
     """Every layer as a collection (restricted ones are listed; reading them needs a key)."""
     b = _base(request)
+    present = existing_tables(conn, (layer.source.table for layer in registry))
     return {"links": [_link(f"{b}/collections", "self", "application/json")],
-            "collections": [_collection(request, conn, layer) for layer in registry]}
+            "collections": [_collection(request, conn, layer) for layer in registry
+                            if layer.source.table in present]}
 
 
 @router.get("/collections/{collection_id}")

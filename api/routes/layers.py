@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 
 from api.deps import ConnDep, CurrentUser, RegistryDep
-from geo.store.features import search_features
+from geo.store.features import existing_tables, search_features
 from layers.registry import Layer
 
 router = APIRouter(tags=["layers"])
@@ -15,7 +15,8 @@ router = APIRouter(tags=["layers"])
 Lang = Annotated[Literal["zh", "en"], Query(description="Language of titles and legends.")]
 
 
-def layer_json(request: Request, layer: Layer, lang: str) -> dict[str, Any]:
+def layer_json(request: Request, layer: Layer, lang: str, *, available: bool = True
+               ) -> dict[str, Any]:
     """The catalogue entry of ``layer`` with absolute URLs."""
     base = str(request.base_url).rstrip("/")
     return {
@@ -31,6 +32,7 @@ def layer_json(request: Request, layer: Layer, lang: str) -> dict[str, Any]:
         "public": layer.public,
         "access": "public" if layer.public else "analyst",
         "visible": layer.visible,
+        "available": available,
         "properties": list(layer.source.columns),
         "personal_properties": list(layer.source.personal),
         "style": layer.style.as_dict(lang),
@@ -42,10 +44,17 @@ def layer_json(request: Request, layer: Layer, lang: str) -> dict[str, Any]:
 
 
 @router.get("/layers")
-def list_layers(request: Request, registry: RegistryDep, lang: Lang = "zh") -> dict[str, Any]:
-    """Every layer with zh/en titles, style and legend, access and URLs."""
+def list_layers(request: Request, conn: ConnDep, registry: RegistryDep,
+                lang: Lang = "zh") -> dict[str, Any]:
+    """Every layer with zh/en titles, style and legend, access and URLs.
+
+    ``available`` is false when the layer's source table is missing (database not upgraded).
+    """
+    present = existing_tables(conn, (layer.source.table for layer in registry))
     return {"lang": lang, "attribution": "© OpenStreetMap contributors",
-            "layers": [layer_json(request, layer, lang) for layer in registry]}
+            "layers": [layer_json(request, layer, lang,
+                                  available=layer.source.table in present)
+                       for layer in registry]}
 
 
 @router.get("/layers/{name}")
@@ -61,5 +70,7 @@ def search(conn: ConnDep, registry: RegistryDep, user: CurrentUser,
            limit: Annotated[int, Query(ge=1, le=100)] = 20,
            city: str | None = None) -> dict[str, Any]:
     """Features whose name contains ``q`` across the layers the caller may read."""
-    layers = [lyr for lyr in registry if lyr.public or user.has_role("analyst")]
+    present = existing_tables(conn, (lyr.source.table for lyr in registry))
+    layers = [lyr for lyr in registry if (lyr.public or user.has_role("analyst"))
+              and lyr.source.table in present]
     return {"q": q, "results": search_features(conn, layers, q, limit=limit, city=city)}

@@ -181,6 +181,14 @@ def layer_extent(conn: Connection, layer: Layer) -> BBox | None:
     return None if row[0] is None else (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
 
 
+def existing_tables(conn: Connection, names: Iterable[str]) -> set[str]:
+    """Those of ``names`` that exist as tables or views (e.g. after a partial migration)."""
+    wanted = sorted(set(names))
+    rows = conn.execute(text("SELECT n FROM unnest(CAST(:names AS text[])) AS n "
+                             "WHERE to_regclass(n) IS NOT NULL"), {"names": wanted})
+    return {r[0] for r in rows}
+
+
 def search_features(conn: Connection, layers: Iterable[Layer], q: str, *, limit: int = 20,
                     city: str | None = None) -> list[dict[str, Any]]:
     """Features whose name contains ``q`` (case-insensitive) across ``layers``.

@@ -126,9 +126,9 @@
   }
 
   function build(catalogue) {
-    state.layers = catalogue.layers;
     var control = L.control.layers(null, {}, { collapsed: false, position: 'topright' });
-    catalogue.layers.forEach(function (layer) {
+    state.layers = catalogue.layers.filter(function (l) { return l.available !== false; });
+    state.layers.forEach(function (layer) {
       if (!layer.public && role !== 'analyst' && role !== 'admin') { return; }
       var ov = makeOverlay(layer);
       state.overlays[layer.name] = ov;
