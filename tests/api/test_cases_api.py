@@ -292,3 +292,10 @@ def test_public_monthly_grid_trend_hides_at_least_the_minimum_per_month(
         if p["suppressed"]:
             hidden[p["month"]] = hidden.get(p["month"], 0) + f["n_cases"]
     assert hidden and all(v >= 5 for v in hidden.values())
+
+
+@pytest.mark.parametrize("path", ["hexes", "grids", "trends", "hotspots", "density"])
+def test_an_empty_window_is_an_empty_answer_not_an_error(client: TestClient, path: str) -> None:
+    r = client.get(f"{URL}/{path}", params={"start": "2030-01-01", "end": "2030-02-01",
+                                            "permutations": 99})
+    assert r.status_code == 200, r.text
