@@ -26,6 +26,8 @@ from geo.errors import CRSError, InvalidInputError, Problem
 KINDS = ("street", "community", "grid", "compound", "service_point", "grid_case")
 SOURCES = ("osm", "generated", "import")
 _STAGE = "_sc_stage"
+#: Timestamps without a zone are China Standard Time (as in :mod:`geo.validate`).
+LOCAL_TZ = "Asia/Shanghai"
 _MAX_LISTED = 50
 
 
@@ -169,7 +171,7 @@ def _prepare(gdf: gpd.GeoDataFrame, spec: KindSpec) -> tuple[list[str], list[lis
             g = np.array([None if _is_null(x) else x for x in g], dtype=object)
             values.append(_ewkb(_promote(g, "Point", shapely.MultiPoint)))
         else:
-            values.append([_cell(v, sqltype, _DEFAULTS.get(col)) for v in gdf[col].tolist()])
+            values.append(_column(gdf[col], sqltype, _DEFAULTS.get(col)))
     if spec.parent:
         pcol = spec.parent[0]
         names.append("parent_ext")
@@ -183,6 +185,31 @@ def _prepare(gdf: gpd.GeoDataFrame, spec: KindSpec) -> tuple[list[str], list[lis
     return names, values
 
 
+def _column(s: pd.Series, sqltype: str, default: Any) -> list[Any]:
+    """COPY values of one column: vectorised for typed columns, cell by cell otherwise."""
+    try:
+        null = s.isna().to_numpy(dtype=bool)
+        if sqltype == "timestamptz" and pd.api.types.is_datetime64_any_dtype(s):
+            ts = s if s.dt.tz is not None else s.dt.tz_localize(LOCAL_TZ)
+            utc = ts.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[us]")
+            vals: list[Any] = np.char.add(np.datetime_as_string(utc, unit="us"),
+                                          "+00:00").tolist()
+        elif sqltype in ("integer", "smallint") and pd.api.types.is_numeric_dtype(s):
+            arr = s.to_numpy(dtype=float, na_value=np.nan)
+            if not np.array_equal(arr[~null], np.round(arr[~null])):
+                raise ValueError("not whole numbers")
+            vals = np.where(null, 0, arr).astype(np.int64).tolist()
+        elif sqltype == "double precision" and pd.api.types.is_numeric_dtype(s):
+            vals = s.to_numpy(dtype=float, na_value=np.nan).tolist()
+        elif sqltype == "text" and (s.dtype == object or pd.api.types.is_string_dtype(s)):
+            vals = [v if isinstance(v, str) else str(v) for v in s.tolist()]
+        else:
+            return [_cell(v, sqltype, default) for v in s.tolist()]
+    except (ValueError, TypeError, AttributeError):
+        return [_cell(v, sqltype, default) for v in s.tolist()]
+    return [default if n else v for v, n in zip(vals, null, strict=True)]
+
+
 def _cell(v: Any, sqltype: str, default: Any) -> Any:
     if _is_null(v):
         return default
@@ -192,7 +219,7 @@ def _cell(v: Any, sqltype: str, default: Any) -> Any:
         return float(v)
     if sqltype == "timestamptz":
         ts = pd.Timestamp(v)
-        return ts.isoformat()
+        return (ts if ts.tzinfo is not None else ts.tz_localize(LOCAL_TZ)).isoformat()
     if sqltype == "text[]":
         if isinstance(v, str):
             return [s.strip() for s in v.replace("；", ";").split(";") if s.strip()]

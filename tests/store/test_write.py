@@ -110,6 +110,10 @@ def test_30000_cases_in_one_call(conn, city):
     assert (counts.inserted, counts.updated) == (0, n)
     assert conn.execute(text("SELECT count(*) FROM grid_case WHERE city_id = :c AND "
                              "status = 'closed'"), {"c": city.id}).scalar() == int(closed.sum())
+    first = conn.execute(text("SELECT reported_at, closed_at FROM grid_case WHERE city_id = :c "
+                              "AND external_id = 'E0'"), {"c": city.id}).one()
+    assert pd.Timestamp(first.reported_at) == rep[0]
+    assert (first.closed_at is None) == (not closed[0])
 
 
 def test_grid_compound_shares_split_30_70(conn, city, units):
