@@ -11,6 +11,7 @@ from types import ModuleType
 NAMES: tuple[str, ...] = (
     "base",
     "cases",
+    "coverage",
     "courier",
     "siting",
 )

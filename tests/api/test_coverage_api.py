@@ -99,3 +99,12 @@ def test_cli_rejects_bad_thresholds_without_traceback(settings: Settings) -> Non
     done = _cli(settings, "analyze", "coverage", "--city", "guixi", "--minutes", "5,abc")
     assert done.returncode == 2
     assert "Traceback" not in done.stderr and "minutes" in done.stderr
+
+
+def test_circles_and_gaps_are_served_as_layers(client: TestClient) -> None:
+    for layer in ("coverage_circles_15", "coverage_gaps_15"):
+        r = client.get(f"/collections/{layer}/items", params={"city": "guixi", "limit": 50})
+        assert r.status_code == 200, r.text
+        feats = r.json()["features"]
+        assert feats and {f["properties"]["minutes"] for f in feats} == {15}
+        assert feats[0]["geometry"]["type"] in ("Polygon", "MultiPolygon")

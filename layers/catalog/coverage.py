@@ -1,0 +1,133 @@
+"""Coverage layers of each city's newest coverage run (``servicecircle analyze coverage``).
+
+Walking service circles per type (5 / 10 / 15 minutes), the circles of single service
+points, gaps (compound area outside the circle), compounds coloured by minutes to the
+nearest service, grid coverage in residents and compound completeness. Every feature
+carries ``service_type`` and ``minutes`` so that the map can select a type and a
+threshold. Aggregated figures only: public.
+"""
+
+from __future__ import annotations
+
+from geo.domain import SERVICE_TYPE_LABELS
+from layers.registry import Layer, LegendClass, Source, Style
+
+TYPE_COLORS = {
+    "party_mass_centre": "#c62828", "red_station": "#e53935", "grid_station": "#1565c0",
+    "convenience_point": "#f9a825", "courier_station": "#2e7d32", "parcel_station": "#6d4c41",
+    "elderly_canteen": "#ef6c00", "elderly_daycare": "#8e24aa", "after_school": "#00838f",
+}
+TYPE_CLASSES = tuple(LegendClass(code, TYPE_COLORS.get(code, "#607d8b"), zh, en)
+                     for code, (zh, en) in SERVICE_TYPE_LABELS.items())
+MINUTE_CLASSES = (
+    LegendClass(0, "#1a9850", "5分钟内", "within 5 min"),
+    LegendClass(5, "#91cf60", "5–10分钟", "5–10 min"),
+    LegendClass(10, "#fee08b", "10–15分钟", "10–15 min"),
+    LegendClass(15, "#fc8d59", "15–30分钟", "15–30 min"),
+    LegendClass(30, "#d73027", "30分钟以上或不可达", "over 30 min or unreachable"),
+)
+SHARE_CLASSES = (
+    LegendClass(0, "#d73027", "覆盖不足25%", "under 25 % covered"),
+    LegendClass(0.25, "#fc8d59", "25–50%", "25–50 %"),
+    LegendClass(0.5, "#fee08b", "50–75%", "50–75 %"),
+    LegendClass(0.75, "#91cf60", "75–99%", "75–99 %"),
+    LegendClass(0.99, "#1a9850", "全部覆盖", "all covered"),
+)
+VERSIONS = ("analysis_run",)
+LEVEL = ("service_type", "minutes", "budget_m")
+
+
+def _circles(minutes: int) -> Layer:
+    return Layer(
+        name=f"coverage_circles_{minutes}", title_zh=f"{minutes}分钟步行服务圈（按类型）",
+        title_en=f"{minutes}-minute walking circles (by type)", geometry_type="MultiPolygon",
+        minzoom=10, maxzoom=22, group="coverage", visible=minutes == 15,
+        source=Source("service_circle_union_latest", columns=(*LEVEL, "n_points"),
+                      filters=(("minutes", minutes),), name_column=None,
+                      version_tables=("service_circle_union", *VERSIONS)),
+        style=Style("fill", "#e53935", fill_opacity=0.18, weight=1.0, property="service_type",
+                    classify="categorical", classes=TYPE_CLASSES, label_property="service_type"),
+        description_zh=f"沿街道步行{minutes}分钟（75米/分钟）可达范围，道路两侧各40米，按服务类型合并",
+        description_en=f"Streets reachable within a {minutes}-minute walk (75 m/min), 40 m either "
+        "side, united per service type",
+    )
+
+
+def _gaps(minutes: int) -> Layer:
+    return Layer(
+        name=f"coverage_gaps_{minutes}", title_zh=f"{minutes}分钟服务圈覆盖缺口",
+        title_en=f"Gaps outside the {minutes}-minute circle", geometry_type="MultiPolygon",
+        minzoom=11, maxzoom=22, group="coverage", visible=minutes == 15,
+        source=Source("coverage_gap_latest",
+                      columns=(*LEVEL, "compound_id", "gap_area_m2", "gap_share",
+                               "residents_gap_est"),
+                      filters=(("minutes", minutes),), name_column=None,
+                      version_tables=("coverage_gap", *VERSIONS)),
+        style=Style("fill", "#b71c1c", fill_opacity=0.45, weight=0.5, property="service_type",
+                    classify="categorical", classes=TYPE_CLASSES, label_property="service_type"),
+        description_zh="小区用地中位于该类型服务圈之外的部分；residents_gap_est 为按面积估算的居民数",
+        description_en="Compound area outside the circle of the type; residents_gap_est "
+        "apportions residents by area (an estimate)",
+    )
+
+
+LAYERS: tuple[Layer, ...] = (
+    *(_circles(m) for m in (15, 10, 5)),
+    *(_gaps(m) for m in (15, 10, 5)),
+    Layer(
+        name="coverage_compound_minutes", title_zh="小区到最近服务点的步行时间",
+        title_en="Compounds by walking minutes to the nearest service",
+        geometry_type="MultiPolygon", minzoom=11, maxzoom=22, group="coverage", visible=False,
+        source=Source("coverage_compound_latest",
+                      columns=("compound_id", "name", "service_type", "nearest_id", "nearest_m",
+                               "nearest_min", "second_id", "second_min", "snapped",
+                               "residents", "households"),
+                      version_tables=("coverage_compound", *VERSIONS)),
+        style=Style("fill", "#fc8d59", fill_opacity=0.7, weight=0.5, property="nearest_min",
+                    classify="graduated", classes=MINUTE_CLASSES),
+        description_zh="从小区出入口沿街道步行到最近服务点的分钟数（每种类型一层要素，按 service_type 筛选）",
+        description_en="Walking minutes from the compound's gates to the nearest service point "
+        "(one feature per type; select by service_type)",
+    ),
+    Layer(
+        name="coverage_grid_share", title_zh="网格服务圈覆盖率（居民）",
+        title_en="Grid coverage (share of residents)", geometry_type="MultiPolygon",
+        minzoom=10, maxzoom=22, group="coverage", visible=False,
+        source=Source("coverage_grid_latest",
+                      columns=("grid_id", "name", *LEVEL, "compounds", "residents",
+                               "residents_in", "residents_out", "residents_unknown",
+                               "share_covered"),
+                      version_tables=("coverage_unit", *VERSIONS)),
+        style=Style("fill", "#fee08b", fill_opacity=0.55, weight=0.8, property="share_covered",
+                    classify="graduated", classes=SHARE_CLASSES),
+        description_zh="网格内居民在服务圈内的比例（跨网格小区按居民比例分摊）",
+        description_en="Share of a grid's residents inside the circle (compounds split across "
+        "grids apportioned by resident share)",
+    ),
+    Layer(
+        name="coverage_completeness", title_zh="小区15分钟生活圈完整度",
+        title_en="Compound 15-minute completeness", geometry_type="MultiPolygon",
+        minzoom=11, maxzoom=22, group="coverage", visible=False,
+        source=Source("coverage_completeness_latest",
+                      columns=("compound_id", "name", "n_required", "n_within", "score",
+                               "missing", "residents"),
+                      version_tables=("coverage_completeness", *VERSIONS)),
+        style=Style("fill", "#91cf60", fill_opacity=0.6, weight=0.5, property="score",
+                    classify="graduated", classes=SHARE_CLASSES),
+        description_zh="15分钟步行范围内具备的必备服务类型比例（GB 50180-2018、完整社区建设指南）",
+        description_en="Share of the required service types within a 15-minute walk "
+        "(GB 50180-2018; Complete Community Construction Guide)",
+    ),
+    Layer(
+        name="coverage_point_circles", title_zh="单个服务点的步行服务圈",
+        title_en="Walking circle of each service point", geometry_type="MultiPolygon",
+        minzoom=12, maxzoom=22, group="coverage", visible=False,
+        source=Source("service_circle_latest",
+                      columns=(*LEVEL, "service_point_id", "name", "street_m"),
+                      version_tables=("service_circle", *VERSIONS)),
+        style=Style("line", "#e53935", fill_opacity=0.05, weight=1.0, property="service_type",
+                    classify="categorical", classes=TYPE_CLASSES),
+        description_zh="每个服务点沿街道的5/10/15分钟可达范围",
+        description_en="5/10/15-minute street-following circle of each service point",
+    ),
+)
