@@ -131,9 +131,21 @@ class Layer:
     description_zh: str = ""
     description_en: str = ""
     visible: bool = True  # shown when the map opens
+    property_labels: tuple[tuple[str, str, str], ...] = ()  # (column, zh, en) for popups
 
     def title(self, lang: str) -> str:
         return self.title_en if lang == "en" else self.title_zh
+
+    def labels(self, lang: str) -> dict[str, str]:
+        """Popup label of each exposed column (own labels, then common ones, then the name)."""
+        from layers.styles import COLUMN_LABELS
+
+        own = {c: (zh, en) for c, zh, en in self.property_labels}
+        out = {}
+        for c in self.source.columns:
+            zh, en = own.get(c) or COLUMN_LABELS.get(c) or (c, c)
+            out[c] = en if lang == "en" else zh
+        return out
 
     def description(self, lang: str) -> str:
         return self.description_en if lang == "en" else self.description_zh

@@ -47,3 +47,20 @@ def service_type_classes() -> tuple[LegendClass, ...]:
 def case_category_classes() -> tuple[LegendClass, ...]:
     """One legend class per case category."""
     return tuple(LegendClass(str(k), c, zh, en) for k, (c, zh, en) in CASE_CATEGORY_STYLE.items())
+
+#: zh/en labels of common property columns, for popups (layers may override them).
+COLUMN_LABELS: dict[str, tuple[str, str]] = {
+    "name": ("名称", "Name"), "external_id": ("编号", "ID"), "source": ("数据来源", "Source"),
+    "street_id": ("所属街道", "Street"), "community_id": ("所属社区", "Community"),
+    "households": ("户数", "Households"), "residents": ("居民人数", "Residents"),
+    "elderly": ("老年人数", "Elderly residents"),
+    "property_management": ("物业管理", "Property management"),
+    "type": ("类型", "Type"), "address": ("地址", "Address"),
+    "opening_hours": ("开放时间", "Opening hours"), "capacity": ("容量", "Capacity"),
+    "floor_area_m2": ("面积（平方米）", "Floor area (m²)"), "highway": ("道路等级", "Road class"),
+    "length_m": ("长度（米）", "Length (m)"), "walk": ("可步行", "Walkable"),
+    "ride": ("可骑行", "Rideable"), "category": ("类别", "Category"), "status": ("状态", "Status"),
+    "reported_at": ("上报时间", "Reported"), "closed_at": ("办结时间", "Closed"),
+    "satisfaction": ("满意度", "Satisfaction"), "handling_unit": ("处理单位", "Handling unit"),
+    "channel": ("上报渠道", "Channel"), "description": ("描述", "Description"),
+}

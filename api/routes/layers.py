@@ -35,6 +35,7 @@ def layer_json(request: Request, layer: Layer, lang: str, *, available: bool = T
         "available": available,
         "properties": list(layer.source.columns),
         "personal_properties": list(layer.source.personal),
+        "property_labels": layer.labels(lang),
         "style": layer.style.as_dict(lang),
         "tiles": f"{base}/tiles/{layer.name}/{{z}}/{{x}}/{{y}}.mvt",
         "tilejson": f"{base}/tiles/{layer.name}/tilejson.json",

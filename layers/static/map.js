@@ -71,7 +71,8 @@
     var rows = Object.keys(props).map(function (k) {
       var v = props[k];
       if (c && k === st.property && st.classify === 'categorical') { v = c.label; }
-      return '<tr><td>' + esc(k) + '</td><td>' + esc(v === null ? '–' : v) + '</td></tr>';
+      var label = (layer.property_labels || {})[k] || k;
+      return '<tr><td>' + esc(label) + '</td><td>' + esc(v === null || v === undefined ? '–' : v) + '</td></tr>';
     }).join('');
     return '<div class="popup"><strong>' + esc(title) + '</strong><br><small>' +
       esc(layer.title) + '</small><table>' + rows + '</table></div>';

@@ -84,6 +84,8 @@ def test_map_shows_layers_toggles_and_popups(page: Any, server: str,
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for(timeout=5000)
     assert "幸福小区4期" in popup.inner_text() or "网格" in popup.inner_text()
+    assert "居民人数" in popup.inner_text() or "名称" in popup.inner_text()  # zh labels
+    page.wait_for_timeout(400)  # popup fade-in
     page.screenshot(path=str(artifacts / "map.png"))
     assert page.problems == []
 

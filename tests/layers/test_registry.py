@@ -80,3 +80,9 @@ def test_layer_source_matches_database(conn: Connection, name: str) -> None:
     assert wanted <= cols, wanted - cols
     versions = set(conn.execute(text("SELECT table_name FROM layer_version")).scalars())
     assert set(s.versions) <= versions
+
+
+def test_popup_labels_in_both_languages() -> None:
+    layer = get_layer("compounds")
+    assert layer.labels("zh")["residents"] == "居民人数"
+    assert layer.labels("en")["residents"] == "Residents"
