@@ -15,6 +15,12 @@ import threading
 from collections import OrderedDict
 from typing import Annotated, Any, Literal
 
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import shapely.errors
+import shapely.geometry
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
@@ -38,6 +44,7 @@ from geo.store.siting import (
     read_stations,
     save_scenario,
     service_type_exists,
+    write_candidates,
 )
 
 router = APIRouter(prefix="/cities/{city}/siting", tags=["siting"])
@@ -96,8 +103,44 @@ class PlanRequest(BaseModel):
     generate: bool = Field(True, description="Generate street/gate candidates in gap areas")
     spacing_m: float = Field(100.0, ge=20, le=1000)
     time_limit_s: float = Field(20.0, gt=0, le=120)
+    use_capacity: bool = Field(False, description="Respect imported sites' capacities")
+    exclude: dict[str, Any] | None = Field(
+        None, description="Exclusion zones: GeoJSON (Multi)Polygon, Feature or "
+        "FeatureCollection in EPSG:4326")
     save: bool = Field(False, description="Save as a scenario (analyst role)")
     name: str | None = Field(None, max_length=200)
+
+
+class CandidateCollection(BaseModel):
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[dict[str, Any]] = Field(..., max_length=10_000)
+
+
+def _geojson_frame(obj: dict[str, Any], field: str) -> gpd.GeoDataFrame:
+    """Features of a GeoJSON geometry/Feature/FeatureCollection (EPSG:4326), properties kept."""
+    kind = obj.get("type")
+    feats = (obj.get("features") or [] if kind == "FeatureCollection"
+             else [obj] if kind == "Feature" else [{"geometry": obj, "properties": {}}])
+    geoms, props, problems = [], [], []
+    for i, f in enumerate(feats):
+        try:
+            g = shapely.geometry.shape(f.get("geometry") or {})
+        except (AttributeError, KeyError, TypeError, ValueError, shapely.errors.GeometryTypeError):
+            problems.append(Problem("not a GeoJSON geometry", row=i, field=field))
+            continue
+        if g.is_empty or not g.is_valid:
+            problems.append(Problem("empty or invalid geometry", row=i, field=field))
+            continue
+        x0, y0, x1, y1 = g.bounds
+        if x0 < -180 or x1 > 180 or y0 < -90 or y1 > 90:
+            problems.append(Problem("not lon/lat (EPSG:4326)", row=i, field=field))
+            continue
+        geoms.append(g)
+        props.append(dict(f.get("properties") or {}))
+    if problems:
+        raise InvalidInputError(f"invalid {field}", problems)
+    return gpd.GeoDataFrame(pd.DataFrame(props, index=range(len(geoms))), geometry=geoms,
+                            crs=4326)
 
 
 class WhatIfRequest(BaseModel):
@@ -137,6 +180,11 @@ def plan(city: str, body: PlanRequest, request: Request, conn: ConnDep,
         raise InvalidInputError("LSCP needs target_share", [Problem("required",
                                                                      field="target_share")])
     c = get_city(conn, city)
+    exclude = _geojson_frame(body.exclude, "exclude") if body.exclude else None
+    if exclude is not None and not np.isin(shapely.get_type_id(exclude.geometry.values),
+                                           [3, 6]).all():
+        raise InvalidInputError("invalid exclude", [Problem("exclusion zones must be polygons",
+                                                            field="exclude")])
     prep = _prepared(request, conn, c, body.service_type, body.minutes, body.weight)
     imported = read_candidates(conn, c.id) if body.use_imported else None
     result: SitingPlan = plan_sites(
@@ -144,7 +192,8 @@ def plan(city: str, body: PlanRequest, request: Request, conn: ConnDep,
         weight=body.weight, model=body.model, target_share=body.target_share,
         imported=imported if imported is not None and len(imported) else None,
         generate=body.generate, spacing_m=body.spacing_m, method=body.method,
-        time_limit_s=body.time_limit_s, whatif=prep.whatif)
+        time_limit_s=body.time_limit_s, use_capacity=body.use_capacity, exclude=exclude,
+        whatif=prep.whatif)
     r = result.result
     totals = _totals(result.before_weight, result.after_weight, result.total_weight)
     solve = {"objective": r.objective, "bound": r.bound, "gap": r.gap, "solver": r.solver,
@@ -185,9 +234,6 @@ def whatif(city: str, body: WhatIfRequest, request: Request, conn: ConnDep,
                            "newly_covered": [int(str(i)) for i in res.newly_covered],
                            "runtime_ms": res.runtime_ms, "scenario_id": None}
     if body.save:
-        import geopandas as gpd
-        import shapely
-
         frame = gpd.GeoDataFrame({
             "rank": res.sites["site"] + 1, "candidate": [f"u{i + 1}" for i in res.sites["site"]],
             "kind": "user", "name": "", "gain": res.sites["gain"],
@@ -198,6 +244,23 @@ def whatif(city: str, body: WhatIfRequest, request: Request, conn: ConnDep,
             model="whatif", minutes=body.minutes, weight=body.weight, totals=totals,
             sites=frame, params=body.model_dump(exclude={"save", "name"}) | {"by": user.name})
     return out
+
+
+@router.get("/candidates", summary="Imported candidate sites of a city (GeoJSON)")
+def candidates(city: str, conn: ConnDep) -> dict[str, Any]:
+    c = get_city(conn, city)
+    return {"type": "FeatureCollection", "features": _site_features(read_candidates(conn, c.id))}
+
+
+@router.post("/candidates", summary="Import candidate sites (GeoJSON points; analyst role)")
+def add_candidates(city: str, body: CandidateCollection, conn: ConnDep,
+                   user: CurrentUser) -> dict[str, Any]:
+    check_role(user, "analyst")
+    c = get_city(conn, city)
+    frame = _geojson_frame(body.model_dump(), "features")
+    if "external_id" not in frame.columns and "id" in frame.columns:
+        frame = frame.rename(columns={"id": "external_id"})
+    return {"written": write_candidates(conn, c.id, frame)}
 
 
 @router.get("/scenarios", summary="Saved scenarios of a city, newest first")

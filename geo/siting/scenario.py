@@ -34,6 +34,8 @@ class SitingPlan:
     ``proposals``: ``rank, candidate, kind, name, gain`` (newly covered weight, marginal in
     rank order), ``demand_inside`` (compounds brought inside), ``cost``, Point geometry.
     ``compounds``: ``id, name, weight, covered_before, covered_after`` and the polygon.
+    With capacities, ``gain`` is the weight each site serves and ``after_weight`` adds
+    those up (``covered_after`` then shows the compounds within reach, not served).
     """
 
     result: SitingResult
@@ -43,6 +45,7 @@ class SitingPlan:
     minutes: float
     weight: str
     n_candidates: int
+    capacitated: bool = False
 
     @property
     def before_weight(self) -> float:
@@ -50,6 +53,8 @@ class SitingPlan:
 
     @property
     def after_weight(self) -> float:
+        if self.capacitated:
+            return self.before_weight + float(self.proposals["gain"].sum())
         return float(self.compounds.loc[self.compounds["covered_after"], "weight"].sum())
 
     @property
@@ -82,7 +87,7 @@ def plan_sites(net: StreetNetwork, compounds: gpd.GeoDataFrame, stations: gpd.Ge
                imported: gpd.GeoDataFrame | None = None, generate: bool = True,
                exclude: gpd.GeoDataFrame | None = None, spacing_m: float = 100.0,
                method: str = "auto", time_limit_s: float = 30.0,
-               whatif: WhatIf | None = None) -> SitingPlan:
+               use_capacity: bool = False, whatif: WhatIf | None = None) -> SitingPlan:
     """Best ``p`` new stations (MCLP/p-median) or fewest reaching ``target_share`` (LSCP).
 
     Parameters
@@ -99,6 +104,9 @@ def plan_sites(net: StreetNetwork, compounds: gpd.GeoDataFrame, stations: gpd.Ge
         straight-line reach of uncovered compounds, and those compounds' gates.
     exclude
         Exclusion zones (polygons): no candidate inside.
+    use_capacity
+        Use the imported sites' ``capacity`` (in the demand measure's units; sites without
+        one are uncapacitated) — solved exactly.
     """
     wi = whatif or prepare(net, compounds, stations, minutes=minutes, weight=weight)
     frames = []
@@ -122,7 +130,11 @@ def plan_sites(net: StreetNetwork, compounds: gpd.GeoDataFrame, stations: gpd.Ge
             cands[col] = default
     cands["id"] = cands["id"].astype(str)
     cands = cands.drop_duplicates("id").reset_index(drop=True)
-    prob = SitingProblem.from_whatif(wi, cands, candidate_id_col="id")
+    caps = None
+    if use_capacity and "capacity" in cands.columns:
+        c = pd.to_numeric(cands["capacity"], errors="coerce").to_numpy(float)
+        caps = np.where(np.isfinite(c), c, float(wi.weights.sum()))
+    prob = SitingProblem.from_whatif(wi, cands, candidate_id_col="id", capacities=caps)
     p_eff = min(int(p), prob.n_candidates)
     result = prob.solve(model, p=p_eff if model != "lscp" else None, target_share=target_share,
                         method=method, time_limit_s=time_limit_s)
@@ -131,7 +143,8 @@ def plan_sites(net: StreetNetwork, compounds: gpd.GeoDataFrame, stations: gpd.Ge
     proposals = gpd.GeoDataFrame({
         "rank": np.arange(1, len(chosen) + 1), "candidate": chosen["id"].to_numpy(),
         "kind": chosen["kind"].to_numpy(), "name": chosen["name"].fillna("").to_numpy(),
-        "gain": ev.sites["gain"].to_numpy(float),
+        "gain": (np.asarray(result.gains, float) if caps is not None
+                 else ev.sites["gain"].to_numpy(float)),
         "demand_inside": ev.sites["demand_inside"].to_numpy(int),
         "cost": pd.to_numeric(chosen["cost"], errors="coerce").to_numpy(float)},
         geometry=chosen.geometry.values, crs=4326)
@@ -144,7 +157,8 @@ def plan_sites(net: StreetNetwork, compounds: gpd.GeoDataFrame, stations: gpd.Ge
         "covered_after": (wi.covered | np.isin(ids, np.asarray(list(newly), dtype=ids.dtype))) & wi.reach.snapped,
         "snapped": wi.reach.snapped}, geometry=compounds.geometry.values, crs=compounds.crs)
     return SitingPlan(result=result, proposals=proposals, compounds=comp.to_crs(4326), whatif=wi,
-                      minutes=float(minutes), weight=weight, n_candidates=prob.n_candidates)
+                      minutes=float(minutes), weight=weight, n_candidates=prob.n_candidates,
+                      capacitated=caps is not None)
 
 
 def _name_sites(sites: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame, epsg: int) -> None:

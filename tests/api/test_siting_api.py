@@ -113,3 +113,46 @@ def test_report_pdf(app_client, best5, artifacts):
     r = app_client.get(f"{URL}/scenarios/{best5['scenario_id']}/report.pdf")
     assert r.status_code == 200 and r.content.startswith(b"%PDF")
     (artifacts / "siting_guixi_report.pdf").write_bytes(r.content)
+
+
+def test_exclusion_zone_keeps_sites_out(app_client, best5):
+    x, y = best5["sites"]["features"][0]["geometry"]["coordinates"]
+    zone = {"type": "Polygon", "coordinates": [[[x - 0.002, y - 0.002], [x + 0.002, y - 0.002],
+                                                [x + 0.002, y + 0.002], [x - 0.002, y + 0.002],
+                                                [x - 0.002, y - 0.002]]]}
+    r = app_client.post(f"{URL}/plan", json={"p": 5, "exclude": zone})
+    assert r.status_code == 200, r.text
+    for f in r.json()["sites"]["features"]:
+        px, py = f["geometry"]["coordinates"]
+        assert not (abs(px - x) <= 0.002 and abs(py - y) <= 0.002)
+
+
+def test_exclusion_zone_must_be_a_polygon(app_client):
+    r = app_client.post(f"{URL}/plan", json={"p": 1, "exclude": {"type": "Point",
+                                                                  "coordinates": [117.2, 28.3]}})
+    assert r.status_code == 422
+
+
+def test_imported_candidates_with_capacity(app_client, analyst, best5, demo_engine):
+    from sqlalchemy import text
+
+    feats = [{"type": "Feature", "geometry": f["geometry"],
+              "properties": {"external_id": f"room{i}", "name": f"社区用房{i}",
+                             "kind": "community_room", "capacity": 1000, "cost": 80000}}
+             for i, f in enumerate(best5["sites"]["features"][:3])]
+    try:
+        r = app_client.post(f"{URL}/candidates", json={"type": "FeatureCollection",
+                                                       "features": feats}, headers=analyst)
+        assert r.status_code == 200 and r.json() == {"written": 3}
+        assert app_client.post(f"{URL}/candidates", json={"features": feats}).status_code == 401
+        listed = app_client.get(f"{URL}/candidates").json()["features"]
+        assert {f["properties"]["id"] for f in listed} == {"room0", "room1", "room2"}
+        r = app_client.post(f"{URL}/plan", json={"p": 2, "generate": False, "use_capacity": True})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert [f["properties"]["gain"] for f in body["sites"]["features"]] == [1000, 1000]
+        assert body["after_weight"] == pytest.approx(body["before_weight"] + 2000)
+        assert {f["properties"]["cost"] for f in body["sites"]["features"]} == {80000}
+    finally:
+        with demo_engine.begin() as conn:
+            conn.execute(text("DELETE FROM siting_candidate WHERE external_id LIKE 'room%'"))
