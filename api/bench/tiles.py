@@ -214,7 +214,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     from geo.store import migrate
     from layers.registry import get_layer
 
-    per_zoom = 4 if quick else 12
+    per_zoom = 4 if quick else 30
     warm_requests = 600 if quick else 3000
     concurrency = 8
     base = Settings.from_env()
