@@ -38,7 +38,7 @@ class Settings:
     database_url: str | None = None
     home: Path = field(default_factory=_default_home)
     pg_port: int = 55432
-    db_name: str = "servicecircle"
+    db_name: str = ""  # "" = the database named in database_url, else "servicecircle"
     db_user: str = "servicecircle"
     host: str = "127.0.0.1"
     port: int = 8000
@@ -80,16 +80,26 @@ class Settings:
         """True when the project manages its own local PostGIS cluster."""
         return not self.database_url
 
+    @property
+    def database(self) -> str:
+        """Name of the database in use."""
+        if self.db_name:
+            return self.db_name
+        if self.database_url:
+            return self.database_url.rpartition("/")[2].split("?")[0] or "postgres"
+        return "servicecircle"
+
     def url(self, db_name: str | None = None) -> str:
-        """SQLAlchemy URL (psycopg 3 driver) of the database, optionally another one."""
+        """SQLAlchemy URL (psycopg 3 driver) of the database in use, or of ``db_name``."""
+        name = db_name or self.db_name
         if self.database_url:
             url = self.database_url
             for prefix in ("postgresql://", "postgres://"):
                 if url.startswith(prefix):
                     url = "postgresql+psycopg://" + url[len(prefix):]
-            if db_name:
-                base, _, _ = url.rpartition("/")
-                url = f"{base}/{db_name}"
+            if name:
+                base, _, rest = url.rpartition("/")
+                query = rest.partition("?")[2]
+                url = f"{base}/{name}" + (f"?{query}" if query else "")
             return url
-        name = db_name or self.db_name
-        return f"postgresql+psycopg://{self.db_user}@127.0.0.1:{self.pg_port}/{name}"
+        return f"postgresql+psycopg://{self.db_user}@127.0.0.1:{self.pg_port}/{name or self.database}"

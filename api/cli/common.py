@@ -49,7 +49,7 @@ def run_cli(app: typer.Typer) -> int:
     except InvalidInputError as exc:
         console.print(f"[red]error:[/red] {exc.message}")
         for p in exc.errors:
-            console.print(f"  - {p}", markup=False, highlight=False)
+            console.print(f"  - {p}", markup=False, highlight=False, soft_wrap=True)
         console.print("Nothing was written.")
         return 2
     except GeoError as exc:

@@ -48,5 +48,5 @@ def reset(yes: bool = typer.Option(False, "--yes", help="Do not ask for confirma
     """Drop and recreate the database: all cities and results are lost."""
     s = settings()
     if not yes:
-        typer.confirm(f"Drop database {s.db_name!r} and everything in it?", abort=True)
+        typer.confirm(f"Drop database {s.database!r} and everything in it?", abort=True)
     _print(cluster.reset(s))

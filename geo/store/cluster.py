@@ -200,9 +200,9 @@ def reset(settings: Settings) -> ClusterStatus:
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = %s AND pid <> pg_backend_pid()", (settings.db_name,)
+            "WHERE datname = %s AND pid <> pg_backend_pid()", (settings.database,)
         )
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(settings.db_name)))
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(settings.database)))
     from geo.store.migrate import ensure_database
 
     ensure_database(settings)

@@ -79,7 +79,7 @@ def drop_database(settings: Settings, name: str) -> None:
 
 def ensure_database(settings: Settings) -> None:
     """Create the configured database if needed and migrate it to head."""
-    create_database(settings, settings.db_name)
+    create_database(settings, settings.database)
     engine = make_engine(settings)
     try:
         with engine.begin() as conn:
@@ -90,4 +90,4 @@ def ensure_database(settings: Settings) -> None:
 
 def make_engine(settings: Settings, db_name: str | None = None, **kwargs: object) -> Engine:
     """A SQLAlchemy engine (psycopg 3) for the configured database."""
-    return create_engine(settings.url(db_name), pool_pre_ping=True, **kwargs)  # type: ignore[arg-type]
+    return create_engine(settings.url(db_name), pool_pre_ping=True, **kwargs)
