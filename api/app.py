@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from api import errors
 from api.routes import cases as case_routes
@@ -54,6 +55,10 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     app.state.registry = registry or default_registry()
     app.state.tile_cache = TileCache()
     app.state.source_versions = tiles.SourceVersions(tile_version_ttl_s)
+    # read-only endpoints may be used by web maps on other origins (keys sent as headers)
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"],
+                       allow_headers=["X-API-Key", "Authorization", "If-None-Match"],
+                       expose_headers=["ETag"])
     errors.install(app)
     app.include_router(health.router)
     app.include_router(features.router)

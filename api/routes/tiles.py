@@ -95,7 +95,7 @@ async def tile(request: Request, engine: EngineDep, registry: RegistryDep, user:
         data = await run_in_threadpool(_render, engine, lyr, z, x, y, personal, city_id)
         hit = cache.put(key, data)
     data, etag = hit
-    scope = "public" if lyr.public else "private"
+    scope = "public" if lyr.public and not personal else "private"
     headers = {"ETag": etag, "Cache-Control": f"{scope}, max-age={MAX_AGE}",
                "Vary": "X-API-Key, Authorization"}
     inm = request.headers.get("if-none-match")

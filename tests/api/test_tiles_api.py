@@ -158,3 +158,20 @@ def test_tilejson(client: TestClient) -> None:
 def test_tilejson_hides_personal_fields_from_anonymous(client: TestClient) -> None:
     fields = client.get("/tiles/grid_cases/tilejson.json").json()["vector_layers"][0]["fields"]
     assert "description" not in fields and "category" in fields
+
+
+def test_personal_tiles_are_private_and_public_tiles_public(client: TestClient,
+                                                            api_keys: dict[str, str]) -> None:
+    z, x, y = tile_of(117.05, 28.25, 12)
+    r = client.get(f"/tiles/grid_cases/{z}/{x}/{y}.mvt", headers={"X-API-Key": api_keys["analyst"]})
+    assert r.headers["cache-control"].startswith("private")
+    r = client.get(f"/tiles/compounds/{z}/{x}/{y}.mvt")
+    assert r.headers["cache-control"].startswith("public")
+
+
+def test_cors_preflight_allows_key_header(client: TestClient) -> None:
+    r = client.options("/tiles/compounds/12/0/0.mvt", headers={
+        "Origin": "http://example.org", "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "X-API-Key"})
+    assert r.status_code == 200
+    assert r.headers["access-control-allow-origin"] == "*"
