@@ -11,9 +11,9 @@ from fastapi.middleware.cors import CORSMiddleware
 from api import errors
 from api.routes import cases as case_routes
 from api.routes import courier as courier_routes
+from api.routes import coverage as coverage_routes
 from api.routes import features, health, keys, layers, map, tiles
 from api.routes import siting as siting_routes
-from api.routes import coverage as coverage_routes
 from geo.settings import Settings
 from geo.store.tiles import TileCache
 from layers.registry import Registry, default_registry
