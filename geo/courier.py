@@ -305,8 +305,10 @@ def station_reach(net: StreetNetwork, stations: gpd.GeoDataFrame,
         best_s[r[order][head]] = c[order][head]
     snapped = tm.origin_snapped
     best[~snapped] = np.nan
-    lists = pd.Series(sid[c]).groupby(r).agg(lambda s: tuple(sorted(s.tolist())))
-    station_ids = [lists.get(i, ()) for i in range(nc)]
+    rank = np.argsort(np.argsort(sid, kind="stable"), kind="stable")  # station sort order
+    order = np.lexsort((rank[c], r))
+    parts = np.split(sid[c[order]], np.cumsum(n_st)[:-1]) if nc else []
+    station_ids = [tuple(p.tolist()) for p in parts]
     reached = pd.array(np.where(snapped, n_st > 0, False), dtype="boolean")
     reached[~snapped] = pd.NA
     comp = pd.DataFrame({
