@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Annotated
 
 import typer
@@ -83,3 +84,6 @@ def coverage(
                               str(len(summary["service_types"])))
                 bar.advance(task)
     out.print(table)
+
+
+importlib.import_module("api.cli.analyze_courier").register(app)
