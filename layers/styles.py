@@ -64,3 +64,12 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "satisfaction": ("满意度", "Satisfaction"), "handling_unit": ("处理单位", "Handling unit"),
     "channel": ("上报渠道", "Channel"), "description": ("描述", "Description"),
 }
+
+#: zh/en titles of layer groups in the map's layer control.
+GROUP_LABELS: dict[str, tuple[str, str]] = {
+    "base": ("基础图层", "Base layers"),
+    "coverage": ("服务圈与覆盖缺口", "Service circles and gaps"),
+    "courier": ("小哥驿站与快递驿站", "Courier and parcel stations"),
+    "cases": ("网格事件", "Grid cases"),
+    "siting": ("新站选址", "New-station siting"),
+}

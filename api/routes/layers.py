@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from api.deps import ConnDep, CurrentUser, RegistryDep
 from geo.store.features import existing_tables, search_features
 from layers.registry import Layer
+from layers.styles import GROUP_LABELS
 
 router = APIRouter(tags=["layers"])
 
@@ -52,7 +53,10 @@ def list_layers(request: Request, conn: ConnDep, registry: RegistryDep,
     ``available`` is false when the layer's source table is missing (database not upgraded).
     """
     present = existing_tables(conn, (layer.source.table for layer in registry))
+    groups = {layer.group: GROUP_LABELS.get(layer.group, (layer.group, layer.group))
+              for layer in registry}
     return {"lang": lang, "attribution": "© OpenStreetMap contributors",
+            "groups": {g: (en if lang == "en" else zh) for g, (zh, en) in groups.items()},
             "layers": [layer_json(request, layer, lang,
                                   available=layer.source.table in present)
                        for layer in registry]}

@@ -85,6 +85,7 @@
     var vg = L.vectorGrid.protobuf(url, {
       vectorTileLayerStyles: styles, interactive: true, minZoom: layer.minzoom,
       maxNativeZoom: layer.maxzoom, maxZoom: 20, fetchOptions: { headers: headers() },
+      scGroup: layer.group,
       rendererFactory: L.svg.tile
     });
     vg.on('click', function (e) {
@@ -96,7 +97,7 @@
 
   var legend = L.control({ position: 'bottomright' });
   legend.onAdd = function () {
-    this._div = L.DomUtil.create('div', 'legend');
+    this._div = L.DomUtil.create('div', 'legend sc-legend');
     L.DomEvent.disableScrollPropagation(this._div);
     return this._div;
   };
@@ -127,7 +128,22 @@
   }
 
   function build(catalogue) {
-    var control = L.control.layers(null, {}, { collapsed: false, position: 'topright' });
+    var groups = catalogue.groups || {};
+    var Grouped = L.Control.Layers.extend({
+      _update: function () {
+        this._lastGroup = null;
+        return L.Control.Layers.prototype._update.call(this);
+      },
+      _addItem: function (obj) {
+        var g = obj.layer.options.scGroup;
+        if (obj.overlay && g && g !== this._lastGroup) {
+          this._lastGroup = g;
+          L.DomUtil.create('div', 'sc-group', this._overlaysList).textContent = groups[g] || g;
+        }
+        return L.Control.Layers.prototype._addItem.call(this, obj);
+      }
+    });
+    var control = new Grouped(null, {}, { collapsed: false, position: 'topright' });
     state.layers = catalogue.layers.filter(function (l) { return l.available !== false; });
     state.layers.forEach(function (layer) {
       if (!layer.public && role !== 'analyst' && role !== 'admin') { return; }

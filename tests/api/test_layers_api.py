@@ -60,3 +60,8 @@ def test_search_never_returns_raw_cases_to_anonymous_or_viewer(
 
 def test_search_empty_query_is_422(client: TestClient) -> None:
     assert client.get("/search", params={"q": ""}).status_code == 422
+
+
+def test_layer_groups_have_titles(client: TestClient) -> None:
+    assert client.get("/layers").json()["groups"]["base"] == "基础图层"
+    assert client.get("/layers", params={"lang": "en"}).json()["groups"]["base"] == "Base layers"

@@ -68,10 +68,10 @@ def test_map_shows_layers_toggles_and_popups(page: Any, server: str,
     before = _overlay_count(page)
     grids.locator("input").click()
     assert _overlay_count(page) == before - 1
-    assert "网格" not in page.locator(".legend h5").all_inner_texts()
+    assert "网格" not in page.locator(".sc-legend h5").all_inner_texts()
     grids.locator("input").click()
     assert _overlay_count(page) == before
-    assert "网格" in page.locator(".legend h5").all_inner_texts()
+    assert "网格" in page.locator(".sc-legend h5").all_inner_texts()
 
     # click inside compound K4 (lon 117.055-117.065, lat 28.22-28.23): a popup opens
     page.evaluate("SC.map.setView([28.225, 117.06], 16)")
@@ -106,7 +106,7 @@ def test_english_switch(page: Any, server: str) -> None:
     page.click("#lang")
     page.wait_for_function("window.SC && window.SC.ready === true", timeout=20_000)
     assert page.title() == "Service circle map"
-    assert "Legend" in page.locator(".legend").inner_text()
+    assert "Legend" in page.locator(".sc-legend").inner_text()
     assert any("Compounds" in t for t in
                page.locator(".leaflet-control-layers-overlays label").all_inner_texts())
     assert page.problems == []
