@@ -148,3 +148,25 @@ def test_reach_layer_serves_every_station(client: TestClient) -> None:
     r = client.get("/collections/courier_reach/items", params={"city": "guixi", "limit": 100})
     n = len(client.get(f"{URL}/stations").json()["items"])
     assert len(r.json()["features"]) == n
+
+
+def test_analyze_courier_command_stores_both_presets(
+        courier_client: tuple[TestClient, dict[str, str]], settings: Settings) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "SERVICECIRCLE_DB_NAME": settings.db_name}
+    if settings.database_url:
+        env["SERVICECIRCLE_DATABASE_URL"] = settings.url().replace("+psycopg", "")
+    out = subprocess.run([sys.executable, "-c", "from api.cli import main; main()", "analyze",
+                          "courier", "--city", "guixi"], capture_output=True, text=True,
+                         env=env, cwd=Path(__file__).parents[2], timeout=300, check=False)
+    assert out.returncode == 0, out.stderr
+    said = " ".join((out.stdout + out.stderr).split())
+    assert "guixi courier_station (ride, 1,000 m): run" in said
+    assert "guixi parcel_station (walk, 5 min): run" in said
+    client, _ = courier_client
+    items = client.get(f"{URL}/stations", params={"service_type": "parcel_station"}).json()
+    assert items["mode"] == "walk" and len(items["items"]) > 0
