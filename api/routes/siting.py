@@ -10,6 +10,7 @@ prepared once per (city, type, minutes, demand measure) and kept while the input
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 from collections import OrderedDict
@@ -107,6 +108,8 @@ class PlanRequest(BaseModel):
     exclude: dict[str, Any] | None = Field(
         None, description="Exclusion zones: GeoJSON (Multi)Polygon, Feature or "
         "FeatureCollection in EPSG:4326")
+    compounds: bool = Field(False, description="Also return compounds with covered_before/"
+                            "covered_after (the before/after map) as GeoJSON")
     save: bool = Field(False, description="Save as a scenario (analyst role)")
     name: str | None = Field(None, max_length=200)
 
@@ -204,13 +207,18 @@ def plan(city: str, body: PlanRequest, request: Request, conn: ConnDep,
         **totals, "solver": solve,
         "sites": {"type": "FeatureCollection", "features": _site_features(result.proposals)},
         "scenario_id": None}
+    if body.compounds:
+        comp = result.compounds[["id", "name", "weight", "covered_before", "covered_after",
+                                 "geometry"]]
+        out["compounds"] = json.loads(comp.to_json(drop_id=True))
     if body.save:
         name = body.name or f"{c.name_zh} {body.service_type} {body.model} p={body.p}"
         out["scenario_id"] = save_scenario(
             conn, c.id, name=name, service_type=body.service_type, model=body.model,
             minutes=body.minutes, weight=body.weight, totals=totals,
             sites=result.proposals.assign(source="model"),
-            params=body.model_dump(exclude={"save", "name"}) | {"by": user.name}, solve=solve)
+            params=body.model_dump(exclude={"save", "name", "compounds"}) | {"by": user.name},
+            solve=solve)
     return out
 
 

@@ -59,6 +59,18 @@ def test_whatif_of_the_proposals_matches_the_plan(app_client, best5):
     assert body["runtime_ms"] < 100
 
 
+def test_plan_returns_the_before_after_map(app_client):
+    r = app_client.post(f"{URL}/plan", json={"p": 2, "compounds": True})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    props = [f["properties"] for f in body["compounds"]["features"]]
+    assert sum(p["weight"] for p in props if p["covered_before"]) == pytest.approx(
+        body["before_weight"])
+    assert sum(p["weight"] for p in props if p["covered_after"]) == pytest.approx(
+        body["after_weight"])
+    assert all(p["covered_after"] for p in props if p["covered_before"])
+
+
 def test_whatif_rejects_coordinates_outside_lon_lat(app_client):
     r = app_client.post(f"{URL}/whatif", json={"sites": [[500000.0, 3130000.0]]})
     assert r.status_code == 422
