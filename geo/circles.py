@@ -20,8 +20,8 @@ from scipy.sparse import csr_matrix
 
 from geo.crs import WGS84
 from geo.errors import InvalidInputError, Problem
-from geo.nearest import source_distance_blocks
 from geo.network import StreetNetwork
+from geo.reach import DistanceBlock, local_distance_blocks
 from geo.snapping import point_array, snap_xy
 
 #: Default buffer (metres) around reached streets: a street and its frontage plots.
@@ -59,10 +59,12 @@ def substrings(geoms: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndar
     return shapely.linestrings(xy[order], indices=piece[order])
 
 
-def _pieces(net: StreetNetwork, d: np.ndarray, inc: csr_matrix, budget: float
+def _pieces(net: StreetNetwork, blk: DistanceBlock, inc: csr_matrix, budget: float
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Reached stretches (row, edge, start_m, end_m) for one block of distances."""
-    ri, node = np.nonzero(d <= budget)
+    d = blk.d
+    ri, col = np.nonzero(d <= budget)
+    node = blk.nodes[col]
     counts = np.diff(inc.indptr)[node]
     starts = np.repeat(inc.indptr[node], counts)
     within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
@@ -71,7 +73,7 @@ def _pieces(net: StreetNetwork, d: np.ndarray, inc: csr_matrix, budget: float
     key = np.unique(ri.astype(np.int64) * net.n_edges + edge)
     ri, edge = key // net.n_edges, key % net.n_edges
     length = net.edge_length_m[edge]
-    du, dv = d[ri, net.edge_u[edge]], d[ri, net.edge_v[edge]]
+    du, dv = d[ri, blk.local[net.edge_u[edge]]], d[ri, blk.local[net.edge_v[edge]]]
     a_end = np.clip(budget - du, 0.0, length)  # reached from u: [0, a_end]
     b_start = np.clip(length - (budget - dv), 0.0, length)  # reached from v: [b_start, L]
     a_ok, b_ok = du <= budget, dv <= budget
@@ -170,10 +172,11 @@ def service_circles(net: StreetNetwork, services: gpd.GeoDataFrame, *,
     groups: list[np.ndarray] = []
     lines: list[np.ndarray] = []
     spans: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-    for pos, d in source_distance_blocks(net, s, limit_m=float(budgets.max()),
-                                         include_snap=include_snap, chunk=chunk):
+    for blk in local_distance_blocks(net, s, limit_m=float(budgets.max()),
+                                     include_snap=include_snap, chunk=chunk):
+        pos = blk.pos
         for bi, budget in enumerate(budgets):
-            rows, edges, a, b = _pieces(net, d, inc, budget)
+            rows, edges, a, b = _pieces(net, blk, inc, budget)
             src = pos[rows]
             # own edge walked directly, and the connector from the point to the street
             rest = budget - (s.snap_m[pos] if include_snap else 0.0)

@@ -32,7 +32,7 @@ from geo.settings import DEFAULT_RIDE_SPEED_M_PER_MIN, DEFAULT_WALK_SPEED_M_PER_
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-    from geo.nearest import TravelMatrix
+    from geo.reach import TravelMatrix
 
 Mode = Literal["walk", "ride"]
 
@@ -193,7 +193,10 @@ class StreetNetwork:
         if (minutes is None) == (metres is None):
             raise InvalidInputError("give exactly one of minutes or metres",
                                     [Problem("exactly one of minutes/metres", field="minutes")])
-        value = float(minutes) * self.speed_m_per_min if minutes is not None else float(metres)
+        if minutes is not None:
+            value = float(minutes) * self.speed_m_per_min
+        else:
+            value = float(metres)  # type: ignore[arg-type]  # checked above: not None
         if not value > 0:
             raise InvalidInputError("thresholds must be > 0", [Problem("must be > 0")])
         return value
@@ -216,8 +219,8 @@ class StreetNetwork:
                       minutes: float | None = None, metres: float | None = None,
                       max_snap_m: float = 250.0, include_snap: bool = True) -> TravelMatrix:
         """Sparse origin × destination network costs within a cutoff (see
-        :func:`geo.nearest.travel_matrix`)."""
-        from geo.nearest import travel_matrix
+        :func:`geo.reach.travel_matrix`)."""
+        from geo.reach import travel_matrix
 
         return travel_matrix(self, origins, destinations, minutes=minutes, metres=metres,
                              max_snap_m=max_snap_m, include_snap=include_snap)

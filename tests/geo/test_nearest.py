@@ -151,3 +151,24 @@ def test_matches_networkx_on_real_networks(name: str) -> None:
     np.testing.assert_allclose(ours["nearest_min"], exp["nearest_m"] / 75.0, atol=1e-6)
     np.testing.assert_allclose(ours["second_min"], exp["second_m"] / 75.0, atol=1e-6)
     assert ours["snapped"].sum() > 100
+
+
+def test_local_blocks_equal_full_rows_within_the_cutoff() -> None:
+    from geo.reach import local_distance_blocks, source_distance_blocks
+    from geo.snapping import point_array, snap_xy
+
+    net = grid_network(n=20)
+    rng = np.random.default_rng(9)
+    pts, _ = point_array(net, _services([tuple(p) for p in rng.uniform(0, 1900, (30, 2))]))
+    s = snap_xy(net, pts)
+    full = {}
+    for pos, d in source_distance_blocks(net, s, limit_m=400.0, chunk=7):
+        for p, row in zip(pos, d, strict=True):
+            full[p] = np.where(row <= 400.0, row, np.inf)
+    seen = 0
+    for blk in local_distance_blocks(net, s, limit_m=400.0, chunk=7):
+        got = blk.cols(np.arange(net.n_nodes))
+        for p, row in zip(blk.pos, got, strict=True):
+            np.testing.assert_allclose(np.where(row <= 400.0, row, np.inf), full[p], atol=1e-9)
+            seen += 1
+    assert seen == 30
