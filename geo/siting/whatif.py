@@ -26,7 +26,7 @@ import pandas as pd
 import shapely
 
 from geo.errors import InvalidInputError, Problem
-from geo.nearest import source_distance_blocks
+from geo.reach import local_distance_blocks
 from geo.network import StreetNetwork
 from geo.snapping import Snap, point_array, snap_xy
 
@@ -61,10 +61,11 @@ class Reach:
         pts, orow = point_array(net, demand, "demand")
         s = snap_xy(net, pts, max_snap_m=max_snap_m)
         rows, nodes, dist = [], [], []
-        for pos, d in source_distance_blocks(net, s, limit_m=budget_m):
+        for blk in local_distance_blocks(net, s, limit_m=budget_m):
+            d = blk.d[:, :-1]  # the last column stands for nodes outside the block's window
             r, c = np.nonzero(np.isfinite(d))
-            rows.append(orow[pos][r])
-            nodes.append(c)
+            rows.append(orow[blk.pos][r])
+            nodes.append(blk.nodes[c])
             dist.append(d[r, c])
         r = np.concatenate(rows) if rows else np.zeros(0, np.int64)
         c = np.concatenate(nodes) if nodes else np.zeros(0, np.int64)
