@@ -7,7 +7,7 @@ best gate (or, gates unknown, its representative point) is within the budget —
 speed, or metres. The seeds' "1-kilometre service circle" (1公里服务圈) of courier
 stations is the preset ``courier_1km``: 1,000 network metres on the rideable network.
 
-Method: one cutoff Dijkstra per station (:func:`geo.nearest.travel_matrix`) gives the
+Method: one cutoff Dijkstra per station (:func:`geo.reach.travel_matrix`) gives the
 sparse station × compound pairs; everything else is counting on those pairs. Grids take
 compounds by ``grid_compound.resident_share`` (a compound split across grids counts in
 each by its share). Overlap of two stations is the weight of the compounds (or demand
@@ -34,8 +34,8 @@ from geo.circles import DEFAULT_BUFFER_M, service_circles
 from geo.coverage import compound_origins
 from geo.domain import ServiceType
 from geo.errors import InvalidInputError, Problem
-from geo.nearest import travel_matrix
 from geo.network import COURIER_CIRCLE_M, Mode, StreetNetwork
+from geo.reach import travel_matrix
 from geo.snapping import point_array, snap_xy
 
 #: Default share of the smaller catchment two stations must share to be flagged.

@@ -63,8 +63,10 @@ def _networkx(net: StreetNetwork, stations: gpd.GeoDataFrame, compounds: gpd.Geo
     t = time.perf_counter()
     g = _nx_graph(net)
     build = time.perf_counter() - t
+    t = time.perf_counter()
     snodes = _nearest_nodes(net, stations)
     cnodes = _nearest_nodes(net, compounds)
+    snap = time.perf_counter() - t
     by_node: dict[int, list[int]] = {}
     for i, n in enumerate(cnodes.tolist()):
         by_node.setdefault(n, []).append(i)
@@ -77,9 +79,11 @@ def _networkx(net: StreetNetwork, stations: gpd.GeoDataFrame, compounds: gpd.Geo
                                                   weight="length")
         _ = [c for n in d for c in by_node.get(n, ())]
         per.append(time.perf_counter() - t)
-    return {"graph_build_s": build, "per_station_median_s": statistics.median(per),
-            "sampled": len(per),
-            "all_stations_s_extrapolated": statistics.median(per) * len(stations)}
+    every = statistics.median(per) * len(stations)
+    return {"graph_build_s": build, "node_snap_s": snap,
+            "per_station_median_s": statistics.median(per), "sampled": len(per),
+            "all_stations_s_extrapolated": every,
+            "with_graph_and_snapping_s_extrapolated": build + snap + every}
 
 
 def _city_scale(quick: bool) -> dict[str, Any]:
@@ -132,9 +136,12 @@ def _demo() -> list[dict[str, Any]]:
             net = StreetNetwork.from_edges(city.nodes, city.edges, mode=mode,  # type: ignore[arg-type]
                                            metric_epsg=city.metric_epsg)
             st = svc[svc["type"] == typ]
-            med, _, res = _timed(lambda n=net, s=st, c=comp, k=kw: station_reach(
-                n, s, c, station_id_col="external_id", compound_id_col="external_id",
-                **k), 3)
+            def job(n: StreetNetwork = net, s: gpd.GeoDataFrame = st,
+                    c: gpd.GeoDataFrame = comp, k: dict[str, Any] = kw) -> Any:
+                return station_reach(n, s, c, station_id_col="external_id",
+                                     compound_id_col="external_id", **k)
+
+            med, _, res = _timed(job, 3)
             sm = res.summary()
             out.append({"city": city.code, "type": typ, "mode": mode, "edges": net.n_edges,
                         "stations": len(st), "compounds": len(comp),
@@ -150,6 +157,8 @@ def run(quick: bool = False) -> dict[str, Any]:
     city = _city_scale(quick)
     o, b = city["ours"], city["networkx"]
     ratio = b["all_stations_s_extrapolated"] / o["reach_s_median"]
+    ratio_total = b["with_graph_and_snapping_s_extrapolated"] / (
+        o["reach_s_median"] + city["network_build_s"])
     goals = {
         "reach_all_stations_le_10s": {"target_s": GOALS["reach_s"],
                                       "measured_s": o["reach_s_median"],
@@ -163,7 +172,8 @@ def run(quick: bool = False) -> dict[str, Any]:
             "machine": {"python": platform.python_version(), "cpus": _cpus(),
                         "load_avg_1m_at_end": _load()},
             "demo_cities": _demo(), "city_scale": city,
-            "ratios": {"reach_vs_networkx_per_station": ratio}, "goals": goals}
+            "ratios": {"reach_vs_networkx_per_station": ratio,
+                       "with_network_build_vs_networkx_with_graph_and_snapping": ratio_total}, "goals": goals}
 
 
 def to_markdown(result: dict[str, Any]) -> str:
@@ -193,6 +203,10 @@ def to_markdown(result: dict[str, Any]) -> str:
          f"compound lookup only (**extrapolated** from {b['sampled']} stations, median "
          f"{b['per_station_median_s']:.3f} s each) | "
          f"{result['ratios']['reach_vs_networkx_per_station']:.1f}× |"),
+        (f"| the same plus building the network (ours) / the graph and node snapping "
+         f"(NetworkX) | {o['reach_s_median'] + c['network_build_s']:.2f} s | "
+         f"{b['with_graph_and_snapping_s_extrapolated']:.1f} s | "
+         f"{result['ratios']['with_network_build_vs_networkx_with_graph_and_snapping']:.1f}× |"),
         (f"| the same with catchment polygons | {o['reach_with_catchments_s']:.1f} s | — | — |"),
         (f"| peak memory | {o['process_peak_rss_gb_before_networkx']:.2f} GB process RSS "
          f"(reach traced: {o['reach_peak_traced_gb']:.2f} GB) | — | — |"),
@@ -205,7 +219,11 @@ def to_markdown(result: dict[str, Any]) -> str:
     for name, v in result["goals"].items():
         meas = next(val for k, val in v.items() if k.startswith("measured"))
         lines.append(f"| {name} | {meas:.2f} | {'yes' if v['met'] else '**no**'} |")
-    lines += ["", ("The NetworkX approach snaps to the nearest node; ours snaps mid-edge, adds "
-                   "the snap distances, uses the compounds' best gate and also aggregates "
-                   "grids and overlaps."), ""]
+    lines += ["", ("The NetworkX approach snaps to the nearest node; ours snaps every station "
+                   "and compound gate mid-edge (reported when too far from a street), adds the "
+                   "snap distances, uses the compounds' best gate and also aggregates grids, "
+                   "redundancy and overlaps. With a 1-km cutoff each NetworkX search touches "
+                   "only a few hundred nodes, so a per-station dict-based Dijkstra is fast; our "
+                   "time goes to mid-edge snapping of 20,000 gates and scipy's dense "
+                   "(stations × nodes) distance blocks."), ""]
     return "\n".join(lines)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -199,7 +199,7 @@ def latest_courier_run(conn: Connection, city_id: int, service_type: str
             "summary": row.summary}
 
 
-def _frame(rows: list[Any], cols: list[str], geom: str | None = "wkb") -> pd.DataFrame:
+def _frame(rows: Sequence[Any], cols: list[str], geom: str | None = "wkb") -> Any:
     df = pd.DataFrame([{c: getattr(r, c) for c in cols} for r in rows], columns=cols)
     if geom is None:
         return df
