@@ -1,0 +1,63 @@
+"""The planners' map shows courier-station reach and unreached compounds in Guixi."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="needs chromium")]
+
+
+@pytest.fixture(scope="module")
+def courier_runs(demo_engine: Engine) -> Iterator[None]:
+    """Both courier presets stored for Guixi (committed), removed afterwards."""
+    from geo.store.cities import get_city
+    from geo.store.courier import analyze_city_courier
+
+    with demo_engine.begin() as conn:
+        city = get_city(conn, "guixi").id
+        analyze_city_courier(conn, city, metres=1000)
+        analyze_city_courier(conn, city, service_type="parcel_station", mode="walk", minutes=5)
+    yield
+    with demo_engine.begin() as conn:
+        conn.execute(text("DELETE FROM analysis_run WHERE kind = 'courier_reach'"))
+
+
+@pytest.fixture(scope="module")
+def page(courier_runs: None) -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN")
+        pg = context.new_page()
+        pg.problems = []
+        pg.on("console", lambda m: pg.problems.append(m.text) if m.type == "error" else None)
+        pg.on("pageerror", lambda e: pg.problems.append(str(e)))
+        yield pg
+        browser.close()
+
+
+def test_courier_layers_are_listed_and_drawn(page: Any, demo_server: str,
+                                             artifacts: Path) -> None:
+    page.goto(f"{demo_server}/map?city=guixi")
+    page.wait_for_function("window.SC && window.SC.ready === true", timeout=20_000)
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(1000)
+    texts = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    for title in ("小哥驿站服务范围（骑行）", "小哥驿站（按覆盖居民）", "小哥驿站未覆盖小区"):
+        assert any(title in t for t in texts), (title, texts)
+    on = page.evaluate("Object.entries(SC.state.overlays).filter(([k, o]) => "
+                       "SC.map.hasLayer(o)).map(([k]) => k)")
+    assert {"courier_catchments", "courier_reach", "courier_unreached"} <= set(on)
+    page.screenshot(path=str(artifacts / "map-courier.png"))
+    assert page.problems == []
