@@ -71,3 +71,17 @@ def test_auto_reaches_optimum():
     e = prob.solve("mclp", p=6, method="exact", rel_gap=0.0)
     assert a.objective == pytest.approx(e.objective)
     assert a.gap == pytest.approx(0.0, abs=1e-9)
+
+
+def test_time_limited_exact_reports_a_valid_bound():
+    from scipy.spatial import cKDTree
+
+    rng = np.random.default_rng(4)
+    demand, sites = rng.uniform(0, 5000, (3000, 2)), rng.uniform(0, 5000, (400, 2))
+    d = cKDTree(demand).sparse_distance_matrix(cKDTree(sites), 500.0, output_type="coo_matrix")
+    w = rng.integers(10, 500, 3000)
+    r = SitingProblem.from_matrix(d, w, threshold=500.0).solve("mclp", p=15, method="exact",
+                                                                time_limit_s=0.2, rel_gap=0.0)
+    assert r.status in ("optimal", "time_limit")
+    assert r.bound >= r.objective - 1e-6 and r.gap >= 0
+    assert len(r.chosen) == 15
