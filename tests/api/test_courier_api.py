@@ -170,3 +170,39 @@ def test_analyze_courier_command_stores_both_presets(
     client, _ = courier_client
     items = client.get(f"{URL}/stations", params={"service_type": "parcel_station"}).json()
     assert items["mode"] == "walk" and len(items["items"]) > 0
+
+
+def test_courier_demand_command_imports_all_or_nothing(
+        courier_client: tuple[TestClient, dict[str, str]], settings: Settings,
+        demo_engine: Engine, tmp_path: Any) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "SERVICECIRCLE_DB_NAME": settings.db_name}
+    if settings.database_url:
+        env["SERVICECIRCLE_DATABASE_URL"] = settings.url().replace("+psycopg", "")
+    good = tmp_path / "demand.csv"
+    bad = tmp_path / "bad.csv"
+    good.write_text("compound,demand\nGX-XQ0001,12\nGX-XQ0002,8\n", encoding="utf-8")
+    bad.write_text("compound,demand\nGX-XQ0001,5\nNOPE,1\n", encoding="utf-8")
+
+    def cli(path: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-c", "from api.cli import main; main()",
+                               "analyze", "courier-demand", "--city", "guixi", "--kind",
+                               "compounds", str(path)], capture_output=True, text=True,
+                              env=env, cwd=Path(__file__).parents[2], timeout=120, check=False)
+
+    sql = ("SELECT coalesce(sum(d.demand), 0) FROM courier_compound_demand d "
+           "JOIN compound c ON c.id = d.compound_id WHERE c.external_id LIKE 'GX-%'")
+    try:
+        assert cli(good).returncode == 0
+        assert _count(demo_engine, sql) == 20
+        failed = cli(bad)
+        assert failed.returncode != 0 and "NOPE" in failed.stderr + failed.stdout
+        assert "Traceback" not in failed.stderr
+        assert _count(demo_engine, sql) == 20  # the failed import changed nothing
+    finally:
+        with demo_engine.begin() as conn:
+            conn.execute(text("DELETE FROM courier_compound_demand"))
