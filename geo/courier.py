@@ -274,6 +274,11 @@ def station_reach(net: StreetNetwork, stations: gpd.GeoDataFrame,
     budget = net.budget_m(minutes=minutes, metres=metres)
     sid = stations[station_id_col].to_numpy()
     cid = compounds[compound_id_col].to_numpy()
+    dup = [Problem(f"duplicate id {v!r}", field=col)
+           for col, ids in ((station_id_col, sid), (compound_id_col, cid))
+           for v in pd.Index(ids)[pd.Index(ids).duplicated()].unique()[:20]]
+    if dup:
+        raise InvalidInputError("station and compound ids must be unique", dup)
     spts, _ = point_array(net, stations, "stations")
     if len(spts) != len(stations):
         raise InvalidInputError("stations must be single Points",

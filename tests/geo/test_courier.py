@@ -287,3 +287,16 @@ def test_demo_city_matches_networkx(guixi_conn: Connection, mode: str, service_t
     comps = comps[comps["gates"].notna().to_numpy()]
     r = station_reach(net, st, comps, metres=metres, catchments=False)
     _check_against_oracle(r, _oracle(net, comps, st, metres))
+
+
+def test_duplicate_station_ids_are_rejected(line_net: StreetNetwork) -> None:
+    with pytest.raises(InvalidInputError) as err:
+        station_reach(line_net, _stations([(0, 0), (10, 0)], ids=["a", "a"]),
+                      _compounds([50], [1]), metres=100)
+    assert err.value.errors[0].field == "id"
+
+
+def test_without_stations_every_snapped_compound_is_unreached(line_net: StreetNetwork) -> None:
+    r = station_reach(line_net, _stations([(0, 0)]).iloc[:0], _compounds([50, 130], [1, 2]),
+                      metres=100)
+    assert r.summary()["compounds_unreached"] == 2 and r.overlaps.empty
