@@ -96,9 +96,12 @@ def install(app: FastAPI) -> None:
                        code=f"http-{exc.status_code}", headers=getattr(exc, "headers", None))
 
     @app.exception_handler(ProgrammingError)
-    async def _schema(request: Request, exc: ProgrammingError) -> JSONResponse:
-        if isinstance(exc.orig, (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn)):
-            log.error("database schema out of date on %s: %s", request.url.path, exc.orig)
+    @app.exception_handler(psycopg.errors.UndefinedTable)
+    @app.exception_handler(psycopg.errors.UndefinedColumn)
+    async def _schema(request: Request, exc: Exception) -> JSONResponse:
+        orig = exc.orig if isinstance(exc, ProgrammingError) else exc
+        if isinstance(orig, (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn)):
+            log.error("database schema out of date on %s: %s", request.url.path, orig)
             return problem(503, "Database schema out of date",
                            "The database is missing tables of this release; the operator "
                            "should run `servicecircle db upgrade`.", code="schema-out-of-date")

@@ -23,7 +23,14 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import ConnDep, CurrentUser, EngineDep, RegistryDep, readable_layer, sees_personal
 from geo.errors import NotFoundError
 from geo.store.features import layer_extent
-from geo.store.tiles import BUFFER, EXTENT, TileCache, check_zoom, render_tile, validate_tile
+from geo.store.tiles import (
+    BUFFER,
+    EXTENT,
+    TileCache,
+    check_zoom,
+    render_tile,
+    validate_tile,
+)
 from layers.registry import Layer
 
 router = APIRouter(tags=["tiles"])

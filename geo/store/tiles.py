@@ -60,12 +60,11 @@ def source_versions(conn: Connection, layer: Layer) -> tuple[int, ...]:
     return tuple(found.get(n, 0) for n in names)
 
 
-def render_tile(conn: Connection, layer: Layer, z: int, x: int, y: int, *, personal: bool = False,
-                city_id: int | None = None) -> bytes:
-    """The MVT of tile z/x/y of ``layer`` (one MVT layer named after it); ``b""`` if empty.
+def tile_sql(layer: Layer, z: int, x: int, y: int, *, personal: bool = False,
+             city_id: int | None = None) -> tuple[str, dict[str, Any]]:
+    """SQL (``:name`` placeholders) and parameters rendering tile z/x/y of ``layer`` as MVT.
 
-    Feature ids are the OGC feature ids; attributes are the layer's exposed columns
-    (personal ones only when ``personal``).
+    Validates the address and zoom range first (no SQL for a bad tile).
     """
     validate_tile(z, x, y)
     check_zoom(layer, z)
@@ -93,6 +92,17 @@ def render_tile(conn: Connection, layer: Layer, z: int, x: int, y: int, *, perso
             FROM {quote(s.table)} AS t, b
             WHERE {' AND '.join(clauses)}
         ) AS m WHERE m.geom IS NOT NULL"""
+    return sql, params
+
+
+def render_tile(conn: Connection, layer: Layer, z: int, x: int, y: int, *, personal: bool = False,
+                city_id: int | None = None) -> bytes:
+    """The MVT of tile z/x/y of ``layer`` (one MVT layer named after it); ``b""`` if empty.
+
+    Feature ids are the OGC feature ids; attributes are the layer's exposed columns
+    (personal ones only when ``personal``).
+    """
+    sql, params = tile_sql(layer, z, x, y, personal=personal, city_id=city_id)
     data = conn.execute(text(sql), params).scalar_one()
     return bytes(data) if data else b""
 
