@@ -28,9 +28,9 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from scipy.sparse import csr_matrix, triu
 
 from geo.circles import DEFAULT_BUFFER_M, service_circles
+from geo.courier_aggregate import check_columns, grid_reach, overlap_pairs, overlap_table
 from geo.coverage import compound_origins
 from geo.domain import ServiceType
 from geo.errors import InvalidInputError, Problem
@@ -155,13 +155,6 @@ class CourierReach:
                 "compounds_without_demand": len(self.compounds_without_demand)}
 
 
-def _check_columns(gdf: pd.DataFrame, cols: tuple[str, ...], what: str) -> None:
-    problems = [Problem(f"missing column in {what}", field=c) for c in cols
-                if c not in gdf.columns]
-    if problems:
-        raise InvalidInputError(f"{what} are incomplete", problems)
-
-
 def _compound_demand(ids: np.ndarray, demand: pd.Series | None
                      ) -> tuple[np.ndarray | None, tuple[Any, ...]]:
     """Per-compound demand aligned with ``ids``; unknown ids are an error, missing → 0."""
@@ -181,42 +174,6 @@ def _compound_demand(ids: np.ndarray, demand: pd.Series | None
     out[pos] = values
     has[pos] = True
     return out, tuple(ids[~has].tolist())
-
-
-def _overlap(rows: np.ndarray, cols: np.ndarray, w: np.ndarray, n_items: int,
-             n_stations: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Station pairs (a < b) sharing items: (a, b, shared weight, per-station total)."""
-    a = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_items, n_stations))
-    aw = csr_matrix((w[rows], (rows, cols)), shape=(n_items, n_stations))
-    o = triu((a.T @ aw).tocsr(), k=1).tocoo()
-    total = np.asarray(aw.sum(axis=0)).ravel()
-    return o.row, o.col, o.data, total
-
-
-def _pairs_table(sid: np.ndarray, comp: tuple[np.ndarray, ...], dem: tuple[np.ndarray, ...],
-                 res_total: np.ndarray, dem_total: np.ndarray, threshold: float) -> pd.DataFrame:
-    ca, cb, cres, _ = comp
-    keys = pd.MultiIndex.from_arrays([ca, cb])
-    df = pd.DataFrame({"residents": cres}, index=keys)
-    da, db, dval, _ = dem
-    df = df.join(pd.Series(dval, index=pd.MultiIndex.from_arrays([da, db]), name="demand"),
-                 how="outer").fillna(0.0)
-    a = df.index.get_level_values(0).to_numpy()
-    b = df.index.get_level_values(1).to_numpy()
-    shared = df["demand"].to_numpy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share_a = np.where(dem_total[a] > 0, shared / dem_total[a], np.nan)
-        share_b = np.where(dem_total[b] > 0, shared / dem_total[b], np.nan)
-        union = dem_total[a] + dem_total[b] - shared
-        jac = np.where(union > 0, shared / union, np.nan)
-    share = np.fmax(share_a, share_b)  # = overlap / the smaller catchment
-    out = pd.DataFrame({"station_a": sid[a], "station_b": sid[b], "a": a, "b": b,
-                        "residents": df["residents"].to_numpy(), "demand": shared,
-                        "share_a": share_a, "share_b": share_b, "share": share,
-                        "jaccard": jac, "beyond": np.nan_to_num(share) >= threshold})
-    out = out[(out["residents"] > 0) | (out["demand"] > 0)]
-    return out.sort_values(["share", "demand"], ascending=False, kind="stable") \
-        .reset_index(drop=True)
 
 
 def station_reach(net: StreetNetwork, stations: gpd.GeoDataFrame,
@@ -269,8 +226,8 @@ def station_reach(net: StreetNetwork, stations: gpd.GeoDataFrame,
     if not 0 <= overlap_min_share <= 1:
         raise InvalidInputError("overlap_min_share must lie in [0, 1]",
                                 [Problem("out of range", field="overlap_min_share")])
-    _check_columns(stations, (station_id_col,), "stations")
-    _check_columns(compounds, (compound_id_col, "residents", "households"), "compounds")
+    check_columns(stations, (station_id_col,), "stations")
+    check_columns(compounds, (compound_id_col, "residents", "households"), "compounds")
     budget = net.budget_m(minutes=minutes, metres=metres)
     sid = stations[station_id_col].to_numpy()
     cid = compounds[compound_id_col].to_numpy()
@@ -326,7 +283,7 @@ def station_reach(net: StreetNetwork, stations: gpd.GeoDataFrame,
     # demand points (optional)
     unsnapped_dp: tuple[Any, ...] = ()
     if demand_points is not None:
-        _check_columns(demand_points, (demand_id_col, demand_weight_col), "demand points")
+        check_columns(demand_points, (demand_id_col, demand_weight_col), "demand points")
         dw = pd.to_numeric(demand_points[demand_weight_col], errors="coerce").to_numpy(float)
         bad = np.flatnonzero(~(dw >= 0))
         if len(bad):
@@ -351,14 +308,14 @@ def station_reach(net: StreetNetwork, stations: gpd.GeoDataFrame,
                        "households": st_hh, "demand": st_dem})
 
     # grids via the grid-compound overlay shares
-    grids, station_grids, n_grids = _grids(grid_links, pairs, comp, sid)
+    grids, station_grids, n_grids = grid_reach(grid_links, pairs, comp, sid)
     st["grids"] = n_grids
 
     # overlaps
-    comp_o = _overlap(r, c, residents, nc, ns)
-    dem_o = _overlap(dr, dc, dwv, dem_pairs[3], ns)
-    overlaps = _pairs_table(sid, comp_o, dem_o, comp_o[3], dem_o[3], overlap_min_share)
-    cnt = _overlap(r, c, np.ones(nc), nc, ns)
+    comp_o = overlap_pairs(r, c, residents, nc, ns)
+    dem_o = overlap_pairs(dr, dc, dwv, dem_pairs[3], ns)
+    overlaps = overlap_table(sid, comp_o, dem_o, overlap_min_share)
+    cnt = overlap_pairs(r, c, np.ones(nc), nc, ns)
     shared_n = pd.Series(cnt[2], index=pd.MultiIndex.from_arrays([cnt[0], cnt[1]]))
     overlaps.insert(4, "compounds", shared_n.reindex(
         pd.MultiIndex.from_arrays([overlaps["a"], overlaps["b"]])).fillna(0).astype(int)
@@ -383,40 +340,3 @@ def station_reach(net: StreetNetwork, stations: gpd.GeoDataFrame,
         unsnapped_stations=tuple(sid[~s_snapped].tolist()),
         unsnapped_compounds=tuple(cid[~snapped].tolist()),
         unsnapped_demand_points=unsnapped_dp, compounds_without_demand=without)
-
-
-def _grids(links: pd.DataFrame | None, pairs: pd.DataFrame, comp: pd.DataFrame,
-           sid: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
-    """Grid reach from compound reach and the grid-compound resident shares."""
-    gcols = ["grid_id", "residents", "residents_reached", "residents_unknown", "share_reached",
-             "compounds",
-             "compounds_reached", "n_stations", "reached"]
-    if links is None or len(links) == 0:
-        return (pd.DataFrame(columns=gcols), pd.DataFrame(columns=["station_id", "grid_id",
-                                                                    "residents"]),
-                np.zeros(len(sid), dtype=np.int64))
-    _check_columns(links, ("compound_id", "grid_id", "share"), "grid links")
-    lk = links[["compound_id", "grid_id", "share"]].merge(
-        comp[["compound_id", "residents", "n_stations", "snapped"]], on="compound_id", how="inner")
-    lk["res"] = lk["residents"] * lk["share"]
-    lk["hit"] = lk["n_stations"] > 0
-    lk["res_hit"] = np.where(lk["hit"], lk["res"], 0.0)
-    lk["res_unknown"] = np.where(lk["snapped"], 0.0, lk["res"])
-    sg = pairs[["station_id", "compound_id"]].merge(lk[["compound_id", "grid_id", "res"]],
-                                                     on="compound_id")
-    station_grids = sg.groupby(["station_id", "grid_id"], sort=True)["res"].sum() \
-        .rename("residents").reset_index()
-    n_st = sg.groupby("grid_id")["station_id"].nunique()
-    g = lk.groupby("grid_id", sort=True).agg(
-        residents=("res", "sum"), residents_reached=("res_hit", "sum"),
-        residents_unknown=("res_unknown", "sum"),
-        compounds=("compound_id", "nunique"), compounds_reached=("hit", "sum")).reset_index()
-    known = g["residents"] - g["residents_unknown"]
-    g["share_reached"] = np.where(known > 0, g["residents_reached"] / known.where(known > 0, 1),
-                                  np.nan)
-    g["n_stations"] = g["grid_id"].map(n_st).fillna(0).astype(int)
-    g["compounds_reached"] = g["compounds_reached"].astype(int)
-    g["reached"] = g["compounds_reached"] > 0
-    per_station = station_grids.groupby("station_id")["grid_id"].nunique()
-    n_grids = pd.Series(sid).map(per_station).fillna(0).astype(int).to_numpy()
-    return g[gcols], station_grids, n_grids
