@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse
@@ -58,7 +59,9 @@ def map_page(request: Request, conn: ConnDep, settings: SettingsDep,
         "bounds": bounds, "city": city,
         "base": str(request.base_url).rstrip("/"),
     }
+    other = "en" if lang == "zh" else "zh"
+    switch = urlencode({"lang": other, **({"city": city} if city else {})})
     html = _env.get_template("map.html").render(
-        lang=lang, s=STRINGS[lang], other="en" if lang == "zh" else "zh",
+        lang=lang, s=STRINGS[lang], switch=f"?{switch}",
         config=json.dumps(config, ensure_ascii=False))
     return HTMLResponse(html)

@@ -1,0 +1,49 @@
+"""The /map page: offline assets, language switch, optional basemap."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from geo.settings import Settings
+
+
+def _config(html: str) -> dict[str, object]:
+    m = re.search(r"window.SC_CONFIG = (\{.*?\});</script>", html)
+    assert m
+    return json.loads(m.group(1))  # type: ignore[no-any-return]
+
+
+def test_map_is_chinese_by_default_and_loads_only_local_assets(client: TestClient) -> None:
+    html = client.get("/map").text
+    assert "<title>服务圈地图</title>" in html
+    assert not re.search(r"(src|href)=\"https?://", html)
+    for src in re.findall(r"(?:src|href)=\"(/static/[^\"]+)\"", html):
+        assert client.get(src).status_code == 200, src
+
+
+def test_language_switch_keeps_city(client: TestClient) -> None:
+    html = client.get("/map", params={"city": "testville"}).text
+    assert 'href="?lang=en&amp;city=testville"' in html
+    assert "<title>Service circle map</title>" in client.get("/map?lang=en").text
+
+
+def test_no_basemap_unless_configured(client: TestClient, sample_settings: Settings) -> None:
+    assert _config(client.get("/map").text)["basemap_url"] is None
+    url = "http://127.0.0.1:9/{z}/{x}/{y}.png"
+    with TestClient(create_app(replace(sample_settings, basemap_url=url))) as other:
+        assert _config(other.get("/map").text)["basemap_url"] == url
+
+
+def test_city_bounds_frame_the_map(client: TestClient) -> None:
+    bounds = _config(client.get("/map", params={"city": "testville"}).text)["bounds"]
+    assert bounds == [[28.2, 117.0], [28.3, 117.1]]
+
+
+def test_vendored_licences_present(client: TestClient) -> None:
+    assert "BSD" in client.get("/static/vendor/leaflet/LICENSE").text
+    assert "BEER-WARE" in client.get("/static/vendor/vectorgrid/LICENSE").text
