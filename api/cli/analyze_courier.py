@@ -36,6 +36,9 @@ def analyze_courier(
     metres: Annotated[float | None, typer.Option("--metres", min=1.0)] = None,
     weight: Annotated[str, typer.Option(
         "--weight", help="residents, compound_demand or demand_points.")] = "residents",
+    speed: Annotated[float | None, typer.Option(
+        "--speed", min=1.0, help="Travel speed in m/min (default: riding 250 = 15 km/h, "
+        "walking 75 = 4.5 km/h; see geo.settings).")] = None,
     overlap: Annotated[float, typer.Option(
         "--overlap", min=0.0, max=1.0, help="Share of the smaller catchment two stations "
         "must share to be flagged.")] = 0.5,
@@ -55,12 +58,14 @@ def analyze_courier(
             p = preset(name)
             runs.append((p.service_type, p.mode, p.minutes, p.metres))
     s = settings()
+    speed_arg = speed
     with engine() as eng:
         with eng.connect() as conn:
             cities = list_cities(conn) if city == "all" else [get_city(conn, city)]
         for c in cities:
             for typ, md, mins, mets in runs:
-                speed = s.ride_speed_m_per_min if md == "ride" else s.walk_speed_m_per_min
+                speed = speed_arg if speed_arg is not None else (
+                    s.ride_speed_m_per_min if md == "ride" else s.walk_speed_m_per_min)
                 with eng.begin() as conn:
                     run_id, reach = analyze_city_courier(
                         conn, c.id, service_type=typ, mode=md,  # type: ignore[arg-type]
