@@ -19,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import text
 
 from api.deps import ConnDep, SettingsDep
+from geo.errors import NotFoundError
 
 router = APIRouter(tags=["map"])
 
@@ -29,11 +30,11 @@ _env = Environment(loader=FileSystemLoader(LAYERS_DIR / "templates"),
 STRINGS: dict[str, dict[str, str]] = {
     "zh": {"title": "服务圈地图", "layers": "图层", "legend": "图例", "search": "按名称搜索…",
            "no_results": "未找到", "key": "API 密钥（分析人员）", "key_save": "保存",
-           "switch": "English", "restricted": "受限图层：需要分析人员密钥",
+           "switch": "English", "city": "城市", "restricted": "受限图层：需要分析人员密钥",
            "attribution": "© OpenStreetMap contributors"},
     "en": {"title": "Service circle map", "layers": "Layers", "legend": "Legend",
            "search": "Search by name…", "no_results": "Nothing found",
-           "key": "API key (analysts)", "key_save": "Save", "switch": "中文",
+           "key": "API key (analysts)", "key_save": "Save", "switch": "中文", "city": "City",
            "restricted": "Restricted layer: needs an analyst key",
            "attribution": "© OpenStreetMap contributors"},
 }
@@ -48,12 +49,19 @@ def mount_static(app: FastAPI) -> None:
 def map_page(request: Request, conn: ConnDep, settings: SettingsDep,
              lang: Annotated[Literal["zh", "en"], Query()] = "zh",
              city: Annotated[str | None, Query(max_length=64)] = None) -> HTMLResponse:
-    """The interactive map; Chinese by default, ``?lang=en`` for English."""
-    row = conn.execute(text(
-        "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-        "(SELECT ST_Extent(bounds) AS e FROM city WHERE CAST(:c AS text) IS NULL OR code = :c) x"),
-        {"c": city}).one()
-    bounds = None if row[0] is None else [[row[1], row[0]], [row[3], row[2]]]
+    """The interactive map; Chinese by default, ``?lang=en`` for English.
+
+    Without ``?city=`` the first city (by code) is shown; a selector switches cities.
+    """
+    rows = conn.execute(text(
+        "SELECT code, name_zh, name_en, ST_XMin(bounds) AS x0, ST_YMin(bounds) AS y0, "
+        "ST_XMax(bounds) AS x1, ST_YMax(bounds) AS y1 FROM city ORDER BY code")).all()
+    cities = {r.code: r for r in rows}
+    if city is not None and city not in cities:
+        raise NotFoundError(f"no city {city!r}")
+    city = city or (rows[0].code if rows else None)
+    sel = cities.get(city) if city else None
+    bounds = [[sel.y0, sel.x0], [sel.y1, sel.x1]] if sel else None
     config: dict[str, Any] = {
         "lang": lang, "strings": STRINGS[lang], "basemap_url": settings.basemap_url,
         "bounds": bounds, "city": city,
@@ -61,7 +69,9 @@ def map_page(request: Request, conn: ConnDep, settings: SettingsDep,
     }
     other = "en" if lang == "zh" else "zh"
     switch = urlencode({"lang": other, **({"city": city} if city else {})})
+    options = [{"code": r.code, "name": r.name_en if lang == "en" else r.name_zh,
+                "selected": r.code == city} for r in rows]
     html = _env.get_template("map.html").render(
-        lang=lang, s=STRINGS[lang], switch=f"?{switch}",
+        lang=lang, s=STRINGS[lang], switch=f"?{switch}", cities=options,
         config=json.dumps(config, ensure_ascii=False))
     return HTMLResponse(html)

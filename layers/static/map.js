@@ -167,6 +167,15 @@
     .then(function (r) { return r.json(); })
     .then(build);
 
+  // City selector: reload the page framed on the chosen city.
+  var citySel = document.getElementById('city');
+  if (citySel) {
+    citySel.addEventListener('change', function () {
+      window.location.search = '?lang=' + encodeURIComponent(C.lang) + '&city=' +
+        encodeURIComponent(citySel.value);
+    });
+  }
+
   // API key box (kept in this browser only).
   var keyInput = document.getElementById('key');
   keyInput.value = apiKey;

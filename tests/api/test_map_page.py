@@ -47,3 +47,10 @@ def test_city_bounds_frame_the_map(client: TestClient) -> None:
 def test_vendored_licences_present(client: TestClient) -> None:
     assert "BSD" in client.get("/static/vendor/leaflet/LICENSE").text
     assert "BEER-WARE" in client.get("/static/vendor/vectorgrid/LICENSE").text
+
+
+def test_first_city_by_default_and_unknown_city_404(client: TestClient) -> None:
+    html = client.get("/map").text
+    assert _config(html)["city"] == "otherville"  # first by code
+    assert '<option value="testville">测试市</option>' in html
+    assert client.get("/map", params={"city": "atlantis"}).status_code == 404
