@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 SC := $(VENV)/bin/servicecircle
-DEB_PACKAGES := postgresql postgresql-postgis gdal-bin chromium osmium-tool fonts-noto-cjk
+DEB_PACKAGES := postgresql postgresql-postgis gdal-bin chromium osmium-tool fonts-noto-cjk poppler-utils
 
 .PHONY: demo test setup system venv db load analyze serve bench lint clean
 
