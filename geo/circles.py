@@ -10,12 +10,15 @@ straight-line radius and never a convex hull.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from scipy import ndimage
 from scipy.sparse import csr_matrix
 
 from geo.crs import WGS84
@@ -119,13 +122,81 @@ def merge_spans(gid: np.ndarray, edge: np.ndarray, a: np.ndarray, b: np.ndarray
     return gid[starts], edge[starts], a[starts], np.maximum.reduceat(b, starts)
 
 
+def _raster_cells(xy: np.ndarray, buffer_m: float, cell_m: float) -> object:
+    """(Multi)Polygon of the grid cells whose centre lies within ``buffer_m`` of a cell
+    holding one of the points ``xy`` (metric CRS)."""
+    r = int(np.ceil(buffer_m / cell_m))
+    x0, y0 = xy.min(axis=0) - (r + 1) * cell_m
+    nx = int(np.ceil((xy[:, 0].max() - x0) / cell_m)) + r + 2
+    ny = int(np.ceil((xy[:, 1].max() - y0) / cell_m)) + r + 2
+    mask = np.zeros((ny, nx), dtype=bool)
+    mask[((xy[:, 1] - y0) // cell_m).astype(int), ((xy[:, 0] - x0) // cell_m).astype(int)] = True
+    yy, xx = np.mgrid[-r:r + 1, -r:r + 1]
+    mask = ndimage.binary_dilation(mask, structure=(xx**2 + yy**2) * cell_m**2 <= buffer_m**2)
+    edge = np.diff(np.pad(mask, ((0, 0), (1, 1))).astype(np.int8), axis=1)
+    rs, cs = np.nonzero(edge == 1)
+    _, ce = np.nonzero(edge == -1)
+    boxes = shapely.box(x0 + cs * cell_m, y0 + rs * cell_m, x0 + ce * cell_m,
+                        y0 + (rs + 1) * cell_m)
+    return shapely.coverage_union_all(boxes)
+
+
+_SAMPLES: weakref.WeakKeyDictionary[StreetNetwork, dict[float, tuple[np.ndarray, ...]]] = \
+    weakref.WeakKeyDictionary()
+
+
+def _edge_samples(net: StreetNetwork, step_m: float) -> tuple[np.ndarray, ...]:
+    """Points every ``step_m`` (or closer) along every edge, both ends included, computed
+    once per network: ``(ptr, xy, along_m)`` with edge ``e``'s points in
+    ``ptr[e]:ptr[e+1]`` and their network metres from the edge's start."""
+    cache = _SAMPLES.setdefault(net, {})
+    if step_m not in cache:
+        count = np.ceil(net.edge_length_m / step_m).astype(np.int64) + 1
+        ptr = np.zeros(net.n_edges + 1, dtype=np.int64)
+        ptr[1:] = np.cumsum(count)
+        edge = np.repeat(np.arange(net.n_edges), count)
+        frac = (np.arange(ptr[-1]) - ptr[edge]) / (count[edge] - 1)
+        xy = shapely.get_coordinates(shapely.line_interpolate_point(
+            net.edge_geoms[edge], frac, normalized=True))
+        cache[step_m] = (ptr, xy, frac * net.edge_length_m[edge])
+    return cache[step_m]
+
+
+def raster_spans(net: StreetNetwork, gid: np.ndarray, edges: np.ndarray, a: np.ndarray,
+                 b: np.ndarray, extra_xy: np.ndarray, extra_gid: np.ndarray, buffer_m: float,
+                 *, cell_m: float = 10.0) -> dict[int, object]:
+    """Raster buffers (see :func:`_raster_cells`) of the stretches [a, b] of ``edges``
+    per group ``gid``, plus extra points (connectors) per group."""
+    ptr, sxy, along = _edge_samples(net, cell_m)
+    count = ptr[edges + 1] - ptr[edges]
+    idx = np.repeat(ptr[edges] - np.cumsum(count) + count, count) + np.arange(count.sum())
+    g = np.repeat(gid, count)
+    keep = (along[idx] >= np.repeat(a, count) - 1e-9) & (along[idx] <= np.repeat(b, count) + 1e-9)
+    # the cut ends of partial stretches
+    part = (a > 0) | (b < net.edge_length_m[edges])
+    geoms = net.edge_geoms[edges[part]]
+    scale = shapely.length(geoms) / net.edge_length_m[edges[part]]
+    ends = np.concatenate([shapely.line_interpolate_point(geoms, a[part] * scale),
+                           shapely.line_interpolate_point(geoms, b[part] * scale)])
+    xy = np.concatenate([sxy[idx[keep]], shapely.get_coordinates(ends), extra_xy])
+    g = np.concatenate([g[keep], gid[part], gid[part], extra_gid])
+    order = np.argsort(g, kind="stable")
+    xy, g = xy[order], g[order]
+    uniq, first = np.unique(g, return_index=True)
+    bounds = np.append(first, len(g))
+    return {int(u): _raster_cells(xy[bounds[j]:bounds[j + 1]], buffer_m, cell_m)
+            for j, u in enumerate(uniq)}
+
+
 def service_circles(net: StreetNetwork, services: gpd.GeoDataFrame, *,
                     minutes: Sequence[float] | None = (5, 10, 15),
                     metres: Sequence[float] | None = None,
                     buffer_m: float = DEFAULT_BUFFER_M, type_col: str = "type",
                     service_id_col: str | None = "id", max_snap_m: float = 250.0,
                     include_snap: bool = True, quad_segs: int = 2, crs: int = WGS84,
-                    chunk: int = 64, polygons: bool = True) -> gpd.GeoDataFrame:
+                    chunk: int = 64, polygons: bool = True,
+                    method: Literal["buffer", "raster"] = "buffer",
+                    cell_m: float = 10.0) -> gpd.GeoDataFrame:
     """Street-following circles of every service point for each threshold.
 
     Parameters
@@ -143,6 +214,10 @@ def service_circles(net: StreetNetwork, services: gpd.GeoDataFrame, *,
     polygons
         False returns the reached street stretches themselves (MultiLineString) instead
         of their buffer: the network part of the work, without the polygon union.
+    method
+        ``"buffer"`` (default): the exact GEOS buffer of the reached stretches.
+        ``"raster"``: the same buffer drawn on a ``cell_m`` grid (boundary within about
+        one cell of the exact one, ~8x faster) — for city-scale batches.
 
     Returns
     -------
@@ -172,6 +247,7 @@ def service_circles(net: StreetNetwork, services: gpd.GeoDataFrame, *,
     groups: list[np.ndarray] = []
     lines: list[np.ndarray] = []
     spans: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    geom = np.full(k * nb, None, dtype=object)
     for blk in local_distance_blocks(net, s, limit_m=float(budgets.max()),
                                      include_snap=include_snap, chunk=chunk):
         pos = blk.pos
@@ -189,9 +265,16 @@ def service_circles(net: StreetNetwork, services: gpd.GeoDataFrame, *,
                 np.concatenate([b, ob])
             gid, edges, a, b = merge_spans(src * nb + bi, edges, a, b)
             spans.append((gid, edges, a, b))
+            conn = pos[own & (s.snap_m[pos] > 0)]
+            if polygons and method == "raster":
+                ends = np.concatenate([shapely.get_coordinates(pts[conn]), s.xy[conn]])
+                for g, poly in raster_spans(net, gid, edges, a, b, ends,
+                                            np.tile(conn * nb + bi, 2), buffer_m,
+                                            cell_m=cell_m).items():
+                    geom[g] = poly
+                continue
             lines.append(_lines(net, edges, a, b))
             groups.append(gid)
-            conn = pos[own & (s.snap_m[pos] > 0)]
             lines.append(shapely.linestrings(np.stack([shapely.get_coordinates(pts[conn]),
                                                        s.xy[conn]], axis=1))
                          if len(conn) else np.zeros(0, dtype=object))
@@ -199,7 +282,6 @@ def service_circles(net: StreetNetwork, services: gpd.GeoDataFrame, *,
     street = np.zeros(k * nb)
     for gid_, _, a_, b_ in spans:
         np.add.at(street, gid_, b_ - a_)
-    geom = np.full(k * nb, None, dtype=object)
     if groups:
         gid = np.concatenate(groups)
         allg = np.concatenate(lines)

@@ -99,3 +99,15 @@ def test_merge_spans_joins_overlaps_per_group_and_edge() -> None:
     g, e, a, b = merge_spans(np.array([0, 0, 0, 1]), np.array([5, 5, 5, 5]),
                              np.array([0.0, 30.0, 80.0, 10.0]), np.array([40.0, 50.0, 90.0, 20.0]))
     assert list(zip(g, e, a, b)) == [(0, 5, 0.0, 50.0), (0, 5, 80.0, 90.0), (1, 5, 10.0, 20.0)]
+
+
+def test_raster_method_stays_within_a_cell_of_the_exact_buffer() -> None:
+    from netkit import grid_network
+
+    net = grid_network()
+    svc = _svc([(430.0, 520.0)])
+    exact = service_circles(net, svc, minutes=[10], buffer_m=40, crs=32650).geometry.iloc[0]
+    fast = service_circles(net, svc, minutes=[10], buffer_m=40, crs=32650,
+                           method="raster", cell_m=10).geometry.iloc[0]
+    assert fast.buffer(15).contains(exact) and exact.buffer(15).contains(fast)
+    assert abs(fast.area - exact.area) / exact.area < 0.05
