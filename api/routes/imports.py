@@ -1,0 +1,86 @@
+"""``POST /cities/{city}/imports/{kind}``: admins upload a feature file (all rows or none).
+
+The same import as ``servicecircle import``: every problem is listed in a 422 problem and
+nothing is written; ``dry_run=true`` validates and counts only. Needs an admin key.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, UploadFile
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import AdminUser, EngineDep, SettingsDep
+from geo.errors import InvalidInputError, Problem
+from geo.settings import Settings
+
+router = APIRouter(tags=["imports"])
+
+SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".csv", ".parquet", ".xlsx")
+_CHUNK = 1 << 20
+
+
+def _safe_name(filename: str | None) -> str:
+    name = Path(filename or "upload").name
+    name = re.sub(r"[^\w.\-]", "_", name)[:100] or "upload"
+    if not name.lower().endswith(SUFFIXES):
+        raise InvalidInputError("unsupported file", [Problem(
+            f"the file name must end with one of {', '.join(SUFFIXES)} (a Shapefile goes in a "
+            ".zip)", field="file")])
+    return name
+
+
+def _import(engine: Engine, settings: Settings, city: str, kind: str, path: Path, *,
+            crs: str | None, repair: bool, encoding: str | None, check_offset: bool,
+            dry_run: bool) -> dict[str, Any]:
+    from geo.store.imports import import_file
+
+    with engine.connect() as conn:
+        trans = conn.begin()
+        try:
+            report = import_file(conn, city, kind, path, crs=crs, repair=repair,
+                                 encoding=encoding, check_offset=check_offset, settings=settings)
+        except BaseException:
+            trans.rollback()
+            raise
+        if dry_run:
+            trans.rollback()
+        else:
+            trans.commit()
+    return {"city": city, "kind": report.kind, "rows_read": report.rows_read,
+            "inserted": report.inserted, "updated": report.updated,
+            "repaired": list(report.repaired), "warnings": list(report.warnings),
+            "dry_run": dry_run}
+
+
+@router.post("/cities/{city}/imports/{kind}", status_code=201)
+async def upload(
+    city: str, kind: str, file: UploadFile, admin: AdminUser, engine: EngineDep,
+    settings: SettingsDep,
+    crs: Annotated[str | None, Query(description="wgs84, gcj02, bd09 or EPSG:n")] = None,
+    repair: bool = False,
+    encoding: Annotated[str | None, Query(description="e.g. gb18030 if not UTF-8")] = None,
+    check_offset: bool = True,
+    dry_run: bool = False,
+) -> dict[str, Any]:
+    """Import ``file`` (GeoJSON, GeoPackage, zipped Shapefile, CSV, GeoParquet, Excel)."""
+    name = _safe_name(file.filename)
+    with tempfile.TemporaryDirectory(prefix="sc-upload-") as tmp:
+        path = Path(tmp) / name
+        size = 0
+        with path.open("wb") as out:
+            while chunk := await file.read(_CHUNK):
+                size += len(chunk)
+                if size > settings.max_upload_bytes:
+                    raise InvalidInputError(f"{name} is too large", [Problem(
+                        f"more than {settings.max_upload_bytes / 1e6:.1f} MB; split the file",
+                        field="file")])
+                out.write(chunk)
+        return await run_in_threadpool(_import, engine, settings, city, kind, path, crs=crs,
+                                       repair=repair, encoding=encoding,
+                                       check_offset=check_offset, dry_run=dry_run)
