@@ -15,6 +15,7 @@ import asyncio
 import math
 import time
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import Engine, text
@@ -115,10 +116,13 @@ async def tile(request: Request, engine: EngineDep, registry: RegistryDep, user:
 
 @router.get("/tiles/{layer}/tilejson.json")
 def tilejson(request: Request, conn: ConnDep, registry: RegistryDep, user: CurrentUser,
-             layer: str) -> dict[str, Any]:
-    """TileJSON 3.0.0 of ``layer`` (one vector layer named after it)."""
+             layer: str,
+             city: Annotated[str | None, Query(max_length=64, description="City code")] = None
+             ) -> dict[str, Any]:
+    """TileJSON 3.0.0 of ``layer`` (one vector layer named after it); ``city`` filters tiles."""
     lyr = registry.get(layer)
     base = str(request.base_url).rstrip("/")
+    suffix = f"?{urlencode({'city': city})}" if city else ""
     bounds = layer_extent(conn, lyr) or (-180.0, -85.0511, 180.0, 85.0511)
     columns = lyr.source.visible_columns(personal=sees_personal(user))
     center_zoom = max(lyr.minzoom, min(14, lyr.maxzoom))
@@ -128,7 +132,7 @@ def tilejson(request: Request, conn: ConnDep, registry: RegistryDep, user: Curre
         "description": f"{lyr.title_zh} / {lyr.title_en}",
         "attribution": "© OpenStreetMap contributors",
         "scheme": "xyz",
-        "tiles": [f"{base}/tiles/{lyr.name}/{{z}}/{{x}}/{{y}}.mvt"],
+        "tiles": [f"{base}/tiles/{lyr.name}/{{z}}/{{x}}/{{y}}.mvt{suffix}"],
         "minzoom": lyr.minzoom,
         "maxzoom": lyr.maxzoom,
         "bounds": list(bounds),

@@ -175,3 +175,17 @@ def test_cors_preflight_allows_key_header(client: TestClient) -> None:
         "Access-Control-Request-Headers": "X-API-Key"})
     assert r.status_code == 200
     assert r.headers["access-control-allow-origin"] == "*"
+
+
+def test_tilejson_for_one_city(client: TestClient) -> None:
+    tj = client.get("/tiles/compounds/tilejson.json", params={"city": "testville"}).json()
+    assert tj["tiles"][0].endswith("/tiles/compounds/{z}/{x}/{y}.mvt?city=testville")
+
+
+def test_city_filter_on_tiles(client: TestClient) -> None:
+    z, x, y = tile_of(118.02, 28.25, 12)  # otherville's parcel stations
+    assert client.get(f"/tiles/service_points/{z}/{x}/{y}.mvt").status_code == 200
+    r = client.get(f"/tiles/service_points/{z}/{x}/{y}.mvt", params={"city": "testville"})
+    assert r.status_code == 204
+    assert client.get(f"/tiles/service_points/{z}/{x}/{y}.mvt",
+                      params={"city": "atlantis"}).status_code == 404

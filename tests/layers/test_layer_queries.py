@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import Connection
 
 from geo.errors import NotFoundError
-from geo.store.features import get_feature, layer_extent, query_features
+from geo.store.features import get_feature, layer_extent, query_features, search_features
 from geo.store.tiles import render_tile
 from layers.registry import default_registry, get_layer
 
@@ -21,3 +21,4 @@ def test_layer_sql_runs(conn: Connection, name: str) -> None:
         get_feature(conn, layer, -1)
     tile = render_tile(conn, layer, layer.minzoom, 0, 0, personal=True)
     assert isinstance(tile, bytes)
+    assert isinstance(search_features(conn, [layer], "站"), list)

@@ -77,6 +77,8 @@ def test_layer_source_matches_database(conn: Connection, name: str) -> None:
     wanted = {s.id_column, s.geometry_column, *s.columns, *(c for c, _ in s.filters)}
     if s.city_column:
         wanted.add(s.city_column)
+    if s.name_column:
+        wanted.add(s.name_column)  # searched by /search
     assert wanted <= cols, wanted - cols
     versions = set(conn.execute(text("SELECT table_name FROM layer_version")).scalars())
     assert set(s.versions) <= versions
