@@ -286,9 +286,9 @@ def to_markdown(result: dict[str, Any]) -> str:
         for phase, r in phases.items():
             lines.append(f"| {name} | {phase} | {r['requests']} | {r['throughput_rps']} | "
                          f"{r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | {r['statuses']} |")
-    lines += ["", f"Goal: {result['goal']}. `cold` = first request of each tile (our cache "
+    lines += ["", (f"Goal: {result['goal']}. `cold` = first request of each tile (our cache "
               "empty), `warm` = the same tiles requested again (our in-process cache; tipg has "
-              "none).", ""]
+              "none)."), ""]
     for phase, v in result["verdict"].items():
         lines.append(f"- {phase}: {v['throughput_ratio']}x tipg, p95 {v['p95_ms']} ms → "
                      f"goal {'MET' if v['goal_met'] else 'NOT met'}")
