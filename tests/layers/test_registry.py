@@ -88,3 +88,17 @@ def test_popup_labels_in_both_languages() -> None:
     layer = get_layer("compounds")
     assert layer.labels("zh")["residents"] == "居民人数"
     assert layer.labels("en")["residents"] == "Residents"
+
+
+@pytest.mark.parametrize("name", default_registry().names())
+def test_layer_geometry_type_matches_database(conn: Connection, name: str) -> None:
+    layer = get_layer(name)
+    row = conn.execute(text(
+        "SELECT type, srid FROM geometry_columns WHERE f_table_name = :t "
+        "AND f_geometry_column = :g"),
+        {"t": layer.source.table, "g": layer.source.geometry_column}).one_or_none()
+    assert row is not None, "geometry column not registered in geometry_columns"
+    declared = layer.geometry_type.upper().removeprefix("MULTI")
+    stored = row.type.upper().removeprefix("MULTI")
+    assert stored in (declared, "GEOMETRY"), (row.type, layer.geometry_type)
+    assert row.srid in (4326, 0)  # views over EPSG:4326 tables may report 0
