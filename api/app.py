@@ -50,6 +50,8 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
         "Data © OpenStreetMap contributors.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served by api.routes.map from vendored Swagger UI (offline)
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.registry = registry or default_registry()

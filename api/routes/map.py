@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -38,6 +39,15 @@ STRINGS: dict[str, dict[str, str]] = {
            "restricted": "Restricted layer: needs an analyst key",
            "attribution": "© OpenStreetMap contributors"},
 }
+
+
+@router.get("/docs", include_in_schema=False)
+def docs() -> HTMLResponse:
+    """Swagger UI for the OpenAPI document, from vendored assets (works offline)."""
+    return get_swagger_ui_html(openapi_url="/openapi.json", title="servicecircle API",
+                               swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+                               swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+                               swagger_favicon_url="data:,")
 
 
 def mount_static(app: FastAPI) -> None:

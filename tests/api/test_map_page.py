@@ -54,3 +54,10 @@ def test_first_city_by_default_and_unknown_city_404(client: TestClient) -> None:
     assert _config(html)["city"] == "otherville"  # first by code
     assert '<option value="testville">测试市</option>' in html
     assert client.get("/map", params={"city": "atlantis"}).status_code == 404
+
+
+def test_api_docs_use_local_assets(client: TestClient) -> None:
+    html = client.get("/docs").text
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in html
+    assert "cdn." not in html
+    assert client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200

@@ -133,3 +133,10 @@ def test_demo_city_map(page: Any, demo_server: str, artifacts: Path) -> None:
     assert page.locator(".leaflet-tile-pane image").count() > 0  # service point icons
     page.screenshot(path=str(artifacts / "map-guixi.png"))
     assert page.problems == []
+
+
+def test_api_docs_render_offline(page: Any, server: str) -> None:
+    page.goto(f"{server}/docs")
+    page.locator(".opblock").first.wait_for(timeout=20_000)
+    assert page.locator(".opblock").count() > 10
+    assert page.problems == []
