@@ -12,7 +12,7 @@ import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.exc import DataError, ProgrammingError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geo.errors import (
@@ -106,6 +106,16 @@ def install(app: FastAPI) -> None:
                            "The database is missing tables of this release; the operator "
                            "should run `servicecircle db upgrade`.", code="schema-out-of-date")
         return await _internal(request, exc)
+
+    @app.exception_handler(DataError)
+    @app.exception_handler(psycopg.errors.DataError)
+    async def _data(request: Request, exc: Exception) -> JSONResponse:
+        # SQLSTATE class 22 (data exception): a value the database cannot take, e.g. a NUL
+        # character or a number out of range; the database's text is logged, not returned.
+        log.warning("data error on %s: %s", request.url.path, getattr(exc, "orig", exc))
+        return problem(422, "Invalid request parameters",
+                       "A parameter value is malformed or out of range.",
+                       code="invalid-parameter")
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:

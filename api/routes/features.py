@@ -119,7 +119,7 @@ def items(
     collection_id: str,
     bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy (EPSG:4326)")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
     city: Annotated[str | None, Query(description="City code")] = None,
 ) -> GeoJSONResponse:
     """Features as a GeoJSON FeatureCollection; other parameters filter properties (equality)."""
