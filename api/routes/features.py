@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from api.deps import ConnDep, CurrentUser, RegistryDep, readable_layer, sees_personal
 from geo.store.features import MAX_LIMIT, existing_tables, layer_extent, parse_bbox, query_features
@@ -47,9 +47,15 @@ def _link(href: str, rel: str, type_: str, title: str | None = None) -> dict[str
     return link
 
 
-@router.get("/", summary="OGC API landing page")
-def landing(request: Request) -> dict[str, Any]:
-    """Links to the API definition, conformance, collections and the map."""
+@router.get("/", summary="OGC API landing page", response_model=None)
+def landing(request: Request, f: str | None = None) -> dict[str, Any] | RedirectResponse:
+    """Links to the API definition, conformance, collections and the map.
+
+    A web browser (``Accept: text/html`` without ``f=json``) is sent to ``/map``.
+    """
+    accept = request.headers.get("accept", "")
+    if f != "json" and "text/html" in accept:
+        return RedirectResponse("/map", status_code=303)
     b = _base(request)
     return {
         "title": "servicecircle",

@@ -122,3 +122,11 @@ def test_non_integer_feature_id_is_422(client: TestClient) -> None:
 def test_openapi_docs_served(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
     assert "/collections/{collection_id}/items" in client.get("/openapi.json").json()["paths"]
+
+
+def test_browser_on_landing_page_goes_to_map(client: TestClient) -> None:
+    r = client.get("/", headers={"Accept": "text/html,application/xhtml+xml"},
+                   follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/map"
+    assert client.get("/", params={"f": "json"},
+                      headers={"Accept": "text/html"}).json()["title"] == "servicecircle"
