@@ -111,3 +111,13 @@ def test_raster_method_stays_within_a_cell_of_the_exact_buffer() -> None:
                            method="raster", cell_m=10).geometry.iloc[0]
     assert fast.buffer(15).contains(exact) and exact.buffer(15).contains(fast)
     assert abs(fast.area - exact.area) / exact.area < 0.05
+
+
+def test_raster_in_two_processes_draws_the_same_circles() -> None:
+    from netkit import grid_network
+
+    net = grid_network()
+    svc = _svc([(430.0, 520.0), (100.0, 900.0), (800.0, 200.0)])
+    one = service_circles(net, svc, minutes=[5, 10], crs=32650, method="raster")
+    two = service_circles(net, svc, minutes=[5, 10], crs=32650, method="raster", workers=2)
+    assert all(a.equals(b) for a, b in zip(one.geometry, two.geometry, strict=True))
