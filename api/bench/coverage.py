@@ -302,45 +302,45 @@ def to_markdown(result: dict[str, Any]) -> str:
     rows = [
         ("nearest, all types (median of 3)",
          f"{o['nearest_all_types_s_median']:.2f} s (CPU {o['nearest_all_types_cpu_s']:.2f} s)",
-         f"{b['nearest_all_types_per_facility_s_extrapolated']:.0f} s per-facility Dijkstra "
+         (f"{b['nearest_all_types_per_facility_s_extrapolated']:.0f} s per-facility Dijkstra "
          f"(**extrapolated** from {b['per_facility_sampled']} facilities, median "
-         f"{b['per_facility_dijkstra_median_s']:.2f} s each)",
+         f"{b['per_facility_dijkstra_median_s']:.2f} s each)"),
          f"{r['nearest_vs_networkx_per_facility']:.0f}×"),
         ("nearest, all types, vs best NetworkX", f"{o['nearest_all_types_s_median']:.2f} s",
-         f"{b['nearest_all_types_multi_source_s']:.1f} s multi-source Dijkstra per type "
-         f"({'extrapolated' if b['multi_source_extrapolated'] else 'measured, all types'})",
+         (f"{b['nearest_all_types_multi_source_s']:.1f} s multi-source Dijkstra per type "
+         f"({'extrapolated' if b['multi_source_extrapolated'] else 'measured, all types'})"),
          f"{r['nearest_vs_networkx_multi_source']:.1f}×"),
         ("nearest + second nearest, all types (median of 3)",
-         f"{o['nearest_and_second_all_types_s_median']:.2f} s "
-         f"(CPU {o['nearest_and_second_cpu_s']:.2f} s)", "—", "—"),
+         (f"{o['nearest_and_second_all_types_s_median']:.2f} s "
+         f"(CPU {o['nearest_and_second_cpu_s']:.2f} s)"), "—", "—"),
         ("15-min reach, all points (street stretches incl. partial edges, no polygons)",
          f"{o['reach_15min_all_points_s']:.1f} s (CPU {o['reach_15min_cpu_s']:.1f} s)", "—", "—"),
         ("15-min circles, all points, raster buffer (10 m cells)",
          f"{o['circles_15min_raster_s']:.1f} s (CPU {o['circles_15min_raster_cpu_s']:.1f} s)",
-         f"{b['circles_15min_all_s_extrapolated']:.0f} s ego_graph + buffer/union "
-         f"(**extrapolated** from {b['isochrone_sampled']})",
+         (f"{b['circles_15min_all_s_extrapolated']:.0f} s ego_graph + buffer/union "
+         f"(**extrapolated** from {b['isochrone_sampled']})"),
          f"{r['circles_vs_networkx_ego_graph']:.1f}×"),
         ("15-min circles, all points, raster buffer, 2 processes",
          f"{o['circles_15min_raster_2proc_s']:.1f} s", "—", "—"),
         ("15-min circles, all points, exact GEOS buffer",
          f"{o['circles_15min_exact_s']:.1f} s (CPU {o['circles_15min_exact_cpu_s']:.1f} s)",
          "—", "—"),
-        ("peak memory", f"{o['process_peak_rss_gb_before_networkx']:.2f} GB process RSS "
-         f"(nearest+2nd traced: {o['nearest_and_second_peak_traced_gb']:.2f} GB)", "—", "—"),
+        ("peak memory", (f"{o['process_peak_rss_gb_before_networkx']:.2f} GB process RSS "
+         f"(nearest+2nd traced: {o['nearest_and_second_peak_traced_gb']:.2f} GB)"), "—", "—"),
     ]
-    lines += ["", f"## Generated city: {c['nodes']:,} nodes, {c['edges']:,} edges, "
+    lines += ["", (f"## Generated city: {c['nodes']:,} nodes, {c['edges']:,} edges, "
               f"{c['service_points']:,} points of {c['types']} types, "
-              f"{c['compounds']:,} compounds", "",
+              f"{c['compounds']:,} compounds"), "",
               "| step | ours | NetworkX | ratio |", "|---|---|---|---|"]
     lines += [f"| {a} | {b_} | {n} | {x} |" for a, b_, n, x in rows]
     lines += ["", "## Goals", "", "| goal | measured | met |", "|---|---|---|"]
     for name, v in g.items():
         meas = next(val for k, val in v.items() if k.startswith("measured"))
         lines.append(f"| {name} | {meas:.2f} | {'yes' if v['met'] else '**no**'} |")
-    lines += ["", "The NetworkX approach snaps to the nearest node; ours snaps mid-edge and "
+    lines += ["", ("The NetworkX approach snaps to the nearest node; ours snaps mid-edge and "
               "adds the snap distance, and also returns the second-nearest point. The circle "
               "goal is checked against the faster of our two polygon methods (raster: "
               "boundary within about one 10 m cell of the exact buffer). Wall-clock figures "
-              "on a shared 2-core machine; CPU seconds of our process are given alongside.",
+              "on a shared 2-core machine; CPU seconds of our process are given alongside."),
               ""]
     return "\n".join(lines)
