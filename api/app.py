@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from psycopg_pool import AsyncConnectionPool
 
 from api import errors
 from api.routes import cases as case_routes
@@ -38,9 +39,16 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
         from geo.store.migrate import make_engine
 
         app.state.engine = make_engine(settings, pool_size=10, max_overflow=20)
+        # Tiles render on an async psycopg pool (autocommit, prepared statements, no thread
+        # hop); it connects in the background, so the app starts even if the database is down.
+        app.state.tile_pool = AsyncConnectionPool(
+            settings.url().replace("postgresql+psycopg://", "postgresql://"),
+            min_size=2, max_size=8, timeout=10, open=False, kwargs={"autocommit": True})
+        await app.state.tile_pool.open(wait=False)
         try:
             yield
         finally:
+            await app.state.tile_pool.close()
             app.state.engine.dispose()
 
     app = FastAPI(

@@ -214,7 +214,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     from geo.store import migrate
     from layers.registry import get_layer
 
-    per_zoom = 4 if quick else 30
+    per_zoom = 4 if quick else 80
     warm_requests = 600 if quick else 3000
     concurrency = 8
     base = Settings.from_env()
@@ -241,11 +241,13 @@ def run(quick: bool = False) -> dict[str, Any]:
             stack.enter_context(_server(["api.app:create_app", "--factory"], env, p_ours,
                                         "/health"))
             stack.enter_context(_server(["tipg.main:app"], tipg_env, p_tipg, "/healthz"))
-            for name, port, paths, ready in (("servicecircle", p_ours, ours, "/health"),
-                                             ("tipg", p_tipg, tipg, "/healthz")):
+            # warm-up: open both servers' database pools on empty tiles outside the set
+            far = [("compounds", "compound", 12, x, 0) for x in range(4 * concurrency)]
+            far_ours, far_tipg = _paths(far, columns)
+            for name, port, paths, warmup in (("servicecircle", p_ours, ours, far_ours),
+                                              ("tipg", p_tipg, tipg, far_tipg)):
                 warm_paths = [paths[i % len(paths)] for i in range(warm_requests)]
-                # open pools and connections on a path outside the tile set
-                asyncio.run(_load(port, [ready] * 4 * concurrency, concurrency=concurrency))
+                asyncio.run(_load(port, warmup, concurrency=concurrency))
                 results[name] = {
                     "cold": asyncio.run(_load(port, paths, concurrency=concurrency)),
                     "warm": asyncio.run(_load(port, warm_paths, concurrency=concurrency)),

@@ -18,18 +18,20 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from sqlalchemy import Engine, text
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import ConnDep, CurrentUser, EngineDep, RegistryDep, readable_layer, sees_personal
-from geo.errors import NotFoundError
+from geo.errors import DatabaseUnavailableError, NotFoundError
 from geo.store.features import layer_extent
 from geo.store.tiles import (
     BUFFER,
     EXTENT,
     TileCache,
     check_zoom,
-    render_tile,
+    tile_sql,
+    to_pyformat,
     validate_tile,
 )
 from layers.registry import Layer
@@ -71,10 +73,17 @@ class SourceVersions:
         return self._versions, self._cities
 
 
-def _render(engine: Engine, layer: Layer, z: int, x: int, y: int, personal: bool,
-            city_id: int | None) -> bytes:
-    with engine.connect() as conn:
-        return render_tile(conn, layer, z, x, y, personal=personal, city_id=city_id)
+async def _render(pool: AsyncConnectionPool, layer: Layer, z: int, x: int, y: int,
+                  personal: bool, city_id: int | None) -> bytes:
+    """Render one tile on the app's async psycopg pool (see :func:`geo.store.tiles.tile_sql`)."""
+    sql, params = tile_sql(layer, z, x, y, personal=personal, city_id=city_id)
+    try:
+        async with pool.connection() as conn:
+            cur = await conn.execute(to_pyformat(sql), params)
+            row = await cur.fetchone()
+    except PoolTimeout:
+        raise DatabaseUnavailableError("no database connection for tiles") from None
+    return bytes(row[0]) if row and row[0] else b""
 
 
 @router.get("/tiles/{layer}/{z}/{x}/{y}.mvt", response_class=Response,
@@ -100,7 +109,7 @@ async def tile(request: Request, engine: EngineDep, registry: RegistryDep, user:
     cache: TileCache = state.tile_cache
     hit = cache.get(key)
     if hit is None:
-        data = await run_in_threadpool(_render, engine, lyr, z, x, y, personal, city_id)
+        data = await _render(state.tile_pool, lyr, z, x, y, personal, city_id)
         hit = cache.put(key, data)
     data, etag = hit
     scope = "public" if lyr.public and not personal else "private"

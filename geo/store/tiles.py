@@ -12,6 +12,7 @@ Rules (documented for clients, also in TileJSON):
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
@@ -93,6 +94,14 @@ def tile_sql(layer: Layer, z: int, x: int, y: int, *, personal: bool = False,
             WHERE {' AND '.join(clauses)}
         ) AS m WHERE m.geom IS NOT NULL"""
     return sql, params
+
+
+_PLACEHOLDER = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
+
+
+def to_pyformat(sql: str) -> str:
+    """``:name`` placeholders (as from :func:`tile_sql`) → psycopg's ``%(name)s``."""
+    return _PLACEHOLDER.sub(r"%(\1)s", sql.replace("%", "%%"))
 
 
 def render_tile(conn: Connection, layer: Layer, z: int, x: int, y: int, *, personal: bool = False,

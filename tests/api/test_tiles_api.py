@@ -189,3 +189,22 @@ def test_city_filter_on_tiles(client: TestClient) -> None:
     assert r.status_code == 204
     assert client.get(f"/tiles/service_points/{z}/{x}/{y}.mvt",
                       params={"city": "atlantis"}).status_code == 404
+
+
+def test_to_pyformat_keeps_casts_and_escapes_percent() -> None:
+    from geo.store.tiles import to_pyformat
+
+    assert to_pyformat("SELECT t.a::bigint, :z, '%' FROM x WHERE y = :city_id") == \
+        "SELECT t.a::bigint, %(z)s, '%%' FROM x WHERE y = %(city_id)s"
+
+
+def test_served_tile_equals_store_rendering(client: TestClient, sample_engine: Engine) -> None:
+    from geo.store.tiles import render_tile
+    from layers.registry import get_layer
+
+    z, x, y = tile_of(117.05, 28.25, 13)
+    served = _decode(client.get(f"/tiles/compounds/{z}/{x}/{y}.mvt").content)["compounds"]
+    with sample_engine.connect() as conn:
+        stored = _decode(render_tile(conn, get_layer("compounds"), z, x, y))["compounds"]
+    key = lambda f: f["id"]
+    assert sorted(served["features"], key=key) == sorted(stored["features"], key=key)
