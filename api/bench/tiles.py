@@ -5,7 +5,8 @@ same database: the configured one when it holds the demo cities, otherwise a thr
 database loaded with the demo (dropped afterwards). A fixed, seeded set of tiles at zoom
 12–16 over the first demo city's compounds, service points and street edges is requested
 with a bounded number of requests by a small keep-alive HTTP/1.1 client at fixed
-concurrency. Two passes per server:
+concurrency. Each server first gets 32 empty tiles outside the set (opening its database
+pool), then two passes:
 
 - ``cold``: every tile once (our tile cache empty; tipg has no cache);
 - ``warm``: ``requests`` requests cycling over the same tiles (a map used by many people).
