@@ -101,7 +101,9 @@ def test_cli_rejects_bad_thresholds_without_traceback(settings: Settings) -> Non
     assert "Traceback" not in done.stderr and "minutes" in done.stderr
 
 
-def test_circles_and_gaps_are_served_as_layers(client: TestClient) -> None:
+def test_circles_and_gaps_are_served_as_layers(client: TestClient, demo_engine: Engine) -> None:
+    with demo_engine.begin() as conn:  # the newest run is the one the layers show
+        run_coverage(conn, "guixi", minutes=[15])
     for layer in ("coverage_circles_15", "coverage_gaps_15"):
         r = client.get(f"/collections/{layer}/items", params={"city": "guixi", "limit": 50})
         assert r.status_code == 200, r.text
