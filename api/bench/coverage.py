@@ -20,6 +20,7 @@ import statistics
 import time
 import tracemalloc
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import geopandas as gpd
@@ -226,10 +227,11 @@ def _demo() -> list[dict[str, Any]]:
         from geo.coverage import compound_origins
 
         origins = compound_origins(comp, id_col="external_id")
-        near, _runs, _ = _timed(lambda n=net, o=origins, s=svc: nearest_service(
-            n, o, s, service_id_col="external_id", origin_id_col="compound_id"), 5)
-        circ, _, c = _timed(lambda n=net, s=svc: service_circles(
-            n, s, minutes=[5, 10, 15], service_id_col="external_id"), 3)
+        near, _runs, _ = _timed(partial(nearest_service, net, origins, svc,
+                                        service_id_col="external_id",
+                                        origin_id_col="compound_id"), 5)
+        circ, _, c = _timed(partial(service_circles, net, svc, minutes=[5, 10, 15],
+                                    service_id_col="external_id"), 3)
         out.append({"city": city.code, "nodes": net.n_nodes, "edges": net.n_edges,
                     "components": net.n_components, "service_points": len(svc),
                     "compounds": len(comp), "network_build_s": build,
