@@ -42,13 +42,15 @@ load: db
 	$(SC) load demo
 
 analyze: load
-	@true
+	$(SC) analyze coverage --city all
+	$(SC) analyze cases --city all
+	$(SC) analyze courier --city all
 
 serve:
 	$(SC) serve
 
-bench: setup
-	$(SC) bench --help
+bench: setup  ## every benchmark, full size; figures to benchmarks/results/
+	for b in coverage courier cases siting tiles; do $(SC) bench $$b || exit 1; done
 
 lint: venv
 	$(VENV)/bin/ruff check geo api layers tests

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
 import sys
 
 import typer
 
-from api.cli import bench, data, db, io, serve
+from api.cli import analyze, analyze_cases, analyze_courier, bench, data, db, io, keys, serve
 from api.cli.common import run_cli
 
 app = typer.Typer(
@@ -19,8 +18,10 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.add_typer(bench.app, name="bench")
-app.add_typer(importlib.import_module("api.cli.keys").app, name="keys")
-app.add_typer(importlib.import_module("api.cli.analyze").app, name="analyze")
+app.add_typer(keys.app, name="keys")
+app.add_typer(analyze.app, name="analyze")
+analyze_cases.register(analyze.app)
+analyze_courier.register(analyze.app)
 data.register(app)
 io.register(app)
 serve.register(app)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Annotated
 
 import typer
@@ -85,5 +84,3 @@ def coverage(
                 bar.advance(task)
     out.print(table)
 
-
-importlib.import_module("api.cli.analyze_courier").register(app)

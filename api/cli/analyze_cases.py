@@ -1,4 +1,4 @@
-"""``servicecircle analyze cases``: compute and store grid-case hot spots for a city."""
+"""``servicecircle analyze cases``: compute and store grid-case hot spots per city."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ def register(analyze_app: typer.Typer) -> None:
 
 
 def analyze_cases(
-    city: str = typer.Option(..., "--city", help="City code, e.g. guixi."),
+    city: str = typer.Option("all", "--city", help="City code, or 'all'."),
     categories: str = typer.Option(None, help="Comma-separated category codes (default: all)."),
     start: str = typer.Option(None, help="Window start, inclusive (ISO; China Standard Time "
                               "without an offset)."),
     end: str = typer.Option(None, help="Window end, exclusive."),
-    resolution: int = typer.Option(8, min=6, max=10, help="H3 resolution (8 ≈ grid, "
+    resolution: int = typer.Option(9, min=6, max=10, help="H3 resolution (8 ≈ grid, "
                                    "9 ≈ compound)."),
     permutations: int = typer.Option(999, min=99, help="Gi* permutations."),
     seed: int = typer.Option(0, help="Random seed of the permutations."),
@@ -33,20 +33,24 @@ def analyze_cases(
     from api.routes.cases import parse_categories, parse_time
     from geo.cases import check_window
     from geo.store.cases import analyze_city_cases
-    from geo.store.cities import get_city
+    from geo.store.cities import get_city, list_cities
 
     s, e = parse_time(start, "start"), parse_time(end, "end")
     check_window(s, e)
-    with engine() as eng, eng.begin() as conn:
-        c = get_city(conn, city)
-        run_id, summary = analyze_city_cases(
-            conn, c.id, metric_epsg=c.metric_epsg, categories=parse_categories(categories),
-            start=s, end=e, resolution=resolution, permutations=permutations, seed=seed,
-            fdr=fdr, bandwidth_m=bandwidth_m, overdue_hours=overdue_hours,
-            area=area,  # type: ignore[arg-type]  # checked by study_area
-            min_public_case_count=settings().min_public_case_count)
-    console.print(f"run {run_id}: {summary['cases']} cases on {summary['cells']} cells; "
-                  f"{summary['hot_cells']} hot, {summary['cold_cells']} cold "
-                  f"(90/95/99 % bins: {summary['bins']}); "
-                  f"{summary['unassigned_cases']} cases outside every grid.",
-                  markup=False, highlight=False)
+    with engine() as eng:
+        with eng.connect() as conn:
+            cities = list_cities(conn) if city == "all" else [get_city(conn, city)]
+        for c in cities:
+            with eng.begin() as conn:
+                run_id, summary = analyze_city_cases(
+                    conn, c.id, metric_epsg=c.metric_epsg,
+                    categories=parse_categories(categories), start=s, end=e,
+                    resolution=resolution, permutations=permutations, seed=seed, fdr=fdr,
+                    bandwidth_m=bandwidth_m, overdue_hours=overdue_hours,
+                    area=area,  # type: ignore[arg-type]  # checked by study_area
+                    min_public_case_count=settings().min_public_case_count)
+            console.print(f"{c.code}: run {run_id}: {summary['cases']} cases on "
+                          f"{summary['cells']} cells; {summary['hot_cells']} hot, "
+                          f"{summary['cold_cells']} cold (90/95/99 % bins: {summary['bins']}); "
+                          f"{summary['unassigned_cases']} cases outside every grid.",
+                          markup=False, highlight=False)
