@@ -3,40 +3,17 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from collections.abc import Callable
 
-import nbformat
 import pytest
-from nbclient import NotebookClient
-from sqlalchemy import Engine
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "04_siting.ipynb"
-
-
-def _outputs(nb: nbformat.NotebookNode) -> str:
-    parts = []
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            parts.append(out.get("text", ""))
-            parts.append(str(out.get("data", {}).get("text/plain", "")))
-            if out.get("output_type") == "error":
-                parts.append("Traceback")
-    return "\n".join(parts)
+from tests.notebooks.conftest import Executed
 
 
 @pytest.mark.slow
-def test_notebook_runs_on_the_demo_database(demo_engine: Engine) -> None:
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    params = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
-    nb.cells.insert(params + 1, nbformat.v4.new_code_cell(
-        f"DB_NAME = {demo_engine.url.database!r}", metadata={"tags": ["injected-parameters"]}))
-    NotebookClient(nb, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(NOTEBOOK.parents[1])}}).execute()
-    text = _outputs(nb)
-    assert "Traceback" not in text
-    assert "贵溪" in text and "candidate sites" in text
-    found = re.search(r"exact ([\d,]+) \(sites .*\), enumeration ([\d,]+),", text)
+def test_notebook_runs_on_the_demo_database(run_notebook: Callable[[str], Executed]) -> None:
+    run = run_notebook("04_siting.ipynb")
+    assert "贵溪" in run.text and "candidate sites" in run.text
+    found = re.search(r"exact ([\d,]+) \(sites .*\), enumeration ([\d,]+),", run.text)
     assert found and found.group(1) == found.group(2)
-    html = [o["data"]["text/html"] for c in nb.cells for o in c.get("outputs", [])
-            if "text/html" in o.get("data", {})]
-    assert any("leaflet" in h.lower() for h in html)  # the before/after map
+    assert any("leaflet" in h.lower() for h in run.html)  # the before/after map
