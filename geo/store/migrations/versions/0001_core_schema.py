@@ -16,6 +16,8 @@ import sqlalchemy as sa
 from alembic import op
 from geoalchemy2 import Geometry
 
+from geo.store.migrations.ddl import track_versions, untrack_versions
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -141,7 +143,7 @@ def upgrade() -> None:
         sa.Column("builtin", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.CheckConstraint("code ~ '^[a-z][a-z0-9_]*$'", name="service_type_code_check"),
     )
-    op.bulk_insert(lookup, [dict(code=c, name_zh=z, name_en=e, builtin=True)
+    op.bulk_insert(lookup, [{"code": c, "name_zh": z, "name_en": e, "builtin": True}
                             for c, z, e in SERVICE_TYPES])
     op.create_table(
         "service_point",
@@ -174,7 +176,7 @@ def upgrade() -> None:
         sa.Column("name_zh", sa.Text, nullable=False),
         sa.Column("name_en", sa.Text, nullable=False),
     )
-    op.bulk_insert(cats, [dict(code=c, name_zh=z, name_en=e) for c, z, e in CASE_CATEGORIES])
+    op.bulk_insert(cats, [{"code": c, "name_zh": z, "name_en": e} for c, z, e in CASE_CATEGORIES])
     op.create_table(
         "grid_case",
         sa.Column("id", sa.BigInteger, primary_key=True),
@@ -281,17 +283,11 @@ def upgrade() -> None:
             RETURN NULL;
         END $$
     """)
-    for table in VERSIONED:
-        op.execute(f"INSERT INTO layer_version (table_name) VALUES ('{table}')")
-        op.execute(
-            f"CREATE TRIGGER {table}_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
-            f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION bump_layer_version()"
-        )
+    track_versions(VERSIONED)
 
 
 def downgrade() -> None:
-    for table in VERSIONED:
-        op.execute(f"DROP TRIGGER IF EXISTS {table}_version ON {table}")
+    untrack_versions(VERSIONED)
     op.execute("DROP FUNCTION IF EXISTS bump_layer_version()")
     for table in ["layer_version", "analysis_run", "api_key", "street_edge", "street_node", "grid_case",
                   "case_category", "service_point", "service_type", "grid_compound", "compound",

@@ -17,6 +17,8 @@ import sqlalchemy as sa
 from alembic import op
 from geoalchemy2 import Geometry
 
+from geo.store.migrations.ddl import track_versions, untrack_versions
+
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -163,19 +165,12 @@ def upgrade() -> None:
                    t.geom
             FROM {table} t JOIN coverage_run_latest r ON r.id = t.run_id {join}
         """)
-    for table in TABLES:
-        op.execute(f"INSERT INTO layer_version (table_name) VALUES ('{table}') "
-                   "ON CONFLICT (table_name) DO NOTHING")
-        op.execute(
-            f"CREATE TRIGGER {table}_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
-            f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION bump_layer_version()"
-        )
+    track_versions(TABLES)
 
 
 def downgrade() -> None:
     for view in VIEWS:
         op.execute(f"DROP VIEW IF EXISTS {view}")
+    untrack_versions(TABLES)
     for table in reversed(TABLES):
-        op.execute(f"DROP TRIGGER IF EXISTS {table}_version ON {table}")
         op.drop_table(table)
-        op.execute(f"DELETE FROM layer_version WHERE table_name = '{table}'")

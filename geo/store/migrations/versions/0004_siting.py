@@ -17,6 +17,8 @@ import sqlalchemy as sa
 from alembic import op
 from geoalchemy2 import Geometry
 
+from geo.store.migrations.ddl import track_versions, untrack_versions
+
 revision = "0004"
 down_revision = "0001"
 branch_labels = None
@@ -111,18 +113,11 @@ def upgrade() -> None:
         FROM siting_site t JOIN siting_scenario s ON s.id = t.scenario_id
         WHERE s.id = (SELECT max(s2.id) FROM siting_scenario s2 WHERE s2.city_id = s.city_id)
     """)
-    for table in TABLES:
-        op.execute(f"INSERT INTO layer_version (table_name) VALUES ('{table}') "
-                   "ON CONFLICT (table_name) DO NOTHING")
-        op.execute(
-            f"CREATE TRIGGER {table}_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
-            f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION bump_layer_version()"
-        )
+    track_versions(TABLES)
 
 
 def downgrade() -> None:
     op.execute("DROP VIEW IF EXISTS siting_site_latest")
+    untrack_versions(TABLES)
     for table in reversed(TABLES):
-        op.execute(f"DROP TRIGGER IF EXISTS {table}_version ON {table}")
         op.drop_table(table)
-        op.execute(f"DELETE FROM layer_version WHERE table_name = '{table}'")

@@ -22,6 +22,8 @@ import sqlalchemy as sa
 from alembic import op
 from geoalchemy2 import Geometry
 
+from geo.store.migrations.ddl import track_versions, untrack_versions
+
 revision = "0005"
 down_revision = "0001"
 branch_labels = None
@@ -146,13 +148,7 @@ def upgrade() -> None:
                     postgresql_using="gist")
     op.create_index("courier_compound_compound_idx", "courier_compound", ["compound_id"])
     op.create_index("courier_grid_grid_idx", "courier_grid", ["grid_id"])
-    for table in TABLES:
-        op.execute(f"INSERT INTO layer_version (table_name) VALUES ('{table}') "
-                   "ON CONFLICT (table_name) DO NOTHING")
-        op.execute(
-            f"CREATE TRIGGER {table}_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
-            f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION bump_layer_version()"
-        )
+    track_versions(TABLES)
 
     op.execute("""
         CREATE VIEW courier_run_latest AS
@@ -214,7 +210,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     for view in VIEWS:
         op.execute(f"DROP VIEW IF EXISTS {view}")
+    untrack_versions(TABLES)
     for table in reversed(TABLES):
-        op.execute(f"DROP TRIGGER IF EXISTS {table}_version ON {table}")
         op.drop_table(table)
-        op.execute(f"DELETE FROM layer_version WHERE table_name = '{table}'")
