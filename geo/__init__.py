@@ -56,7 +56,7 @@ _EXPORTS: dict[str, str] = {
     "to_wgs84": "geo.chinese_crs",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = sorted(_EXPORTS)  # noqa: PLE0605  (built from the table above)
 
 
 def __getattr__(name: str) -> Any:

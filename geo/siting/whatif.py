@@ -26,8 +26,8 @@ import pandas as pd
 import shapely
 
 from geo.errors import InvalidInputError, Problem
-from geo.reach import local_distance_blocks
 from geo.network import StreetNetwork
+from geo.reach import local_distance_blocks
 from geo.snapping import Snap, point_array, snap_xy
 
 

@@ -40,7 +40,7 @@ def _bindir() -> Path:
     pg_config = shutil.which("pg_config")
     candidates: list[Path] = []
     if pg_config:
-        out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True)
+        out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False)
         if out.returncode == 0:
             candidates.append(Path(out.stdout.strip()))
     root = Path("/usr/lib/postgresql")
@@ -58,14 +58,14 @@ def _bindir() -> Path:
 
 
 def _pg_version(bindir: Path) -> str:
-    out = subprocess.run([str(bindir / "pg_ctl"), "--version"], capture_output=True, text=True)
+    out = subprocess.run([str(bindir / "pg_ctl"), "--version"], capture_output=True, text=True, check=False)
     return out.stdout.strip().split()[-1].split(".")[0]
 
 
 def _sharedir(bindir: Path) -> Path:
     pg_config = bindir / "pg_config"
     if pg_config.exists():
-        out = subprocess.run([str(pg_config), "--sharedir"], capture_output=True, text=True)
+        out = subprocess.run([str(pg_config), "--sharedir"], capture_output=True, text=True, check=False)
         if out.returncode == 0:
             return Path(out.stdout.strip())
     return Path("/usr/share/postgresql") / _pg_version(bindir)
@@ -83,7 +83,7 @@ def ensure_postgis_installed(bindir: Path) -> None:
         )
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     for args in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", package]):
-        if subprocess.run(args, env=env).returncode != 0:
+        if subprocess.run(args, env=env, check=False).returncode != 0:
             raise DatabaseUnavailableError(f"Could not install {package}; run: {command}")
 
 
@@ -114,7 +114,7 @@ def data_dir(settings: Settings) -> Path:
 def _run(args: list[str], *, as_postgres: bool) -> subprocess.CompletedProcess[str]:
     if as_postgres:
         args = ["runuser", "-u", "postgres", "--", *args]
-    return subprocess.run(args, capture_output=True, text=True)
+    return subprocess.run(args, capture_output=True, text=True, check=False)
 
 
 def _prepare_home(settings: Settings, ddir: Path) -> None:
