@@ -121,3 +121,78 @@ def test_raster_in_two_processes_draws_the_same_circles() -> None:
     one = service_circles(net, svc, minutes=[5, 10], crs=32650, method="raster")
     two = service_circles(net, svc, minutes=[5, 10], crs=32650, method="raster", workers=2)
     assert all(a.equals(b) for a, b in zip(one.geometry, two.geometry, strict=True))
+
+
+def _reference(net: StreetNetwork, svc, minutes, buffer_m: float = 40.0) -> list:
+    """Straightforward construction: every reached stretch (and connector) buffered on its
+    own (2 segments per quarter circle), all united at once, one circle at a time."""
+    lines = service_circles(net, svc, minutes=minutes, polygons=False, service_id_col=None,
+                            crs=net.metric_epsg)
+    return [None if g is None else
+            shapely.union_all(shapely.buffer(shapely.get_parts(g), buffer_m, quad_segs=2))
+            for g in lines.geometry]
+
+
+def _max_rel_sym_diff(a, b) -> float:
+    return max(shapely.symmetric_difference(x, y).area / y.area
+               for x, y in zip(a, b, strict=True) if y is not None)
+
+
+def test_exact_circles_match_the_reference_on_a_grid() -> None:
+    from netkit import grid_network
+
+    net = grid_network()
+    svc = _svc([(430.0, 520.0), (100.0, 900.0), (800.0, 200.0), (1000.0, 40.0)])
+    c = service_circles(net, svc, minutes=[2, 5, 10], crs=net.metric_epsg)
+    assert c.geometry.is_valid.all()
+    assert _max_rel_sym_diff(c.geometry, _reference(net, svc, [2, 5, 10])) < 1e-3
+
+
+def test_exact_circles_match_the_reference_with_a_bent_partial_edge() -> None:
+    net = network({1: (0, 0), 2: (100, 0), 3: (100, 100), 4: (-80, 30)},
+                  [(1, 2), (2, 3), (1, 4)])
+    svc = _svc([(10.0, 5.0), (100.0, 60.0)])
+    c = service_circles(net, svc, minutes=None, metres=[50, 120, 400], buffer_m=15,
+                        crs=net.metric_epsg)
+    lines = service_circles(net, svc, minutes=None, metres=[50, 120, 400], polygons=False,
+                            crs=net.metric_epsg)
+    ref = [shapely.union_all(shapely.buffer(shapely.get_parts(g), 15, quad_segs=2))
+           for g in lines.geometry]
+    assert _max_rel_sym_diff(c.geometry, ref) < 1e-3
+    assert c.geometry.iloc[0].area < c.geometry.iloc[1].area < c.geometry.iloc[2].area
+
+
+def test_threshold_order_does_not_change_the_circles() -> None:
+    from netkit import grid_network
+
+    net = grid_network()
+    svc = _svc([(430.0, 520.0), (100.0, 900.0)])
+    up = service_circles(net, svc, minutes=[5, 10, 15], crs=net.metric_epsg)
+    mixed = service_circles(net, svc, minutes=[15, 5, 10], crs=net.metric_epsg)
+    by = {(r.service_id, r.minutes): r.geometry for r in mixed.itertuples()}
+    assert all(r.geometry.equals(by[(r.service_id, r.minutes)]) for r in up.itertuples())
+
+
+def test_exact_circles_in_two_processes_are_the_same() -> None:
+    from netkit import grid_network
+
+    net = grid_network()
+    svc = _svc([(430.0, 520.0), (100.0, 900.0), (800.0, 200.0)])
+    one = service_circles(net, svc, minutes=[5, 10], crs=32650)
+    two = service_circles(net, svc, minutes=[5, 10], crs=32650, workers=2)
+    assert all(a.equals(b) for a, b in zip(one.geometry, two.geometry, strict=True))
+
+
+@pytest.mark.parametrize("index", [0, 1])
+def test_exact_circles_match_the_reference_on_the_demo_cities(index: int) -> None:
+    from geo.demo import demo_cities
+
+    city = demo_cities()[index]
+    net = StreetNetwork.from_edges(city.nodes, city.edges, mode="walk",
+                                   metric_epsg=city.metric_epsg)
+    svc = city.layers["service_point"].iloc[:40]
+    c = service_circles(net, svc, minutes=[5, 10, 15], service_id_col="external_id",
+                        crs=net.metric_epsg)
+    ref = _reference(net, svc, [5, 10, 15])
+    assert c.geometry.dropna().is_valid.all()
+    assert _max_rel_sym_diff(c.geometry, ref) < 1e-3
