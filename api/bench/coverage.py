@@ -185,6 +185,10 @@ def _city_scale(quick: bool) -> dict[str, Any]:
                                                        method="raster", workers=2), 1)
     exact_med, _, _ = _timed(lambda: service_circles(net, services, minutes=[15], crs=UTM), 1)
     exact_cpu = _cpu()
+    exact2_med, _, _ = _timed(lambda: service_circles(net, services, minutes=[15], crs=UTM,
+                                                      workers=2), 1)
+    nested_med, _, _ = _timed(lambda: service_circles(net, services, minutes=[5, 10, 15],
+                                                      crs=UTM, workers=2), 1)
     rss_ours = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     base = _baseline(net, services, compounds, sample=3 if quick else 5,
                      circle_sample=5 if quick else 20, budget=budget, full_multi=True)
@@ -204,7 +208,10 @@ def _city_scale(quick: bool) -> dict[str, Any]:
             "circles_15min_raster_s": raster_med, "circles_15min_raster_cpu_s": raster_cpu,
             "circles_15min_exact_s": exact_med, "circles_15min_exact_cpu_s": exact_cpu,
             "circles_15min_raster_2proc_s": raster2_med,
-            "circles_15min_all_points_s": min(raster_med, raster2_med, exact_med),
+            "circles_15min_exact_2proc_s": exact2_med,
+            "circles_5_10_15_exact_2proc_s": nested_med,
+            "circles_15min_exact_best_s": min(exact_med, exact2_med),
+            "circles_15min_all_points_s": min(raster_med, raster2_med, exact_med, exact2_med),
             "circles_polygons": int(circles.geometry.notna().sum()),
             "median_minutes_to_nearest": float(np.nanmedian(table["nearest_min"])),
             "unreachable_rows": int((~table["reachable"]).sum()),
@@ -258,7 +265,10 @@ def run(quick: bool = False) -> dict[str, Any]:
                                <= GOALS["peak_gb"]},
         "speedup_ge_100x_vs_per_facility_networkx": {
             "target": GOALS["speedup"], "measured": speed_pf, "met": speed_pf >= GOALS["speedup"]},
-        "circles_15min_all_points_le_10s": {
+        "circles_15min_exact_all_points_le_10s": {
+            "target_s": GOALS["circles_s"], "measured_s": ours["circles_15min_exact_best_s"],
+            "met": ours["circles_15min_exact_best_s"] <= GOALS["circles_s"]},
+        "circles_15min_any_method_all_points_le_10s": {
             "target_s": GOALS["circles_s"], "measured_s": ours["circles_15min_all_points_s"],
             "met": ours["circles_15min_all_points_s"] <= GOALS["circles_s"]},
     }
@@ -324,9 +334,13 @@ def to_markdown(result: dict[str, Any]) -> str:
          f"{r['circles_vs_networkx_ego_graph']:.1f}×"),
         ("15-min circles, all points, raster buffer, 2 processes",
          f"{o['circles_15min_raster_2proc_s']:.1f} s", "—", "—"),
-        ("15-min circles, all points, exact GEOS buffer",
+        ("15-min circles, all points, exact GEOS buffer (the default)",
          f"{o['circles_15min_exact_s']:.1f} s (CPU {o['circles_15min_exact_cpu_s']:.1f} s)",
          "—", "—"),
+        ("15-min circles, all points, exact GEOS buffer, 2 processes",
+         f"{o['circles_15min_exact_2proc_s']:.1f} s", "—", "—"),
+        ("5/10/15-min circles, all points, exact, 2 processes (nested thresholds)",
+         f"{o['circles_5_10_15_exact_2proc_s']:.1f} s", "—", "—"),
         ("peak memory", (f"{o['process_peak_rss_gb_before_networkx']:.2f} GB process RSS "
          f"(nearest+2nd traced: {o['nearest_and_second_peak_traced_gb']:.2f} GB)"), "—", "—"),
     ]
@@ -339,10 +353,20 @@ def to_markdown(result: dict[str, Any]) -> str:
     for name, v in g.items():
         meas = next(val for k, val in v.items() if k.startswith("measured"))
         lines.append(f"| {name} | {meas:.2f} | {'yes' if v['met'] else '**no**'} |")
-    lines += ["", ("The NetworkX approach snaps to the nearest node; ours snaps mid-edge and "
-              "adds the snap distance, and also returns the second-nearest point. The circle "
-              "goal is checked against the faster of our two polygon methods (raster: "
-              "boundary within about one 10 m cell of the exact buffer). Wall-clock figures "
-              "on a shared 2-core machine; CPU seconds of our process are given alongside."),
-              ""]
+    ex, anym = g["circles_15min_exact_all_points_le_10s"], \
+        g["circles_15min_any_method_all_points_le_10s"]
+    lines += ["", (f"**15-minute circles for all {c['service_points']:,} points in ≤ 10 s with "
+              f"the exact buffer (the default method): {'met' if ex['met'] else 'NOT met'}** "
+              f"({ex['measured_s']:.1f} s, the better of 1 and 2 processes). With any of our "
+              f"methods (the raster one included): {'met' if anym['met'] else 'NOT met'} "
+              f"({anym['measured_s']:.1f} s)."), "",
+              ("The exact method buffers every reached stretch on its own and unites the "
+              "buffers per circle with GEOS; the union is nearly all of its time. Thresholds "
+              "are done nested (a circle is the previous threshold's circle plus the new "
+              "stretches), which helps 5/10/15-minute runs, not a single threshold."), "",
+              ("The NetworkX approach snaps to the nearest node; ours snaps mid-edge and "
+              "adds the snap distance, and also returns the second-nearest point. The raster "
+              "method's boundary lies within about one 10 m cell of the exact buffer. "
+              "Wall-clock figures on a shared 2-core machine; CPU seconds of our process "
+              "are given alongside."), ""]
     return "\n".join(lines)
