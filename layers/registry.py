@@ -17,7 +17,7 @@ How to add a layer (e.g. for an analysis result table or view):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -92,6 +92,9 @@ class Source:
         Column holding ``city.id`` (enables ``?city=<code>``), or ``None``.
     version_tables
         ``layer_version`` tables whose counters version the cached tiles (default: ``table``).
+    query_filters
+        Columns a client may filter tiles by (``?column=value``), each with its allowed
+        values; see :meth:`parse_query_filters`.
     """
 
     table: str
@@ -104,10 +107,38 @@ class Source:
     version_tables: tuple[str, ...] = ()
     name_column: str | None = "name"
     id_per_city: bool = False  # id unique per city only: fid = city_id * 2**32 + id
+    query_filters: tuple[tuple[str, tuple[str | int, ...]], ...] = ()
 
     @property
     def versions(self) -> tuple[str, ...]:
         return self.version_tables or (self.table,)
+
+    def parse_query_filters(self, params: Mapping[str, str]) -> tuple[tuple[str, str | int], ...]:
+        """The declared filters present in ``params`` as ``(column, allowed value)`` pairs.
+
+        A value outside the declared ones, or a parameter naming an exposed column that is
+        not declared filterable, raises one :class:`InvalidInputError` listing every problem.
+        Values returned are the declared constants (never the caller's text).
+        """
+        declared = dict(self.query_filters)
+        problems: list[Problem] = []
+        out: list[tuple[str, str | int]] = []
+        for col in self.columns:
+            if col not in params:
+                continue
+            if col not in declared:
+                problems.append(Problem(f"cannot filter by {col!r}", field=col))
+                continue
+            text = params[col].strip()
+            match = [v for v in declared[col] if str(v) == text]
+            if not match:
+                allowed = ", ".join(str(v) for v in declared[col])
+                problems.append(Problem(f"{text!r} is not one of {allowed}", field=col))
+            else:
+                out.append((col, match[0]))
+        if problems:
+            raise InvalidInputError("invalid tile filter", problems)
+        return tuple(out)
 
     def visible_columns(self, *, personal: bool) -> tuple[str, ...]:
         """Exposed columns; personal ones only when ``personal`` is True."""
@@ -160,6 +191,7 @@ def validate_layer(layer: Layer) -> None:
     idents += [("source.columns", c) for c in s.columns]
     idents += [("source.filters", c) for c, _ in s.filters]
     idents += [("source.version_tables", t) for t in s.version_tables]
+    idents += [("source.query_filters", c) for c, _ in s.query_filters]
     if s.city_column:
         idents.append(("source.city_column", s.city_column))
     for fld, value in idents:
@@ -170,6 +202,13 @@ def validate_layer(layer: Layer) -> None:
     for c in s.personal:
         if c not in s.columns:
             problems.append(Problem(f"personal column {c!r} is not in columns", field="personal"))
+    for c, values in s.query_filters:
+        if c not in s.columns or c in s.personal:
+            problems.append(Problem(f"filter column {c!r} is not a public exposed column",
+                                    field="query_filters"))
+        if not values:
+            problems.append(Problem(f"filter column {c!r} has no allowed values",
+                                    field="query_filters"))
     if layer.style.property and layer.style.property not in s.columns:
         problems.append(Problem(f"style property {layer.style.property!r} is not exposed",
                                 field="style.property"))

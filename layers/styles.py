@@ -73,3 +73,29 @@ GROUP_LABELS: dict[str, tuple[str, str]] = {
     "cases": ("网格事件", "Grid cases"),
     "siting": ("新站选址", "New-station siting"),
 }
+
+#: zh/en labels of coded property values shown in popups, by column.
+VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "property_management": {"managed": ("有物业", "Managed"),
+                            "unmanaged": ("无物业", "No property company"),
+                            "unknown": ("不详", "Unknown")},
+    "service_type": {str(t): (zh, en) for t, (_, _, zh, en) in SERVICE_TYPE_STYLE.items()},
+    "type": {str(t): (zh, en) for t, (_, _, zh, en) in SERVICE_TYPE_STYLE.items()},
+    "category": {str(k): (zh, en) for k, (_, zh, en) in CASE_CATEGORY_STYLE.items()},
+    "status": {"reported": ("已上报", "Reported"), "dispatched": ("已派单", "Dispatched"),
+               "handling": ("处理中", "In progress"), "closed": ("已办结", "Closed")},
+    "mode": {"walk": ("步行", "Walking"), "ride": ("骑行", "Riding")},
+    "walk": {"true": ("是", "Yes"), "false": ("否", "No")},
+    "ride": {"true": ("是", "Yes"), "false": ("否", "No")},
+    "snapped": {"true": ("是", "Yes"), "false": ("否（离道路太远）", "No (too far from a street)")},
+    "suppressed": {"true": ("是（事件过少不公开）", "Yes (too few cases to show)"),
+                   "false": ("否", "No")},
+    "reached": {"true": ("是", "Yes"), "false": ("否", "No")},
+}
+
+
+def value_labels(columns: tuple[str, ...] | list[str], lang: str) -> dict[str, dict[str, str]]:
+    """Popup labels of coded values for the given columns, in ``lang`` (zh or en)."""
+    i = 1 if lang == "en" else 0
+    return {c: {v: pair[i] for v, pair in VALUE_LABELS[c].items()}
+            for c in columns if c in VALUE_LABELS}

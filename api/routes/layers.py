@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from api.deps import ConnDep, CurrentUser, RegistryDep
 from geo.store.features import existing_tables, search_features
 from layers.registry import Layer
-from layers.styles import GROUP_LABELS
+from layers.styles import GROUP_LABELS, value_labels
 
 router = APIRouter(tags=["layers"])
 
@@ -37,6 +37,8 @@ def layer_json(request: Request, layer: Layer, lang: str, *, available: bool = T
         "properties": list(layer.source.columns),
         "personal_properties": list(layer.source.personal),
         "property_labels": layer.labels(lang),
+        "value_labels": value_labels(layer.source.columns, lang),
+        "filters": {c: list(v) for c, v in layer.source.query_filters},
         "style": layer.style.as_dict(lang),
         "tiles": f"{base}/tiles/{layer.name}/{{z}}/{{x}}/{{y}}.mvt",
         "tilejson": f"{base}/tiles/{layer.name}/tilejson.json",

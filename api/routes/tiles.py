@@ -3,10 +3,14 @@
 Rules: z/x/y are checked before any SQL (bad value → 422 problem); a zoom outside the
 layer's ``minzoom..maxzoom`` → 404 problem; a tile without features → **204 No Content**
 (with ETag and Cache-Control like any tile). Tiles are cached in process, keyed by layer,
-z/x/y, city, personal-attribute access and the ``layer_version`` counters of the layer's
+z/x/y, city, tile filters, personal-attribute access and the ``layer_version`` counters of the layer's
 tables (re-read at most every 0.5 s), so a committed data change is served within 0.5 s.
 ``If-None-Match`` → 304.
 Restricted layers need an analyst key.
+
+Layers declaring ``query_filters`` (e.g. coverage layers: ``service_type``, ``minutes``)
+accept them as query parameters, e.g. ``?city=guixi&service_type=red_station&minutes=10``;
+a value outside the declared ones is a 422 problem.
 """
 
 from __future__ import annotations
@@ -74,9 +78,10 @@ class SourceVersions:
 
 
 async def _render(pool: AsyncConnectionPool, layer: Layer, z: int, x: int, y: int,
-                  personal: bool, city_id: int | None) -> bytes:
+                  personal: bool, city_id: int | None,
+                  where: tuple[tuple[str, str | int], ...] = ()) -> bytes:
     """Render one tile on the app's async psycopg pool (see :func:`geo.store.tiles.tile_sql`)."""
-    sql, params = tile_sql(layer, z, x, y, personal=personal, city_id=city_id)
+    sql, params = tile_sql(layer, z, x, y, personal=personal, city_id=city_id, where=where)
     try:
         async with pool.connection() as conn:
             cur = await conn.execute(to_pyformat(sql), params)
@@ -96,6 +101,7 @@ async def tile(request: Request, engine: EngineDep, registry: RegistryDep, user:
     validate_tile(z, x, y)
     lyr = readable_layer(registry, layer, user)
     check_zoom(lyr, z)
+    where = lyr.source.parse_query_filters(request.query_params)
     personal = sees_personal(user) and bool(lyr.source.personal)
     state = request.app.state
     versions, cities = await state.source_versions.snapshot(engine)
@@ -104,12 +110,12 @@ async def tile(request: Request, engine: EngineDep, registry: RegistryDep, user:
         city_id = cities.get(city)
         if city_id is None:
             raise NotFoundError(f"no city {city!r}")
-    key = (lyr.name, z, x, y, city_id, personal,
+    key = (lyr.name, z, x, y, city_id, where, personal,
            tuple(versions.get(t, 0) for t in lyr.source.versions))
     cache: TileCache = state.tile_cache
     hit = cache.get(key)
     if hit is None:
-        data = await _render(state.tile_pool, lyr, z, x, y, personal, city_id)
+        data = await _render(state.tile_pool, lyr, z, x, y, personal, city_id, where)
         hit = cache.put(key, data)
     data, etag = hit
     scope = "public" if lyr.public and not personal else "private"

@@ -62,10 +62,13 @@ def source_versions(conn: Connection, layer: Layer) -> tuple[int, ...]:
 
 
 def tile_sql(layer: Layer, z: int, x: int, y: int, *, personal: bool = False,
-             city_id: int | None = None) -> tuple[str, dict[str, Any]]:
+             city_id: int | None = None,
+             where: tuple[tuple[str, str | int], ...] = ()) -> tuple[str, dict[str, Any]]:
     """SQL (``:name`` placeholders) and parameters rendering tile z/x/y of ``layer`` as MVT.
 
-    Validates the address and zoom range first (no SQL for a bad tile).
+    Validates the address and zoom range first (no SQL for a bad tile). ``where`` holds
+    ``(column, value)`` pairs from :meth:`layers.registry.Source.parse_query_filters`;
+    a column the layer does not declare filterable raises :class:`InvalidInputError`.
     """
     validate_tile(z, x, y)
     check_zoom(layer, z)
@@ -78,6 +81,13 @@ def tile_sql(layer: Layer, z: int, x: int, y: int, *, personal: bool = False,
     for i, (col, value) in enumerate(s.filters):
         clauses.append(f"t.{quote(col)} = :fixed{i}")
         params[f"fixed{i}"] = value
+    declared = {c for c, _ in s.query_filters}
+    for i, (col, value) in enumerate(where):
+        if col not in declared:
+            raise InvalidInputError("invalid tile filter",
+                                    [Problem(f"cannot filter by {col!r}", field=col)])
+        clauses.append(f"t.{quote(col)} = :qf{i}")
+        params[f"qf{i}"] = value
     if city_id is not None and s.city_column:
         clauses.append(f"t.{quote(s.city_column)} = :city_id")
         params["city_id"] = city_id
@@ -105,13 +115,14 @@ def to_pyformat(sql: str) -> str:
 
 
 def render_tile(conn: Connection, layer: Layer, z: int, x: int, y: int, *, personal: bool = False,
-                city_id: int | None = None) -> bytes:
+                city_id: int | None = None,
+                where: tuple[tuple[str, str | int], ...] = ()) -> bytes:
     """The MVT of tile z/x/y of ``layer`` (one MVT layer named after it); ``b""`` if empty.
 
     Feature ids are the OGC feature ids; attributes are the layer's exposed columns
     (personal ones only when ``personal``).
     """
-    sql, params = tile_sql(layer, z, x, y, personal=personal, city_id=city_id)
+    sql, params = tile_sql(layer, z, x, y, personal=personal, city_id=city_id, where=where)
     data = conn.execute(text(sql), params).scalar_one()
     return bytes(data) if data else b""
 

@@ -34,6 +34,9 @@ SHARE_CLASSES = (
     LegendClass(0.99, "#1a9850", "全部覆盖", "all covered"),
 )
 VERSIONS = ("analysis_run",)
+#: Tile filters the map's selectors use (``?service_type=…&minutes=…``).
+BY_TYPE = (("service_type", tuple(str(t) for t in SERVICE_TYPE_LABELS)),)
+BY_TYPE_MINUTES = (*BY_TYPE, ("minutes", (5, 10, 15)))
 LEVEL = ("service_type", "minutes", "budget_m")
 
 
@@ -44,7 +47,8 @@ def _circles(minutes: int) -> Layer:
         minzoom=10, maxzoom=22, group="coverage", visible=minutes == 15,
         source=Source("service_circle_union_latest", columns=(*LEVEL, "n_points"),
                       filters=(("minutes", minutes),), name_column=None,
-                      version_tables=("service_circle_union", *VERSIONS)),
+                      version_tables=("service_circle_union", *VERSIONS),
+                      query_filters=BY_TYPE),
         style=Style("fill", "#e53935", fill_opacity=0.18, weight=1.0, property="service_type",
                     classify="categorical", classes=TYPE_CLASSES, label_property="service_type"),
         description_zh=f"沿街道步行{minutes}分钟（75米/分钟）可达范围，道路两侧各40米，按服务类型合并",
@@ -62,7 +66,8 @@ def _gaps(minutes: int) -> Layer:
                       columns=(*LEVEL, "compound_id", "gap_area_m2", "gap_share",
                                "residents_gap_est"),
                       filters=(("minutes", minutes),), name_column=None,
-                      version_tables=("coverage_gap", *VERSIONS)),
+                      version_tables=("coverage_gap", *VERSIONS),
+                      query_filters=BY_TYPE),
         style=Style("fill", "#b71c1c", fill_opacity=0.45, weight=0.5, property="service_type",
                     classify="categorical", classes=TYPE_CLASSES, label_property="service_type"),
         description_zh="小区用地中位于该类型服务圈之外的部分；residents_gap_est 为按面积估算的居民数",
@@ -82,7 +87,8 @@ LAYERS: tuple[Layer, ...] = (
                       columns=("compound_id", "name", "service_type", "nearest_id", "nearest_m",
                                "nearest_min", "second_id", "second_min", "snapped",
                                "residents", "households"),
-                      version_tables=("coverage_compound", *VERSIONS)),
+                      version_tables=("coverage_compound", *VERSIONS),
+                      query_filters=BY_TYPE),
         style=Style("fill", "#fc8d59", fill_opacity=0.7, weight=0.5, property="nearest_min",
                     classify="graduated", classes=MINUTE_CLASSES),
         description_zh="从小区出入口沿街道步行到最近服务点的分钟数（每种类型一层要素，按 service_type 筛选）",
@@ -97,7 +103,8 @@ LAYERS: tuple[Layer, ...] = (
                       columns=("grid_id", "name", *LEVEL, "compounds", "residents",
                                "residents_in", "residents_out", "residents_unknown",
                                "share_covered"),
-                      version_tables=("coverage_unit", *VERSIONS)),
+                      version_tables=("coverage_unit", *VERSIONS),
+                      query_filters=BY_TYPE_MINUTES),
         style=Style("fill", "#fee08b", fill_opacity=0.55, weight=0.8, property="share_covered",
                     classify="graduated", classes=SHARE_CLASSES),
         description_zh="网格内居民在服务圈内的比例（跨网格小区按居民比例分摊）",
@@ -124,7 +131,8 @@ LAYERS: tuple[Layer, ...] = (
         minzoom=12, maxzoom=22, group="coverage", visible=False,
         source=Source("service_circle_latest",
                       columns=(*LEVEL, "service_point_id", "name", "street_m"),
-                      version_tables=("service_circle", *VERSIONS)),
+                      version_tables=("service_circle", *VERSIONS),
+                      query_filters=BY_TYPE_MINUTES),
         style=Style("line", "#e53935", fill_opacity=0.05, weight=1.0, property="service_type",
                     classify="categorical", classes=TYPE_CLASSES),
         description_zh="每个服务点沿街道的5/10/15分钟可达范围",
