@@ -2,6 +2,11 @@
 (function () {
   'use strict';
   var C = window.SC_CONFIG, S = C.strings;
+  var T = C.lang === 'en'
+    ? { coverage: 'Service circles', service_type: 'Service type', all_types: 'All types',
+        minutes: 'Walking minutes', unreachable: 'unreachable' }
+    : { coverage: '服务圈', service_type: '服务类型', all_types: '全部类型', minutes: '步行分钟',
+        unreachable: '不可达', locked: '（受限）' };
   // Leaflet >= 1.8 dropped fakeStop, which Leaflet.VectorGrid 1.3 calls on clicks.
   if (!L.DomEvent.fakeStop) {
     L.DomEvent.fakeStop = function (e) { e._stopped = true; return true; };
@@ -22,6 +27,8 @@
   if (C.basemap_url) {
     L.tileLayer(C.basemap_url, { maxZoom: 19, attribution: esc(S.attribution) }).addTo(map);
   }
+  // Point layers get their own pane inside the tile pane, stacked above the area layers.
+  map.createPane('scPoints', map.getPane('tilePane')).style.zIndex = 10;
   L.control.scale({ imperial: false, position: 'bottomleft' }).addTo(map);
   if (C.bounds) { map.fitBounds(C.bounds); } else { map.setView([28.25, 117.2], 12); }
 
@@ -50,6 +57,17 @@
     return found;
   }
 
+  // Graduated point symbols: area proportional to the value (e.g. residents reached).
+  function sized(st) { return st.kind === 'circle' && st.classify === 'graduated' && st.property; }
+  function radiusFor(st, v) {
+    var n = Number(v);
+    if (!isFinite(n) || n <= 0) { return 3; }
+    return Math.min(24, 3 + Math.sqrt(n / 1000) * 2.2);
+  }
+  function symbolRadius(st, props) {
+    return sized(st) ? radiusFor(st, props[st.property]) : st.radius;
+  }
+
   function styleFn(layer) {
     var st = layer.style;
     return function (props) {
@@ -60,35 +78,70 @@
       }
       if (st.kind === 'line') { return { color: col, weight: st.weight, opacity: 0.9 }; }
       if (c && c.icon) { return { icon: glyphIcon(col, c.icon) }; }
-      return { radius: st.radius, fill: true, fillColor: col, fillOpacity: st.fill_opacity,
+      return { radius: symbolRadius(st, props), fill: true, fillColor: col, fillOpacity: st.fill_opacity,
                color: '#fff', weight: 1 };
     };
   }
 
+  // Internal identifiers mean nothing to planners: not shown in popups.
+  var HIDDEN = /(^|_)id$|^h3$|^fid$|^station_[ab]$|^label_(zh|en)$/;
+  var PERCENT = /(^|_)share(_|$)|^score$|^jaccard$|closure_rate/;
+  var fmtNum = new Intl.NumberFormat(C.lang === 'en' ? 'en' : 'zh-CN', { maximumFractionDigits: 1 });
+  function formatValue(layer, k, v) {
+    if (v === null || v === undefined || v === '') { return '–'; }
+    var labels = (layer.value_labels || {})[k];
+    if (labels && labels[String(v)] !== undefined) { return labels[String(v)]; }
+    if (typeof v === 'number' || (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) && !/_at$/.test(k))) {
+      var n = Number(v);
+      if (!isFinite(n)) { return T.unreachable; }
+      if (PERCENT.test(k)) { return fmtNum.format(100 * n) + ' %'; }
+      return fmtNum.format(n);
+    }
+    if (typeof v === 'string' && /_at$/.test(k)) { return v.replace('T', ' ').slice(0, 16); }
+    return v;
+  }
   function popupHtml(layer, props) {
-    var st = layer.style, title = props[st.label_property] || layer.title;
+    var st = layer.style, lp = st.label_property;
+    var title = (lp && props[lp] !== undefined && !HIDDEN.test(lp)) ? formatValue(layer, lp, props[lp]) : layer.title;
     var c = classFor(st, props);
-    var rows = Object.keys(props).map(function (k) {
-      var v = props[k];
-      if (c && k === st.property && st.classify === 'categorical') { v = c.label; }
+    var rows = Object.keys(props).filter(function (k) { return !HIDDEN.test(k); }).map(function (k) {
+      var v = formatValue(layer, k, props[k]);
+      if (c && k === st.property && st.classify === 'categorical' && v === props[k]) { v = c.label; }
       var label = (layer.property_labels || {})[k] || k;
-      return '<tr><td>' + esc(label) + '</td><td>' + esc(v === null || v === undefined ? '–' : v) + '</td></tr>';
+      return '<tr><td>' + esc(label) + '</td><td>' + esc(v) + '</td></tr>';
     }).join('');
     return '<div class="popup"><strong>' + esc(title) + '</strong><br><small>' +
       esc(layer.title) + '</small><table>' + rows + '</table></div>';
   }
 
+  // Coverage selectors: service type and minutes, sent to the tile server as filters.
+  var sel = { service_type: 'party_mass_centre', minutes: 15 };
+  function tileUrl(layer) {
+    var q = C.city ? ['city=' + encodeURIComponent(C.city)] : [];
+    Object.keys(layer.filters || {}).forEach(function (k) {
+      var v = sel[k];
+      if (v !== null && v !== undefined && v !== '' &&
+          layer.filters[k].map(String).indexOf(String(v)) >= 0) {
+        q.push(encodeURIComponent(k) + '=' + encodeURIComponent(v));
+      }
+    });
+    return layer.tiles + (q.length ? '?' + q.join('&') : '');
+  }
+
   function makeOverlay(layer) {
-    var url = layer.tiles + (C.city ? '?city=' + encodeURIComponent(C.city) : '');
+    var url = tileUrl(layer);
     var styles = {};
     styles[layer.name] = styleFn(layer);
     var vg = L.vectorGrid.protobuf(url, {
       vectorTileLayerStyles: styles, interactive: true, minZoom: layer.minzoom,
       maxNativeZoom: layer.maxzoom, maxZoom: 20, fetchOptions: { headers: headers() },
       scGroup: layer.group,
+      getFeatureId: function (f) { return f.id; },  // keeps drawn features reachable
+      pane: /Point/.test(layer.geometry_type) ? 'scPoints' : 'tilePane',  // points above areas
       rendererFactory: L.svg.tile
     });
     vg.on('click', function (e) {
+      if (window.SC.dropping) { return; }  // the siting panel is placing sites
       L.popup({ maxWidth: 320 }).setLatLng(e.latlng)
         .setContent(popupHtml(layer, e.layer.properties || {})).openOn(map);
     });
@@ -110,7 +163,7 @@
       var ov = state.overlays[layer.name];
       if (ov && !map.hasLayer(ov)) { return; }
       if (!ov) {
-        html += '<h5>' + esc(layer.title) + ' 🔒</h5><div class="row"><small>' +
+        html += '<h5>' + esc(layer.title) + ' <span class="lock">' + esc(T.locked) + '</span></h5><div class="row"><small>' +
           esc(S.restricted) + '</small></div>';
         return;
       }
@@ -118,8 +171,10 @@
       var st = layer.style;
       var classes = st.classes.length ? st.classes : [{ color: st.color, label: layer.title }];
       classes.forEach(function (c) {
+        var d = sized(st) ? Math.round(2 * radiusFor(st, Math.max(Number(c.value), 500))) : 16;
         var sw = (st.kind === 'circle')
-          ? '<span class="pt" style="background:' + esc(c.color) + '">' + esc(c.icon || '') + '</span>'
+          ? '<span class="pt" style="background:' + esc(c.color) + ';width:' + d + 'px;height:' + d +
+            'px">' + esc(c.icon || '') + '</span>'
           : '<span class="sw" style="background:' + esc(c.color) + '"></span>';
         html += '<div class="row">' + sw + esc(c.label) + '</div>';
       });
@@ -149,13 +204,72 @@
       if (!layer.public && role !== 'analyst' && role !== 'admin') { return; }
       var ov = makeOverlay(layer);
       state.overlays[layer.name] = ov;
-      control.addOverlay(ov, esc(layer.title) + (layer.public ? '' : '<span class="lock">🔒</span>'));
+      control.addOverlay(ov, esc(layer.title) + (layer.public ? '' : '<span class="lock">' + esc(T.locked) + '</span>'));
       if (layer.visible) { ov.addTo(map); }
     });
     control.addTo(map);
     map.on('overlayadd overlayremove', renderLegend);
     renderLegend();
+    coverageControl();
+    window.SC.catalogue = catalogue;
     window.SC.ready = true;
+  }
+
+  // One panel drives every coverage layer: tiles are re-requested with the chosen
+  // service type; layers fixed to one threshold (circles_15/10/5, gaps_15/10/5) are
+  // swapped for the variant of the chosen minutes.
+  function coverageControl() {
+    var typed = state.layers.filter(function (l) { return (l.filters || {}).service_type; });
+    if (!typed.length) { return; }
+    var codes = typed[0].filters.service_type, names = typed[0].value_labels.service_type || {};
+    var minutes = [5, 10, 15];
+    var box = L.DomUtil.create('div', 'legend sc-coverage');
+    box.innerHTML = '<h4>' + esc(T.coverage) + '</h4>' +
+      '<label>' + esc(T.service_type) + ' <select id="cov-type">' +
+      '<option value="">' + esc(T.all_types) + '</option>' +
+      codes.map(function (c) {
+        return '<option value="' + esc(c) + '"' + (c === sel.service_type ? ' selected' : '') + '>' +
+          esc(names[c] || c) + '</option>';
+      }).join('') + '</select></label> ' +
+      '<label>' + esc(T.minutes) + ' <select id="cov-min">' + minutes.map(function (m) {
+        return '<option value="' + m + '"' + (m === sel.minutes ? ' selected' : '') + '>' + m + '</option>';
+      }).join('') + '</select></label>';
+    L.DomEvent.disableClickPropagation(box);
+    L.DomEvent.disableScrollPropagation(box);
+    var ctl = L.control({ position: 'topleft' });
+    ctl.onAdd = function () { return box; };
+    ctl.addTo(map);
+    function apply() {
+      sel.service_type = box.querySelector('#cov-type').value;
+      sel.minutes = Number(box.querySelector('#cov-min').value);
+      var families = {};
+      state.layers.forEach(function (l) {
+        var m = /^(coverage_.*)_(\d+)$/.exec(l.name), ov = state.overlays[l.name];
+        if (!m || !ov) { return; }
+        var f = families[m[1]] = families[m[1]] || { on: false, members: {} };
+        f.members[m[2]] = ov;
+        if (map.hasLayer(ov)) { f.on = true; }
+      });
+      Object.keys(families).forEach(function (k) {
+        var f = families[k];
+        if (!f.on) { return; }
+        Object.keys(f.members).forEach(function (m) {
+          var ov = f.members[m], want = Number(m) === sel.minutes;
+          if (want && !map.hasLayer(ov)) { ov.addTo(map); }
+          if (!want && map.hasLayer(ov)) { map.removeLayer(ov); }
+        });
+      });
+      state.layers.forEach(function (l) {
+        var ov = state.overlays[l.name];
+        if (ov && l.filters && Object.keys(l.filters).length) { ov.setUrl(tileUrl(l)); }
+      });
+      renderLegend();
+    }
+    box.querySelector('#cov-type').addEventListener('change', apply);
+    box.querySelector('#cov-min').addEventListener('change', apply);
+    window.SC.coverage = { apply: apply, selection: sel };
+    // Only the chosen threshold's variant is shown when the map opens.
+    apply();
   }
 
   window.SC = { map: map, state: state, ready: false };

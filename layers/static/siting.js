@@ -69,6 +69,7 @@
 
     drop.addEventListener('click', function () {
       active = !active;
+      window.SC.dropping = active;
       drop.textContent = active ? T.stop : T.drop;
       map.getContainer().style.cursor = active ? 'crosshair' : '';
     });
@@ -85,7 +86,6 @@
       m.on('dragend', evaluate);
       markers.push(m);
       evaluate();
-      window.setTimeout(function () { map.closePopup(); }, 0);  // dropping, not inspecting
     });
     window.SC.siting = { markers: function () { return markers; }, evaluate: evaluate };
   }

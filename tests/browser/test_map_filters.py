@@ -1,0 +1,403 @@
+"""The planners' map on Guixi: coverage selectors, case hot-spot filters, siting gain, popups.
+
+A real headless Chromium (Debian's) drives the page served by a real uvicorn server on the
+session database with the demo cities and stored coverage, case and courier runs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import Engine, text
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="needs chromium")]
+
+
+@pytest.fixture(scope="module")
+def runs(demo_engine: Engine) -> Iterator[dict[str, int]]:
+    """Coverage (5/10/15 min), case hot-spot and courier runs stored for Guixi; removed after."""
+    from geo.store.cases import analyze_city_cases
+    from geo.store.cities import get_city
+    from geo.store.courier import analyze_city_courier
+    from geo.store.coverage import run_coverage
+
+    with demo_engine.begin() as conn:
+        city = get_city(conn, "guixi")
+        ids = {"coverage": run_coverage(conn, "guixi"),
+               "cases": analyze_city_cases(conn, city.id, metric_epsg=city.metric_epsg,
+                                           permutations=99)[0],
+               "courier": analyze_city_courier(conn, city.id, metres=1000)[0]}
+    yield ids
+    with demo_engine.begin() as conn:
+        conn.execute(text("DELETE FROM analysis_run WHERE id = ANY(:ids)"),
+                     {"ids": list(ids.values())})
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def _page(browser: Any, locale: str = "zh-CN") -> Any:
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale=locale)
+    pg = context.new_page()
+    pg.problems = []  # console errors and uncaught exceptions
+    pg.requests = []  # every URL requested
+    pg.on("console", lambda m: pg.problems.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: pg.problems.append(str(e)))
+    pg.on("request", lambda r: pg.requests.append(r.url))
+    return pg
+
+
+@pytest.fixture
+def page(browser: Any, runs: dict[str, int]) -> Iterator[Any]:
+    pg = _page(browser)
+    yield pg
+    pg.context.close()
+
+
+def _open(page: Any, url: str) -> None:
+    page.goto(url)
+    page.wait_for_function("window.SC && SC.ready === true && SC.coverage && SC.hotspots",
+                           timeout=20_000)
+    page.wait_for_load_state("networkidle")
+
+
+def _settle(page: Any) -> None:
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(600)
+
+
+def _zoom_centre(page: Any, zoom: int) -> None:
+    page.evaluate("(z) => SC.map.setView(SC.map.getCenter(), z)", zoom)
+    _settle(page)
+
+
+def _drawn(page: Any, layer: str) -> int:
+    """SVG shapes drawn by overlay ``layer`` (0 when it is not on the map)."""
+    return int(page.evaluate(
+        "(n) => { const o = SC.state.overlays[n];"
+        " return o && SC.map.hasLayer(o) ? o.getContainer().querySelectorAll('path').length : 0; }",
+        layer))
+
+
+def _on(page: Any) -> set[str]:
+    return set(page.evaluate("Object.entries(SC.state.overlays).filter(([k, o]) => "
+                             "SC.map.hasLayer(o)).map(([k]) => k)"))
+
+
+def _types_with_circles(engine: Engine, minutes: int) -> dict[str, int]:
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT service_type, count(*) AS n FROM service_circle_union_latest u "
+            "JOIN city c ON c.id = u.city_id WHERE c.code = 'guixi' AND u.minutes = :m "
+            "GROUP BY service_type"), {"m": minutes}).all()
+    return {r.service_type: int(r.n) for r in rows}
+
+
+def _click_at(page: Any, lat: float, lon: float) -> None:
+    pt = page.evaluate("([la, lo]) => { const p = SC.map.latLngToContainerPoint([la, lo]);"
+                       " const r = SC.map.getContainer().getBoundingClientRect();"
+                       " return [p.x + r.left, p.y + r.top]; }", [lat, lon])
+    page.mouse.click(pt[0], pt[1])
+
+
+def test_service_type_and_minutes_drive_coverage_tiles(page: Any, demo_server: str,
+                                                        demo_engine: Engine,
+                                                        artifacts: Path) -> None:
+    types15 = _types_with_circles(demo_engine, 15)
+    assert len(types15) >= 2, types15
+    _open(page, f"{demo_server}/map?city=guixi")
+    _zoom_centre(page, 13)
+    _settle(page)
+    first, second = sorted(types15)[:2]
+
+    page.select_option("#cov-type", first)
+    _settle(page)
+    assert {"coverage_circles_15", "coverage_gaps_15"} <= _on(page)
+    assert any("/tiles/coverage_circles_15/" in u and f"service_type={first}" in u
+               for u in page.requests)
+    n_first = _drawn(page, "coverage_circles_15")
+    assert n_first > 0
+
+    page.requests.clear()
+    page.select_option("#cov-type", second)
+    _settle(page)
+    assert any("/tiles/coverage_gaps_15/" in u and f"service_type={second}" in u
+               for u in page.requests)
+    assert not any(f"service_type={first}" in u for u in page.requests)
+
+    page.requests.clear()
+    page.select_option("#cov-min", "5")
+    _settle(page)
+    on = _on(page)
+    assert {"coverage_circles_5", "coverage_gaps_5"} <= on
+    assert not {"coverage_circles_15", "coverage_gaps_15"} & on
+    assert any("/tiles/coverage_circles_5/" in u and f"service_type={second}" in u
+               for u in page.requests)
+    assert page.locator(".sc-legend h5", has_text="5分钟步行服务圈").count() == 1
+    page.screenshot(path=str(artifacts / "map-coverage-selectors.png"))
+
+    # "all types" draws at least as many circles as any single type
+    page.select_option("#cov-min", "15")
+    page.select_option("#cov-type", "")
+    _settle(page)
+    n_all = _drawn(page, "coverage_circles_15")
+    assert n_all > n_first
+    assert page.problems == []
+
+
+def test_grid_share_tiles_follow_both_selectors(page: Any, demo_server: str) -> None:
+    _open(page, f"{demo_server}/map?city=guixi")
+    page.locator(".leaflet-control-layers-overlays label",
+                 has_text="网格服务圈覆盖率").locator("input").click()
+    page.requests.clear()
+    page.select_option("#cov-type", "red_station")
+    page.select_option("#cov-min", "10")
+    _settle(page)
+    assert any("/tiles/coverage_grid_share/" in u and "service_type=red_station" in u
+               and "minutes=10" in u for u in page.requests)
+    # a layer without a minutes filter never gets one
+    assert not any("/tiles/coverage_compound_minutes/" in u and "minutes=" in u
+                   for u in page.requests)
+    assert page.problems == []
+
+
+def _hotspot_api(server: str, query: str) -> tuple[int, int, int]:
+    j = httpx.get(f"{server}/cities/guixi/cases/hotspots?resolution=9&{query}",
+                  timeout=120).json()
+    bins = [f["properties"]["bin"] for f in j["features"]]
+    return len(bins), sum(b > 0 for b in bins), sum(b < 0 for b in bins)
+
+
+def _case_months(engine: Engine) -> tuple[str, str]:
+    with engine.connect() as conn:
+        lo, hi = conn.execute(text(
+            "SELECT to_char(min(reported_at AT TIME ZONE 'Asia/Shanghai'), 'YYYY-MM'),"
+            " to_char(max(reported_at AT TIME ZONE 'Asia/Shanghai'), 'YYYY-MM')"
+            " FROM grid_case g JOIN city c ON c.id = g.city_id WHERE c.code = 'guixi'")).one()
+    return lo, hi
+
+
+def _run_hotspots(page: Any) -> dict[str, Any]:
+    page.evaluate("SC.hotspots.last = null")
+    page.click("#hs-run")
+    page.wait_for_function("SC.hotspots.last !== null ||"
+                           " document.querySelector('#hs-status.error') !== null", timeout=120_000)
+    status = page.locator("#hs-status").inner_text()
+    assert page.evaluate("SC.hotspots.last") is not None, status
+    return {"status": status, **page.evaluate("SC.hotspots.last"),
+            "drawn": page.evaluate("SC.hotspots.layer().getLayers().length")}
+
+
+def test_case_filters_change_hot_spot_cells(page: Any, demo_server: str, demo_engine: Engine,
+                                            artifacts: Path) -> None:
+    _open(page, f"{demo_server}/map?city=guixi")
+    labels = page.locator(".sc-hotspots .hs-cats label").all_inner_texts()
+    assert len(labels) == 7 and "环境卫生" in labels and "治安稳定" in labels
+
+    page.click("#hs-run")
+    page.locator("#hs-status.loading").wait_for(timeout=5000)  # loading state shown
+    page.wait_for_function("SC.hotspots.last !== null", timeout=120_000)
+    all_cats = {"status": page.locator("#hs-status").inner_text(),
+                **page.evaluate("SC.hotspots.last"),
+                "drawn": page.evaluate("SC.hotspots.layer().getLayers().length")}
+    n, hot, cold = _hotspot_api(demo_server, "")
+    assert (all_cats["cells"], all_cats["hot"], all_cats["cold"]) == (n, hot, cold)
+    assert all_cats["drawn"] == n
+    assert f"热点 {hot}" in all_cats["status"] and f"冷点 {cold}" in all_cats["status"]
+    assert hot > 0
+    assert all_cats["meta"]["access"] == "public"
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(artifacts / "map-hotspots-all.png"))
+
+    # one category, first half of the period
+    lo, hi = _case_months(demo_engine)
+    for box in page.locator("input[name=hs-cat]").all():
+        if box.get_attribute("value") != "sanitation":
+            box.uncheck()
+    first, last = int(lo[:4]) * 12 + int(lo[5:]) - 1, int(hi[:4]) * 12 + int(hi[5:]) - 1
+    mid = (first + last) // 2  # months since year 0, inclusive end of the chosen period
+    page.fill("#hs-start", lo)
+    page.fill("#hs-end", f"{mid // 12}-{mid % 12 + 1:02d}")
+    one = _run_hotspots(page)
+    end = f"{(mid + 1) // 12}-{(mid + 1) % 12 + 1:02d}-01"
+    n1, hot1, cold1 = _hotspot_api(demo_server,
+                                   f"categories=sanitation&start={lo}-01&end={end}")
+    assert (one["cells"], one["hot"], one["cold"]) == (n1, hot1, cold1)
+    assert (one["hot"], one["cold"]) != (all_cats["hot"], all_cats["cold"])
+    page.screenshot(path=str(artifacts / "map-hotspots-sanitation.png"))
+    assert page.problems == []
+
+
+def test_hot_spot_errors_are_shown_in_the_page(page: Any, demo_server: str) -> None:
+    _open(page, f"{demo_server}/map?city=guixi")
+    page.fill("#hs-start", "2025-06")
+    page.fill("#hs-end", "2025-01")  # end before start
+    page.click("#hs-run")
+    page.locator("#hs-status.error").wait_for(timeout=30_000)
+    assert "查询失败" in page.locator("#hs-status").inner_text()
+    for box in page.locator("input[name=hs-cat]").all():
+        box.uncheck()
+    page.click("#hs-run")
+    assert page.locator("#hs-status").inner_text() == "请至少选择一个类别"
+    # the browser logs the 422 response itself; nothing else may fail
+    assert [p for p in page.problems if "status of 422" not in p] == []
+
+
+def test_siting_click_shows_the_api_gain(page: Any, demo_server: str, demo_engine: Engine,
+                                         artifacts: Path) -> None:
+    # the most populous compound outside every red station's 15-minute circle
+    with demo_engine.connect() as conn:
+        row = conn.execute(text(
+            "SELECT ST_Y(ST_PointOnSurface(k.geom)) AS lat, ST_X(ST_PointOnSurface(k.geom)) AS lon"
+            " FROM coverage_compound_latest m JOIN compound k ON k.id = m.compound_id"
+            " JOIN city c ON c.id = m.city_id WHERE c.code = 'guixi'"
+            " AND m.service_type = 'red_station' AND m.snapped"
+            " AND (m.nearest_min IS NULL OR m.nearest_min > 15)"
+            " ORDER BY m.residents DESC LIMIT 1")).one()
+    _open(page, f"{demo_server}/map?city=guixi")
+    page.evaluate("([la, lo]) => SC.map.setView([la, lo], 16)", [row.lat, row.lon])
+    _settle(page)
+    page.select_option("#sw-type", "red_station")
+    page.click("#sw-drop")
+    _click_at(page, row.lat, row.lon)
+    page.locator("#sw-out b").wait_for(timeout=60_000)
+    lon, lat = page.evaluate("(() => { const p = SC.siting.markers()[0].getLatLng();"
+                             " return [p.lng, p.lat]; })()")
+    answer = httpx.post(f"{demo_server}/cities/guixi/siting/whatif",
+                        json={"service_type": "red_station", "minutes": 15,
+                              "sites": [[lon, lat]]}, timeout=60).json()
+    gain = round(answer["gain"])
+    assert gain > 0
+    assert page.locator("#sw-out b").inner_text() == f"新增 +{gain:,} 人"
+    assert page.locator(".leaflet-popup").count() == 0  # dropping, not inspecting
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(artifacts / "map-siting.png"))
+    assert page.problems == []
+
+
+def test_compound_popup_shows_labels_not_codes(page: Any, demo_server: str,
+                                              demo_engine: Engine, artifacts: Path) -> None:
+    with demo_engine.connect() as conn:
+        row = conn.execute(text(
+            "SELECT k.name, k.property_management AS pm, ST_Y(p) AS lat, ST_X(p) AS lon FROM ("
+            " SELECT name, property_management, ST_PointOnSurface(geom) AS p, residents"
+            " FROM compound WHERE city_id = (SELECT id FROM city WHERE code = 'guixi')"
+            " AND property_management = 'unmanaged' ORDER BY residents DESC LIMIT 1) k")).one()
+    _open(page, f"{demo_server}/map?city=guixi")
+    page.evaluate("Object.entries(SC.state.overlays).forEach(([k, o]) => {"
+                  " if (k !== 'compounds' && SC.map.hasLayer(o)) SC.map.removeLayer(o); })")
+    page.evaluate("([la, lo]) => SC.map.setView([la, lo], 17)", [row.lat, row.lon])
+    _settle(page)
+    _click_at(page, row.lat, row.lon)
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=5000)
+    textc = popup.inner_text()
+    assert row.name in textc
+    assert "无物业" in textc and "unmanaged" not in textc
+    assert "编号" not in textc and "所属社区" not in textc  # internal ids hidden
+    page.wait_for_timeout(400)
+    page.screenshot(path=str(artifacts / "map-popup-compound.png"))
+    assert page.problems == []
+
+
+def test_coverage_popup_labels_type_and_percent(page: Any, demo_server: str) -> None:
+    _open(page, f"{demo_server}/map?city=guixi")
+    page.evaluate("Object.values(SC.state.overlays).forEach(o => SC.map.removeLayer(o))")
+    page.locator(".leaflet-control-layers-overlays label",
+                 has_text="网格服务圈覆盖率").locator("input").click()
+    page.select_option("#cov-type", "party_mass_centre")
+    _zoom_centre(page, 14)
+    _settle(page)
+    assert _drawn(page, "coverage_grid_share") > 0
+    box = page.evaluate("(() => { const r = SC.state.overlays.coverage_grid_share.getContainer()"
+                        ".querySelector('path').getBoundingClientRect();"
+                        " return [r.left + r.width / 2, r.top + r.height / 2]; })()")
+    page.mouse.click(box[0], box[1])
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=5000)
+    t = popup.inner_text()
+    assert "党群服务中心" in t and "party_mass_centre" not in t
+    assert "%" in t
+    assert page.problems == []
+
+
+def test_courier_stations_are_sized_by_residents(page: Any, demo_server: str) -> None:
+    _open(page, f"{demo_server}/map?city=guixi")
+    _zoom_centre(page, 13)
+    _settle(page)
+    radii = page.evaluate(
+        "(() => { const o = SC.state.overlays.courier_reach, out = [];"
+        " Object.values(o._vectorTiles).forEach(t => Object.values(t._features || {})"
+        ".forEach(f => { const p = f.feature.properties;"
+        " out.push([p.residents, f.feature._radius || f.feature.options.radius]); }));"
+        " return out; })()")
+    assert len(radii) >= 2
+    by_res = sorted(radii)
+    assert by_res[0][1] < by_res[-1][1]  # more residents reached, larger symbol
+    assert all(a[1] <= b[1] for a, b in itertools.pairwise(by_res))
+    assert page.problems == []
+
+
+def test_tile_filters_are_validated_and_applied(demo_server: str, demo_engine: Engine,
+                                              runs: dict[str, int]) -> None:
+    import math
+
+    import mapbox_vector_tile
+
+    with demo_engine.connect() as conn:
+        lon, lat = conn.execute(text("SELECT ST_X(ST_Centroid(bounds)), ST_Y(ST_Centroid(bounds))"
+                                     " FROM city WHERE code = 'guixi'")).one()
+    z = 13
+    x = int((lon + 180) / 360 * 2**z)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * 2**z)
+    base = f"{demo_server}/tiles/coverage_grid_share/{z}/{x}/{y}.mvt?city=guixi"
+    bad = httpx.get(base + "&minutes=7")
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "minutes"
+    assert httpx.get(base + "&service_type=x';drop").status_code == 422
+    assert httpx.get(base + "&name=a").status_code == 422  # not a declared filter
+
+    def features(url: str) -> list[dict[str, Any]]:
+        r = httpx.get(url)
+        assert r.status_code == 200, r.status_code
+        return mapbox_vector_tile.decode(r.content)["coverage_grid_share"]["features"]
+
+    everything = features(base)
+    chosen = features(base + "&minutes=10&service_type=party_mass_centre")
+    assert 0 < len(chosen) < len(everything)
+    assert {(f["properties"]["service_type"], f["properties"]["minutes"]) for f in chosen} == {
+        ("party_mass_centre", 10)}
+    n_expected = sum(1 for f in everything if f["properties"]["service_type"] ==
+                     "party_mass_centre" and f["properties"]["minutes"] == 10)
+    assert len(chosen) == n_expected
+
+
+def test_english_panels(browser: Any, demo_server: str, runs: dict[str, int]) -> None:
+    page = _page(browser, locale="en-GB")
+    try:
+        _open(page, f"{demo_server}/map?city=guixi&lang=en")
+        assert "Service type" in page.locator(".sc-coverage").inner_text()
+        assert "Red station" in page.locator("#cov-type").inner_text()
+        cats = page.locator(".sc-hotspots .hs-cats label").all_inner_texts()
+        assert "Sanitation" in cats and "Public order" in cats
+        assert "Hot spot, 99 % confidence" in page.locator(".sc-hotspots").inner_text()
+        assert page.problems == []
+    finally:
+        page.context.close()
