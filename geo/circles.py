@@ -214,6 +214,51 @@ def _assemble(geom: np.ndarray, gid: np.ndarray, lines: np.ndarray) -> None:
 Level = tuple[int, np.ndarray, np.ndarray]  # (threshold index, point positions, lines)
 
 
+def flat_ends(pos: np.ndarray, lines: np.ndarray, buffer_m: float) -> np.ndarray:
+    """Which lines may be buffered with flat ends without changing their circle's union.
+
+    A line's round end cap lies in the disk of radius ``buffer_m`` around its end. At a
+    point where, in the same circle (``pos``), lines end whose end segments are at least
+    ``buffer_m`` long and whose directions leave no gap over 180°, that disk is covered
+    by those segments' flat buffers (each covers the half disk it points into), so every
+    cap there is redundant. True for lines with both ends at such points.
+    """
+    n = len(lines)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    xy, gi = shapely.get_coordinates(lines, return_index=True)
+    first = np.flatnonzero(np.r_[True, gi[1:] != gi[:-1]])
+    last = np.r_[first[1:] - 1, len(xy) - 1]
+    ok = last > first  # two vertices at least
+    first, last, line = first[ok], last[ok], gi[first[ok]]
+    end = np.concatenate([xy[first], xy[last]])
+    d = np.concatenate([xy[first + 1], xy[last - 1]]) - end
+    long_ = np.hypot(d[:, 0], d[:, 1]) >= buffer_m
+    ang = np.arctan2(d[:, 1], d[:, 0])
+    line = np.concatenate([line, line])
+    # one group per (circle, end point)
+    keys = np.column_stack([pos[line].astype(float), end])
+    _, grp = np.unique(keys, axis=0, return_inverse=True)
+    grp = grp.ravel()
+    covered = np.zeros(grp.max() + 1, dtype=bool)
+    g, a = grp[long_], ang[long_]
+    if len(g):
+        o = np.lexsort((a, g))
+        g, a = g[o], a[o]
+        start = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+        stop = np.r_[start[1:], len(g)] - 1
+        gap = np.zeros(len(start))
+        same = g[1:] == g[:-1]
+        np.maximum.at(gap, np.searchsorted(start, np.flatnonzero(same), side="right") - 1,
+                      np.diff(a)[same])
+        gap = np.maximum(gap, a[start] + 2 * np.pi - a[stop])
+        covered[g[start]] = gap <= np.pi + 1e-9
+    both = np.zeros(n, dtype=bool)
+    half = len(first)
+    both[line[:half]] = covered[grp[:half]] & covered[grp[half:]]
+    return both
+
+
 def nested_buffers(levels: Sequence[Level], nb: int, buffer_m: float, quad_segs: int
                    ) -> dict[int, object]:
     """Exact buffers of each point's lines, threshold by threshold (ascending budgets).
@@ -231,7 +276,11 @@ def nested_buffers(levels: Sequence[Level], nb: int, buffer_m: float, quad_segs:
         if len(pos):
             # buffering the parts and uniting them is 2-3x faster than buffering the
             # MultiLineString (GEOS nodes all parts against each other first)
-            polys = shapely.buffer(lines, buffer_m, quad_segs=quad_segs)
+            flat = flat_ends(pos, lines, buffer_m)
+            polys = np.empty(len(lines), dtype=object)
+            polys[flat] = shapely.buffer(lines[flat], buffer_m, quad_segs=quad_segs,
+                                         cap_style="flat")
+            polys[~flat] = shapely.buffer(lines[~flat], buffer_m, quad_segs=quad_segs)
             order = np.argsort(pos, kind="stable")
             pos, polys = pos[order], polys[order]
             uniq, first = np.unique(pos, return_index=True)

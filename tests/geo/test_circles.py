@@ -196,3 +196,23 @@ def test_exact_circles_match_the_reference_on_the_demo_cities(index: int) -> Non
     ref = _reference(net, svc, [5, 10, 15])
     assert c.geometry.dropna().is_valid.all()
     assert _max_rel_sym_diff(c.geometry, ref) < 1e-3
+
+
+def test_flat_ends_only_where_the_end_disks_are_covered() -> None:
+    from geo.circles import flat_ends
+
+    # a 3 × 3 grid of nodes 100 m apart: the centre has 4 directions, the side midpoints
+    # 3 (largest gap 180°), the corners 2 (gap 270°)
+    xy = {(i, j): (100.0 * i, 100.0 * j) for i in range(3) for j in range(3)}
+    pairs = [((i, j), (i + 1, j)) for i in range(2) for j in range(3)]
+    pairs += [((i, j), (i, j + 1)) for i in range(3) for j in range(2)]
+    lines = np.array([shapely.LineString([xy[a], xy[b]]) for a, b in pairs])
+    inner = np.array([(1, 1) in p for p in pairs])
+    assert (flat_ends(np.zeros(len(lines), dtype=int), lines, 40.0) == inner).all()
+    # a line alone in another circle has no covered end; the centre keeps 3 directions
+    pos = np.zeros(len(lines), dtype=int)
+    alone = np.flatnonzero(inner)[0]
+    pos[alone] = 1
+    assert (flat_ends(pos, lines, 40.0) == inner & (np.arange(len(lines)) != alone)).all()
+    # end segments shorter than the buffer do not cover their half disk
+    assert not flat_ends(np.zeros(len(lines), dtype=int), lines, 120.0).any()
