@@ -170,6 +170,10 @@
       html += '<h5>' + esc(layer.title) + '</h5>';
       var st = layer.style;
       var classes = st.classes.length ? st.classes : [{ color: st.color, label: layer.title }];
+      var chosen = (layer.filters || {})[st.property] ? sel[st.property] : null;
+      if (chosen) {  // a selector narrows the layer to one class: show only that one
+        classes = classes.filter(function (c) { return String(c.value) === String(chosen); });
+      }
       classes.forEach(function (c) {
         var d = sized(st) ? Math.round(2 * radiusFor(st, Math.max(Number(c.value), 500))) : 16;
         var sw = (st.kind === 'circle')

@@ -16,6 +16,8 @@ import httpx
 import pytest
 from sqlalchemy import Engine, text
 
+from geo.domain import SERVICE_TYPE_LABELS
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -151,6 +153,12 @@ def test_service_type_and_minutes_drive_coverage_tiles(page: Any, demo_server: s
     assert any("/tiles/coverage_circles_5/" in u and f"service_type={second}" in u
                for u in page.requests)
     assert page.locator(".sc-legend h5", has_text="5分钟步行服务圈").count() == 1
+    rows = page.evaluate(  # legend rows of the circles layer: the chosen type only
+        "(() => { const out = []; let el = [...document.querySelectorAll('.sc-legend h5')]"
+        ".find(h => h.textContent.startsWith('5分钟步行服务圈')).nextElementSibling;"
+        " while (el && el.tagName !== 'H5') { out.push(el.textContent); el = el.nextElementSibling; }"
+        " return out; })()")
+    assert rows == [SERVICE_TYPE_LABELS[second][0]]
     page.screenshot(path=str(artifacts / "map-coverage-selectors.png"))
 
     # "all types" draws at least as many circles as any single type
