@@ -397,7 +397,8 @@ def test_tile_filters_are_validated_and_applied(demo_server: str, demo_engine: E
     assert len(chosen) == n_expected
 
 
-def test_english_panels(browser: Any, demo_server: str, runs: dict[str, int]) -> None:
+def test_english_panels(browser: Any, demo_server: str, runs: dict[str, int],
+                        artifacts: Path) -> None:
     page = _page(browser, locale="en-GB")
     try:
         _open(page, f"{demo_server}/map?city=guixi&lang=en")
@@ -406,6 +407,11 @@ def test_english_panels(browser: Any, demo_server: str, runs: dict[str, int]) ->
         cats = page.locator(".sc-hotspots .hs-cats label").all_inner_texts()
         assert "Sanitation" in cats and "Public order" in cats
         assert "Hot spot, 99 % confidence" in page.locator(".sc-hotspots").inner_text()
+        page.click("#hs-run")
+        page.wait_for_function("SC.hotspots.last !== null", timeout=120_000)
+        assert " hot " in page.locator("#hs-status").inner_text()
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(artifacts / "map-english.png"))
         assert page.problems == []
     finally:
         page.context.close()
