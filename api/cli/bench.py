@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from api.cli.common import console
+from api.cli.common import console, progress
 from geo.settings import PROJECT_ROOT
 
 app = typer.Typer(help="Run benchmarks; figures go to benchmarks/results/.", no_args_is_help=True)
@@ -18,7 +18,10 @@ RESULTS = PROJECT_ROOT / "benchmarks" / "results"
 
 def _run(name: str, quick: bool, out: Path | None) -> None:
     module = importlib.import_module(f"api.bench.{name}")
-    result = module.run(quick=quick)
+    with progress() as bar:
+        bar.add_task(f"bench {name}{' --quick' if quick else ''} (minutes at full size)",
+                     total=None)
+        result = module.run(quick=quick)
     target = out or RESULTS / f"{name}{'-quick' if quick else ''}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n")
