@@ -6,6 +6,12 @@ figures; ``save=true`` (analyst role) stores it. ``POST …/whatif`` evaluates s
 as lon/lat in EPSG:4326. The street network, demand reach and existing coverage are
 prepared once per (city, type, minutes, demand measure) and kept while the input tables'
 ``layer_version`` counters are unchanged, so what-if answers take milliseconds.
+
+Demand (``weight``): compound ``residents``, ``households`` or ``elderly``; ``cases`` (grid
+cases inside each compound, optionally of ``case_categories`` reported in
+``[case_start, case_end)``); ``rider_demand`` (imported courier demand: per-compound
+estimates, else demand points given to the compound with the nearest gate) — see
+:func:`geo.store.siting.read_compound_demand`.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import json
 import math
 import threading
 from collections import OrderedDict
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import geopandas as gpd
@@ -45,12 +52,13 @@ from geo.store.siting import (
     read_stations,
     save_scenario,
     service_type_exists,
+    with_demand,
     write_candidates,
 )
 
 router = APIRouter(prefix="/cities/{city}/siting", tags=["siting"])
 
-Weight = Literal["residents", "households", "elderly"]
+Weight = Literal["residents", "households", "elderly", "cases", "rider_demand"]
 _CACHE_SIZE = 8
 _LOCK = threading.Lock()
 
@@ -62,12 +70,27 @@ class Prepared:
         self.net, self.compounds, self.stations, self.whatif = net, compounds, stations, whatif
 
 
+class CaseFilter(BaseModel):
+    """Which grid cases count as demand when ``weight="cases"`` (ignored otherwise)."""
+
+    case_categories: list[str] | None = Field(
+        None, max_length=50, description="Case category codes (default: all)")
+    case_start: datetime | None = Field(None, description="Cases reported at or after (with "
+                                        "time zone)")
+    case_end: datetime | None = Field(None, description="Cases reported before (with time zone)")
+
+    def key(self) -> tuple[Any, ...]:
+        cats = tuple(sorted(self.case_categories)) if self.case_categories is not None else None
+        return cats, self.case_start, self.case_end
+
+
 def _prepared(request: Request, conn: Connection, city: City, service_type: str,
-              minutes: float, weight: str) -> Prepared:
+              minutes: float, weight: str, cases: CaseFilter | None = None) -> Prepared:
     if not service_type_exists(conn, service_type):
         raise InvalidInputError("unknown service type", [Problem(
             f"{service_type!r} is not a known service type", field="service_type")])
-    key = (city.id, service_type, float(minutes), weight,
+    cases = cases if weight == "cases" and cases is not None else CaseFilter()
+    key = (city.id, service_type, float(minutes), weight, cases.key(),
            tuple(sorted(data_version(conn, INPUT_TABLES).items())))
     with _LOCK:
         cache: OrderedDict[Any, Prepared] | None = getattr(request.app.state, "siting_cache",
@@ -82,6 +105,8 @@ def _prepared(request: Request, conn: Connection, city: City, service_type: str,
     if not len(compounds):
         raise InvalidInputError("the city has no compounds", [Problem("no compounds",
                                                                        field="compound")])
+    compounds = with_demand(conn, city.id, compounds, weight, categories=cases.case_categories,
+                            start=cases.case_start, end=cases.case_end)
     stations = read_stations(conn, city.id, service_type)
     prep = Prepared(net, compounds, stations,
                     prepare(net, compounds, stations, minutes=minutes, weight=weight))
@@ -92,7 +117,7 @@ def _prepared(request: Request, conn: Connection, city: City, service_type: str,
     return prep
 
 
-class PlanRequest(BaseModel):
+class PlanRequest(CaseFilter):
     service_type: str = Field("red_station", description="Service type code")
     p: int = Field(5, ge=1, le=200, description="Number of new stations (mclp, pmedian)")
     model: Literal["mclp", "lscp", "pmedian"] = "mclp"
@@ -146,7 +171,7 @@ def _geojson_frame(obj: dict[str, Any], field: str) -> gpd.GeoDataFrame:
                             crs=4326)
 
 
-class WhatIfRequest(BaseModel):
+class WhatIfRequest(CaseFilter):
     service_type: str = "red_station"
     minutes: float = Field(15.0, gt=0, le=60)
     weight: Weight = "residents"
@@ -188,7 +213,7 @@ def plan(city: str, body: PlanRequest, request: Request, conn: ConnDep,
                                            [3, 6]).all():
         raise InvalidInputError("invalid exclude", [Problem("exclusion zones must be polygons",
                                                             field="exclude")])
-    prep = _prepared(request, conn, c, body.service_type, body.minutes, body.weight)
+    prep = _prepared(request, conn, c, body.service_type, body.minutes, body.weight, body)
     imported = read_candidates(conn, c.id) if body.use_imported else None
     result: SitingPlan = plan_sites(
         prep.net, prep.compounds, prep.stations, p=body.p, minutes=body.minutes,
@@ -217,7 +242,8 @@ def plan(city: str, body: PlanRequest, request: Request, conn: ConnDep,
             conn, c.id, name=name, service_type=body.service_type, model=body.model,
             minutes=body.minutes, weight=body.weight, totals=totals,
             sites=result.proposals.assign(source="model"),
-            params=body.model_dump(exclude={"save", "name", "compounds"}) | {"by": user.name},
+            params=body.model_dump(mode="json", exclude={"save", "name", "compounds"})
+            | {"by": user.name},
             solve=solve)
     return out
 
@@ -232,7 +258,7 @@ def whatif(city: str, body: WhatIfRequest, request: Request, conn: ConnDep,
     if bad:
         raise InvalidInputError("invalid sites", bad)
     c = get_city(conn, city)
-    prep = _prepared(request, conn, c, body.service_type, body.minutes, body.weight)
+    prep = _prepared(request, conn, c, body.service_type, body.minutes, body.weight, body)
     res = prep.whatif.evaluate(body.sites)
     totals = _totals(res.before_weight, res.after_weight, res.total_weight)
     sites = [dict(row) for row in res.sites.to_dict(orient="records")]
@@ -250,7 +276,8 @@ def whatif(city: str, body: WhatIfRequest, request: Request, conn: ConnDep,
         out["scenario_id"] = save_scenario(
             conn, c.id, name=body.name or f"{c.name_zh} what-if", service_type=body.service_type,
             model="whatif", minutes=body.minutes, weight=body.weight, totals=totals,
-            sites=frame, params=body.model_dump(exclude={"save", "name"}) | {"by": user.name})
+            sites=frame,
+            params=body.model_dump(mode="json", exclude={"save", "name"}) | {"by": user.name})
     return out
 
 
@@ -296,7 +323,8 @@ def _report(request: Request, conn: Connection, city: str, scenario_id: int) -> 
     c, s = _scenario(conn, city, scenario_id)
     compounds = None
     try:
-        prep = _prepared(request, conn, c, s.service_type, s.minutes, s.weight)
+        prep = _prepared(request, conn, c, s.service_type, s.minutes, s.weight,
+                         CaseFilter.model_validate(s.params))
         res = prep.whatif.evaluate(s.sites[["geometry"]])
         comp = prep.compounds.copy()
         newly = set(res.newly_covered)

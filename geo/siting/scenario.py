@@ -1,7 +1,8 @@
 """A siting scenario on real data: best new stations of a type for a city's compounds.
 
 Demand = compounds (access points: gates, else a representative point) weighted by
-residents, households or elderly residents; existing stations of the type cover what they
+residents, households, elderly residents, grid cases or rider demand (a column of that
+name, see :func:`geo.store.siting.read_compound_demand` for how the last two are counted); existing stations of the type cover what they
 reach within the circle (``minutes`` of walking along streets). Candidates are imported
 sites and/or generated ones (street points near uncovered compounds and their gates),
 minus exclusion zones. The result is a frozen :class:`SitingPlan` with the ranked
@@ -24,7 +25,7 @@ from geo.siting.candidates import drop_excluded, generate_candidates
 from geo.siting.problem import SitingProblem, SitingResult
 from geo.siting.whatif import WhatIf
 
-WEIGHTS = ("residents", "households", "elderly")
+WEIGHTS = ("residents", "households", "elderly", "cases", "rider_demand")
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import geopandas as gpd
 import pytest
 from shapely.geometry import Point, box
@@ -13,7 +15,10 @@ from geo.store.siting import (
     get_scenario,
     list_scenarios,
     read_candidates,
+    read_compound_demand,
+    read_compounds,
     save_scenario,
+    with_demand,
     write_candidates,
 )
 
@@ -104,3 +109,93 @@ def test_bad_candidates_report_every_problem(conn, city):
     with pytest.raises(InvalidInputError) as e:
         write_candidates(conn, city.id, gdf)
     assert sorted(p.field for p in e.value.errors) == ["cost", "external_id", "geometry"]
+
+
+# Two compounds 1 km apart: A (gate on its north edge) and B (no gates).
+A = box(117.21, 28.29, 117.22, 28.30)
+B = box(117.23, 28.29, 117.24, 28.30)
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def two(conn, city) -> dict[str, int]:
+    ids = {}
+    for ext, poly, gates in (("A", A, "MULTIPOINT(117.215 28.30)"), ("B", B, None)):
+        ids[ext] = conn.execute(text("""
+            INSERT INTO compound (city_id, external_id, name, households, residents, gates, geom)
+            VALUES (:c, :e, :e, 10, 30, ST_GeomFromText(:g, 4326),
+                    ST_Multi(ST_GeomFromText(:p, 4326))) RETURNING id"""),
+            {"c": city.id, "e": ext, "g": gates, "p": poly.wkt}).scalar_one()
+    return ids
+
+
+def _case(conn, city, ext, cat, days, x, y) -> None:
+    conn.execute(text("""
+        INSERT INTO grid_case (city_id, external_id, category, reported_at, status, geom)
+        VALUES (:c, :e, :cat, :t, 'reported', ST_Point(:x, :y, 4326))"""),
+        {"c": city.id, "e": ext, "cat": cat, "t": T0 + timedelta(days=days), "x": x, "y": y})
+
+
+@pytest.fixture
+def cases(conn, city, two) -> None:
+    _case(conn, city, "k1", "sanitation", 0, 117.212, 28.292)   # A, March
+    _case(conn, city, "k2", "sanitation", 5, 117.218, 28.298)   # A, March
+    _case(conn, city, "k3", "dispute", 40, 117.215, 28.295)     # A, April
+    _case(conn, city, "k4", "sanitation", 1, 117.235, 28.295)   # B, March
+    _case(conn, city, "k5", "sanitation", 1, 117.245, 28.31)    # in no compound
+
+
+def test_case_demand_counts_cases_inside_each_compound(conn, city, two, cases):
+    d = read_compound_demand(conn, city.id, "cases")
+    assert d.to_dict() == {two["A"]: 3.0, two["B"]: 1.0}
+
+
+def test_case_demand_filters_categories(conn, city, two, cases):
+    d = read_compound_demand(conn, city.id, "cases", categories=["sanitation"])
+    assert d.to_dict() == {two["A"]: 2.0, two["B"]: 1.0}
+
+
+def test_case_demand_filters_the_time_window(conn, city, two, cases):
+    d = read_compound_demand(conn, city.id, "cases", start=datetime(2026, 4, 1, tzinfo=UTC),
+                             end=datetime(2026, 5, 1, tzinfo=UTC))
+    assert d.to_dict() == {two["A"]: 1.0, two["B"]: 0.0}
+
+
+def _point(conn, city, ext, weight, x, y) -> None:
+    conn.execute(text("""
+        INSERT INTO courier_demand_point (city_id, external_id, weight, geom)
+        VALUES (:c, :e, :w, ST_Point(:x, :y, 4326))"""),
+        {"c": city.id, "e": ext, "w": weight, "x": x, "y": y})
+
+
+def test_rider_points_go_to_their_compound_else_the_nearest_gate(conn, city, two):
+    _point(conn, city, "p1", 5, 117.216, 28.301)   # outside, ~100 m from A's gate
+    _point(conn, city, "p2", 2, 117.235, 28.295)   # inside B
+    _point(conn, city, "p3", 3, 117.2195, 28.291)  # inside A, though nearer B's edge
+    _point(conn, city, "p4", 4, 117.226, 28.300)   # outside: B's edge ~390 m, A's gate ~1.1 km
+    d = read_compound_demand(conn, city.id, "rider_demand")
+    assert d.to_dict() == {two["A"]: 8.0, two["B"]: 6.0}
+
+
+def test_rider_compound_estimates_win_over_points(conn, city, two):
+    _point(conn, city, "p1", 5, 117.216, 28.301)
+    conn.execute(text("INSERT INTO courier_compound_demand (compound_id, demand) VALUES (:a, 12)"),
+                 {"a": two["A"]})
+    d = read_compound_demand(conn, city.id, "rider_demand")
+    assert d.to_dict() == {two["A"]: 12.0, two["B"]: 0.0}
+
+
+def test_rider_demand_without_an_import_is_rejected(conn, city, two):
+    with pytest.raises(InvalidInputError, match="no rider demand") as e:
+        read_compound_demand(conn, city.id, "rider_demand")
+    assert e.value.errors[0].field == "weight"
+
+
+def test_with_demand_adds_the_kind_as_a_column(conn, city, two, cases):
+    comp = with_demand(conn, city.id, read_compounds(conn, city.id), "cases")
+    assert dict(zip(comp["external_id"], comp["cases"], strict=True)) == {"A": 3.0, "B": 1.0}
+
+
+def test_unknown_demand_kind_is_rejected(conn, city, two):
+    with pytest.raises(InvalidInputError, match="unknown demand kind"):
+        with_demand(conn, city.id, read_compounds(conn, city.id), "parcels")
