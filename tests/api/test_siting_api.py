@@ -168,3 +168,63 @@ def test_imported_candidates_with_capacity(app_client, analyst, best5, demo_engi
     finally:
         with demo_engine.begin() as conn:
             conn.execute(text("DELETE FROM siting_candidate WHERE external_id LIKE 'room%'"))
+
+
+def _scalar(engine: Engine, sql: str) -> float:
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        return float(conn.execute(text(sql)).scalar_one())
+
+
+def test_case_demand_totals_the_cases_inside_compounds(app_client, demo_engine):
+    # Independent oracle: cases of one category covered by some Guixi compound, counted
+    # once per (case, compound) pair as the rule says.
+    inside = _scalar(demo_engine, """
+        SELECT count(*) FROM grid_case k JOIN compound c
+          ON c.city_id = k.city_id AND ST_Covers(c.geom, k.geom)
+        JOIN city y ON y.id = c.city_id
+        WHERE y.code = 'guixi' AND k.category = 'sanitation'""")
+    r = app_client.post(f"{URL}/plan", json={"p": 2, "weight": "cases",
+                                             "case_categories": ["sanitation"]})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert inside > 0 and body["weight"] == "cases"
+    assert body["total_weight"] == pytest.approx(inside)
+    assert body["after_weight"] > body["before_weight"]
+
+
+def test_unknown_demand_kind_is_422(app_client):
+    r = app_client.post(f"{URL}/plan", json={"p": 1, "weight": "parcels"})
+    assert r.status_code == 422
+    assert any("weight" in str(e.get("field", e.get("loc"))) for e in r.json()["errors"])
+
+
+def test_unknown_case_category_is_422(app_client):
+    r = app_client.post(f"{URL}/plan", json={"p": 1, "weight": "cases",
+                                             "case_categories": ["noise"]})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "categories"
+
+
+def test_rider_demand_without_an_import_is_422(app_client):
+    r = app_client.post(f"{URL}/plan", json={"p": 1, "weight": "rider_demand"})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "weight"
+    assert "rider demand" in r.json()["detail"]
+
+
+def test_rider_demand_from_imported_compound_estimates(app_client, demo_engine):
+    from sqlalchemy import text
+
+    with demo_engine.begin() as conn:
+        conn.execute(text("""
+            INSERT INTO courier_compound_demand (compound_id, demand)
+            SELECT id, 10 FROM compound WHERE external_id IN ('GX-XQ0001', 'GX-XQ0002')"""))
+    try:
+        r = app_client.post(f"{URL}/plan", json={"p": 1, "weight": "rider_demand"})
+        assert r.status_code == 200, r.text
+        assert r.json()["total_weight"] == 20
+    finally:
+        with demo_engine.begin() as conn:
+            conn.execute(text("DELETE FROM courier_compound_demand"))
