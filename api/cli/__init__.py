@@ -6,7 +6,18 @@ import sys
 
 import typer
 
-from api.cli import analyze, analyze_cases, analyze_courier, bench, data, db, io, keys, serve
+from api.cli import (
+    analyze,
+    analyze_cases,
+    analyze_courier,
+    analyze_siting,
+    bench,
+    data,
+    db,
+    io,
+    keys,
+    serve,
+)
 from api.cli.common import run_cli
 
 app = typer.Typer(
@@ -22,6 +33,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(analyze.app, name="analyze")
 analyze_cases.register(analyze.app)
 analyze_courier.register(analyze.app)
+analyze_siting.register(analyze.app)
 data.register(app)
 io.register(app)
 serve.register(app)

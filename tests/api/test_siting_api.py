@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -228,3 +232,38 @@ def test_rider_demand_from_imported_compound_estimates(app_client, demo_engine):
     finally:
         with demo_engine.begin() as conn:
             conn.execute(text("DELETE FROM courier_compound_demand"))
+
+
+def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SERVICECIRCLE_DB_NAME": settings.db_name}
+    if settings.database_url:
+        env["SERVICECIRCLE_DATABASE_URL"] = settings.url().replace("+psycopg", "")
+    return subprocess.run([sys.executable, "-c", "from api.cli import main; main()", *args],
+                          capture_output=True, text=True, env=env,
+                          cwd=Path(__file__).parents[2], timeout=300, check=False)
+
+
+def test_cli_prints_saves_and_reports(settings, demo_engine, app_client, tmp_path):
+    out = tmp_path / "best3.html"
+    done = _cli(settings, "analyze", "siting", "--city", "guixi", "--type", "red_station",
+                "--p", "3", "--save", "--name", "命令行三站", "--report", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "新覆盖居民" in done.stdout and "纳入小区" in done.stdout
+    saved = [s for s in app_client.get(f"{URL}/scenarios").json() if s["name"] == "命令行三站"]
+    assert len(saved) == 1 and saved[0]["n_sites"] == 3
+    one = app_client.get(f"{URL}/scenarios/{saved[0]['id']}").json()
+    for f in one["sites"]["features"]:  # every saved site is a row of the printed table
+        assert f"{f['properties']['gain']:,.0f}" in done.stdout
+    assert "命令行三站" in out.read_text(encoding="utf-8")
+
+
+def test_cli_rejects_bad_options_without_traceback(settings, demo_engine):
+    done = _cli(settings, "analyze", "siting", "--city", "guixi", "--model", "best",
+                "--demand", "parcels", "--report", "out.docx")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert all(w in done.stderr for w in ("model", "demand", "report"))
+
+
+def test_cli_rider_demand_needs_an_import(settings, demo_engine):
+    done = _cli(settings, "analyze", "siting", "--city", "guixi", "--demand", "rider_demand")
+    assert done.returncode == 2 and "no rider demand" in done.stderr
