@@ -66,10 +66,13 @@ FIELDS: dict[str, dict[str, Field]] = {
         "reported_at": Field("datetime", True), "closed_at": Field("datetime"),
         "status": Field("enum", True, values=_STATUS), "satisfaction": Field("int", min=1, max=5),
         "handling_unit": Field("text"), "channel": Field("text"), "description": Field("text")},
+    "siting_candidate": {
+        "name": Field("text"), "kind": Field("text"), "cost": Field("float", min=0),
+        "capacity": Field("float", min=0)},
 }
 GEOMETRY_TYPES: dict[str, tuple[str, ...]] = {
     "street": _POLY, "community": _POLY, "grid": _POLY, "compound": _POLY,
-    "service_point": ("Point",), "grid_case": ("Point",)}
+    "service_point": ("Point",), "grid_case": ("Point",), "siting_candidate": ("Point",)}
 #: Common column names (Chinese and English) accepted for each field.
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "external_id": ("id", "ext_id", "编号", "编码", "代码", "工单号", "事件编号"),
@@ -82,7 +85,8 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "category": ("类别", "事件类别", "分类"), "reported_at": ("上报时间", "报告时间"),
     "closed_at": ("办结时间", "关闭时间"), "status": ("状态",), "satisfaction": ("满意度",),
     "handling_unit": ("处置单位", "承办单位"), "channel": ("渠道", "来源渠道"),
-    "description": ("描述", "内容")}
+    "description": ("描述", "内容"), "cost": ("成本", "费用", "造价"),
+    "kind": ("场地类型", "用房类型", "candidate_kind")}
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,9 @@ from api.cli.common import console, engine, settings
 
 KINDS_HELP = ("streets (街道 sub-district polygons), communities, grids, compounds, "
               "service-points or cases")
+IMPORT_KINDS_HELP = ("streets (街道 sub-district polygons), communities, grids, compounds, "
+                     "service-points, cases or candidates (siting candidate sites: points with "
+                     "optional name, kind, cost, capacity)")
 
 types_app = typer.Typer(help="Service types: the built-in ones and those added by configuration.",
                         no_args_is_help=True)
@@ -47,7 +50,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("import")
     def import_(
-        kind: Annotated[str, typer.Argument(help=f"What the file holds: {KINDS_HELP}.")],
+        kind: Annotated[str, typer.Argument(help=f"What the file holds: {IMPORT_KINDS_HELP}.")],
         file: Annotated[Path, typer.Argument(help="GeoJSON, GeoPackage, Shapefile (.shp or "
                                                   ".zip), CSV, GeoParquet or Excel (.xlsx).")],
         city: Annotated[str, typer.Option("--city", help="City code (see `servicecircle city "

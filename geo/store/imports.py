@@ -23,13 +23,14 @@ from geo.errors import InvalidInputError, Problem
 from geo.io import read_file, resolve_crs
 from geo.settings import Settings
 from geo.store.cities import City, get_city
-from geo.store.write import refresh_grid_compound, upsert_counts
+from geo.store.siting import write_candidates
+from geo.store.write import WriteCounts, refresh_grid_compound, upsert_counts
 from geo.validate import validate_features
 
 #: Kinds as written on the command line → table names.
 CLI_KINDS: dict[str, str] = {
     "streets": "street", "communities": "community", "grids": "grid", "compounds": "compound",
-    "service-points": "service_point", "cases": "grid_case"}
+    "service-points": "service_point", "cases": "grid_case", "candidates": "siting_candidate"}
 _PARENT_TABLE = {"community": "street", "grid": "community", "compound": "community"}
 _OFFSET_SAMPLE = 5000
 
@@ -148,6 +149,16 @@ def _size_guard(path: Path, settings: Settings | None) -> None:
             "(SERVICECIRCLE_MAX_UPLOAD_BYTES); split the file", field="file")])
 
 
+def _write_candidates(conn: Connection, city_id: int, gdf: gpd.GeoDataFrame) -> WriteCounts:
+    """Upsert candidate sites by external id, counting new and replaced ones."""
+    rows = conn.execute(text("SELECT external_id FROM siting_candidate WHERE city_id = :c"),
+                        {"c": city_id})
+    known = {r[0] for r in rows}
+    updated = int(gdf["external_id"].isin(known).sum())
+    written = write_candidates(conn, city_id, gdf)
+    return WriteCounts(written - updated, updated)
+
+
 def import_file(conn: Connection, city_code: str, kind: str, path: str | Path, *,
                 crs: str | None = None, repair: bool = False,
                 field_map: Mapping[str, str] | None = None, encoding: str | None = None,
@@ -157,7 +168,9 @@ def import_file(conn: Connection, city_code: str, kind: str, path: str | Path, *
     Parameters
     ----------
     kind
-        ``streets, communities, grids, compounds, service-points, cases`` (or table names).
+        ``streets, communities, grids, compounds, service-points, cases`` (or table names),
+        or ``candidates``: siting candidate sites (points; ``external_id``, optional
+        ``name, kind, cost, capacity``), written with :func:`geo.store.siting.write_candidates`.
     path
         GeoJSON, GeoPackage, Shapefile (.shp or zipped), CSV, GeoParquet or Excel (.xlsx).
     crs
@@ -196,7 +209,10 @@ def import_file(conn: Connection, city_code: str, kind: str, path: str | Path, *
             problems.insert(0, p)
     if problems or valid is None:
         raise InvalidInputError(f"{len(problems)} problem(s) in {path.name} ({kind})", problems)
-    counts = upsert_counts(conn, table, city.id, valid.frame)
+    if table == "siting_candidate":
+        counts = _write_candidates(conn, city.id, valid.frame)
+    else:
+        counts = upsert_counts(conn, table, city.id, valid.frame)
     if table in ("grid", "compound"):
         refresh_grid_compound(conn, city.id)
     warnings = valid.warnings

@@ -267,3 +267,27 @@ def test_cli_rejects_bad_options_without_traceback(settings, demo_engine):
 def test_cli_rider_demand_needs_an_import(settings, demo_engine):
     done = _cli(settings, "analyze", "siting", "--city", "guixi", "--demand", "rider_demand")
     assert done.returncode == 2 and "no rider demand" in done.stderr
+
+
+def test_cli_imports_candidate_sites(settings, demo_engine, app_client, best5, tmp_path):
+    from sqlalchemy import text
+
+    (x, y), (x2, y2) = (f["geometry"]["coordinates"] for f in best5["sites"]["features"][:2])
+    good, bad = tmp_path / "cands.csv", tmp_path / "dup.csv"
+    good.write_text(f"编号,名称,成本,lon,lat\ncli1,社区用房,50000,{x},{y}\n"
+                    f"cli2,空置商铺,,{x2},{y2}\n", encoding="utf-8")
+    bad.write_text(f"external_id,lon,lat\ncli3,{x},{y}\ncli3,{x2},{y2}\n", encoding="utf-8")
+    try:
+        done = _cli(settings, "import", "candidates", str(good), "--city", "guixi")
+        assert done.returncode == 0, done.stderr
+        assert "2 were inserted" in done.stderr
+        listed = {f["properties"]["id"]: f["properties"]
+                  for f in app_client.get(f"{URL}/candidates").json()["features"]}
+        assert listed["cli1"]["cost"] == 50000 and listed["cli2"]["cost"] is None
+        failed = _cli(settings, "import", "candidates", str(bad), "--city", "guixi")
+        assert failed.returncode == 2 and "duplicate external_id" in failed.stderr
+        assert "cli3" not in {f["properties"]["id"]
+                              for f in app_client.get(f"{URL}/candidates").json()["features"]}
+    finally:
+        with demo_engine.begin() as conn:
+            conn.execute(text("DELETE FROM siting_candidate WHERE external_id LIKE 'cli%'"))

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import geopandas as gpd
+import numpy as np
 import pytest
 from shapely.geometry import Point, box
 from sqlalchemy import text
 
 from geo.errors import InvalidInputError, NotFoundError
 from geo.store.cities import create_city, data_version
+from geo.store.imports import import_file
 from geo.store.siting import (
     get_scenario,
     list_scenarios,
@@ -199,3 +201,42 @@ def test_with_demand_adds_the_kind_as_a_column(conn, city, two, cases):
 def test_unknown_demand_kind_is_rejected(conn, city, two):
     with pytest.raises(InvalidInputError, match="unknown demand kind"):
         with_demand(conn, city.id, read_compounds(conn, city.id), "parcels")
+
+
+CANDIDATES_CSV = """external_id,名称,场地类型,成本,capacity,lon,lat
+r1,社区用房一,community_room,80000,500,117.215,28.295
+r2,空置商铺,vacant_shop,,,117.235,28.305
+"""
+
+
+def test_candidates_file_round_trip(conn, city, tmp_path):
+    path = tmp_path / "candidates.csv"
+    path.write_text(CANDIDATES_CSV, encoding="utf-8")
+    report = import_file(conn, city.code, "candidates", path)
+    assert (report.kind, report.rows_read, report.inserted, report.updated) == (
+        "siting_candidate", 2, 2, 0)
+    got = read_candidates(conn, city.id).set_index("id")
+    assert got.loc["r1", ["name", "kind", "cost", "capacity"]].tolist() == [
+        "社区用房一", "community_room", 80000.0, 500.0]
+    assert got.loc["r2", "kind"] == "vacant_shop" and np.isnan(got.loc["r2", "cost"])
+    assert got.geometry["r2"].equals(Point(117.235, 28.305))
+    again = import_file(conn, city.code, "candidates", path)
+    assert (again.inserted, again.updated) == (0, 2)
+    assert len(read_candidates(conn, city.id)) == 2
+
+
+def test_candidates_file_problems_listed_and_nothing_written(conn, city, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("external_id,cost,lon,lat\n"
+                    "a,10,117.21,28.29\n"      # fine
+                    "a,20,117.22,28.29\n"      # duplicate id
+                    "b,30,118.50,28.29\n"      # outside the city
+                    "c,40,,\n"                 # no geometry
+                    "d,-5,117.23,28.30\n",     # negative cost
+                    encoding="utf-8")
+    with pytest.raises(InvalidInputError) as e:
+        import_file(conn, city.code, "candidates", path)
+    found = {(p.row, p.field) for p in e.value.errors}
+    assert found == {(2, "external_id"), (3, "geometry"), (4, "geometry"), (5, "cost")}
+    assert "outside the city" in " ".join(p.reason for p in e.value.errors if p.row == 3)
+    assert len(read_candidates(conn, city.id)) == 0
