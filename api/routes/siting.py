@@ -74,10 +74,11 @@ class CaseFilter(BaseModel):
     """Which grid cases count as demand when ``weight="cases"`` (ignored otherwise)."""
 
     case_categories: list[str] | None = Field(
-        None, max_length=50, description="Case category codes (default: all)")
-    case_start: datetime | None = Field(None, description="Cases reported at or after (with "
-                                        "time zone)")
-    case_end: datetime | None = Field(None, description="Cases reported before (with time zone)")
+        default=None, max_length=50, description="Case category codes (default: all)")
+    case_start: datetime | None = Field(default=None, description="Cases reported at or "
+                                        "after (with time zone)")
+    case_end: datetime | None = Field(default=None, description="Cases reported before (with "
+                                      "time zone)")
 
     def key(self) -> tuple[Any, ...]:
         cats = tuple(sorted(self.case_categories)) if self.case_categories is not None else None
