@@ -291,3 +291,19 @@ def test_cli_imports_candidate_sites(settings, demo_engine, app_client, best5, t
     finally:
         with demo_engine.begin() as conn:
             conn.execute(text("DELETE FROM siting_candidate WHERE external_id LIKE 'cli%'"))
+
+
+def test_saved_case_scenario_reports_with_its_window(app_client, analyst):
+    window = {"weight": "cases", "case_start": "2025-01-01T00:00:00+08:00",
+              "case_end": "2030-01-01T00:00:00+08:00"}
+    r = app_client.post(f"{URL}/plan", json={"p": 1, "save": True, "name": "案件窗口",
+                                             **window}, headers=analyst)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    one = app_client.get(f"{URL}/scenarios/{body['scenario_id']}").json()
+    assert body["total_weight"] > 0
+    assert one["weight"] == "cases" and one["params"]["case_start"].startswith("2025-01-01")
+    assert app_client.get(f"{URL}/scenarios/{body['scenario_id']}/report.html").status_code == 200
+    lonlat = [f["geometry"]["coordinates"] for f in body["sites"]["features"]]
+    w = app_client.post(f"{URL}/whatif", json={"sites": lonlat, **window}).json()
+    assert w["after_weight"] == pytest.approx(body["after_weight"])
