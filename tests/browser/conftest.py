@@ -1,9 +1,15 @@
-"""Browser test fixtures: the sample database and live server of tests/api."""
+"""Browser test fixtures: Debian's Chromium through Playwright (no browser download), and
+the sample database and live server of tests/api."""
 
 from __future__ import annotations
 
+import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "api"))
 
@@ -15,3 +21,27 @@ from mapservice_fixtures import (  # noqa: F401
     sample_settings,
     server,
 )
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every browser test is slow and needs the system Chromium."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.slow)
+            item.add_marker(pytest.mark.skipif(shutil.which(CHROMIUM) is None,
+                                               reason="needs chromium"))
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """A headless Chromium, one per test module."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="needs chromium")]
 
 
 @pytest.fixture(scope="module")
@@ -34,17 +26,14 @@ def courier_runs(demo_engine: Engine) -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def page(courier_runs: None) -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN")
-        pg = context.new_page()
-        pg.problems = []
-        pg.on("console", lambda m: pg.problems.append(m.text) if m.type == "error" else None)
-        pg.on("pageerror", lambda e: pg.problems.append(str(e)))
-        yield pg
-        browser.close()
+def page(browser: Any, courier_runs: None) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN")
+    pg = context.new_page()
+    pg.problems = []
+    pg.on("console", lambda m: pg.problems.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: pg.problems.append(str(e)))
+    yield pg
+    context.close()
 
 
 def test_courier_layers_are_listed_and_drawn(page: Any, demo_server: str,

@@ -7,7 +7,6 @@ session database with the demo cities and stored coverage, case and courier runs
 from __future__ import annotations
 
 import itertools
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,13 +16,6 @@ import pytest
 from sqlalchemy import Engine, text
 
 from geo.domain import SERVICE_TYPE_LABELS
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="needs chromium")]
 
 
 @pytest.fixture(scope="module")
@@ -44,15 +36,6 @@ def runs(demo_engine: Engine) -> Iterator[dict[str, int]]:
     with demo_engine.begin() as conn:
         conn.execute(text("DELETE FROM analysis_run WHERE id = ANY(:ids)"),
                      {"ids": list(ids.values())})
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def _page(browser: Any, locale: str = "zh-CN") -> Any:
