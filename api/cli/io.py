@@ -74,20 +74,14 @@ def register(app: typer.Typer) -> None:
         from geo.store.imports import import_file
 
         field_map = parse_field_map(mapping)
+        # closing the connection without commit rolls back: errors and dry runs write nothing
         with engine() as eng, eng.connect() as conn:
-            trans = conn.begin()
-            try:
-                with console.status(f"Importing {file.name}…"):
-                    report = import_file(conn, city, kind, file, crs=crs, repair=repair,
-                                         field_map=field_map, encoding=encoding,
-                                         check_offset=not no_offset_check, settings=settings())
-            except BaseException:
-                trans.rollback()
-                raise
-            if dry_run:
-                trans.rollback()
-            else:
-                trans.commit()
+            with console.status(f"Importing {file.name}…"):
+                report = import_file(conn, city, kind, file, crs=crs, repair=repair,
+                                     field_map=field_map, encoding=encoding,
+                                     check_offset=not no_offset_check, settings=settings())
+            if not dry_run:
+                conn.commit()
         for w in report.warnings:
             console.print(f"warning: {w}", markup=False, highlight=False)
         verb = "would be" if dry_run else "were"

@@ -40,18 +40,12 @@ def _import(engine: Engine, settings: Settings, city: str, kind: str, path: Path
             dry_run: bool) -> dict[str, Any]:
     from geo.store.imports import import_file
 
+    # closing the connection without commit rolls back: errors and dry runs write nothing
     with engine.connect() as conn:
-        trans = conn.begin()
-        try:
-            report = import_file(conn, city, kind, path, crs=crs, repair=repair,
-                                 encoding=encoding, check_offset=check_offset, settings=settings)
-        except BaseException:
-            trans.rollback()
-            raise
-        if dry_run:
-            trans.rollback()
-        else:
-            trans.commit()
+        report = import_file(conn, city, kind, path, crs=crs, repair=repair,
+                             encoding=encoding, check_offset=check_offset, settings=settings)
+        if not dry_run:
+            conn.commit()
     return {"city": city, "kind": report.kind, "rows_read": report.rows_read,
             "inserted": report.inserted, "updated": report.updated,
             "repaired": list(report.repaired), "warnings": list(report.warnings),
