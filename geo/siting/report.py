@@ -10,24 +10,22 @@ squares) and proposed sites (numbered circles). Chinese labels with English alon
 from __future__ import annotations
 
 import math
-import shutil
-import subprocess
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import jinja2
 import numpy as np
 import shapely
+from markupsafe import Markup
 
 from geo.domain import SERVICE_TYPE_LABELS
-from geo.errors import GeoError
+from geo.siting.pdf import chromium_path, render_pdf
 
 WEIGHT_LABELS = {"residents": ("居民", "residents"), "households": ("户", "households"),
                  "elderly": ("老年居民", "elderly residents")}
 MAP_W, MAP_H = 680, 430
+__all__ = ["REPORT_CSP", "ReportData", "chromium_path", "render_html", "render_pdf"]
 
 
 @dataclass(frozen=True)
@@ -50,8 +48,15 @@ class ReportData:
     created_at: str = ""
 
 
-_TEMPLATE = jinja2.Template("""<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>{{ d.title }}</title>
+#: The report loads nothing and runs nothing: even markup slipped into a name stays inert.
+REPORT_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+              "form-action 'none'")
+
+_ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+_TEMPLATE = _ENV.from_string("""<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{{ csp }}">
+<title>{{ d.title }}</title>
 <style>
 @page { size: A4; margin: 12mm; }
 body { font-family: "Noto Sans CJK SC", "WenQuanYi Micro Hei", "Source Han Sans SC", sans-serif;
@@ -103,10 +108,12 @@ def _fmt(v: float) -> str:
     return f"{v:,.0f}" if math.isfinite(v) else "—"
 
 
-def _svg(d: ReportData) -> str:
+def _svg(d: ReportData) -> Markup:
+    """The before/after map as inline SVG. Built from numbers and fixed colours only (no
+    names or other text), so it is the one piece of the page marked safe."""
     layers = [g for g in (d.compounds, d.stations, d.sites) if g is not None and len(g)]
     if not layers:
-        return ""
+        return Markup("")
     xmin, ymin, xmax, ymax = np.array([g.to_crs(4326).total_bounds for g in layers]).T
     x0, y0, x1, y1 = xmin.min(), ymin.min(), xmax.max(), ymax.max()
     kx = math.cos(math.radians((y0 + y1) / 2))
@@ -143,11 +150,11 @@ def _svg(d: ReportData) -> str:
                    f'<text x="{cx:.1f}" y="{cy + 3.5:.1f}" font-size="10" text-anchor="middle" '
                    f'fill="#fff">{int(rank)}</text>')
     out.append("</svg>")
-    return "".join(out)
+    return Markup("".join(out))  # numbers and constants only, see the docstring
 
 
 def render_html(d: ReportData) -> str:
-    """The one-page report as a self-contained HTML string."""
+    """The one-page report as a self-contained HTML string; every text value is escaped."""
     type_zh, type_en = SERVICE_TYPE_LABELS.get(d.service_type, (d.service_type, d.service_type))
     w_zh, w_en = WEIGHT_LABELS.get(d.weight, (d.weight, d.weight))
     sites = d.sites.to_crs(4326)
@@ -172,30 +179,4 @@ def render_html(d: ReportData) -> str:
 
     return str(_TEMPLATE.render(d=d, rows=rows, svg=_svg(d), fmt=_fmt, pct=pct, type_zh=type_zh,
                             type_en=type_en, w_zh=w_zh, w_en=w_en, n_sites=len(rows),
-                            solver_line=solver_line))
-
-
-def chromium_path() -> str:
-    """The headless browser used for PDF output; GeoError if none is installed."""
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    raise GeoError("PDF output needs Chromium (package 'chromium'); HTML is available")
-
-
-def render_pdf(html: str, *, timeout_s: float = 60.0) -> bytes:
-    """Print ``html`` to an A4 PDF with headless Chromium; returns the PDF bytes."""
-    exe = chromium_path()
-    with tempfile.TemporaryDirectory() as tmp:
-        src, out = Path(tmp) / "report.html", Path(tmp) / "report.pdf"
-        src.write_text(html, encoding="utf-8")
-        cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
-               f"--user-data-dir={tmp}/profile", f"--print-to-pdf={out}", src.as_uri()]
-        try:
-            subprocess.run(cmd, check=True, capture_output=True, timeout=timeout_s)
-        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-            raise GeoError("PDF rendering failed") from exc
-        if not out.exists():
-            raise GeoError("PDF rendering failed")
-        return out.read_bytes()
+                            solver_line=solver_line, csp=REPORT_CSP))

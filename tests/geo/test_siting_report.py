@@ -1,14 +1,24 @@
-"""The one-page siting report: HTML content and a one-page PDF."""
+"""The one-page siting report: HTML content and a one-page PDF; hostile names stay inert."""
 
 from __future__ import annotations
 
+import http.server
 import shutil
 import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import ClassVar
 
 import geopandas as gpd
 import pytest
 from shapely.geometry import Point, box
 
+from geo.errors import GeoError
 from geo.siting.report import ReportData, render_html, render_pdf
 
 
@@ -53,3 +63,121 @@ def test_pdf_is_one_page(tmp_path, artifacts):
     if shutil.which("pdftoppm"):
         subprocess.run(["pdftoppm", "-r", "60", "-png", "-singlefile", str(tmp_path / "r.pdf"),
                         str(artifacts / "siting_report")], check=True)
+
+
+# --- hostile names: stored XSS and local-file reads through the report ------------------
+
+IFRAME = '<iframe src="file:///etc/hostname"></iframe>'
+HOSTILE = f'R{IFRAME}<script>alert(1)</script><img src=x onerror=alert(2)>'
+
+
+def _hostile() -> ReportData:
+    d = _data()
+    sites = d.sites.assign(name=[HOSTILE, ""], kind=["street", "<b>kind</b>"])
+    return replace(d, title=HOSTILE, city_name=f"贵溪 {IFRAME}", sites=sites,
+                   solver={"solver": "<i>x</i>", "status": "optimal", "gap": 0.0})
+
+
+def test_names_are_escaped_text_in_the_html():
+    html = render_html(_hostile())
+    assert "<iframe" not in html and "<script" not in html and "<img" not in html
+    assert "<b>kind" not in html and "<i>x" not in html
+    assert "R&lt;iframe src=&#34;file:///etc/hostname&#34;&gt;&lt;/iframe&gt;" in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    head = html[:html.index("<title>")]  # the policy comes before any text from the data
+    assert 'http-equiv="Content-Security-Policy"' in head
+    assert "default-src &#39;none&#39;" in head
+    assert html.count("<polygon") == 3 and html.count("<circle") == 2  # the map stays
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    hits: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.hits.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Type", "image/gif")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def recorder() -> Iterator[tuple[str, list[str]]]:
+    """A local HTTP server on 127.0.0.1 that records every path requested."""
+    hits: ClassVar[list[str]] = []
+    handler = type("H", (_Recorder,), {"hits": hits})
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}", hits
+    srv.shutdown()
+    srv.server_close()
+
+
+@pytest.fixture
+def secret() -> Iterator[tuple[Path, str]]:
+    """A world-readable file holding a unique token (readable by any local user)."""
+    d = Path(tempfile.mkdtemp())
+    try:
+        d.chmod(0o755)
+        token = f"SECRET-{uuid.uuid4().hex}"
+        f = d / "secret.txt"
+        f.write_text(token + "\n", encoding="utf-8")
+        f.chmod(0o644)
+        yield f, token
+    finally:
+        shutil.rmtree(d)
+
+
+def _pdf_text(pdf: bytes, tmp_path: Path) -> str:
+    (tmp_path / "h.pdf").write_bytes(pdf)
+    return subprocess.run(["pdftotext", str(tmp_path / "h.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+
+
+needs_pdf = [pytest.mark.slow,
+             pytest.mark.skipif(shutil.which("chromium") is None or
+                                shutil.which("pdftotext") is None,
+                                reason="needs Chromium and pdftotext")]
+
+
+@pytest.mark.parametrize("escaped", [False, True], ids=["raw-page", "report"])
+@needs_pdf[0]
+@needs_pdf[1]
+def test_pdf_reads_no_local_file_fetches_nothing_runs_no_script(
+        escaped, recorder, secret, tmp_path):
+    base, hits = recorder
+    path, token = secret
+    evil = (f'<iframe src="{path.as_uri()}"></iframe><iframe src="file:///etc/hostname"></iframe>'
+            f'<object data="{path.as_uri()}" type="text/plain"></object>'
+            f'<embed src="{path.as_uri()}" type="text/plain">'
+            f'<img src="{base}/img"><iframe src="{base}/frame"></iframe>'
+            f'<link rel="stylesheet" href="{base}/css"><style>@import url({base}/imp);'
+            f'body {{ background: url({base}/bg) }}</style>'
+            f'<meta http-equiv="refresh" content="0;url={path.as_uri()}">'
+            '<script>while (true) {}</script>')
+    if escaped:  # a hostile name going through the report
+        html = render_html(replace(_data(), title=f"R{evil}"))
+    else:  # the printer alone, given markup no template escaped
+        html = f"<!DOCTYPE html><html><body><h1>R-start</h1>{evil}<p>R-end</p></body></html>"
+    t0 = time.monotonic()
+    text = _pdf_text(render_pdf(html), tmp_path)
+    assert time.monotonic() - t0 < 15
+    assert token not in text
+    hostname = Path("/etc/hostname").read_text().strip()
+    if len(hostname) >= 4:
+        assert hostname not in text
+    assert hits == []
+    if escaped:
+        assert "iframe" in text and "测试方案" not in text  # the name printed as text
+    else:
+        assert "R-start" in text and "R-end" in text
+
+
+@needs_pdf[0]
+@needs_pdf[1]
+def test_pdf_gives_up_at_the_deadline():
+    with pytest.raises(GeoError):
+        render_pdf(render_html(_data()), timeout_s=0.05)
