@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from psycopg_pool import AsyncConnectionPool
 
-from api import errors
+from api import errors, security
 from api.routes import cases as case_routes
 from api.routes import courier as courier_routes
 from api.routes import coverage as coverage_routes
@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
                        allow_headers=["X-API-Key", "Authorization", "If-None-Match"],
                        expose_headers=["ETag"])
     errors.install(app)
+    security.install(app)
     app.include_router(health.router)
     app.include_router(features.router)
     app.include_router(layers.router)

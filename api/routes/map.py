@@ -7,13 +7,11 @@ from ``/static``; an online basemap is added only when ``settings.basemap_url`` 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Query, Request
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -31,11 +29,14 @@ _env = Environment(loader=FileSystemLoader(LAYERS_DIR / "templates"),
 STRINGS: dict[str, dict[str, str]] = {
     "zh": {"title": "服务圈地图", "layers": "图层", "legend": "图例", "search": "按名称搜索…",
            "no_results": "未找到", "key": "API 密钥（分析人员）", "key_save": "保存",
+           "key_hint": "密钥只保存在本次浏览器会话中，关闭浏览器后需重新输入",
            "switch": "English", "city": "城市", "restricted": "受限图层：需要分析人员密钥",
            "attribution": "© OpenStreetMap contributors"},
     "en": {"title": "Service circle map", "layers": "Layers", "legend": "Legend",
            "search": "Search by name…", "no_results": "Nothing found",
-           "key": "API key (analysts)", "key_save": "Save", "switch": "中文", "city": "City",
+           "key": "API key (analysts)", "key_save": "Save",
+           "key_hint": "The key is kept for this browser session only; enter it again after "
+                       "closing the browser", "switch": "中文", "city": "City",
            "restricted": "Restricted layer: needs an analyst key",
            "attribution": "© OpenStreetMap contributors"},
 }
@@ -43,11 +44,9 @@ STRINGS: dict[str, dict[str, str]] = {
 
 @router.get("/docs", include_in_schema=False)
 def docs() -> HTMLResponse:
-    """Swagger UI for the OpenAPI document, from vendored assets (works offline)."""
-    return get_swagger_ui_html(openapi_url="/openapi.json", title="servicecircle API",
-                               swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
-                               swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
-                               swagger_favicon_url="data:,")
+    """Swagger UI for the OpenAPI document, from vendored assets (works offline); started
+    by ``/static/docs.js``, so the page has no inline script."""
+    return HTMLResponse(_env.get_template("docs.html").render(title="servicecircle API"))
 
 
 def mount_static(app: FastAPI) -> None:
@@ -83,5 +82,5 @@ def map_page(request: Request, conn: ConnDep, settings: SettingsDep,
                 "selected": r.code == city} for r in rows]
     html = _env.get_template("map.html").render(
         lang=lang, s=STRINGS[lang], switch=f"?{switch}", cities=options,
-        config=json.dumps(config, ensure_ascii=False))
+        config=config)
     return HTMLResponse(html)

@@ -85,7 +85,7 @@
       runBtn.disabled = true;
       box.classList.add('loading');
       say(T.loading, 'loading');
-      var key = window.localStorage.getItem('sc_api_key') || '';
+      var key = window.sessionStorage.getItem('sc_api_key') || '';
       fetch('/cities/' + encodeURIComponent(C.city) + '/cases/hotspots?' + q.join('&'),
             { headers: key ? { 'X-API-Key': key } : {} })
         .then(function (r) { return r.json().then(function (j) { return [r.ok, j]; }); })

@@ -1,7 +1,9 @@
 /* The planners' map: layers from /layers, drawn from our /tiles endpoint. No CDN. */
 (function () {
   'use strict';
-  var C = window.SC_CONFIG, S = C.strings;
+  // Page settings come as JSON data (the page allows no inline script).
+  var C = window.SC_CONFIG = JSON.parse(document.getElementById('sc-config').textContent);
+  var S = C.strings;
   var T = C.lang === 'en'
     ? { coverage: 'Service circles', service_type: 'Service type', all_types: 'All types',
         minutes: 'Walking minutes', unreachable: 'unreachable' }
@@ -11,7 +13,10 @@
   if (!L.DomEvent.fakeStop) {
     L.DomEvent.fakeStop = function (e) { e._stopped = true; return true; };
   }
-  var apiKey = window.localStorage.getItem('sc_api_key') || '';
+  // The API key lives in sessionStorage: gone when the browser session ends. Keys an older
+  // version kept in localStorage are removed.
+  try { window.localStorage.removeItem('sc_api_key'); } catch (e) { /* storage disabled */ }
+  var apiKey = window.sessionStorage.getItem('sc_api_key') || '';
   var role = null;
 
   function headers() { return apiKey ? { 'X-API-Key': apiKey } : {}; }
@@ -294,11 +299,11 @@
     });
   }
 
-  // API key box (kept in this browser only).
+  // API key box (kept for this browser session only).
   var keyInput = document.getElementById('key');
   keyInput.value = apiKey;
   document.getElementById('keysave').addEventListener('click', function () {
-    window.localStorage.setItem('sc_api_key', keyInput.value.trim());
+    window.sessionStorage.setItem('sc_api_key', keyInput.value.trim());
     window.location.reload();
   });
 

@@ -13,7 +13,7 @@ from geo.settings import Settings
 
 
 def _config(html: str) -> dict[str, object]:
-    m = re.search(r"window.SC_CONFIG = (\{.*?\});</script>", html)
+    m = re.search(r'<script id="sc-config" type="application/json">(\{.*?\})</script>', html)
     assert m
     return json.loads(m.group(1))  # type: ignore[no-any-return]
 

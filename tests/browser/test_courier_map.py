@@ -39,7 +39,7 @@ def page(browser: Any, courier_runs: None) -> Iterator[Any]:
 def test_courier_layers_are_listed_and_drawn(page: Any, demo_server: str,
                                              artifacts: Path) -> None:
     page.goto(f"{demo_server}/map?city=guixi")
-    page.wait_for_function("window.SC && window.SC.ready === true", timeout=20_000)
+    page.wait_for_function("() => window.SC && window.SC.ready === true", timeout=20_000)
     page.wait_for_load_state("networkidle")
     page.wait_for_timeout(1000)
     texts = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()

@@ -22,7 +22,7 @@ def page(browser: Any) -> Iterator[Any]:
 
 def _open(page: Any, url: str) -> None:
     page.goto(url)
-    page.wait_for_function("window.SC && window.SC.ready === true", timeout=20_000)
+    page.wait_for_function("() => window.SC && window.SC.ready === true", timeout=20_000)
     page.wait_for_load_state("networkidle")
 
 
@@ -87,7 +87,7 @@ def test_search_by_name_lists_and_zooms(page: Any, server: str) -> None:
 def test_english_switch(page: Any, server: str) -> None:
     _open(page, f"{server}/map?city=testville")
     page.click("#lang")
-    page.wait_for_function("window.SC && window.SC.ready === true", timeout=20_000)
+    page.wait_for_function("() => window.SC && window.SC.ready === true", timeout=20_000)
     assert page.title() == "Service circle map"
     assert "Legend" in page.locator(".sc-legend").inner_text()
     assert any("Compounds" in t for t in
@@ -100,7 +100,7 @@ def test_analyst_key_shows_restricted_case_layer(page: Any, server: str,
     _open(page, f"{server}/map?city=testville")
     page.fill("#key", api_keys["analyst"])
     page.click("#keysave")
-    page.wait_for_function("window.SC && window.SC.ready === true", timeout=20_000)
+    page.wait_for_function("() => window.SC && window.SC.ready === true", timeout=20_000)
     texts = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
     assert any("网格事件" in t for t in texts)
     page.locator(".leaflet-control-layers-overlays label", has_text="网格事件").locator(

@@ -58,7 +58,7 @@ def page(browser: Any, runs: dict[str, int]) -> Iterator[Any]:
 
 def _open(page: Any, url: str) -> None:
     page.goto(url)
-    page.wait_for_function("window.SC && SC.ready === true && SC.coverage && SC.hotspots",
+    page.wait_for_function("() => window.SC && SC.ready === true && SC.coverage && SC.hotspots",
                            timeout=20_000)
     page.wait_for_load_state("networkidle")
 
@@ -188,7 +188,7 @@ def _case_months(engine: Engine) -> tuple[str, str]:
 def _run_hotspots(page: Any) -> dict[str, Any]:
     page.evaluate("SC.hotspots.last = null")
     page.click("#hs-run")
-    page.wait_for_function("SC.hotspots.last !== null ||"
+    page.wait_for_function("() => SC.hotspots.last !== null ||"
                            " document.querySelector('#hs-status.error') !== null", timeout=120_000)
     status = page.locator("#hs-status").inner_text()
     assert page.evaluate("SC.hotspots.last") is not None, status
@@ -204,7 +204,7 @@ def test_case_filters_change_hot_spot_cells(page: Any, demo_server: str, demo_en
 
     page.click("#hs-run")
     page.locator("#hs-status.loading").wait_for(timeout=5000)  # loading state shown
-    page.wait_for_function("SC.hotspots.last !== null", timeout=120_000)
+    page.wait_for_function("() => SC.hotspots.last !== null", timeout=120_000)
     all_cats = {"status": page.locator("#hs-status").inner_text(),
                 **page.evaluate("SC.hotspots.last"),
                 "drawn": page.evaluate("SC.hotspots.layer().getLayers().length")}
@@ -391,7 +391,7 @@ def test_english_panels(browser: Any, demo_server: str, runs: dict[str, int],
         assert "Sanitation" in cats and "Public order" in cats
         assert "Hot spot, 99 % confidence" in page.locator(".sc-hotspots").inner_text()
         page.click("#hs-run")
-        page.wait_for_function("SC.hotspots.last !== null", timeout=120_000)
+        page.wait_for_function("() => SC.hotspots.last !== null", timeout=120_000)
         assert " hot " in page.locator("#hs-status").inner_text()
         page.wait_for_timeout(300)
         page.screenshot(path=str(artifacts / "map-english.png"))
