@@ -21,6 +21,7 @@ from shapely.geometry.base import BaseGeometry
 from geo.crs import WGS84
 from geo.domain import CaseStatus, PropertyManagement
 from geo.errors import CRSError, InvalidInputError, Problem
+from geo.labels import MAX_NAME, label_reason
 
 #: Timestamps without a zone are taken as China Standard Time.
 LOCAL_TZ = "Asia/Shanghai"
@@ -37,6 +38,7 @@ class Field:
     min: float | None = None
     max: float | None = None
     lookup: str | None = None  # name of the lookup table for "code" fields
+    max_len: int | None = None  # "text" as a name: at most this long, one line
     values: Mapping[str, str] = field(default_factory=dict)  # alias → value for "enum"
 
 
@@ -67,7 +69,8 @@ FIELDS: dict[str, dict[str, Field]] = {
         "status": Field("enum", True, values=_STATUS), "satisfaction": Field("int", min=1, max=5),
         "handling_unit": Field("text"), "channel": Field("text"), "description": Field("text")},
     "siting_candidate": {
-        "name": Field("text"), "kind": Field("text"), "cost": Field("float", min=0),
+        "name": Field("text", max_len=MAX_NAME), "kind": Field("text", max_len=50),
+        "cost": Field("float", min=0),
         "capacity": Field("float", min=0)},
 }
 GEOMETRY_TYPES: dict[str, tuple[str, ...]] = {
@@ -166,7 +169,9 @@ def _cell(v: Any, f: Field, name: str, row: int, problems: list[Problem],
         problems.append(Problem(reason, row=row, field=name))
 
     if f.kind in ("text", "parent"):
-        return str(v).strip()
+        text = str(v).strip()
+        reason = label_reason(text, f.max_len) if f.max_len is not None else None
+        return bad(reason) if reason is not None else text
     if f.kind in ("int", "float"):
         x = _number(v)
         if x is None:

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, text
 
 from geo.cases import check_categories, check_window
 from geo.errors import InvalidInputError, NotFoundError, Problem
+from geo.labels import MAX_NAME, check_label, label_reason
 from geo.store.cities import data_version
 
 #: Demand measures a scenario may weigh compounds by (column of ``compound``).
@@ -159,12 +160,9 @@ def read_candidates(conn: Connection, city_id: int) -> gpd.GeoDataFrame:
         geometry=[_wkb(r.wkb) for r in rows], crs=4326)
 
 
-def write_candidates(conn: Connection, city_id: int, gdf: gpd.GeoDataFrame) -> int:
-    """Upsert imported candidate sites by ``external_id``; returns rows written.
-
-    ``gdf`` needs ``external_id`` and Point geometries in EPSG:4326; ``name``, ``kind``,
-    ``cost`` and ``capacity`` are optional. Every problem is reported at once.
-    """
+def _candidate_problems(conn: Connection, city_id: int, gdf: gpd.GeoDataFrame) -> list[Problem]:
+    """Every problem of candidate sites: CRS, ids, Point geometry inside the city's bounds,
+    names, and ``cost``/``capacity`` as finite numbers ≥ 0 (rows from 0)."""
     problems: list[Problem] = []
     if gdf.crs is None or gdf.crs.to_epsg() != 4326:
         problems.append(Problem("candidates must be in EPSG:4326", field="geometry"))
@@ -175,15 +173,44 @@ def write_candidates(conn: Connection, city_id: int, gdf: gpd.GeoDataFrame) -> i
         problems += [Problem("duplicate external_id", row=int(i), field="external_id")
                      for i in np.flatnonzero(ids.duplicated().to_numpy())]
     geoms = gdf.geometry.values
-    bad = np.flatnonzero(~(shapely.get_type_id(geoms) == 0) | shapely.is_empty(geoms))
-    problems += [Problem("not a Point", row=int(i), field="geometry") for i in bad]
+    points = (shapely.get_type_id(geoms) == 0) & ~shapely.is_empty(geoms)
+    problems += [Problem("not a Point", row=int(i), field="geometry")
+                 for i in np.flatnonzero(~points)]
+    wkb = conn.execute(text("SELECT ST_AsBinary(bounds) FROM city WHERE id = :c"),
+                       {"c": city_id}).scalar_one_or_none()
+    if wkb is None:
+        raise NotFoundError(f"no city with id {city_id}")
+    inside = shapely.covers(shapely.from_wkb(bytes(wkb)), geoms)
+    problems += [Problem("outside the city's bounds", row=int(i), field="geometry")
+                 for i in np.flatnonzero(points & ~inside)]
+    for col, max_len in (("name", MAX_NAME), ("kind", 50)):
+        for i, v in enumerate(gdf[col] if col in gdf.columns else []):
+            reason = label_reason(v, max_len) if isinstance(v, str) else None
+            if reason:
+                problems.append(Problem(reason, row=i, field=col))
     for col in ("cost", "capacity"):
         if col in gdf.columns:
+            raw = gdf[col].to_numpy(dtype=object)
+            given = ~pd.isna(gdf[col]).to_numpy()
             v = pd.to_numeric(gdf[col], errors="coerce").to_numpy(dtype=float)
+            bad = given & ~(np.isfinite(v) & (v >= 0))
+            bad |= np.array([isinstance(x, bool) for x in raw], dtype=bool)
             problems += [Problem("must be a number >= 0", row=int(i), field=col)
-                         for i in np.flatnonzero(v < 0)]
+                         for i in np.flatnonzero(bad)]
+    return problems
+
+
+def write_candidates(conn: Connection, city_id: int, gdf: gpd.GeoDataFrame) -> int:
+    """Upsert imported candidate sites by ``external_id``; returns rows written.
+
+    ``gdf`` needs ``external_id`` and Point geometries in EPSG:4326 inside the city's
+    bounds; ``name``, ``kind``, ``cost`` and ``capacity`` are optional (names one line,
+    at most 200 characters; numbers finite and ≥ 0). Every problem is reported at once.
+    """
+    problems = _candidate_problems(conn, city_id, gdf)
     if problems:
         raise InvalidInputError("invalid candidate sites", problems)
+    geoms = gdf.geometry.values
 
     def opt(row: Any, col: str) -> Any:
         v = row.get(col) if col in gdf.columns else None
@@ -247,6 +274,7 @@ def save_scenario(conn: Connection, city_id: int, *, name: str, service_type: st
     """Record an ``analysis_run`` (kind ``siting``) with its scenario and sites; returns the
     scenario id. ``totals``: ``total_weight, before_weight, after_weight``; ``solve``:
     ``objective, bound, gap, solver, status`` (omitted for what-if scenarios)."""
+    check_label(name, "name")
     solve = solve or {}
     run_id = conn.execute(text("""
         INSERT INTO analysis_run (city_id, kind, params, data_version, summary)
