@@ -31,12 +31,13 @@ import shapely.errors
 import shapely.geometry
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy import Connection
 
 from api.auth import check_role
-from api.deps import ConnDep, CurrentUser
+from api.deps import AdminUser, ConnDep, CurrentUser, User
 from geo.errors import InvalidInputError, NotFoundError, Problem
+from geo.labels import label_reason
 from geo.network import StreetNetwork
 from geo.siting.report import ReportData, render_html, render_pdf
 from geo.siting.scenario import SitingPlan, plan_sites, prepare
@@ -55,10 +56,23 @@ from geo.store.siting import (
     with_demand,
     write_candidates,
 )
+from geo.validate import validate_features
 
 router = APIRouter(prefix="/cities/{city}/siting", tags=["siting"])
 
 Weight = Literal["residents", "households", "elderly", "cases", "rider_demand"]
+
+
+def _name(value: str | None) -> str | None:
+    reason = None if value is None else label_reason(value)
+    if reason is not None:
+        raise ValueError(reason)
+    return value
+
+
+#: A scenario's name: one line, at most 200 characters (any text; pages escape it).
+ScenarioName = Annotated[str | None, AfterValidator(_name),
+                         Field(description="Scenario name (one line, ≤ 200 characters)")]
 _CACHE_SIZE = 8
 _LOCK = threading.Lock()
 
@@ -137,7 +151,7 @@ class PlanRequest(CaseFilter):
     compounds: bool = Field(False, description="Also return compounds with covered_before/"
                             "covered_after (the before/after map) as GeoJSON")
     save: bool = Field(False, description="Save as a scenario (analyst role)")
-    name: str | None = Field(None, max_length=200)
+    name: ScenarioName = None
 
 
 class CandidateCollection(BaseModel):
@@ -179,7 +193,7 @@ class WhatIfRequest(CaseFilter):
     sites: list[tuple[float, float]] = Field(..., min_length=1, max_length=100,
                                              description="[[lon, lat], ...] in EPSG:4326")
     save: bool = False
-    name: str | None = Field(None, max_length=200)
+    name: ScenarioName = None
 
 
 def _site_features(sites: Any) -> list[dict[str, Any]]:
@@ -288,21 +302,29 @@ def candidates(city: str, conn: ConnDep) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": _site_features(read_candidates(conn, c.id))}
 
 
-@router.post("/candidates", summary="Import candidate sites (GeoJSON points; analyst role)")
+@router.post("/candidates", summary="Add or edit candidate sites (GeoJSON points; admin role)")
 def add_candidates(city: str, body: CandidateCollection, conn: ConnDep,
-                   user: CurrentUser) -> dict[str, Any]:
-    check_role(user, "analyst")
+                   user: AdminUser) -> dict[str, Any]:
+    """Upsert by ``external_id`` (or ``id``), checked like a file import: points inside
+    the city, names one line of at most 200 characters, ``cost``/``capacity`` ≥ 0."""
     c = get_city(conn, city)
     frame = _geojson_frame(body.model_dump(), "features")
-    if "external_id" not in frame.columns and "id" in frame.columns:
-        frame = frame.rename(columns={"id": "external_id"})
-    return {"written": write_candidates(conn, c.id, frame)}
+    valid = validate_features(frame, "siting_candidate", bounds=c.bounds)
+    return {"written": write_candidates(conn, c.id, valid.frame)}
+
+
+def _public(s: Scenario, user: User) -> dict[str, Any]:
+    """A scenario's summary; who saved it is shown to analysts and admins only."""
+    out = s.summary()
+    if not user.has_role("analyst"):
+        out["params"] = {k: v for k, v in out["params"].items() if k != "by"}
+    return out
 
 
 @router.get("/scenarios", summary="Saved scenarios of a city, newest first")
-def scenarios(city: str, conn: ConnDep) -> list[dict[str, Any]]:
+def scenarios(city: str, conn: ConnDep, user: CurrentUser) -> list[dict[str, Any]]:
     c = get_city(conn, city)
-    return [s.summary() for s in list_scenarios(conn, c.id)]
+    return [_public(s, user) for s in list_scenarios(conn, c.id)]
 
 
 ScenarioId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -314,9 +336,10 @@ def _scenario(conn: Connection, city: str, scenario_id: int) -> tuple[City, Scen
 
 
 @router.get("/scenarios/{scenario_id}", summary="One saved scenario with its sites")
-def scenario(city: str, scenario_id: ScenarioId, conn: ConnDep) -> dict[str, Any]:
+def scenario(city: str, scenario_id: ScenarioId, conn: ConnDep,
+             user: CurrentUser) -> dict[str, Any]:
     _, s = _scenario(conn, city, scenario_id)
-    return s.summary() | {"sites": {"type": "FeatureCollection",
+    return _public(s, user) | {"sites": {"type": "FeatureCollection",
                                     "features": _site_features(s.sites)}}
 
 

@@ -34,6 +34,13 @@ def analyst(demo_engine: Engine) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
+def admin(demo_engine: Engine) -> dict[str, str]:
+    with demo_engine.begin() as conn:
+        key = keys.create_key(conn, "siting-admin", role="admin")[1]
+    return {"X-API-Key": key}
+
+
+@pytest.fixture(scope="module")
 def best5(app_client: TestClient, analyst: dict[str, str]) -> dict:
     r = app_client.post(f"{URL}/plan", json={"service_type": "red_station", "p": 5,
                                              "save": True, "name": "贵溪五个新红色驿站"},
@@ -149,7 +156,7 @@ def test_exclusion_zone_must_be_a_polygon(app_client):
     assert r.status_code == 422
 
 
-def test_imported_candidates_with_capacity(app_client, analyst, best5, demo_engine):
+def test_imported_candidates_with_capacity(app_client, analyst, admin, best5, demo_engine):
     from sqlalchemy import text
 
     feats = [{"type": "Feature", "geometry": f["geometry"],
@@ -158,9 +165,11 @@ def test_imported_candidates_with_capacity(app_client, analyst, best5, demo_engi
              for i, f in enumerate(best5["sites"]["features"][:3])]
     try:
         r = app_client.post(f"{URL}/candidates", json={"type": "FeatureCollection",
-                                                       "features": feats}, headers=analyst)
+                                                       "features": feats}, headers=admin)
         assert r.status_code == 200 and r.json() == {"written": 3}
         assert app_client.post(f"{URL}/candidates", json={"features": feats}).status_code == 401
+        assert app_client.post(f"{URL}/candidates", json={"features": feats},
+                               headers=analyst).status_code == 403
         listed = app_client.get(f"{URL}/candidates").json()["features"]
         assert {f["properties"]["id"] for f in listed} == {"room0", "room1", "room2"}
         r = app_client.post(f"{URL}/plan", json={"p": 2, "generate": False, "use_capacity": True})
