@@ -14,6 +14,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg.conninfo import make_conninfo
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import ProgrammingError
 
@@ -29,7 +30,7 @@ def _tcp(settings: Settings, tmp_path: Path, **kw: str) -> psycopg.Connection:
     params = {"host": "127.0.0.1", "port": str(settings.pg_port), "dbname": settings.database,
               "user": settings.db_user, "passfile": str(tmp_path / "no-passfile"),
               "connect_timeout": "10", **kw}
-    return psycopg.connect(**params)  # type: ignore[arg-type]
+    return psycopg.connect(make_conninfo(**params))
 
 
 @pytest.fixture(autouse=True)
@@ -82,9 +83,9 @@ def test_tcp_as_any_other_role_is_refused(settings: Settings, tmp_path: Path, us
 
 def test_socket_admits_only_the_admin_role(settings: Settings) -> None:
     ddir = cluster.data_dir(settings)
-    socket = {"host": str(ddir), "port": settings.pg_port, "dbname": "postgres"}
     with pytest.raises(psycopg.OperationalError, match="no pg_hba.conf entry"):
-        psycopg.connect(**socket, user=settings.db_user, connect_timeout=10)
+        psycopg.connect(make_conninfo(host=str(ddir), port=settings.pg_port, dbname="postgres",
+                                      user=settings.db_user, connect_timeout=10))
     with psycopg.connect(cluster.admin_conninfo(settings)) as conn:
         assert conn.execute("SELECT current_setting('listen_addresses'), "
                             "current_setting('unix_socket_directories')").fetchone() == (

@@ -96,12 +96,12 @@ def test_up_secures_a_trust_cluster_and_keeps_its_data(legacy: Legacy, tmp_path:
 
     cluster.up(s)
 
-    nopass = {"passfile": str(tmp_path / "none")}
+    nopass = f"?passfile={tmp_path / 'none'}"
     with pytest.raises(psycopg.OperationalError, match="password"):
-        psycopg.connect(_trusted_url(s, s.database), **nopass)
+        psycopg.connect(_trusted_url(s, s.database) + nopass)
     with pytest.raises(psycopg.OperationalError, match="no pg_hba.conf entry"):
-        psycopg.connect(_trusted_url(s, s.database).replace(s.db_user, s.db_admin_user, 1),
-                        password="x", **nopass)
+        psycopg.connect(_trusted_url(s, s.database).replace(s.db_user, s.db_admin_user, 1)
+                        + nopass + "&password=x")
     hba = (legacy.data_dir / "pg_hba.conf").read_text()
     assert not [line for line in hba.splitlines()
                 if "trust" in line.split("#")[0].split()]
