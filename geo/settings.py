@@ -7,9 +7,11 @@ explicitly with :meth:`Settings.from_env`; nothing reads the environment at impo
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,7 +34,9 @@ class Settings:
     """Deployment settings.
 
     ``database_url`` set means "use that PostGIS server"; unset means the project-managed
-    local cluster under ``home`` on ``pg_port``.
+    local cluster under ``home`` on ``pg_port``: the application connects as ``db_user``
+    (no superuser) with the password kept in :attr:`passfile`; ``db_admin_user`` is the
+    cluster's superuser, reachable only through its unix socket by the cluster's owner.
     """
 
     database_url: str | None = None
@@ -40,6 +44,7 @@ class Settings:
     pg_port: int = 55432
     db_name: str = ""  # "" = the database named in database_url, else "servicecircle"
     db_user: str = "servicecircle"
+    db_admin_user: str = "servicecircle_admin"
     host: str = "127.0.0.1"
     port: int = 8000
     basemap_url: str | None = None
@@ -86,11 +91,25 @@ class Settings:
         if self.db_name:
             return self.db_name
         if self.database_url:
-            return self.database_url.rpartition("/")[2].split("?")[0] or "postgres"
+            return self.database_url.split("?")[0].rpartition("/")[2] or "postgres"
         return "servicecircle"
 
+    @property
+    def secrets_dir(self) -> Path:
+        """Owner-only folder (0700) holding the embedded cluster's secrets."""
+        return (self.home / "secrets").absolute()
+
+    @property
+    def passfile(self) -> Path:
+        """libpq password file (0600) with the application role's password."""
+        return self.secrets_dir / "pgpass"
+
     def url(self, db_name: str | None = None) -> str:
-        """SQLAlchemy URL (psycopg 3 driver) of the database in use, or of ``db_name``."""
+        """SQLAlchemy URL (psycopg 3 driver) of the database in use, or of ``db_name``.
+
+        For the embedded cluster the URL names the application role and the password file;
+        libpq reads the password from it when connecting, so the URL holds no secret.
+        """
         name = db_name or self.db_name
         if self.database_url:
             url = self.database_url
@@ -98,8 +117,25 @@ class Settings:
                 if url.startswith(prefix):
                     url = "postgresql+psycopg://" + url[len(prefix):]
             if name:
-                base, _, rest = url.rpartition("/")
-                query = rest.partition("?")[2]
-                url = f"{base}/{name}" + (f"?{query}" if query else "")
+                path, _, query = url.partition("?")
+                url = f"{path.rpartition('/')[0]}/{name}" + (f"?{query}" if query else "")
             return url
-        return f"postgresql+psycopg://{self.db_user}@127.0.0.1:{self.pg_port}/{name or self.database}"
+        return (f"postgresql+psycopg://{self.db_user}@127.0.0.1:{self.pg_port}/"
+                f"{name or self.database}?passfile={quote(str(self.passfile), safe='')}")
+
+    def display_url(self, db_name: str | None = None) -> str:
+        """:meth:`url` with any password masked (and the password file's path readable),
+        for printing."""
+        return unquote(mask_password(self.url(db_name)))
+
+
+def mask_password(url: str) -> str:
+    """``url`` with the password of its user part and any ``password=`` parameter masked."""
+    scheme, sep, rest = url.partition("://")
+    if sep:
+        cut = len(re.split(r"[?#]", rest, maxsplit=1)[0])
+        head, tail = rest[:cut], rest[cut:]
+        userinfo, at, hostpart = head.rpartition("@")
+        if at and ":" in userinfo:
+            url = f"{scheme}://{userinfo.partition(':')[0]}:***@{hostpart}{tail}"
+    return re.sub(r"([?&]password=)[^&#]*", r"\1***", url, flags=re.IGNORECASE)

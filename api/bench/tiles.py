@@ -180,7 +180,7 @@ def _database(base: Settings) -> Any:
     """Settings of a database holding the demo: the configured one, or a throwaway one."""
     from geo.store import cluster, migrate
 
-    if base.embedded and not cluster.is_running(base):
+    if base.embedded and not cluster.ready(base):
         cluster.up(base)
     try:
         eng = migrate.make_engine(base)

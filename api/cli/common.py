@@ -26,7 +26,7 @@ def engine() -> Iterator[Engine]:
     from geo.store import cluster, migrate
 
     s = settings()
-    if s.embedded and not cluster.is_running(s):
+    if s.embedded and not cluster.ready(s):
         cluster.up(s)
     eng = migrate.make_engine(s)
     try:

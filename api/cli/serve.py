@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
         from geo.store import cluster
 
         s = settings()
-        if s.embedded and not cluster.is_running(s):
+        if s.embedded and not cluster.ready(s):
             cluster.up(s)
         uvicorn.run("api.app:create_app", factory=True, host=host or s.host,
                     port=port or s.port, workers=workers, log_level="info")

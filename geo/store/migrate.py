@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine, create_engine
 
 from geo.errors import DatabaseUnavailableError
 from geo.settings import Settings
+from geo.store.cluster import admin_conninfo
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -55,25 +56,32 @@ def _libpq(url: str) -> str:
 
 
 def create_database(settings: Settings, name: str) -> None:
-    """Create database ``name`` with the postgis extension if it does not exist."""
+    """Create database ``name`` with the postgis extension if it does not exist.
+
+    Both steps need more than the application role may do, so they run as the embedded
+    cluster's admin role, and the new database is owned by the application role (which
+    then creates the schema); with ``SERVICECIRCLE_DATABASE_URL`` they run as that URL's user.
+    """
     try:
-        with psycopg.connect(_libpq(settings.url("postgres")), autocommit=True,
-                             connect_timeout=10) as conn:
+        with psycopg.connect(admin_conninfo(settings), autocommit=True) as conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
             if not exists:
-                conn.execute(sql.SQL("CREATE DATABASE {} ENCODING 'UTF8' TEMPLATE template0")
-                             .format(sql.Identifier(name)))
-        with psycopg.connect(_libpq(settings.url(name)), autocommit=True) as conn:
+                owner = (sql.SQL(" OWNER {}").format(sql.Identifier(settings.db_user))
+                         if settings.embedded else sql.SQL(""))
+                conn.execute(sql.SQL("CREATE DATABASE {}{} ENCODING 'UTF8' TEMPLATE template0")
+                             .format(sql.Identifier(name), owner))
+        with psycopg.connect(admin_conninfo(settings, name), autocommit=True) as conn:
             conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailableError(
-            f"Cannot reach PostgreSQL at {settings.url(name)}: is it running? "
+            f"Cannot reach PostgreSQL at {settings.display_url(name)}: is it running? "
             "(`servicecircle db up` starts the embedded cluster)"
         ) from exc
 
 
 def drop_database(settings: Settings, name: str) -> None:
-    with psycopg.connect(_libpq(settings.url("postgres")), autocommit=True) as conn:
+    """Drop database ``name`` (ending its sessions) if it exists; as the admin role."""
+    with psycopg.connect(admin_conninfo(settings), autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
