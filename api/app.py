@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api import errors
 from api.db import database
+from api.limits import BodyLimit
 from api.routes import cases as case_routes
 from api.routes import courier as courier_routes
 from api.routes import coverage as coverage_routes
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     app.state.registry = registry or default_registry()
     app.state.tile_cache = TileCache()
     app.state.source_versions = tiles.SourceVersions(tile_version_ttl_s)
+    app.add_middleware(BodyLimit, settings=settings)  # 413 before a body is read or a key checked
     # read-only endpoints may be used by web maps on other origins (keys sent as headers)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"],
                        allow_headers=["X-API-Key", "Authorization", "If-None-Match"],
