@@ -7,9 +7,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from psycopg_pool import AsyncConnectionPool
 
 from api import errors, security
+from api.db import database
+from api.limits import BodyLimit
 from api.routes import cases as case_routes
 from api.routes import courier as courier_routes
 from api.routes import coverage as coverage_routes
@@ -36,20 +37,8 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from geo.store.migrate import make_engine
-
-        app.state.engine = make_engine(settings, pool_size=10, max_overflow=20)
-        # Tiles render on an async psycopg pool (autocommit, prepared statements, no thread
-        # hop); it connects in the background, so the app starts even if the database is down.
-        app.state.tile_pool = AsyncConnectionPool(
-            settings.url().replace("postgresql+psycopg://", "postgresql://"),
-            min_size=2, max_size=8, timeout=10, open=False, kwargs={"autocommit": True})
-        await app.state.tile_pool.open(wait=False)
-        try:
+        async with database(app.state, settings):  # engine, tile pool, database slots
             yield
-        finally:
-            await app.state.tile_pool.close()
-            app.state.engine.dispose()
 
     app = FastAPI(
         title="servicecircle",
@@ -65,6 +54,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     app.state.registry = registry or default_registry()
     app.state.tile_cache = TileCache()
     app.state.source_versions = tiles.SourceVersions(tile_version_ttl_s)
+    app.add_middleware(BodyLimit, settings=settings)  # 413 before a body is read or a key checked
     # read-only endpoints may be used by web maps on other origins (keys sent as headers)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"],
                        allow_headers=["X-API-Key", "Authorization", "If-None-Match"],

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
-from starlette.concurrency import run_in_threadpool
 
+from api.db import run_db
 from api.errors import AuthError
 
 ROLE_RANK: dict[str, int] = {"viewer": 1, "analyst": 2, "admin": 3}
@@ -69,7 +69,7 @@ async def current_user(request: Request) -> User:
     key = presented_key(request)
     if key is None:
         return ANONYMOUS
-    found = await run_in_threadpool(_verify, request, key)
+    found = await run_db(request, _verify, request, key)
     if found is None:
         raise AuthError(401, "The API key is not valid or has been revoked.")
     return User(found.name, found.role)  # type: ignore[attr-defined]

@@ -7,13 +7,15 @@ Authentication and roles are defined in :mod:`api.auth` and re-exported here:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import contextmanager_in_threadpool
 from sqlalchemy import Connection, Engine
 
 from api.auth import AdminUser, AnalystUser, CurrentUser, User, check_role, require_role
+from api.db import db_slot
 from geo.settings import Settings
 from layers.registry import Layer, Registry
 
@@ -31,9 +33,14 @@ async def get_engine(request: Request) -> Engine:
     return request.app.state.engine  # type: ignore[no-any-return]
 
 
-def get_conn(request: Request) -> Iterator[Connection]:
-    """A connection in a transaction, committed when the handler returns normally."""
-    with request.app.state.engine.begin() as conn:
+async def get_conn(request: Request) -> AsyncIterator[Connection]:
+    """A connection in a transaction, committed when the handler returns normally.
+
+    Taken after a database slot (:func:`api.db.db_slot`): excess requests wait in line on
+    the event loop, not in worker threads.
+    """
+    async with db_slot(request), contextmanager_in_threadpool(
+            request.app.state.engine.begin()) as conn:
         yield conn
 
 

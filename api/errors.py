@@ -13,6 +13,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, ProgrammingError
+from sqlalchemy.exc import OperationalError as SAOperationalError
+from sqlalchemy.exc import TimeoutError as SAPoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geo.errors import (
@@ -27,16 +29,12 @@ from geo.errors import (
 log = logging.getLogger("servicecircle.api")
 
 PROBLEM = "application/problem+json"
-
-#: Domain error → (HTTP status, title). Order matters: first match wins.
-STATUS_CODES: list[tuple[type[Exception], int, str]] = [
-    (CRSError, 422, "Wrong or missing coordinate reference system"),
-    (InvalidInputError, 422, "Invalid input"),
-    (NotFoundError, 404, "Not found"),
-    (InfeasibleError, 409, "No feasible solution"),
-    (DatabaseUnavailableError, 503, "Database unavailable"),
-    (GeoError, 400, "Bad request"),
-]
+#: Seconds a client is asked to wait (``Retry-After``) after a 503.
+RETRY_AFTER_S = 5
+#: Driver errors meaning "no working database connection" (refused, dropped, pool timeout,
+#: server shutting down); they are answered as :class:`DatabaseUnavailableError`.
+DATABASE_DOWN: tuple[type[Exception], ...] = (SAOperationalError, SAPoolTimeout,
+                                              psycopg.OperationalError)
 
 
 class AuthError(GeoError):
@@ -46,6 +44,31 @@ class AuthError(GeoError):
         super().__init__(detail)
         self.status = status
         self.code = "unauthorized" if status == 401 else "forbidden"
+
+
+class ContentTooLargeError(GeoError):
+    """The request body is larger than the endpoint accepts."""
+
+    code = "too-large"
+
+
+class BusyError(GeoError):
+    """Every database slot stayed taken for longer than a request may wait."""
+
+    code = "busy"
+
+
+#: Domain error → (HTTP status, title). Order matters: first match wins.
+STATUS_CODES: list[tuple[type[Exception], int, str]] = [
+    (CRSError, 422, "Wrong or missing coordinate reference system"),
+    (InvalidInputError, 422, "Invalid input"),
+    (NotFoundError, 404, "Not found"),
+    (InfeasibleError, 409, "No feasible solution"),
+    (ContentTooLargeError, 413, "Content too large"),
+    (DatabaseUnavailableError, 503, "Database unavailable"),
+    (BusyError, 503, "Service busy"),
+    (GeoError, 400, "Bad request"),
+]
 
 
 def problem(status: int, title: str, detail: str | None = None, *, code: str = "error",
@@ -61,6 +84,20 @@ def problem(status: int, title: str, detail: str | None = None, *, code: str = "
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
+def geo_problem(exc: GeoError) -> JSONResponse:
+    """The problem response of a domain error (status from :data:`STATUS_CODES`)."""
+    for cls, status, title in STATUS_CODES:
+        if isinstance(exc, cls):
+            errors = [p.as_dict() for p in exc.errors] if isinstance(exc, InvalidInputError) else None
+            detail = exc.message if isinstance(exc, InvalidInputError) else str(exc)
+            if isinstance(exc, DatabaseUnavailableError):
+                log.error("database unavailable: %s", exc)
+                detail = "The database cannot be reached; try again later."
+            headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else None
+            return problem(status, title, detail, code=exc.code, errors=errors, headers=headers)
+    return problem(400, "Bad request", code="error")  # pragma: no cover
+
+
 def install(app: FastAPI) -> None:
     """Register the exception handlers on ``app``."""
 
@@ -72,15 +109,13 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(GeoError)
     async def _geo(request: Request, exc: GeoError) -> JSONResponse:
-        for cls, status, title in STATUS_CODES:
-            if isinstance(exc, cls):
-                errors = [p.as_dict() for p in exc.errors] if isinstance(exc, InvalidInputError) else None
-                detail = exc.message if isinstance(exc, InvalidInputError) else str(exc)
-                if isinstance(exc, DatabaseUnavailableError):
-                    log.error("database unavailable: %s", exc)
-                    detail = "The database cannot be reached; try again later."
-                return problem(status, title, detail, code=exc.code, errors=errors)
-        return problem(400, "Bad request", code="error")  # pragma: no cover
+        return geo_problem(exc)
+
+    async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+        return geo_problem(DatabaseUnavailableError(f"{request.url.path}: {exc}"))
+
+    for cls in DATABASE_DOWN:
+        app.add_exception_handler(cls, _database_down)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

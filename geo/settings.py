@@ -52,6 +52,14 @@ class Settings:
     ride_speed_m_per_min: float = DEFAULT_RIDE_SPEED_M_PER_MIN
     max_snap_m: float = 250.0
     max_upload_bytes: int = 50 * 1024 * 1024
+    #: Largest request body of any other endpoint (JSON); 10,000 candidate sites fit.
+    max_body_bytes: int = 2 * 1024 * 1024
+    #: Database-backed requests served at once per server process; more wait in line.
+    #: Each process opens at most 2 × this many connections (+ 8 for tiles): keep
+    #: workers × (2 × db_slots + 8) under the server's ``max_connections`` (100 embedded).
+    db_slots: int = 10
+    #: Seconds a request waits for a database slot or connection before a 503.
+    db_wait_s: float = 20.0
     min_public_case_count: int = 5
 
     @classmethod
@@ -71,6 +79,9 @@ class Settings:
             "RIDE_SPEED_M_PER_MIN": ("ride_speed_m_per_min", float),
             "MAX_SNAP_M": ("max_snap_m", float),
             "MAX_UPLOAD_BYTES": ("max_upload_bytes", int),
+            "MAX_BODY_BYTES": ("max_body_bytes", int),
+            "DB_SLOTS": ("db_slots", int),
+            "DB_WAIT_S": ("db_wait_s", float),
             "MIN_PUBLIC_CASE_COUNT": ("min_public_case_count", int),
         }
         changes = {}

@@ -1,7 +1,9 @@
 """``POST /cities/{city}/imports/{kind}``: admins upload a feature file (all rows or none).
 
 The same import as ``servicecircle import``: every problem is listed in a 422 problem and
-nothing is written; ``dry_run=true`` validates and counts only. Needs an admin key.
+nothing is written; ``dry_run=true`` validates and counts only. Needs an admin key, checked
+before the body is read; bodies over ``Settings.max_upload_bytes`` are cut off with a 413
+(:mod:`api.limits`).
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, UploadFile
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import Engine
-from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
+from api.db import run_db
 from api.deps import AdminUser, EngineDep, SettingsDep
 from geo.errors import InvalidInputError, Problem
 from geo.settings import Settings
@@ -52,9 +55,15 @@ def _import(engine: Engine, settings: Settings, city: str, kind: str, path: Path
             "dry_run": dry_run}
 
 
-@router.post("/cities/{city}/imports/{kind}", status_code=201)
+#: The multipart body, documented by hand: the route parses it itself (see :func:`upload`).
+_FORM = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"],
+    "properties": {"file": {"type": "string", "format": "binary"}}}}}}}
+
+
+@router.post("/cities/{city}/imports/{kind}", status_code=201, openapi_extra=_FORM)
 async def upload(
-    city: str, kind: str, file: UploadFile, admin: AdminUser, engine: EngineDep,
+    request: Request, city: str, kind: str, admin: AdminUser, engine: EngineDep,
     settings: SettingsDep,
     crs: Annotated[str | None, Query(description="wgs84, gcj02, bd09 or EPSG:n")] = None,
     repair: bool = False,
@@ -63,18 +72,19 @@ async def upload(
     dry_run: bool = False,
 ) -> dict[str, Any]:
     """Import ``file`` (GeoJSON, GeoPackage, zipped Shapefile, CSV, GeoParquet, Excel)."""
-    name = _safe_name(file.filename)
-    with tempfile.TemporaryDirectory(prefix="sc-upload-") as tmp:
-        path = Path(tmp) / name
-        size = 0
-        with path.open("wb") as out:
-            while chunk := await file.read(_CHUNK):
-                size += len(chunk)
-                if size > settings.max_upload_bytes:
-                    raise InvalidInputError(f"{name} is too large", [Problem(
-                        f"more than {settings.max_upload_bytes / 1e6:.1f} MB; split the file",
-                        field="file")])
-                out.write(chunk)
-        return await run_in_threadpool(_import, engine, settings, city, kind, path, crs=crs,
-                                       repair=repair, encoding=encoding,
-                                       check_offset=check_offset, dry_run=dry_run)
+    # The form is read here, after the admin key was checked: an ``UploadFile`` parameter
+    # would make FastAPI read the whole body before any dependency runs.
+    async with request.form(max_files=1, max_fields=10) as form:
+        file = form.get("file")
+        if not isinstance(file, UploadFile):
+            raise InvalidInputError("no file", [Problem(
+                "send the file as the multipart/form-data field 'file'", field="file")])
+        name = _safe_name(file.filename)
+        with tempfile.TemporaryDirectory(prefix="sc-upload-") as tmp:
+            path = Path(tmp) / name
+            with path.open("wb") as out:
+                while chunk := await file.read(_CHUNK):
+                    out.write(chunk)
+            return await run_db(request, _import, engine, settings, city, kind, path, crs=crs,
+                                repair=repair, encoding=encoding, check_offset=check_offset,
+                                dry_run=dry_run)

@@ -24,9 +24,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request, Response
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from sqlalchemy import Engine, text
-from starlette.concurrency import run_in_threadpool
 
-from api.deps import ConnDep, CurrentUser, EngineDep, RegistryDep, readable_layer, sees_personal
+from api.db import run_db
+from api.deps import ConnDep, CurrentUser, RegistryDep, readable_layer, sees_personal
 from geo.errors import DatabaseUnavailableError, NotFoundError
 from geo.store.features import layer_extent
 from geo.store.tiles import (
@@ -67,12 +67,13 @@ class SourceVersions:
             cities = {r.code: int(r.id) for r in conn.execute(text("SELECT id, code FROM city"))}
         return versions, cities
 
-    async def snapshot(self, engine: Engine) -> tuple[dict[str, int], dict[str, int]]:
+    async def snapshot(self, request: Request) -> tuple[dict[str, int], dict[str, int]]:
         """``(versions by table, city id by code)``, fresh within ``ttl_s``."""
         if time.monotonic() - self._at > self.ttl_s:
             async with self._lock:
                 if time.monotonic() - self._at > self.ttl_s:
-                    self._versions, self._cities = await run_in_threadpool(self._read, engine)
+                    self._versions, self._cities = await run_db(
+                        request, self._read, request.app.state.engine)
                     self._at = time.monotonic()
         return self._versions, self._cities
 
@@ -94,7 +95,7 @@ async def _render(pool: AsyncConnectionPool, layer: Layer, z: int, x: int, y: in
 @router.get("/tiles/{layer}/{z}/{x}/{y}.mvt", response_class=Response,
             responses={200: {"content": {MVT: {}}}, 204: {"description": "Empty tile"},
                        304: {"description": "Not modified"}})
-async def tile(request: Request, engine: EngineDep, registry: RegistryDep, user: CurrentUser,
+async def tile(request: Request, registry: RegistryDep, user: CurrentUser,
                layer: str, z: int, x: int, y: int,
                city: Annotated[str | None, Query(description="City code")] = None) -> Response:
     """One Mapbox vector tile (extent 4096, buffer 64) of ``layer``, EPSG:3857 XYZ scheme."""
@@ -104,7 +105,7 @@ async def tile(request: Request, engine: EngineDep, registry: RegistryDep, user:
     where = lyr.source.parse_query_filters(request.query_params)
     personal = sees_personal(user) and bool(lyr.source.personal)
     state = request.app.state
-    versions, cities = await state.source_versions.snapshot(engine)
+    versions, cities = await state.source_versions.snapshot(request)
     city_id = None
     if city is not None:
         city_id = cities.get(city)
