@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from psycopg_pool import AsyncConnectionPool
 
 from api import errors
+from api.expensive import connect_options
 from api.routes import cases as case_routes
 from api.routes import courier as courier_routes
 from api.routes import coverage as coverage_routes
@@ -38,12 +39,14 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from geo.store.migrate import make_engine
 
-        app.state.engine = make_engine(settings, pool_size=10, max_overflow=20)
+        app.state.engine = make_engine(settings, pool_size=10, max_overflow=20,
+                                       connect_args=connect_options(settings))
         # Tiles render on an async psycopg pool (autocommit, prepared statements, no thread
         # hop); it connects in the background, so the app starts even if the database is down.
         app.state.tile_pool = AsyncConnectionPool(
             settings.url().replace("postgresql+psycopg://", "postgresql://"),
-            min_size=2, max_size=8, timeout=10, open=False, kwargs={"autocommit": True})
+            min_size=2, max_size=8, timeout=10, open=False,
+            kwargs={"autocommit": True, **connect_options(settings)})
         await app.state.tile_pool.open(wait=False)
         try:
             yield

@@ -12,7 +12,7 @@ import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, ProgrammingError
+from sqlalchemy.exc import DataError, OperationalError, ProgrammingError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geo.errors import (
@@ -22,6 +22,8 @@ from geo.errors import (
     InfeasibleError,
     InvalidInputError,
     NotFoundError,
+    QueryTimeoutError,
+    TooManyRequestsError,
 )
 
 log = logging.getLogger("servicecircle.api")
@@ -34,6 +36,8 @@ STATUS_CODES: list[tuple[type[Exception], int, str]] = [
     (InvalidInputError, 422, "Invalid input"),
     (NotFoundError, 404, "Not found"),
     (InfeasibleError, 409, "No feasible solution"),
+    (TooManyRequestsError, 429, "Too many requests"),
+    (QueryTimeoutError, 503, "Query took too long"),
     (DatabaseUnavailableError, 503, "Database unavailable"),
     (GeoError, 400, "Bad request"),
 ]
@@ -79,7 +83,10 @@ def install(app: FastAPI) -> None:
                 if isinstance(exc, DatabaseUnavailableError):
                     log.error("database unavailable: %s", exc)
                     detail = "The database cannot be reached; try again later."
-                return problem(status, title, detail, code=exc.code, errors=errors)
+                retry = getattr(exc, "retry_after_s", None)
+                headers = {"Retry-After": str(retry)} if retry is not None else None
+                return problem(status, title, detail, code=exc.code, errors=errors,
+                               headers=headers)
         return problem(400, "Bad request", code="error")  # pragma: no cover
 
     @app.exception_handler(RequestValidationError)
@@ -105,6 +112,15 @@ def install(app: FastAPI) -> None:
             return problem(503, "Database schema out of date",
                            "The database is missing tables of this release; the operator "
                            "should run `servicecircle db upgrade`.", code="schema-out-of-date")
+        return await _internal(request, exc)
+
+    @app.exception_handler(OperationalError)
+    async def _operational(request: Request, exc: OperationalError) -> JSONResponse:
+        if isinstance(exc.orig, psycopg.errors.QueryCanceled):  # statement_timeout
+            log.warning("statement timeout on %s", request.url.path)
+            return await _geo(request, QueryTimeoutError(
+                "The query ran longer than this service allows; narrow the window, area "
+                "or resolution, or try again later."))
         return await _internal(request, exc)
 
     @app.exception_handler(DataError)
