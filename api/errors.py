@@ -115,8 +115,10 @@ def install(app: FastAPI) -> None:
         return await _internal(request, exc)
 
     @app.exception_handler(OperationalError)
-    async def _operational(request: Request, exc: OperationalError) -> JSONResponse:
-        if isinstance(exc.orig, psycopg.errors.QueryCanceled):  # statement_timeout
+    @app.exception_handler(psycopg.errors.QueryCanceled)
+    async def _operational(request: Request, exc: Exception) -> JSONResponse:
+        orig = exc.orig if isinstance(exc, OperationalError) else exc
+        if isinstance(orig, psycopg.errors.QueryCanceled):  # statement_timeout
             log.warning("statement timeout on %s", request.url.path)
             return await _geo(request, QueryTimeoutError(
                 "The query ran longer than this service allows; narrow the window, area "

@@ -171,6 +171,14 @@ def test_statement_timeout_cuts_long_queries_with_a_problem(
             assert conn.execute(text("SHOW statement_timeout")).scalar() == "200ms"
             with pytest.raises(OperationalError, match="statement timeout"):
                 conn.execute(text("SELECT pg_sleep(3)"))
+
+        async def tile_timeout() -> str:  # vector tiles render on their own pool
+            async with app.state.tile_pool.connection() as tconn:
+                cur = await tconn.execute("SHOW statement_timeout")
+                row = await cur.fetchone()
+            return str(row[0]) if row else ""
+
+        assert c.portal is not None and c.portal.call(tile_timeout) == "200ms"
         t = time.perf_counter()
         body = _problem(c.get("/_slow"), 503)
         assert time.perf_counter() - t < 2.5
