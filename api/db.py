@@ -32,6 +32,12 @@ TILE_POOL_SIZE = 8
 _SLOT = "servicecircle.db_slot"
 
 
+def connect_options(settings: Settings) -> dict[str, str]:
+    """libpq ``options`` setting the statement timeout of request-serving connections."""
+    ms = int(settings.statement_timeout_s * 1000)
+    return {"options": f"-c statement_timeout={ms}"} if ms > 0 else {}
+
+
 @asynccontextmanager
 async def database(state: State, settings: Settings) -> AsyncIterator[None]:
     """Open the engine, the tile pool and the slots on ``state``; close them afterwards."""
@@ -41,7 +47,8 @@ async def database(state: State, settings: Settings) -> AsyncIterator[None]:
     state.db_slots = anyio.CapacityLimiter(slots)
     state.engine = make_engine(
         settings, pool_size=slots, max_overflow=slots, pool_timeout=settings.db_wait_s,
-        connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "servicecircle"})
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "servicecircle",
+                      **connect_options(settings)})
     # Tiles render on an async psycopg pool (autocommit, prepared statements, no thread
     # hop); it connects in the background, so the app starts even if the database is down,
     # and checks each connection before lending it, so dropped ones are replaced.
@@ -50,7 +57,7 @@ async def database(state: State, settings: Settings) -> AsyncIterator[None]:
         min_size=2, max_size=TILE_POOL_SIZE, timeout=settings.db_wait_s, open=False,
         check=AsyncConnectionPool.check_connection,
         kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S,
-                "application_name": "servicecircle-tiles"})
+                "application_name": "servicecircle-tiles", **connect_options(settings)})
     await state.tile_pool.open(wait=False)
     try:
         yield

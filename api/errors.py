@@ -24,6 +24,8 @@ from geo.errors import (
     InfeasibleError,
     InvalidInputError,
     NotFoundError,
+    QueryTimeoutError,
+    TooManyRequestsError,
 )
 
 log = logging.getLogger("servicecircle.api")
@@ -65,6 +67,8 @@ STATUS_CODES: list[tuple[type[Exception], int, str]] = [
     (NotFoundError, 404, "Not found"),
     (InfeasibleError, 409, "No feasible solution"),
     (ContentTooLargeError, 413, "Content too large"),
+    (TooManyRequestsError, 429, "Too many requests"),
+    (QueryTimeoutError, 503, "Query took too long"),
     (DatabaseUnavailableError, 503, "Database unavailable"),
     (BusyError, 503, "Service busy"),
     (GeoError, 400, "Bad request"),
@@ -93,7 +97,8 @@ def geo_problem(exc: GeoError) -> JSONResponse:
             if isinstance(exc, DatabaseUnavailableError):
                 log.error("database unavailable: %s", exc)
                 detail = "The database cannot be reached; try again later."
-            headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else None
+            retry = getattr(exc, "retry_after_s", RETRY_AFTER_S if status == 503 else None)
+            headers = {"Retry-After": str(retry)} if retry is not None else None
             return problem(status, title, detail, code=exc.code, errors=errors, headers=headers)
     return problem(400, "Bad request", code="error")  # pragma: no cover
 
@@ -112,9 +117,15 @@ def install(app: FastAPI) -> None:
         return geo_problem(exc)
 
     async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+        orig = getattr(exc, "orig", exc)
+        if isinstance(orig, psycopg.errors.QueryCanceled):  # statement_timeout
+            log.warning("statement timeout on %s", request.url.path)
+            return geo_problem(QueryTimeoutError(
+                "The query ran longer than this service allows; narrow the window, area "
+                "or resolution, or try again later."))
         return geo_problem(DatabaseUnavailableError(f"{request.url.path}: {exc}"))
 
-    for cls in DATABASE_DOWN:
+    for cls in (*DATABASE_DOWN, psycopg.errors.QueryCanceled):
         app.add_exception_handler(cls, _database_down)
 
     @app.exception_handler(RequestValidationError)

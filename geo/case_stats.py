@@ -14,9 +14,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.cases import suppression_mask, validate_cases
+from geo.cases import validate_cases
 from geo.crs import require_wgs84
 from geo.errors import InvalidInputError, Problem
+from geo.privacy import public_closure_figures
 
 #: Default limit after which an open case counts as overdue (hours).
 DEFAULT_OVERDUE_HOURS = 72.0
@@ -25,7 +26,7 @@ DEFAULT_TZ = "Asia/Shanghai"
 GRID_COLUMNS = ("grid_id", "name", "residents")
 CLOSURE_COLUMNS = ["grid_id", "name", "residents", "n_cases", "per_1000_residents", "n_closed",
                    "closure_rate", "median_closure_h", "p90_closure_h", "n_open", "n_overdue",
-                   "mean_satisfaction"]
+                   "mean_satisfaction", "n_rated"]
 
 
 def _validate_grids(grids: gpd.GeoDataFrame) -> None:
@@ -57,7 +58,8 @@ class GridCaseStats:
 
     ``table`` has one row per grid (all grids, also those without cases) with the columns
     of ``CLOSURE_COLUMNS``: closure times in hours, rates per 1,000 residents,
-    ``closure_rate`` in [0, 1], ``mean_satisfaction`` on the 1–5 scale.
+    ``closure_rate`` in [0, 1], ``mean_satisfaction`` on the 1–5 scale over the
+    ``n_rated`` cases with a score.
     """
 
     table: pd.DataFrame
@@ -102,10 +104,11 @@ def grid_closure_table(cases: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, *, as_o
         "n_closed": g["closed"].sum(),
         "n_overdue": g["overdue"].sum(),
         "mean_satisfaction": g["satisfaction"].mean(),
+        "n_rated": g["satisfaction"].count(),
     }).join(pd.DataFrame({"median_closure_h": closed_h.median(),
                           "p90_closure_h": closed_h.quantile(0.9)}))
     table = pd.DataFrame(grids[list(GRID_COLUMNS)]).set_index("grid_id").join(stats)
-    for c in ("n_cases", "n_closed", "n_overdue"):
+    for c in ("n_cases", "n_closed", "n_overdue", "n_rated"):
         table[c] = table[c].fillna(0).astype(np.int64)
     table["n_open"] = table["n_cases"] - table["n_closed"]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -119,20 +122,15 @@ def grid_closure_table(cases: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, *, as_o
 
 
 def public_closure_table(table: pd.DataFrame, *, min_count: int) -> pd.DataFrame:
-    """The closure table with every figure of grids below ``min_count`` cases removed.
+    """The closure table with the figures of small grids and small parts removed.
 
     Grids with 1 … ``min_count``-1 cases, and secondary grids so that the hidden grids hold
-    at least ``min_count`` cases together (:func:`geo.cases.suppression_mask`), keep their
-    row (name, residents) but all case figures become NA and ``suppressed`` is True;
-    zero-case grids show zeros.
+    at least ``min_count`` cases together, keep their row (name, residents) but all case
+    figures become None and ``suppressed`` is True; zero-case grids show zeros. In shown
+    grids, closed/open, overdue and rated cases below the minimum are withheld with
+    their complement (:func:`geo.privacy.public_closure_figures`).
     """
-    out = table.copy()
-    small = suppression_mask(out["n_cases"].to_numpy(), min_count=min_count)
-    figures = [c for c in CLOSURE_COLUMNS if c not in GRID_COLUMNS]
-    out[figures] = out[figures].astype(object)
-    out.loc[small, figures] = None
-    out["suppressed"] = small
-    return out
+    return public_closure_figures(table, min_count=min_count)
 
 
 def monthly_trend(cases: gpd.GeoDataFrame, *, by: Literal["category", "grid"] = "category",

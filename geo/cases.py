@@ -1,4 +1,4 @@
-"""Grid cases: filtering by category set and time window, H3 hexagon counts, suppression.
+"""Grid cases: filtering by category set and time window, H3 hexagon counts.
 
 A *cases* GeoDataFrame (EPSG:4326, one Point per case) has the columns
 
@@ -8,7 +8,8 @@ and ``closed_at`` (timezone-aware timestamps; ``closed_at`` NaT while open), ``s
 
 Time windows are half-open, ``[start, end)``, on ``reported_at``; bounds must be
 timezone-aware. Hexagons are H3 cells (resolution 8 ≈ 0.74 km², grid scale; 9 ≈ 0.11 km²,
-compound scale), identified by their hexadecimal string.
+compound scale), identified by their hexadecimal string. Suppression of small counts
+for the public lives in :mod:`geo.privacy` (re-exported here).
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ from shapely.geometry.base import BaseGeometry
 from geo.crs import require_wgs84
 from geo.domain import CaseCategory
 from geo.errors import InvalidInputError, Problem
+from geo.privacy import Suppressed, suppress_counts, suppression_mask
+
+__all__ = ["CASE_COLUMNS", "DEFAULT_RESOLUTION", "KNOWN_CATEGORIES", "CaseIndex", "Suppressed",
+           "area_cells", "cell_ids", "cell_polygons", "check_categories", "check_window",
+           "counts_frame", "filter_cases", "hex_counts", "point_cells", "suppress_counts",
+           "suppression_mask", "validate_cases"]
 
 CASE_COLUMNS = ("case_id", "category", "reported_at", "closed_at", "status", "satisfaction")
 #: Default H3 resolution: 8 ≈ 0.74 km² per cell, about one grid (网格).
@@ -197,62 +204,3 @@ def counts_frame(counts: pd.Series, extra_cells: np.ndarray | None = None) -> gp
     n = counts.reindex(cells, fill_value=0).to_numpy(dtype=np.int64)
     return gpd.GeoDataFrame({"h3": cell_ids(cells), "n_cases": n},
                             geometry=cell_polygons(cells), crs=4326)
-
-
-@dataclass(frozen=True)
-class Suppressed:
-    """Public view of counts: cells below ``min_count`` shown without their count.
-
-    ``frame`` has ``n_cases`` as nullable Int64 (NA when suppressed) and ``suppressed``;
-    ``shown_total`` sums only the shown cells, so suppressed counts cannot be derived
-    from a total.
-    """
-
-    frame: pd.DataFrame
-    min_count: int
-    shown_total: int
-    suppressed_cells: int
-
-
-def suppression_mask(counts: np.ndarray, *, min_count: int) -> np.ndarray:
-    """Units to suppress: primary (1 … ``min_count``-1 cases) plus secondary ones.
-
-    When any unit is suppressed, further units (smallest first) are suppressed until the
-    suppressed units hold at least ``min_count`` cases together, so subtracting the shown
-    units from a known total never reveals fewer than ``min_count`` cases or a single
-    unit's count. Zero-count units are never suppressed (they reveal no case).
-    """
-    if min_count < 1:
-        raise InvalidInputError("min_count must be at least 1",
-                                [Problem(f"got {min_count}", field="min_count")])
-    n = np.asarray(counts, dtype=np.int64)
-    mask = (n > 0) & (n < min_count)
-    if mask.any():
-        order = [i for i in np.argsort(n, kind="stable") if n[i] > 0 and not mask[i]]
-        total = int(n[mask].sum())
-        for i in order:
-            if total >= min_count:
-                break
-            mask[i] = True
-            total += int(n[i])
-    return mask
-
-
-def suppress_counts(frame: pd.DataFrame, *, min_count: int,
-                    columns: Iterable[str] = ("n_cases",)) -> Suppressed:
-    """Suppress spatial units with fewer than ``min_count`` cases (first of ``columns``).
-
-    Units with zero cases are dropped; suppressed units (see :func:`suppression_mask`:
-    below the minimum, plus secondary ones) keep their row but all count ``columns`` become
-    NA and ``suppressed`` is True.
-    """
-    cols = list(columns)
-    out = frame.loc[frame[cols[0]] > 0].copy()
-    small = suppression_mask(out[cols[0]].to_numpy(), min_count=min_count)
-    for c in cols:
-        out[c] = out[c].astype("Int64")
-        out.loc[small, c] = pd.NA
-    out["suppressed"] = small
-    shown = int(out.loc[~small, cols[0]].sum())
-    return Suppressed(frame=out, min_count=min_count, shown_total=shown,
-                      suppressed_cells=int(small.sum()))

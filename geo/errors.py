@@ -76,3 +76,23 @@ class DatabaseUnavailableError(GeoError):
     """The database cannot be reached or set up; the message says what to do."""
 
     code = "database-unavailable"
+
+
+class TooManyRequestsError(GeoError):
+    """The caller already runs as many expensive analyses as allowed (HTTP 429)."""
+
+    code = "too-many-requests"
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class QueryTimeoutError(GeoError):
+    """A database statement ran longer than the request's statement timeout (HTTP 503)."""
+
+    code = "statement-timeout"
+
+    def __init__(self, message: str, *, retry_after_s: int = 30) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s

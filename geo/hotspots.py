@@ -26,6 +26,8 @@ from shapely.geometry.base import BaseGeometry
 from geo.cases import CaseIndex, area_cells, cell_ids, cell_polygons, counts_frame
 from geo.errors import InvalidInputError, Problem
 
+#: (cell, case) pairs a kernel density evaluates at once (about 24 bytes each).
+MAX_PAIRS = 2_000_000
 #: (confidence, two-sided p threshold, bin magnitude), strictest first.
 CONFIDENCE_LEVELS = ((0.99, 0.01, 3), (0.95, 0.05, 2), (0.90, 0.10, 1))
 CHANGE_CLASSES = ("new", "intensifying", "persistent", "diminishing", "none")
@@ -188,6 +190,8 @@ def kde_surface(cases: gpd.GeoDataFrame, cells: np.ndarray | list[str], *, epsg:
     """Gaussian kernel density of case points (EPSG:4326) at the centres of ``cells``.
 
     Distances are measured in the projected CRS ``epsg`` (metres, e.g. the city's UTM zone).
+    Memory stays bounded (cases are processed in blocks of about :data:`MAX_PAIRS` pairs);
+    time grows with cases × cells within 4 bandwidths.
     """
     if not bandwidth_m > 0:
         raise InvalidInputError("bandwidth must be positive",
@@ -203,12 +207,19 @@ def kde_surface(cases: gpd.GeoDataFrame, cells: np.ndarray | list[str], *, epsg:
         xy = np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
         cxy = centres.to_crs(epsg)
         c_xy = np.column_stack([cxy.x.to_numpy(), cxy.y.to_numpy()])
-        dist = cKDTree(c_xy).sparse_distance_matrix(cKDTree(xy), 4 * bandwidth_m,
-                                                    output_type="ndarray")
-        d, row = dist["v"], dist["i"]
-        kernel = np.exp(-0.5 * (d / bandwidth_m) ** 2) / (2 * np.pi * bandwidth_m ** 2)
-        density = np.bincount(row, weights=kernel, minlength=len(ints)) * 1e6
-        near = np.bincount(row[d <= 2 * bandwidth_m], minlength=len(ints))
+        tree = cKDTree(c_xy)
+        reach = 4 * bandwidth_m
+        # Cases go in blocks so that one block's (cell, case) pairs stay near MAX_PAIRS.
+        sample = xy[np.linspace(0, len(xy) - 1, min(len(xy), 64)).astype(int)]
+        per_case = int(np.max(tree.query_ball_point(sample, reach, return_length=True))) + 1
+        block = max(1, MAX_PAIRS // per_case)
+        for lo in range(0, len(xy), block):
+            dist = tree.sparse_distance_matrix(cKDTree(xy[lo:lo + block]), reach,
+                                               output_type="ndarray")
+            d, row = dist["v"], dist["i"]
+            kernel = np.exp(-0.5 * (d / bandwidth_m) ** 2) / (2 * np.pi * bandwidth_m ** 2)
+            density += np.bincount(row, weights=kernel, minlength=len(ints)) * 1e6
+            near += np.bincount(row[d <= 2 * bandwidth_m], minlength=len(ints))
     frame = gpd.GeoDataFrame({"h3": cell_ids(ints), "density_per_km2": density, "n_near": near},
                              geometry=cell_polygons(ints), crs=4326)
     return DensitySurface(cells=frame, bandwidth_m=float(bandwidth_m), epsg=int(epsg),

@@ -61,6 +61,29 @@ class Settings:
     #: Seconds a request waits for a database slot or connection before a 503.
     db_wait_s: float = 20.0
     min_public_case_count: int = 5
+    #: Longest SQL statement of a request-serving connection (seconds; 0 = no limit).
+    statement_timeout_s: float = 30.0
+    #: Expensive analyses (density, hot spots, comparison, siting) computed at once per
+    #: client (API key, else address) and in total; more get 429 with Retry-After.
+    expensive_per_client: int = 2
+    expensive_total: int = 4
+    #: In-process cache of expensive case results, megabytes (0 = off).
+    analysis_cache_mb: int = 64
+    #: Most H3 cells one analysis may evaluate (study area / cell area, estimated first),
+    #: for callers below the analyst role and for analysts.
+    public_max_cells: int = 20_000
+    analyst_max_cells: int = 200_000
+    #: Most H3 cells within a kernel's reach (4 bandwidths): bounds the bandwidth relative
+    #: to the resolution.
+    public_max_kernel_cells: int = 2_000
+    analyst_max_kernel_cells: int = 20_000
+    #: Most Gi* permutations for callers below the analyst role (analysts: 9,999).
+    public_max_permutations: int = 999
+    #: Siting plans of callers below the analyst role: most new stations, longest solver
+    #: time (seconds) and closest candidate spacing (metres).
+    public_max_siting_p: int = 20
+    public_max_solve_s: float = 20.0
+    public_min_spacing_m: float = 50.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -83,6 +106,18 @@ class Settings:
             "DB_SLOTS": ("db_slots", int),
             "DB_WAIT_S": ("db_wait_s", float),
             "MIN_PUBLIC_CASE_COUNT": ("min_public_case_count", int),
+            "STATEMENT_TIMEOUT_S": ("statement_timeout_s", float),
+            "EXPENSIVE_PER_CLIENT": ("expensive_per_client", int),
+            "EXPENSIVE_TOTAL": ("expensive_total", int),
+            "ANALYSIS_CACHE_MB": ("analysis_cache_mb", int),
+            "PUBLIC_MAX_CELLS": ("public_max_cells", int),
+            "ANALYST_MAX_CELLS": ("analyst_max_cells", int),
+            "PUBLIC_MAX_KERNEL_CELLS": ("public_max_kernel_cells", int),
+            "ANALYST_MAX_KERNEL_CELLS": ("analyst_max_kernel_cells", int),
+            "PUBLIC_MAX_PERMUTATIONS": ("public_max_permutations", int),
+            "PUBLIC_MAX_SITING_P": ("public_max_siting_p", int),
+            "PUBLIC_MAX_SOLVE_S": ("public_max_solve_s", float),
+            "PUBLIC_MIN_SPACING_M": ("public_min_spacing_m", float),
         }
         changes = {}
         for key, (attr, typ) in conv.items():

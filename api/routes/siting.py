@@ -29,13 +29,14 @@ import pandas as pd
 import shapely
 import shapely.errors
 import shapely.geometry
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy import Connection
 
 from api.auth import check_role
 from api.deps import AdminUser, ConnDep, CurrentUser, User
+from api.expensive import check_siting, siting_slot
 from geo.errors import InvalidInputError, NotFoundError, Problem
 from geo.labels import label_reason
 from geo.network import StreetNetwork
@@ -214,11 +215,14 @@ def _totals(before: float, after: float, total: float) -> dict[str, float]:
             "after_share": after / total if total else 0.0}
 
 
-@router.post("/plan", summary="Best new stations of a type: ranked proposal table")
+@router.post("/plan", summary="Best new stations of a type: ranked proposal table",
+             dependencies=[Depends(siting_slot)])
 def plan(city: str, body: PlanRequest, request: Request, conn: ConnDep,
          user: CurrentUser) -> dict[str, Any]:
     if body.save:
         check_role(user, "analyst")
+    check_siting(request, user, weight=body.weight, p=body.p, time_limit_s=body.time_limit_s,
+                 spacing_m=body.spacing_m)
     if body.model == "lscp" and body.target_share is None:
         raise InvalidInputError("LSCP needs target_share", [Problem("required",
                                                                      field="target_share")])
@@ -263,11 +267,13 @@ def plan(city: str, body: PlanRequest, request: Request, conn: ConnDep,
     return out
 
 
-@router.post("/whatif", summary="Coverage before/after user-proposed sites (lon/lat)")
+@router.post("/whatif", summary="Coverage before/after user-proposed sites (lon/lat)",
+             dependencies=[Depends(siting_slot)])
 def whatif(city: str, body: WhatIfRequest, request: Request, conn: ConnDep,
            user: CurrentUser) -> dict[str, Any]:
     if body.save:
         check_role(user, "analyst")
+    check_siting(request, user, weight=body.weight)
     bad = [Problem("not a lon/lat pair in EPSG:4326", row=i, field="sites")
            for i, (x, y) in enumerate(body.sites) if not (-180 <= x <= 180 and -90 <= y <= 90)]
     if bad:
@@ -368,14 +374,14 @@ def _report(request: Request, conn: Connection, city: str, scenario_id: int) -> 
 
 
 @router.get("/scenarios/{scenario_id}/report.html", response_class=HTMLResponse,
-            summary="One-page printable report (HTML)")
+            summary="One-page printable report (HTML)", dependencies=[Depends(siting_slot)])
 def report_html(city: str, scenario_id: ScenarioId, request: Request,
                 conn: ConnDep) -> HTMLResponse:
     return HTMLResponse(_report(request, conn, city, scenario_id))
 
 
 @router.get("/scenarios/{scenario_id}/report.pdf", summary="One-page printable report (PDF)",
-            response_class=Response)
+            response_class=Response, dependencies=[Depends(siting_slot)])
 def report_pdf(city: str, scenario_id: ScenarioId, request: Request, conn: ConnDep) -> Response:
     pdf = render_pdf(_report(request, conn, city, scenario_id))
     return Response(pdf, media_type="application/pdf", headers={

@@ -1,13 +1,17 @@
 """Grid cases in PostGIS: filtered reads, grids with residents, stored hot-spot runs.
 
 Functions take a SQLAlchemy ``Connection`` and never commit. Geometries are EPSG:4326.
+A run's public columns (``n_public``, ``density_public``, ``closure_rate_public`` …) are
+computed here by :mod:`geo.public_cases` (the rule of :mod:`geo.privacy`) and the
+``case_*_latest`` views only show them.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -18,9 +22,11 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
 from geo.case_stats import GridCaseStats
-from geo.cases import check_categories, check_window, suppression_mask
+from geo.cases import check_categories, check_window
 from geo.errors import InvalidInputError, NotFoundError, Problem
 from geo.hotspots import DensitySurface, HotSpotResult
+from geo.privacy import PublicWindow, public_window
+from geo.settings import Settings
 from geo.store.cities import data_version
 
 #: ``analysis_run.kind`` of a stored hot-spot run.
@@ -100,23 +106,48 @@ def study_area(conn: Connection, city_id: int, *,
 
 
 def _num(v: Any) -> float | None:
-    return None if v is None or (isinstance(v, float) and np.isnan(v)) else float(v)
+    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        return None
+    return float(v)
+
+
+def _int(v: Any) -> int | None:
+    return None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) \
+        else int(v)
+
+
+@dataclass(frozen=True)
+class PublicFigures:
+    """The public columns of a run, from :mod:`geo.public_cases` over ``window``.
+
+    ``hexes``: ``h3``, ``n_cases`` (NA when withheld), ``suppressed``; ``density``: ``h3``,
+    ``density_per_km2`` (NaN when withheld); ``grids``: a public closure table.
+    """
+
+    window: PublicWindow
+    hexes: pd.DataFrame
+    density: pd.DataFrame | None = None
+    grids: pd.DataFrame | None = None
 
 
 def store_hotspot_run(conn: Connection, city_id: int, hotspots: HotSpotResult, *,
                       params: Mapping[str, Any], kde: DensitySurface | None = None,
                       grid_stats: GridCaseStats | None = None,
-                      summary: Mapping[str, Any] | None = None) -> int:
+                      summary: Mapping[str, Any] | None = None,
+                      public: PublicFigures | None = None) -> int:
     """Record one hot-spot run (``analysis_run`` kind ``case_hotspots``) and its cells.
 
     ``params`` should hold the filters (categories, window), resolution and
-    ``min_public_case_count``; the Gi* settings and KDE bandwidth are added here. Returns
-    the run id. The ``case_*_latest`` views then show this run for the city.
+    ``min_public_case_count``; the Gi* settings and KDE bandwidth are added here. Public
+    columns come from ``public`` (without it the run publishes no figures). Returns the
+    run id. The ``case_*_latest`` views then show this run for the city.
     """
     full = {**params, "k": hotspots.k, "permutations": hotspots.permutations,
             "seed": hotspots.seed, "fdr": hotspots.fdr, "resolution": hotspots.resolution}
     if kde is not None:
         full |= {"bandwidth_m": kde.bandwidth_m, "kde_epsg": kde.epsg}
+    if public is not None:
+        full["public_window"] = public.window.meta()
     version = data_version(conn, ["grid_case", "grid", "compound"])
     run_id = int(conn.execute(text("""
         INSERT INTO analysis_run (city_id, kind, params, data_version, summary)
@@ -125,35 +156,62 @@ def store_hotspot_run(conn: Connection, city_id: int, hotspots: HotSpotResult, *
         {"city": city_id, "kind": RUN_KIND, "params": json.dumps(full, default=str),
          "version": json.dumps(version),
          "summary": json.dumps(dict(summary or {}), default=str)}).scalar_one())
-    min_count = int(params.get("min_public_case_count", 5))
     c = hotspots.cells
-    hidden = suppression_mask(c["n_cases"].to_numpy(), min_count=min_count)
+    pub_hex = (public.hexes.set_index("h3") if public is not None
+               else pd.DataFrame(columns=["n_cases", "suppressed"]))
     conn.execute(text("""
-        INSERT INTO case_hex (run_id, h3, n_cases, gi_z, p, q, bin, suppressed, geom)
-        VALUES (:run, :h3, :n, :z, :p, :q, :bin, :hidden, ST_GeomFromWKB(:wkb, 4326))"""),
+        INSERT INTO case_hex (run_id, h3, n_cases, gi_z, p, q, bin, suppressed, n_public, geom)
+        VALUES (:run, :h3, :n, :z, :p, :q, :bin, :hidden, :n_public,
+                ST_GeomFromWKB(:wkb, 4326))"""),
         [{"run": run_id, "h3": h, "n": int(n), "z": _num(z), "p": _num(p), "q": _num(q),
-          "bin": int(b), "hidden": bool(x), "wkb": shapely.to_wkb(g)}
-         for h, n, z, p, q, b, x, g in zip(c["h3"], c["n_cases"], c["gi_z"], c["p"], c["q"],
-                                           c["bin"], hidden, c.geometry)])
+          "bin": int(b), "wkb": shapely.to_wkb(g),
+          **_public_hex(pub_hex, h, int(n), public is not None)}
+         for h, n, z, p, q, b, g in zip(c["h3"], c["n_cases"], c["gi_z"], c["p"], c["q"],
+                                        c["bin"], c.geometry)])
     if kde is not None:
         k = kde.cells
+        pub_kde = (public.density.set_index("h3")["density_per_km2"]
+                   if public is not None and public.density is not None else pd.Series())
         conn.execute(text("""
-            INSERT INTO case_kde (run_id, h3, density_per_km2, n_near, geom)
-            VALUES (:run, :h3, :d, :n, ST_GeomFromWKB(:wkb, 4326))"""),
-            [{"run": run_id, "h3": h, "d": float(d), "n": int(n), "wkb": shapely.to_wkb(g)}
+            INSERT INTO case_kde (run_id, h3, density_per_km2, n_near, density_public, geom)
+            VALUES (:run, :h3, :d, :n, :public, ST_GeomFromWKB(:wkb, 4326))"""),
+            [{"run": run_id, "h3": h, "d": float(d), "n": int(n),
+              "public": _num(pub_kde.get(h)), "wkb": shapely.to_wkb(g)}
              for h, d, n, g in zip(k["h3"], k["density_per_km2"], k["n_near"], k.geometry)])
     if grid_stats is not None and len(grid_stats.table):
         cols = ["residents", "n_cases", "per_1000_residents", "n_closed", "closure_rate",
                 "median_closure_h", "p90_closure_h", "n_open", "n_overdue", "mean_satisfaction"]
         table = grid_stats.table
-        hidden = suppression_mask(table["n_cases"].to_numpy(), min_count=min_count)
+        pub_grid = (public.grids.set_index("grid_id")
+                    if public is not None and public.grids is not None else None)
         conn.execute(text(f"""
-            INSERT INTO case_grid (run_id, grid_id, suppressed, {", ".join(cols)})
-            VALUES (:run, :grid_id, :hidden, {", ".join(":" + c for c in cols)})"""),
-            [{"run": run_id, "grid_id": int(r["grid_id"]), "hidden": bool(x),
+            INSERT INTO case_grid (run_id, grid_id, suppressed, n_public, closure_rate_public,
+                                   median_closure_h_public, {", ".join(cols)})
+            VALUES (:run, :grid_id, :hidden, :n_public, :rate_public, :median_public,
+                    {", ".join(":" + c for c in cols)})"""),
+            [{"run": run_id, "grid_id": int(r["grid_id"]),
+              **_public_grid(pub_grid, int(r["grid_id"]), int(r["n_cases"])),
               **{c: (int(r[c]) if c.startswith("n_") else _num(r[c])) for c in cols}}
-             for r, x in zip(table.to_dict("records"), hidden)])
+             for r in table.to_dict("records")])
     return run_id
+
+
+def _public_hex(pub: pd.DataFrame, h3: str, n: int, known: bool) -> dict[str, Any]:
+    """Public columns of one stored cell: its public count, or nothing when withheld."""
+    if h3 in pub.index:
+        return {"n_public": _int(pub.at[h3, "n_cases"]),
+                "hidden": bool(pub.at[h3, "suppressed"])}
+    return {"n_public": None, "hidden": n > 0 and not known}
+
+
+def _public_grid(pub: pd.DataFrame | None, grid_id: int, n: int) -> dict[str, Any]:
+    """Public columns of one stored grid (all None, suppressed, without public figures)."""
+    if pub is None or grid_id not in pub.index:
+        return {"hidden": n > 0, "n_public": None, "rate_public": None, "median_public": None}
+    row = pub.loc[grid_id]
+    return {"hidden": bool(row["suppressed"]), "n_public": _int(row["n_cases"]),
+            "rate_public": _num(row["closure_rate"]),
+            "median_public": _num(row["median_closure_h"])}
 
 
 def latest_run(conn: Connection, city_id: int) -> dict[str, Any] | None:
@@ -187,16 +245,26 @@ def analyze_city_cases(conn: Connection, city_id: int, *, metric_epsg: int,
                        permutations: int = 999, seed: int = 0, fdr: bool = False,
                        bandwidth_m: float = 300.0, overdue_hours: float = 72.0,
                        as_of: datetime | None = None, area: Literal["grids", "city"] = "grids",
-                       min_public_case_count: int = 5) -> tuple[int, dict[str, Any]]:
+                       min_public_case_count: int = Settings.min_public_case_count,
+                       now: datetime | None = None) -> tuple[int, dict[str, Any]]:
     """Compute and store a hot-spot run for a city: Gi* cells, KDE and per-grid closure.
 
     Reads the selected cases (``[start, end)``), runs Gi* over every H3 cell of the study
-    area (``area``, see :func:`study_area`) at ``resolution``, a Gaussian KDE (``bandwidth_m`` metres in ``metric_epsg``) on
-    the same cells and the per-grid closure table (open cases judged at ``as_of``, default
-    ``end`` or now). Returns the run id and a summary. Never commits.
+    area (``area``, see :func:`study_area`) at ``resolution``, a Gaussian KDE
+    (``bandwidth_m`` metres in ``metric_epsg``) on the same cells and the per-grid closure
+    table (open cases judged at ``as_of``, default ``end`` or now). Public columns follow
+    the public rule (:mod:`geo.privacy`): all categories, the window widened to whole
+    months and cut at the start of ``now``'s month. Returns the run id and a summary.
+    Never commits.
     """
     from geo.case_stats import grid_closure_table
     from geo.hotspots import hotspots_for_cases, kde_surface
+    from geo.public_cases import (
+        no_cases,
+        public_density_cells,
+        public_grid_table,
+        public_hex_counts,
+    )
 
     cases = read_cases(conn, city_id, categories=categories, start=start, end=end)
     hot = hotspots_for_cases(cases, area=study_area(conn, city_id, of=area), resolution=resolution, k=k,
@@ -206,6 +274,18 @@ def analyze_city_cases(conn: Connection, city_id: int, *, metric_epsg: int,
     grids = read_grids(conn, city_id)
     stats = grid_closure_table(cases, grids, as_of=when, overdue_hours=overdue_hours) \
         if len(grids) else None
+    window = public_window(start, end, now=now or datetime.now(UTC))
+    pub_cases = no_cases() if window.empty else read_cases(conn, city_id, start=window.start,
+                                                           end=window.end)
+    public = PublicFigures(
+        window=window,
+        hexes=public_hex_counts(pub_cases, resolution=resolution,
+                                min_count=min_public_case_count),
+        density=public_density_cells(pub_cases, list(hot.cells["h3"]), resolution=resolution,
+                                     epsg=metric_epsg, bandwidth_m=bandwidth_m,
+                                     min_count=min_public_case_count),
+        grids=public_grid_table(pub_cases, grids, as_of=window.end,
+                                min_count=min_public_case_count) if len(grids) else None)
     bins = hot.cells["bin"].value_counts()
     summary = {"cases": len(cases), "cells": len(hot.cells),
                "hot_cells": int(hot.cells["bin"].gt(0).sum()),
@@ -218,5 +298,5 @@ def analyze_city_cases(conn: Connection, city_id: int, *, metric_epsg: int,
               "overdue_hours": overdue_hours, "study_area": area,
               "min_public_case_count": min_public_case_count}
     run_id = store_hotspot_run(conn, city_id, hot, params=params, kde=kde, grid_stats=stats,
-                               summary=summary)
+                               summary=summary, public=public)
     return run_id, summary

@@ -1,10 +1,12 @@
 """Grid-case layers from the latest stored hot-spot run of each city.
 
 Built by ``servicecircle analyze cases`` (tables ``case_hex``, ``case_kde``, ``case_grid``,
-views ``case_*_latest``). Public columns are the suppressed ones (``n_public``,
-``density_public``, ``closure_rate_public`` …: NULL where fewer than the run's
-``min_public_case_count`` cases lie); exact counts and Gi* statistics are personal
-(analysts only). Filtering by category or period on the fly is served by
+views ``case_*_latest``). Public columns (``n_public``, ``density_public``,
+``closure_rate_public`` …) are stored with the run, computed by :mod:`geo.public_cases`
+under the one public rule of :mod:`geo.privacy` (whole complete months, released
+cell-months of at least ``min_public_case_count`` cases, all categories), so they equal
+the public answers of ``/cities/{city}/cases/...``; exact counts and Gi* statistics are
+personal (analysts only). Filtering by category or period on the fly is served by
 ``/cities/{city}/cases/...`` as GeoJSON.
 """
 

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -23,6 +24,7 @@ CASE = ("INSERT INTO grid_case (city_id, external_id, category, reported_at, clo
         "satisfaction, geom) VALUES (:c, :e, :cat, :t, :closed, :status, :sat, "
         "ST_Point(:x, :y, 4326))")
 URL = "/cities/casetown/cases"
+ATTACK_T = datetime(2026, 3, 15, 2, tzinfo=UTC)  # 2026-03-15 10:00:00 China Standard Time
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +69,10 @@ def case_db() -> Iterator[tuple[Settings, dict[str, str]]]:
                 rows.append({"c": city, "e": ext, "cat": "illegal_construction", "t": t,
                              "closed": None, "status": "reported", "sat": None,
                              "x": 119.01, "y": 30.01})
+            # the differencing target: reported at 10:00:00 CST on 15 March in a busy cell
+            rows.append({"c": city, "e": "target", "cat": "sanitation", "t": ATTACK_T,
+                         "closed": None, "status": "reported", "sat": None,
+                         "x": 119.01, "y": 30.01})
             conn.execute(text(CASE), rows)
             for role in ("viewer", "analyst"):
                 plain[role] = keys.create_key(conn, f"cases-{role}", role=role)[1]
@@ -178,7 +184,7 @@ def test_grid_closure_table_json_and_csv(client: TestClient,
 
 
 def test_public_grid_table_blanks_small_grids(client: TestClient) -> None:
-    params = {"categories": "illegal_construction", "start": "2026-03-01", "end": "2026-04-01"}
+    params = {"start": "2026-03-01", "end": "2026-04-01"}
     rows = client.get(f"{URL}/grids", params=params).json()["grids"]
     for r in rows:
         assert r["n_cases"] is None or r["n_cases"] == 0 or r["n_cases"] >= 5
@@ -220,8 +226,7 @@ def test_period_comparison(client: TestClient) -> None:
 
 def test_public_density_hides_thin_areas(client: TestClient,
                                          key: dict[str, dict[str, str]]) -> None:
-    params = {"bandwidth_m": 200, "categories": "dispute", "start": "2026-02-01",
-              "end": "2026-03-01"}
+    params = {"bandwidth_m": 200, "start": "2026-02-01", "end": "2026-03-01", "area": "city"}
     full = client.get(f"{URL}/density", params=params, headers=key["analyst"]).json()
     thin = [f for f in full["features"] if f["properties"]["n_near"] < 5]
     assert thin
@@ -273,8 +278,7 @@ def test_public_hex_layer_never_shows_a_small_count(client: TestClient, stored_r
 
 def test_subtracting_shown_cells_from_the_true_total_reveals_at_least_the_minimum(
         client: TestClient, key: dict[str, dict[str, str]]) -> None:
-    params = {"resolution": 9, "categories": "dispute,clutter", "start": "2026-02-01",
-              "end": "2026-04-01"}
+    params = {"resolution": 9, "start": "2026-02-01", "end": "2026-04-01"}
     pub = client.get(f"{URL}/hexes", params=params).json()["meta"]
     full = client.get(f"{URL}/hexes", params=params, headers=key["analyst"]).json()["meta"]
     hidden = full["total"] - pub["shown_total"]
@@ -283,15 +287,22 @@ def test_subtracting_shown_cells_from_the_true_total_reveals_at_least_the_minimu
 
 def test_public_monthly_grid_trend_hides_at_least_the_minimum_per_month(
         client: TestClient, key: dict[str, dict[str, str]]) -> None:
-    params = {"by": "grid", "categories": "dispute"}
-    pub = client.get(f"{URL}/trends", params=params).json()["rows"]
-    full = client.get(f"{URL}/trends", params=params, headers=key["analyst"]).json()["rows"]
-    hidden: dict[str, int] = {}
-    for p, f in zip(pub, full, strict=True):
-        assert (p["month"], p["key"]) == (f["month"], f["key"])
-        if p["suppressed"]:
-            hidden[p["month"]] = hidden.get(p["month"], 0) + f["n_cases"]
-    assert hidden and all(v >= 5 for v in hidden.values())
+    pub = client.get(f"{URL}/trends", params={"by": "grid"}).json()["rows"]
+    full = client.get(f"{URL}/trends", params={"by": "grid"},
+                      headers=key["analyst"]).json()["rows"]
+    # month totals (cases in no grid included) are what a subtraction would start from
+    totals: dict[str, int] = {}
+    for r in client.get(f"{URL}/trends", headers=key["analyst"]).json()["rows"]:
+        totals[r["month"]] = totals.get(r["month"], 0) + r["n_cases"]
+    hidden = dict(totals)
+    exact = {(f["month"], f["key"]): f["n_cases"] for f in full}
+    for p in pub:  # the public trend runs to the last complete month, zeros included
+        n = exact.get((p["month"], p["key"]), 0)
+        if not p["suppressed"]:
+            assert p["n_cases"] == n
+            hidden[p["month"]] = hidden.get(p["month"], 0) - n
+    assert any(p["suppressed"] for p in pub)
+    assert all(v == 0 or v >= 5 for v in hidden.values())
 
 
 @pytest.mark.parametrize("path", ["hexes", "grids", "trends", "hotspots", "density"])
@@ -299,3 +310,149 @@ def test_an_empty_window_is_an_empty_answer_not_an_error(client: TestClient, pat
     r = client.get(f"{URL}/{path}", params={"start": "2030-01-01", "end": "2030-02-01",
                                             "permutations": 99})
     assert r.status_code == 200, r.text
+
+
+# --- differencing attacks (regression tests of the public rule in geo.privacy) -----------
+
+def _counts(body: dict[str, Any]) -> dict[str, Any]:
+    return {f["properties"]["h3"]: f["properties"]["n_cases"] for f in body["features"]}
+
+
+def test_one_second_differencing_gives_identical_public_answers(
+        client: TestClient, key: dict[str, dict[str, str]]) -> None:
+    import h3
+
+    cell = h3.latlng_to_cell(30.01, 119.01, 9)
+    pair = [{"resolution": 9, "end": "2026-03-15T10:00:00"},
+            {"resolution": 9, "end": "2026-03-15T10:00:01"}]
+    # the attack works on exact windows: one cell moves by one case, pinned to the second
+    exact = [_counts(client.get(f"{URL}/hexes", params=p, headers=key["analyst"]).json())
+             for p in pair]
+    assert exact[1][cell] - exact[0][cell] == 1
+    for who in ({}, key["viewer"]):
+        pub = [client.get(f"{URL}/hexes", params=p, headers=who).json() for p in pair]
+        assert pub[0]["features"] == pub[1]["features"]
+        assert pub[0]["meta"]["end"] == pub[1]["meta"]["end"] == "2026-04-01T00:00:00+08:00"
+        assert pub[0]["meta"]["requested_end"] != pub[1]["meta"]["requested_end"]
+    grids = [client.get(f"{URL}/grids", params={"end": p["end"]}).json()["grids"] for p in pair]
+    assert grids[0] == grids[1]
+
+
+def test_nested_public_windows_differ_by_zero_or_at_least_the_minimum(
+        client: TestClient) -> None:
+    ends = ["2026-02-01", "2026-03-01", "2026-03-01T00:00:01", "2026-04-01", "2026-06-15",
+            None]
+    answers = [_counts(client.get(f"{URL}/hexes", params={"resolution": 9, "end": e}
+                                  if e else {"resolution": 9}).json()) for e in ends]
+    compared = 0
+    for i, small in enumerate(answers):
+        for big in answers[i + 1:]:
+            for cell, n in small.items():
+                if n is not None and big.get(cell) is not None:
+                    assert big[cell] - n == 0 or big[cell] - n >= 5, cell
+                    compared += 1
+    assert compared > 50
+
+
+def test_cases_of_the_current_month_are_not_public(
+        client: TestClient, case_db: tuple[Settings, dict[str, str]],
+        key: dict[str, dict[str, str]]) -> None:
+    before = client.get(f"{URL}/hexes", params={"resolution": 9}).json()["features"]
+    eng = migrate.make_engine(case_db[0])
+    try:
+        with eng.begin() as conn:  # 12 new cases today in one cell: shown once the month ends
+            conn.execute(text(CASE), [
+                {"c": conn.execute(text("SELECT id FROM city WHERE code = 'casetown'")).scalar(),
+                 "e": f"today{i}", "cat": "sanitation", "t": datetime.now(UTC), "closed": None,
+                 "status": "reported", "sat": None, "x": 119.02, "y": 30.02} for i in range(12)])
+        assert client.get(f"{URL}/hexes", params={"resolution": 9}).json()["features"] == before
+        exact = client.get(f"{URL}/hexes", params={"resolution": 9}, headers=key["analyst"])
+        assert exact.json()["meta"]["total"] >= 12 + len(before)
+    finally:
+        with eng.begin() as conn:
+            conn.execute(text("DELETE FROM grid_case WHERE external_id LIKE 'today%'"))
+        eng.dispose()
+
+
+@pytest.mark.parametrize("window", [{}, {"start": "2026-01-01", "end": "2026-02-01"},
+                                    {"start": "2026-03-01", "end": "2026-04-01"},
+                                    {"start": "2026-05-10", "end": "2026-06-20"}])
+def test_public_grids_show_no_small_open_or_overdue_counts(
+        client: TestClient, key: dict[str, dict[str, str]], window: dict[str, str]) -> None:
+    exact = client.get(f"{URL}/grids", params=window, headers=key["analyst"]).json()["grids"]
+    assert any(0 < r["n_open"] < 5 or 0 < r["n_overdue"] < 5 for r in exact) or not window
+    rows = client.get(f"{URL}/grids", params=window).json()["grids"]
+    for r in rows:
+        for f in ("n_open", "n_overdue", "n_cases", "n_closed", "n_rated"):
+            assert r.get(f) is None or r[f] == 0 or r[f] >= 5, (f, r)
+        if r["n_closed"] is None:
+            assert r["closure_rate"] is None and r["median_closure_h"] is None
+        if r.get("n_rated") is None:
+            assert r["mean_satisfaction"] is None
+        if r["n_cases"] is not None and r["n_open"] is not None:
+            assert r["n_cases"] - r["n_open"] in (0, *range(5, 10_000))  # closed, derived
+
+
+def test_public_grid_table_adds_up_to_the_public_grid_trend(client: TestClient) -> None:
+    window = {"start": "2026-02-01", "end": "2026-05-01"}
+    grids = client.get(f"{URL}/grids", params=window).json()["grids"]
+    rows = client.get(f"{URL}/trends", params={"by": "grid", **window}).json()["rows"]
+    for g in grids:
+        mine = [r["n_cases"] or 0 for r in rows if r["key"] == g["grid_id"]]
+        assert (g["n_cases"] or 0) == sum(mine)
+        assert g["suppressed"] == (sum(mine) == 0 and any(
+            r["suppressed"] for r in rows if r["key"] == g["grid_id"]))
+
+
+@pytest.mark.parametrize("path, params", [
+    ("hexes", {"categories": "dispute"}), ("grids", {"categories": "dispute"}),
+    ("trends", {"by": "grid", "categories": "dispute"}),
+    ("density", {"categories": "dispute"}), ("grids", {"as_of": "2026-03-02"}),
+    ("grids", {"overdue_hours": 24})])
+def test_parameters_that_would_difference_counts_need_an_analyst_key(
+        client: TestClient, key: dict[str, dict[str, str]], path: str,
+        params: dict[str, Any]) -> None:
+    r = client.get(f"{URL}/{path}", params=params)
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["errors"][0]["field"] in params
+    assert client.get(f"{URL}/{path}", params=params, headers=key["analyst"]).status_code == 200
+
+
+def test_public_category_trend_rows_do_not_depend_on_the_filter(client: TestClient) -> None:
+    every = client.get(f"{URL}/trends").json()["rows"]
+    some = client.get(f"{URL}/trends", params={"categories": "dispute,clutter"}).json()["rows"]
+    assert some and some == [r for r in every if r["key"] in ("dispute", "clutter")]
+
+
+def test_layers_and_endpoints_publish_the_same_figures(
+        client: TestClient, stored_run: int) -> None:
+    def items(layer: str) -> list[dict[str, Any]]:
+        return [f["properties"] for f in client.get(
+            f"/collections/{layer}/items", params={"limit": 5000}).json()["features"]]
+
+    hexes = {f["properties"]["h3"]: f["properties"]
+             for f in client.get(f"{URL}/hexes", params={"resolution": 9}).json()["features"]}
+    layer = {p["h3"]: p for p in items("case_hexes")}
+    assert hexes and set(hexes) <= set(layer)
+    for cell, p in hexes.items():
+        assert (layer[cell]["n_public"], layer[cell]["suppressed"]) == (
+            p["n_cases"], p["suppressed"]), cell
+    assert all(p["n_public"] is None for c, p in layer.items() if c not in hexes)
+
+    grids = {g["external_id"]: g for g in client.get(f"{URL}/grids").json()["grids"]}
+    closure = {p["external_id"]: p for p in items("case_grid_closure")}
+    assert set(grids) == set(closure)
+    for ext, g in grids.items():
+        p = closure[ext]
+        assert (p["n_public"], p["suppressed"]) == (g["n_cases"], g["suppressed"])
+        assert p["closure_rate_public"] == pytest.approx(g["closure_rate"])
+        assert p["median_closure_h_public"] == pytest.approx(g["median_closure_h"])
+
+    density = {f["properties"]["h3"]: f["properties"]["density_per_km2"] for f in client.get(
+        f"{URL}/density", params={"resolution": 9}).json()["features"]}
+    kde = {p["h3"]: p["density_public"] for p in items("case_density")}
+    assert density
+    for cell, d in kde.items():
+        if cell in density or d is not None:
+            assert d == pytest.approx(density.get(cell)), cell

@@ -190,7 +190,7 @@ def _scalar(engine: Engine, sql: str) -> float:
         return float(conn.execute(text(sql)).scalar_one())
 
 
-def test_case_demand_totals_the_cases_inside_compounds(app_client, demo_engine):
+def test_case_demand_totals_the_cases_inside_compounds(app_client, demo_engine, analyst):
     # Independent oracle: cases of one category covered by some Guixi compound, counted
     # once per (case, compound) pair as the rule says.
     inside = _scalar(demo_engine, """
@@ -199,7 +199,8 @@ def test_case_demand_totals_the_cases_inside_compounds(app_client, demo_engine):
         JOIN city y ON y.id = c.city_id
         WHERE y.code = 'guixi' AND k.category = 'sanitation'""")
     r = app_client.post(f"{URL}/plan", json={"p": 2, "weight": "cases",
-                                             "case_categories": ["sanitation"]})
+                                             "case_categories": ["sanitation"]},
+                        headers=analyst)
     assert r.status_code == 200, r.text
     body = r.json()
     assert inside > 0 and body["weight"] == "cases"
@@ -213,9 +214,9 @@ def test_unknown_demand_kind_is_422(app_client):
     assert any("weight" in str(e.get("field", e.get("loc"))) for e in r.json()["errors"])
 
 
-def test_unknown_case_category_is_422(app_client):
+def test_unknown_case_category_is_422(app_client, analyst):
     r = app_client.post(f"{URL}/plan", json={"p": 1, "weight": "cases",
-                                             "case_categories": ["noise"]})
+                                             "case_categories": ["noise"]}, headers=analyst)
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "categories"
 
@@ -314,5 +315,6 @@ def test_saved_case_scenario_reports_with_its_window(app_client, analyst):
     assert one["weight"] == "cases" and one["params"]["case_start"].startswith("2025-01-01")
     assert app_client.get(f"{URL}/scenarios/{body['scenario_id']}/report.html").status_code == 200
     lonlat = [f["geometry"]["coordinates"] for f in body["sites"]["features"]]
-    w = app_client.post(f"{URL}/whatif", json={"sites": lonlat, **window}).json()
+    w = app_client.post(f"{URL}/whatif", json={"sites": lonlat, **window},
+                        headers=analyst).json()
     assert w["after_weight"] == pytest.approx(body["after_weight"])

@@ -5,15 +5,23 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import h3
+import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import Connection, Engine, text
 
 from geo.case_stats import grid_closure_table
-from geo.cases import counts_frame
+from geo.cases import CaseIndex, counts_frame
 from geo.errors import InvalidInputError
 from geo.hotspots import gi_star, kde_surface
+from geo.privacy import public_window
+from geo.public_cases import (
+    public_density_cells,
+    public_grid_table,
+    public_hex_counts,
+)
 from geo.store.cases import (
+    PublicFigures,
     analyze_city_cases,
     latest_run,
     read_cases,
@@ -30,6 +38,8 @@ CITY = ("INSERT INTO city (code, name_zh, name_en, metric_epsg, bounds) VALUES "
 CASE = ("INSERT INTO grid_case (city_id, external_id, category, reported_at, closed_at, status, "
         "geom) VALUES (:c, :e, :cat, :t, :closed, :status, ST_Point(:x, :y, 4326))")
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
+NOW = datetime(2026, 11, 30, tzinfo=UTC)
+CENTRE = h3.latlng_to_cell(28.25, 117.27, 9)  # inside grid g2 of _grids
 
 
 @pytest.fixture
@@ -115,22 +125,41 @@ def test_unknown_study_area_kind_is_rejected(conn: Connection, city: int) -> Non
 
 
 def _run(conn: Connection, city: int, *, min_count: int = 5) -> int:
-    centre = h3.latlng_to_cell(28.25, 117.25, 9)
-    cells = sorted(h3.grid_disk(centre, 2))
-    counts = pd.Series({h3.str_to_int(c): (12 if c == centre else 2) for c in cells})
-    frame = counts_frame(counts)
-    hot = gi_star(frame, permutations=99, seed=0)
+    """Gi* on the ring around CENTRE, KDE, closure table and public figures of all cases."""
     cases = read_cases(conn, city)
+    ring = np.array([h3.str_to_int(c) for c in h3.grid_disk(CENTRE, 2)], dtype=np.int64)
+    counts = CaseIndex.from_cases(cases, resolution=9).counts()
+    hot = gi_star(counts_frame(counts, ring), permutations=99, seed=0)
+    cells = list(hot.cells["h3"])
     kde = kde_surface(cases, cells, epsg=32650, bandwidth_m=300)
-    stats = grid_closure_table(cases, read_grids(conn, city), as_of=T0 + timedelta(days=60))
+    grids = read_grids(conn, city)
+    stats = grid_closure_table(cases, grids, as_of=T0 + timedelta(days=60))
+    window = public_window(None, None, now=NOW)
+    public = PublicFigures(
+        window=window, hexes=public_hex_counts(cases, resolution=9, min_count=min_count),
+        density=public_density_cells(cases, cells, resolution=9, epsg=32650, bandwidth_m=300,
+                                     min_count=min_count),
+        grids=public_grid_table(cases, grids, as_of=window.end, min_count=min_count)
+        if len(grids) else None)
     return store_hotspot_run(conn, city, hot, kde=kde, grid_stats=stats,
-                             params={"min_public_case_count": min_count})
+                             params={"min_public_case_count": min_count}, public=public)
+
+
+def _cases_at(conn: Connection, city: int, cell: str, n: int, prefix: str, *,
+              closed: bool = False) -> None:
+    lat, lon = h3.cell_to_latlng(cell)
+    for i in range(n):
+        t = T0 + timedelta(hours=i)
+        _case(conn, city, f"{prefix}{i}", t, x=lon, y=lat,
+              closed=t + timedelta(hours=5) if closed else None)
 
 
 def test_stored_run_is_the_latest_and_suppresses_small_cells(conn: Connection, city: int) -> None:
     _grids(conn, city)
-    for i in range(6):
-        _case(conn, city, f"c{i}", T0 + timedelta(hours=i), closed=T0 + timedelta(hours=10))
+    near = sorted(h3.grid_ring(CENTRE, 1))
+    _cases_at(conn, city, CENTRE, 12, "c", closed=True)
+    _cases_at(conn, city, near[0], 2, "a")  # withheld: 2 < 5
+    _cases_at(conn, city, near[1], 3, "b")  # withheld: 3 < 5 (together 5, so 12 stays)
     first = _run(conn, city)
     second = _run(conn, city)
     assert latest_run(conn, city)["id"] == second  # type: ignore[index]
@@ -145,7 +174,9 @@ def test_stored_run_is_the_latest_and_suppresses_small_cells(conn: Connection, c
     assert big == 12
     grid = conn.execute(text("SELECT n_cases, n_public, closure_rate_public FROM case_grid_latest "
                              "WHERE city_id = :c AND n_cases > 0"), {"c": city}).one()
-    assert grid.n_cases == 6 and grid.n_public == 6 and grid.closure_rate_public == 1.0
+    # one grid-month of 17 cases: released; 12 closed and 5 open are both public
+    assert grid.n_cases == 17 and grid.n_public == 17
+    assert grid.closure_rate_public == pytest.approx(12 / 17)
     assert len(read_run_hexes(conn, second)) == 19
 
 
