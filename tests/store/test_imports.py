@@ -10,15 +10,21 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
+import shapely.geometry
 from pyproj import Geod
 from shapely.geometry import Point, Polygon, box
 from sqlalchemy import text
 
 from geo.chinese_crs import wgs84_to_bd09, wgs84_to_gcj02
+from geo.demo import demo_cities
 from geo.errors import CRSError, InvalidInputError, NotFoundError
-from geo.io import write_file
+from geo.io import read_file, write_file
 from geo.settings import Settings
+from geo.store.cities import create_city
+from geo.store.exports import export_features
 from geo.store.imports import add_service_type, import_file, list_service_types, lookup_codes
+from geo.store.network import write_network
+from geo.store.write import upsert_features
 
 GEOD = Geod(ellps="WGS84")
 
@@ -315,3 +321,38 @@ def test_csv_in_a_projected_crs_with_x_y_columns(conn, city, tmp_path, make_case
                             "WHERE city_id = :c ORDER BY 1"), {"c": city.id}).all()
     d = GEOD.inv([r[1] for r in got], [r[2] for r in got], df.lon, df.lat)[2]
     assert np.max(d) < 0.01
+
+
+# --- the offset check at small n: our own exported WGS-84 data re-imports ---------------
+
+@pytest.fixture
+def demo_wudaokou(conn):
+    """City ``t-demo`` holding the demo Wudaokou: its street network, street, communities
+    and grids (real OSM boundaries, WGS-84)."""
+    demo = next(d for d in demo_cities() if d.code == "wudaokou")
+    city = create_city(conn, "t-demo", name_zh=demo.name_zh, name_en=demo.name_en,
+                       bounds=demo.bounds, metric_epsg=demo.metric_epsg)
+    write_network(conn, city.id, demo.nodes, demo.edges)
+    for kind in ("street", "community", "grid"):
+        upsert_features(conn, kind, city.id, demo.layers[kind].drop(columns="source"))
+    return city
+
+
+@pytest.mark.parametrize(("kind", "rows"), [
+    ("streets", [0]), ("communities", [0]), ("communities", [0, 1]),
+    ("communities", [0, 1, 2]), ("grids", [0, 1, 2])])
+def test_a_few_of_our_own_exported_wgs84_features_reimport(conn, demo_wudaokou, tmp_path,
+                                                           kind, rows):
+    exported = tmp_path / f"{kind}.geojson"
+    export_features(conn, demo_wudaokou.code, kind, exported)
+    path = tmp_path / f"some_{kind}.geojson"
+    write_file(read_file(exported).frame.iloc[rows], path)
+    report = import_file(conn, demo_wudaokou.code, kind, path)  # not "GCJ02-shifted"
+    assert (report.inserted, report.updated) == (0, len(rows))
+
+
+def test_too_few_shifted_features_are_not_a_test(conn, wdk_city, wudaokou, tmp_path):
+    x, y = _points_on_streets(wudaokou, 9)  # GCJ-02-shifted, but only 9: not reported
+    gx, gy = wgs84_to_gcj02(x, y)
+    assert import_file(conn, wdk_city.code, "service-points",
+                       _points_csv(tmp_path, gx, gy)).inserted == 9
