@@ -34,6 +34,8 @@ CLI_KINDS: dict[str, str] = {
     "service-points": "service_point", "cases": "grid_case", "candidates": "siting_candidate"}
 _PARENT_TABLE = {"community": "street", "grid": "community", "compound": "community"}
 _OFFSET_SAMPLE = 5000
+#: A zipped Shapefile, .xlsx or GeoParquet may unpack to this many times the upload limit.
+UNPACK_FACTOR = 4
 #: Fewer features than this are never reported as GCJ-02/BD-09-shifted (too few to tell).
 _OFFSET_MIN_FEATURES = 10
 
@@ -173,6 +175,11 @@ def _size_guard(path: Path, settings: Settings | None) -> None:
             "(SERVICECIRCLE_MAX_UPLOAD_BYTES); split the file", field="file")])
 
 
+def unpack_limit(settings: Settings | None) -> int:
+    """Most bytes an uploaded container (zip, .xlsx, GeoParquet) may unpack to."""
+    return UNPACK_FACTOR * (settings or Settings()).max_upload_bytes
+
+
 def _write_candidates(conn: Connection, city_id: int, gdf: gpd.GeoDataFrame) -> WriteCounts:
     """Upsert candidate sites by external id, counting new and replaced ones."""
     rows = conn.execute(text("SELECT external_id FROM siting_candidate WHERE city_id = :c"),
@@ -186,7 +193,8 @@ def _write_candidates(conn: Connection, city_id: int, gdf: gpd.GeoDataFrame) -> 
 def import_file(conn: Connection, city_code: str, kind: str, path: str | Path, *,
                 crs: str | None = None, repair: bool = False,
                 field_map: Mapping[str, str] | None = None, encoding: str | None = None,
-                check_offset: bool = True, settings: Settings | None = None) -> ImportReport:
+                check_offset: bool = True, settings: Settings | None = None,
+                layer: str | None = None) -> ImportReport:
     """Import a feature file into city ``city_code``: all rows or none (never commits).
 
     Parameters
@@ -211,14 +219,19 @@ def import_file(conn: Connection, city_code: str, kind: str, path: str | Path, *
         Reject WGS-84 data that fits the city's streets clearly better as GCJ-02/BD-09
         (only tested from :data:`_OFFSET_MIN_FEATURES` features on).
     settings
-        For ``max_upload_bytes``.
+        For ``max_upload_bytes`` (a zipped Shapefile, .xlsx or GeoParquet may unpack to
+        4 × that).
+    layer
+        GeoPackage layer; required when the file holds several feature layers.
     """
     table = table_kind(kind)
     path = Path(path)
     _size_guard(path, settings)
     city = get_city(conn, city_code)
-    read = read_file(path, encoding=encoding, field_map=field_map)
-    gdf = resolve_crs(read.frame, file_crs=read.crs, tabular=read.tabular, crs=crs)
+    read = read_file(path, encoding=encoding, field_map=field_map, layer=layer,
+                     max_unpacked_bytes=unpack_limit(settings))
+    gdf = resolve_crs(read.frame, file_crs=read.crs, tabular=read.tabular, crs=crs,
+                      unknown_crs=read.unknown_crs)
     problems: list[Problem] = []
     try:
         valid = validate_features(gdf, table, codes=lookup_codes(conn), bounds=city.bounds,
