@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from geo.errors import InvalidInputError
 from geo.store.cities import create_city
-from geo.store.exports import export_features, read_features
+from geo.store.exports import count_features, export_features, read_features
 from geo.store.imports import import_file
 from geo.store.write import upsert_features
 
@@ -75,6 +75,35 @@ def _point():
     return gpd.GeoDataFrame({"external_id": ["P1"], "type": ["courier_station"],
                              "name": ["小哥驿站"], "services": [["water", "charging"]]},
                             geometry=[Point(116.305, 39.995)], crs=4326)
+
+
+@pytest.mark.parametrize("ext", FORMATS)
+def test_candidates_export_import_round_trip(conn, city, tmp_path, ext):
+    path = tmp_path / "cands.csv"
+    pd.DataFrame({"external_id": ["X1", "X2"], "name": ["空置用房", ""], "kind": ["room", ""],
+                  "cost": ["12000.5", ""], "capacity": ["", "30"],
+                  "lon": [116.305, 116.306], "lat": [39.995, 39.996]}).to_csv(path, index=False)
+    import_file(conn, city.code, "candidates", path)
+    before = read_features(conn, city.id, "candidates")
+    assert before["external_id"].tolist() == ["X1", "X2"]
+    out = tmp_path / f"candidates{ext}"
+    assert export_features(conn, city.code, "candidates", out) == 2
+    report = import_file(conn, city.code, "candidates", out)
+    assert (report.inserted, report.updated) == (0, 2)
+    after = read_features(conn, city.id, "candidates")
+    pd.testing.assert_frame_equal(pd.DataFrame(before.drop(columns="geometry")),
+                                  pd.DataFrame(after.drop(columns="geometry")))
+    assert count_features(conn, city.id, "candidates") == 2
+
+
+@pytest.mark.parametrize("name", ["gpkg_cases.gpkg", "GPKG.gpkg", "sqlite_x.gpkg",
+                                  "rtree_cases.gpkg"])
+def test_export_to_a_geopackage_named_like_a_reserved_table(conn, city, tmp_path, name,
+                                                            make_cases, write_csv):
+    import_file(conn, city.code, "cases", write_csv(tmp_path, make_cases(3)))
+    path = tmp_path / name
+    assert export_features(conn, city.code, "cases", path) == 3
+    assert import_file(conn, city.code, "cases", path).updated == 3
 
 
 def test_export_to_unknown_format(conn, city, tmp_path):
