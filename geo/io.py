@@ -76,7 +76,7 @@ MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 _MAX_ZIP_MEMBERS = 1000
 _SHP_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 _MAX_LISTED = 100
-_SQLITE_BUDGET_S = 10.0
+_SQLITE_BUDGET_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -337,21 +337,30 @@ def _quote(ident: str) -> str:
 
 
 def _gpkg_nul_problems(path: Path, layer: str, fid: str) -> list[Problem]:
-    """Rows (in fid order, as GDAL reads them) and columns of ``layer`` holding a NUL."""
-    problems: list[Problem] = []
+    """Rows (in fid order, as GDAL reads them) and columns of ``layer`` holding a NUL.
+
+    One scan of the table finds the rows; only when there are some are the row numbers
+    worked out.
+    """
     with _sqlite(path) as conn:
-        cols = [r[1] for r in conn.execute(f"PRAGMA table_info({_quote(layer)})")]
         geom = {r[0] for r in conn.execute(
             "SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?", (layer,))}
-        for col in cols:
-            if col in geom or col == fid:
-                continue
-            q = (f"SELECT rn FROM (SELECT row_number() OVER (ORDER BY {_quote(fid)}) AS rn, "
-                 f"{_quote(col)} AS v FROM {_quote(layer)}) "
-                 "WHERE typeof(v) = 'text' AND instr(CAST(v AS BLOB), X'00') > 0 "
-                 f"ORDER BY rn LIMIT {_MAX_LISTED}")
-            problems += [_nul_problem(int(r[0]), col) for r in conn.execute(q)]
-    return sorted(problems, key=lambda p: p.row or 0)
+        cols = [str(r[1]) for r in conn.execute(f"PRAGMA table_info({_quote(layer)})")
+                if r[1] not in geom and r[1] != fid]
+        if not cols:
+            return []
+        tests = [f"(typeof({_quote(c)}) = 'text' AND instr(CAST({_quote(c)} AS BLOB), X'00') > 0)"
+                 for c in cols]
+        hits = conn.execute(
+            f"SELECT {_quote(fid)}, {', '.join(tests)} FROM {_quote(layer)} "
+            f"WHERE {' OR '.join(tests)} ORDER BY 1 LIMIT {_MAX_LISTED}").fetchall()
+        if not hits:
+            return []
+        fids = np.array([r[0] for r in conn.execute(
+            f"SELECT {_quote(fid)} FROM {_quote(layer)} ORDER BY 1")])
+    rows = np.searchsorted(fids, [h[0] for h in hits]) + 1
+    return [_nul_problem(int(row), c) for row, h in zip(rows, hits, strict=True)
+            for c, bad in zip(cols, h[1:], strict=True) if bad]
 
 
 def _dbf_nul_problems(dbf: Path) -> list[Problem]:
@@ -521,7 +530,7 @@ def _gpkg_layer(path: Path, layer: str | None) -> tuple[str, str]:
                 f"layers: {', '.join(spatial)}; choose one with --layer", field="layer")])
         chosen = spatial[0]
     try:
-        fid = pyogrio.read_info(path, layer=chosen).get("fid_column") or "fid"
+        fid = pyogrio.read_info(path, layer=chosen).get("fid_column") or "rowid"
     except Exception:  # noqa: BLE001
         raise _unreadable(name, "gpkg") from None
     return chosen, str(fid)
