@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pyogrio
 import pytest
 from shapely.geometry import MultiPoint, Point
 from sqlalchemy import text
@@ -114,7 +115,10 @@ def test_export_to_unknown_format(conn, city, tmp_path):
 # --- the command line ---------------------------------------------------------------------
 
 def _cli(settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, SERVICECIRCLE_DB_NAME=settings.db_name)
+    # the code of this checkout, even if the installed entry point belongs to another one
+    root = str(Path(__file__).resolve().parents[2])
+    path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+    env = dict(os.environ, SERVICECIRCLE_DB_NAME=settings.db_name, PYTHONPATH=path)
     if settings.database_url:
         env["SERVICECIRCLE_DATABASE_URL"] = settings.url(settings.db_name).replace(
             "postgresql+psycopg://", "postgresql://")
@@ -167,6 +171,25 @@ def test_cli_imports_dry_runs_and_exports(settings, engine, committed_city, tmp_
     exp = _cli(settings, "export", "cases", str(out), "--city", "t-cli")
     assert exp.returncode == 0, exp.stderr
     assert len(json.loads(out.read_text(encoding="utf-8"))["features"]) == 7
+
+
+def test_cli_reports_unreadable_files_and_layers_without_a_traceback(settings, engine,
+                                                                     committed_city, tmp_path):
+    bad = tmp_path / "cases.parquet"
+    bad.write_bytes(b"PAR1 not really")
+    res = _cli(settings, "import", "cases", str(bad), "--city", "t-cli")
+    assert res.returncode == 2, res.stderr
+    assert "not a readable GeoParquet file" in res.stderr and "Traceback" not in res.stderr
+    gpkg = tmp_path / "points.gpkg"
+    for layer, eid in (("first", "P1"), ("second", "P2")):
+        gdf = _point().drop(columns="services").assign(external_id=[eid])
+        pyogrio.write_dataframe(gdf, gpkg, layer=layer)
+    res = _cli(settings, "import", "service-points", str(gpkg), "--city", "t-cli")
+    assert res.returncode == 2 and "first, second; choose one with --layer" in res.stderr
+    res = _cli(settings, "import", "service-points", str(gpkg), "--city", "t-cli",
+               "--layer", "second", "--dry-run")
+    assert res.returncode == 0, res.stderr
+    assert "1 would be inserted" in res.stderr
 
 
 def test_cli_types_add_and_list(settings, engine):
