@@ -23,6 +23,7 @@ from typing import Literal
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
@@ -157,45 +158,79 @@ def _convert(gdf: gpd.GeoDataFrame, fn: object) -> gpd.GeoDataFrame:
 
 @dataclass(frozen=True)
 class OffsetCheck:
-    """Median distance (metres) of points to the nearest street, as given and as if they
-    were GCJ-02 or BD-09; ``suspected`` names the offset that fits the streets clearly
-    better than the coordinates as given (``None`` if none does)."""
+    """Median distance (metres) of features to the nearest street, as given and as if they
+    were GCJ-02 or BD-09; ``suspected`` names the offset that fits the streets clearly and
+    significantly better than the coordinates as given (``None`` if none does).
+
+    ``points`` is the number of coordinates looked at, ``features`` the number of features
+    they belong to (the independent units of the test), ``p_value`` the one-sided sign-test
+    p-value of the best offset (``nan`` when no test was made).
+    """
 
     points: int
     median_m: float
     median_gcj02_m: float
     median_bd09_m: float
     suspected: Offset | None
+    features: int = 0
+    p_value: float = float("nan")
+
+
+def sign_test_p(better: int, n: int) -> float:
+    """One-sided sign-test p-value: P(X ≥ ``better``) for X ~ Binomial(``n``, ½)."""
+    if n <= 0 or better <= 0:
+        return 1.0
+    if better > n:
+        return 0.0
+    return sum(math.comb(n, k) for k in range(better, n + 1)) / 2**n
 
 
 def detect_offset(lon: ArrayLike, lat: ArrayLike, streets: gpd.GeoSeries, *, metric_epsg: int,
-                  min_points: int = 5, ratio: float = 0.5, min_gain_m: float = 15.0
-                  ) -> OffsetCheck:
-    """Do WGS-84 points look GCJ-02/BD-09-shifted against a city's streets (EPSG:4326)?
+                  groups: ArrayLike | None = None, min_features: int = 10, ratio: float = 0.5,
+                  min_gain_m: float = 15.0, alpha: float = 1e-3) -> OffsetCheck:
+    """Do WGS-84 features look GCJ-02/BD-09-shifted against a city's streets (EPSG:4326)?
 
-    The points are compared as given and converted from GCJ-02 / BD-09 to WGS-84: an
-    offset is suspected when its median distance to the nearest street (in ``metric_epsg``,
-    metres) is below ``ratio`` × the raw median and at least ``min_gain_m`` smaller.
+    Each feature (its coordinates share a ``groups`` label; by default every point is a
+    feature of its own) is summarised by the median distance of its coordinates to the
+    nearest street (in ``metric_epsg``, metres), as given and converted from GCJ-02 / BD-09
+    to WGS-84. An offset is suspected only when all of these hold:
+
+    * there are at least ``min_features`` features: a handful of features (one district
+      polygon, three communities) cannot tell a shift from chance;
+    * a one-sided sign test over the features (does the converted feature lie closer to
+      the streets than the feature as given?) is significant at ``alpha``: coordinates of
+      one feature are not independent, so features, not coordinates, are the sample;
+    * the median over features is below ``ratio`` × the median as given and at least
+      ``min_gain_m`` smaller.
     """
     x, y = _arrays(lon, lat)
+    g = np.arange(x.size) if groups is None else np.asarray(groups).ravel()
     ok = np.isfinite(x) & np.isfinite(y)
-    x, y = x[ok], y[ok]
+    x, y, g = x[ok], y[ok], g[ok]
+    labels = np.unique(g, return_inverse=True)[1] if len(g) else np.zeros(0, dtype=int)
+    n_features = int(labels.max()) + 1 if len(labels) else 0
     nan = float("nan")
-    if len(x) < min_points or len(streets) == 0:
-        return OffsetCheck(len(x), nan, nan, nan, None)
+    if n_features < min_features or len(streets) == 0:
+        return OffsetCheck(len(x), nan, nan, nan, None, n_features)
     lines = np.asarray(streets.to_crs(metric_epsg).values, dtype=object)
     tree = shapely.STRtree(lines)
 
-    def median(px: NDArray[np.float64], py: NDArray[np.float64]) -> float:
+    def per_feature(px: NDArray[np.float64], py: NDArray[np.float64]) -> NDArray[np.float64]:
         pts = gpd.GeoSeries(gpd.points_from_xy(px, py), crs=WGS84).to_crs(metric_epsg)
         _, dist = tree.query_nearest(np.asarray(pts.values, dtype=object), return_distance=True,
                                      all_matches=False)
-        return float(np.median(dist))
+        return np.asarray(pd.Series(dist).groupby(labels).median().to_numpy(), dtype=float)
 
-    raw = median(x, y)
-    gcj = median(*gcj02_to_wgs84(x, y))
-    bd = median(*bd09_to_wgs84(x, y))
-    best: Offset = "gcj02" if gcj <= bd else "bd09"
-    best_m = min(gcj, bd)
-    suspected = best if best_m < ratio * raw and raw - best_m >= min_gain_m else None
-    return OffsetCheck(len(x), raw, gcj, bd, suspected)
+    raw = per_feature(x, y)
+    shifted: dict[Offset, NDArray[np.float64]] = {"gcj02": per_feature(*gcj02_to_wgs84(x, y)),
+                                                  "bd09": per_feature(*bd09_to_wgs84(x, y))}
+    raw_m = float(np.median(raw))
+    medians = {o: float(np.median(d)) for o, d in shifted.items()}
+    best: Offset = "gcj02" if medians["gcj02"] <= medians["bd09"] else "bd09"
+    d = shifted[best]
+    p = sign_test_p(int(np.sum(d < raw)), int(np.sum(d != raw)))
+    best_m = medians[best]
+    suspected = best if (p < alpha and best_m < ratio * raw_m
+                         and raw_m - best_m >= min_gain_m) else None
+    return OffsetCheck(len(x), raw_m, medians["gcj02"], medians["bd09"], suspected, n_features,
+                       p)

@@ -76,3 +76,18 @@ class PropertyManagement(StrEnum):
     MANAGED = "managed"
     UNMANAGED = "unmanaged"
     UNKNOWN = "unknown"
+
+
+#: Largest plausible area (km²) of one polygon of each kind of governance unit. A polygon
+#: bigger than this is rejected as a mistake (drawn in the wrong units or CRS, a whole
+#: district imported as one compound) rather than spread over every grid of the city.
+#: Generous on purpose: urban compounds (小区) cover hundredths of a km² and the largest
+#: gated compounds about 1–2 km²; a grid (网格) is a few hundred households — in rural
+#: areas a village of a few km², so at most a community's area; communities (社区/村)
+#: reach tens of km² in rural areas; streets (街道/乡镇) hundreds.
+MAX_AREA_KM2: dict[str, float] = {
+    "compound": 5.0,
+    "grid": 25.0,
+    "community": 100.0,
+    "street": 2_000.0,
+}

@@ -8,6 +8,8 @@ in file order (row 1 = the first feature / the first data line under a CSV heade
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -16,15 +18,25 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
 
 from geo.crs import WGS84
-from geo.domain import CaseStatus, PropertyManagement
+from geo.domain import MAX_AREA_KM2, CaseStatus, PropertyManagement
 from geo.errors import CRSError, InvalidInputError, Problem
 from geo.labels import MAX_NAME, label_reason
 
 #: Timestamps without a zone are taken as China Standard Time.
 LOCAL_TZ = "Asia/Shanghai"
+#: Every coordinate of every geometry must lie within the city's bounds widened by this
+#: margin (degrees, ≈ 500 m): features at the city's edge may overhang it a little.
+BOUNDS_MARGIN_DEG = 0.005
+#: Whole numbers are stored in 32-bit integer columns.
+INT32_MAX = 2**31 - 1
+#: Control characters that are never valid in text (tab, line feed and carriage return
+#: are), and lone surrogates, which cannot be stored as UTF-8.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_GEOD = Geod(ellps="WGS84")
 
 FieldKind = Literal["text", "int", "float", "datetime", "code", "enum", "list", "points", "parent"]
 
@@ -62,7 +74,7 @@ FIELDS: dict[str, dict[str, Field]] = {
     "service_point": {
         "type": Field("code", True, lookup="service_type"), "name": Field("text", True),
         "address": Field("text"), "opening_hours": Field("text"), "services": Field("list"),
-        "capacity": Field("int", min=0), "floor_area_m2": Field("float", min=1e-9)},
+        "capacity": Field("int", min=0), "floor_area_m2": Field("float", min=1e-9, max=1e6)},
     "grid_case": {
         "category": Field("code", True, lookup="case_category"),
         "reported_at": Field("datetime", True), "closed_at": Field("datetime"),
@@ -70,8 +82,8 @@ FIELDS: dict[str, dict[str, Field]] = {
         "handling_unit": Field("text"), "channel": Field("text"), "description": Field("text")},
     "siting_candidate": {
         "name": Field("text", max_len=MAX_NAME), "kind": Field("text", max_len=50),
-        "cost": Field("float", min=0),
-        "capacity": Field("float", min=0)},
+        "cost": Field("float", min=0, max=1e12),
+        "capacity": Field("float", min=0, max=1e9)},
 }
 GEOMETRY_TYPES: dict[str, tuple[str, ...]] = {
     "street": _POLY, "community": _POLY, "grid": _POLY, "compound": _POLY,
@@ -144,14 +156,34 @@ def _timestamp(v: Any) -> pd.Timestamp | None:
     return ts.tz_localize(LOCAL_TZ) if ts.tzinfo is None else ts
 
 
-def _number(v: Any) -> float | None:
+def _float(v: Any) -> float | None:
+    """``v`` as a float (infinity and NaN included), ``None`` if it is not a number."""
     if isinstance(v, bool):
         return None
     try:
-        x = float(v.strip().replace(",", "") if isinstance(v, str) else v)
-    except (TypeError, ValueError):
+        return float(v.strip().replace(",", "") if isinstance(v, str) else v)
+    except (TypeError, ValueError, OverflowError):
         return None
-    return x if np.isfinite(x) else None
+
+
+def _number(v: Any) -> float | None:
+    """``v`` as a finite float, ``None`` if it is not one."""
+    x = _float(v)
+    return x if x is not None and np.isfinite(x) else None
+
+
+def control_character(v: str) -> str | None:
+    """Description of the first control character in ``v`` (``None`` if there is none)."""
+    m = _CONTROL.search(v)
+    if m is None:
+        return None
+    c = m.group()
+    label = unicodedata.name(c, "") or {"\x00": "NUL"}.get(c, "control character")
+    return f"U+{ord(c):04X} ({label}) at position {m.start() + 1}"
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else f"{x:g}"
 
 
 def _code_lookup(allowed: Mapping[str, tuple[str, str]]) -> dict[str, str]:
@@ -168,19 +200,30 @@ def _cell(v: Any, f: Field, name: str, row: int, problems: list[Problem],
     def bad(reason: str) -> None:
         problems.append(Problem(reason, row=row, field=name))
 
+    texts = [str(s) for s in v] if isinstance(v, (list, tuple, np.ndarray)) else [v]
+    for t in texts:
+        cc = control_character(t) if isinstance(t, str) else None
+        if cc is not None:
+            return bad(f"text contains the control character {cc}; remove it")
     if f.kind in ("text", "parent"):
         text = str(v).strip()
         reason = label_reason(text, f.max_len) if f.max_len is not None else None
         return bad(reason) if reason is not None else text
     if f.kind in ("int", "float"):
-        x = _number(v)
+        x = _float(v)
         if x is None:
             return bad(f"{v!r} is not a number")
+        if not np.isfinite(x):
+            return bad(f"{v!r} is not a finite number")
         if f.kind == "int" and x != int(x):
             return bad(f"{v!r} is not a whole number")
-        if (f.min is not None and x < f.min) or (f.max is not None and x > f.max):
-            lo = "" if f.min is None else f"≥ {f.min:g}"
-            hi = "" if f.max is None else f"≤ {f.max:g}"
+        lo_v, hi_v = f.min, f.max
+        if f.kind == "int":  # and it must fit the 32-bit integer column
+            lo_v = -INT32_MAX if lo_v is None else max(lo_v, -INT32_MAX)
+            hi_v = INT32_MAX if hi_v is None else min(hi_v, INT32_MAX)
+        if (lo_v is not None and x < lo_v) or (hi_v is not None and x > hi_v):
+            lo = "" if lo_v is None else f"≥ {_fmt(lo_v)}"
+            hi = "" if hi_v is None else f"≤ {_fmt(hi_v)}"
             return bad(f"{v!r} is out of range (must be {' and '.join(s for s in (lo, hi) if s)})")
         return int(x) if f.kind == "int" else x
     if f.kind == "datetime":
@@ -287,8 +330,16 @@ def _ids(gdf: gpd.GeoDataFrame, problems: list[Problem]) -> list[str | None]:
             problems.append(Problem("required value is empty", row=i, field="external_id"))
             ids.append(None)
             continue
+        if isinstance(v, float) and not np.isfinite(v):
+            problems.append(Problem(f"{v!r} is not a valid id", row=i, field="external_id"))
+            ids.append(None)
+            continue
         s = str(int(v)) if isinstance(v, float) and v == int(v) else str(v).strip()
-        if s in first:
+        cc = control_character(s)
+        if cc is not None:
+            problems.append(Problem(f"text contains the control character {cc}; remove it",
+                                    row=i, field="external_id"))
+        elif s in first:
             problems.append(Problem(f"duplicate external_id {s!r} (first in row {first[s]})",
                                     row=i, field="external_id"))
         else:
@@ -298,19 +349,30 @@ def _ids(gdf: gpd.GeoDataFrame, problems: list[Problem]) -> list[str | None]:
 
 
 def _geometries(gdf: gpd.GeoDataFrame, kind: str, problems: list[Problem], *, repair: bool,
-                bounds: BaseGeometry | None) -> tuple[np.ndarray, list[int]]:
+                bounds: BaseGeometry | None) -> tuple[np.ndarray, list[int], list[int]]:
+    """Checked geometries (Z dropped, repaired if asked), repaired rows and 3-D rows."""
     geoms = np.asarray(gdf.geometry.values, dtype=object).copy()
     allowed = GEOMETRY_TYPES[kind]
     repaired: list[int] = []
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    three_d = ~missing & shapely.has_z(geoms)
+    if three_d.any():  # stored 2-D: drop the heights (reported as a warning)
+        geoms[three_d] = shapely.force_2d(geoms[three_d])
+    coords, where = shapely.get_coordinates(geoms, return_index=True)
+    not_finite = np.zeros(len(geoms), dtype=bool)
+    not_finite[where[~np.isfinite(coords).all(axis=1)]] = True
     types = np.array([None if m else g.geom_type for g, m in zip(geoms, missing, strict=True)],
                      dtype=object)
-    wrong = ~missing & ~np.isin(types, allowed)
-    invalid = ~missing & ~wrong & ~shapely.is_valid(geoms)
-    for i in np.flatnonzero(missing | wrong | invalid):
+    wrong = ~missing & ~not_finite & ~np.isin(types, allowed)
+    invalid = ~missing & ~not_finite & ~wrong & ~shapely.is_valid(geoms)
+    failed = missing | not_finite | wrong
+    for i in np.flatnonzero(missing | not_finite | wrong | invalid):
         row, g = int(i) + 1, geoms[i]
         if missing[i]:
             problems.append(Problem("missing or empty geometry (or non-numeric coordinates)",
+                                    row=row, field="geometry"))
+        elif not_finite[i]:
+            problems.append(Problem("coordinates are not finite numbers (NaN or infinity)",
                                     row=row, field="geometry"))
         elif wrong[i]:
             problems.append(Problem(f"geometry is a {types[i]}; a {kind} must be "
@@ -320,16 +382,20 @@ def _geometries(gdf: gpd.GeoDataFrame, kind: str, problems: list[Problem], *, re
             if not repair:
                 problems.append(Problem(f"invalid geometry ({reason}); use --repair to fix it "
                                         "with make_valid", row=row, field="geometry"))
+                failed[i] = True
                 continue
             fixed = _polygonal(shapely.make_valid(g)) if allowed == _POLY else None
             if fixed is None or fixed.is_empty or not fixed.is_valid:
                 problems.append(Problem(f"invalid geometry ({reason}) that cannot be repaired",
                                         row=row, field="geometry"))
+                failed[i] = True
                 continue
             geoms[i] = fixed
             repaired.append(row)
-    _coordinates(geoms, problems, bounds)
-    return geoms, repaired
+    _coordinates(geoms, problems, bounds, present=~(missing | not_finite))
+    if kind in MAX_AREA_KM2:
+        _areas(geoms, ~failed, kind, problems)
+    return geoms, repaired, [int(i) + 1 for i in np.flatnonzero(three_d)]
 
 
 def _polygonal(g: BaseGeometry) -> BaseGeometry | None:
@@ -339,20 +405,42 @@ def _polygonal(g: BaseGeometry) -> BaseGeometry | None:
     return shapely.union_all(parts)
 
 
-def _coordinates(geoms: np.ndarray, problems: list[Problem], bounds: BaseGeometry | None) -> None:
-    """Lon/lat range, swapped lon/lat and outside-the-city checks on a representative point."""
-    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+def city_zone(bounds: BaseGeometry) -> BaseGeometry:
+    """The city's bounds widened by :data:`BOUNDS_MARGIN_DEG` (prepared)."""
+    zone = shapely.buffer(bounds, BOUNDS_MARGIN_DEG, join_style="mitre")
+    shapely.prepare(zone)
+    return zone
+
+
+def _all_inside(zone: BaseGeometry, geoms: np.ndarray) -> np.ndarray:
+    """True where every coordinate of the geometry (every part, every ring) is in ``zone``."""
+    coords, where = shapely.get_coordinates(geoms, return_index=True)
+    inside = shapely.covers(zone, shapely.points(coords)) if len(coords) else np.ones(0, bool)
+    out = np.ones(len(geoms), dtype=bool)
+    np.logical_and.at(out, where, inside)
+    return out
+
+
+def _coordinates(geoms: np.ndarray, problems: list[Problem], bounds: BaseGeometry | None, *,
+                 present: np.ndarray | None = None) -> None:
+    """Lon/lat range, swapped lon/lat, and every coordinate inside the city's bounds, for
+    the ``present`` geometries (default: those neither missing nor empty, with finite
+    coordinates)."""
+    if present is None:
+        present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+        coords, where = shapely.get_coordinates(geoms, return_index=True)
+        present[where[~np.isfinite(coords).all(axis=1)]] = False
     if not present.any():
         return
     idx = np.flatnonzero(present)
-    reps = shapely.point_on_surface(geoms[idx])
-    x, y = shapely.get_x(reps), shapely.get_y(reps)
     env = shapely.bounds(geoms[idx])
+    x, y = (env[:, 0] + env[:, 2]) / 2, (env[:, 1] + env[:, 3]) / 2
+    points = shapely.get_type_id(geoms[idx]) == 0
     not_degrees = (env[:, 0] < -180) | (env[:, 2] > 180) | (env[:, 1] < -90) | (env[:, 3] > 90)
     if bounds is not None:
-        shapely.prepare(bounds)
-        inside = shapely.covers(bounds, reps)
-        swapped = ~inside & shapely.covers(bounds, shapely.points(y, x))
+        zone = city_zone(bounds)
+        inside = _all_inside(zone, geoms[idx])
+        swapped = ~inside & shapely.covers(zone, shapely.points(y, x))
     else:
         inside = np.ones(len(idx), dtype=bool)
         swapped = np.zeros(len(idx), dtype=bool)
@@ -370,9 +458,48 @@ def _coordinates(geoms: np.ndarray, problems: list[Problem], bounds: BaseGeometr
         else:
             assert bounds is not None
             b = bounds.bounds
+            city = f"({b[0]:.4f}, {b[1]:.4f}, {b[2]:.4f}, {b[3]:.4f})"
+            where = (f"({x[k]:.6f}, {y[k]:.6f}) is" if points[k] else
+                     f"the geometry spans ({env[k, 0]:.6f}, {env[k, 1]:.6f}) to "
+                     f"({env[k, 2]:.6f}, {env[k, 3]:.6f}); part of it is")
+            problems.append(Problem(f"{where} outside the city's bounds {city} (with a margin "
+                                    f"of {BOUNDS_MARGIN_DEG:g}°)", row=row, field="geometry"))
+
+
+def _areas(geoms: np.ndarray, check: np.ndarray, kind: str, problems: list[Problem]) -> None:
+    """Polygons larger than :data:`geo.domain.MAX_AREA_KM2` for ``kind`` are problems."""
+    limit = MAX_AREA_KM2[kind]
+    idx = np.flatnonzero(check)
+    if not len(idx):
+        return
+    env = shapely.bounds(geoms[idx])
+    lat = np.clip((env[:, 1] + env[:, 3]) / 2, -89.0, 89.0)
+    rough = shapely.area(geoms[idx]) * 111.32 * 110.57 * np.cos(np.radians(lat))  # km²
+    for k in np.flatnonzero(rough > limit / 2):  # only likely ones get the geodesic area
+        km2 = abs(_GEOD.geometry_area_perimeter(geoms[idx[k]])[0]) / 1e6
+        if km2 > limit:
             problems.append(Problem(
-                f"({x[k]:.6f}, {y[k]:.6f}) is outside the city's bounds "
-                f"({b[0]:.4f}, {b[1]:.4f}, {b[2]:.4f}, {b[3]:.4f})", row=row, field="geometry"))
+                f"the polygon covers {km2:,.1f} km², more than a {kind} plausibly can "
+                f"(at most {limit:g} km²); check its units/CRS and that it is a {kind}",
+                row=int(idx[k]) + 1, field="geometry"))
+
+
+def _gates(attrs: dict[str, list[Any]], problems: list[Problem],
+           bounds: BaseGeometry | None) -> None:
+    """Compound gates: 2-D, and inside the city's bounds like every geometry."""
+    gates = attrs.get("gates")
+    if not gates:
+        return
+    rows = [i for i, g in enumerate(gates) if g is not None]
+    for i in rows:
+        gates[i] = shapely.force_2d(gates[i])
+    if bounds is None or not rows:
+        return
+    inside = _all_inside(city_zone(bounds), np.array([gates[i] for i in rows], dtype=object))
+    for i, ok in zip(rows, inside, strict=True):
+        if not ok:
+            problems.append(Problem("a gate lies outside the city's bounds (with a margin of "
+                                    f"{BOUNDS_MARGIN_DEG:g}°)", row=i + 1, field="gates"))
 
 
 def _case_rules(attrs: dict[str, list[Any]], problems: list[Problem]) -> None:
@@ -411,8 +538,10 @@ def validate_features(gdf: gpd.GeoDataFrame, kind: str, *,
         Allowed codes per lookup table, ``{"service_type": {code: (zh, en)}, "case_category":
         {...}}``; codes, Chinese and English names are accepted and stored as codes.
     bounds
-        The city's bounds (EPSG:4326): points and representative points of polygons must
-        lie inside; swapped lon/lat is recognised against them.
+        The city's bounds (EPSG:4326): every coordinate of every geometry (and of compound
+        gates) must lie inside, widened by :data:`BOUNDS_MARGIN_DEG`; swapped lon/lat is
+        recognised against them. Polygons larger than :data:`geo.domain.MAX_AREA_KM2`
+        for their kind are rejected too.
     parents
         External ids of the existing parents (streets for communities, communities for
         grids and compounds); ``None`` skips the check.
@@ -428,7 +557,8 @@ def validate_features(gdf: gpd.GeoDataFrame, kind: str, *,
     problems: list[Problem] = []
     ids = _ids(gdf, problems)
     attrs = _attributes(gdf, kind, problems, codes or {}, parents)
-    geoms, repaired = _geometries(gdf, kind, problems, repair=repair, bounds=bounds)
+    geoms, repaired, three_d = _geometries(gdf, kind, problems, repair=repair, bounds=bounds)
+    _gates(attrs, problems, bounds)
     if kind == "grid_case":
         _case_rules(attrs, problems)
     if kind == "compound":
@@ -451,4 +581,8 @@ def validate_features(gdf: gpd.GeoDataFrame, kind: str, *,
     warnings = tuple([f"ignored columns: {', '.join(ignored)}"] if ignored else [])
     if repaired:
         warnings += (f"repaired invalid geometries in row(s) {', '.join(map(str, repaired))}",)
+    if three_d:
+        listed = ", ".join(map(str, three_d[:10])) + (f" and {len(three_d) - 10} more"
+                                                        if len(three_d) > 10 else "")
+        warnings += (f"dropped the Z (height) coordinates of 3-D geometries in row(s) {listed}",)
     return Validated(frame, tuple(repaired), warnings)

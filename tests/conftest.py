@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -69,3 +69,26 @@ def demo_engine(engine: Engine) -> Engine:
     with engine.begin() as connection:
         load_demo(connection)
     return engine
+
+
+def table_checksums(conn: Connection) -> dict[str, tuple[int, str]]:
+    """Row count and an md5 of the sorted rows of every table of the public schema, to
+    show that a rejected import changed nothing."""
+    from sqlalchemy import text
+
+    tables = conn.execute(text(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+        "AND tablename <> 'spatial_ref_sys' ORDER BY 1")).scalars().all()
+    out = {}
+    for t in tables:
+        q = (f'SELECT count(*), coalesce(md5(string_agg(r::text, \'|\' ORDER BY r::text)), \'\') '
+             f'FROM "{t}" r')
+        n, digest = conn.execute(text(q)).one()
+        out[t] = (int(n), str(digest))
+    return out
+
+
+@pytest.fixture
+def checksums() -> Callable[[Connection], dict[str, tuple[int, str]]]:
+    """``checksums(conn)``: :func:`table_checksums`, for before/after comparisons."""
+    return table_checksums

@@ -10,7 +10,7 @@ import typer
 from api.cli.common import console, engine, settings
 
 KINDS_HELP = ("streets (街道 sub-district polygons), communities, grids, compounds, "
-              "service-points or cases")
+              "service-points, cases or candidates")
 IMPORT_KINDS_HELP = ("streets (街道 sub-district polygons), communities, grids, compounds, "
                      "service-points, cases or candidates (siting candidate sites: points with "
                      "optional name, kind, cost, capacity)")
@@ -68,6 +68,8 @@ def register(app: typer.Typer) -> None:
             help="Do not reject WGS-84 data that looks GCJ-02/BD-09-shifted."),
         dry_run: bool = typer.Option(False, "--dry-run",
                                      help="Validate and count, then write nothing."),
+        layer: str = typer.Option(None, "--layer",
+                                  help="GeoPackage layer to read (needed when it has several)."),
     ) -> None:
         """Import features into a city: every problem is listed, nothing is written on error."""
         from geo.io import parse_field_map
@@ -79,7 +81,8 @@ def register(app: typer.Typer) -> None:
             with console.status(f"Importing {file.name}…"):
                 report = import_file(conn, city, kind, file, crs=crs, repair=repair,
                                      field_map=field_map, encoding=encoding,
-                                     check_offset=not no_offset_check, settings=settings())
+                                     check_offset=not no_offset_check, settings=settings(),
+                                     layer=layer)
             if not dry_run:
                 conn.commit()
         for w in report.warnings:

@@ -70,7 +70,8 @@ def import_demand(conn: Connection, city_code: str, kind: DemandKind, path: str 
     city = get_city(conn, city_code)
     if kind == "points":
         read = read_file(path, encoding=encoding, field_map=field_map)
-        gdf = resolve_crs(read.frame, file_crs=read.crs, tabular=read.tabular, crs=crs)
+        gdf = resolve_crs(read.frame, file_crs=read.crs, tabular=read.tabular, crs=crs,
+                          unknown_crs=read.unknown_crs)
         valid = validate_demand_points(gdf, bounds=city.bounds)
         before = conn.execute(text("DELETE FROM courier_demand_point WHERE city_id = :c"),
                               {"c": city.id}).rowcount

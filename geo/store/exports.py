@@ -21,12 +21,28 @@ from geo.store.imports import table_kind
 from geo.store.write import SPECS
 
 
+def _read_candidates(conn: Connection, city_id: int) -> gpd.GeoDataFrame:
+    rows = conn.execute(text(
+        "SELECT external_id, name, kind, cost, capacity, ST_AsBinary(geom) AS geom "
+        "FROM siting_candidate WHERE city_id = :c ORDER BY external_id"), {"c": city_id}).all()
+    frame = pd.DataFrame({
+        "external_id": [r.external_id for r in rows], "name": [r.name for r in rows],
+        "kind": [r.kind for r in rows],
+        "cost": pd.array([r.cost for r in rows], dtype="Float64"),
+        "capacity": pd.array([r.capacity for r in rows], dtype="Float64")})
+    return gpd.GeoDataFrame(frame, geometry=list(shapely.from_wkb([bytes(r.geom) for r in rows])),
+                            crs=WGS84)
+
+
 def read_features(conn: Connection, city_id: int, kind: str) -> gpd.GeoDataFrame:
     """Features of ``kind`` (table name or CLI kind) of ``city_id`` with import columns.
 
     Ordered by external id; EPSG:4326; compound ``gates`` as a MultiPoint GeoSeries,
-    timestamps tz-aware (UTC).
+    timestamps tz-aware (UTC). Siting candidates (``candidates``) have ``name, kind, cost,
+    capacity``.
     """
+    if table_kind(kind) == "siting_candidate":
+        return _read_candidates(conn, city_id)
     spec = SPECS[table_kind(kind)]
     cols: list[sql.Composable] = [sql.SQL("t.external_id")]
     names = ["external_id"]
@@ -74,6 +90,6 @@ def export_features(conn: Connection, city_code: str, kind: str, path: str | Pat
 
 def count_features(conn: Connection, city_id: int, kind: str) -> int:
     """Number of ``kind`` features stored for ``city_id``."""
-    table = SPECS[table_kind(kind)].table
+    table = table_kind(kind)
     return int(conn.execute(text(f"SELECT count(*) FROM {table} WHERE city_id = :c"),
                             {"c": city_id}).scalar_one())

@@ -16,6 +16,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import shapely
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
 from geo.chinese_crs import detect_offset
@@ -33,6 +34,10 @@ CLI_KINDS: dict[str, str] = {
     "service-points": "service_point", "cases": "grid_case", "candidates": "siting_candidate"}
 _PARENT_TABLE = {"community": "street", "grid": "community", "compound": "community"}
 _OFFSET_SAMPLE = 5000
+#: A zipped Shapefile, .xlsx or GeoParquet may unpack to this many times the upload limit.
+UNPACK_FACTOR = 4
+#: Fewer features than this are never reported as GCJ-02/BD-09-shifted (too few to tell).
+_OFFSET_MIN_FEATURES = 10
 
 
 @dataclass(frozen=True)
@@ -103,42 +108,63 @@ def _parents(conn: Connection, kind: str, city_id: int) -> set[str] | None:
     return {r[0] for r in rows}
 
 
-def _sample_points(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+def _sample_points(gdf: gpd.GeoDataFrame, near: BaseGeometry
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Coordinates (points; polygon boundaries) near the city, with the row each belongs to.
+
+    Coordinates that are not finite or lie far from the city (reported by validation) are
+    left out; at most :data:`_OFFSET_SAMPLE` are drawn at random (seeded).
+    """
     geoms = np.asarray(gdf.geometry.values, dtype=object)
-    geoms = geoms[~shapely.is_missing(geoms)]
-    coords = shapely.get_coordinates(shapely.boundary(geoms) if len(geoms) and
-                                     geoms[0].geom_type != "Point" else geoms)
+    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    rows = np.flatnonzero(keep)
+    geoms = geoms[keep]
+    if len(geoms) == 0:
+        return np.zeros(0), np.zeros(0), np.zeros(0, dtype=int)
+    points = shapely.get_type_id(geoms) == 0
+    parts = np.where(points, geoms, shapely.boundary(np.where(points, None, geoms)))
+    coords, idx = shapely.get_coordinates(parts, return_index=True)
+    x0, y0, x1, y1 = near.bounds
+    ok = (np.isfinite(coords).all(axis=1) & (coords[:, 0] >= x0) & (coords[:, 0] <= x1)
+          & (coords[:, 1] >= y0) & (coords[:, 1] <= y1))
+    coords, idx = coords[ok], rows[idx[ok]]
     if len(coords) > _OFFSET_SAMPLE:
-        coords = coords[np.random.default_rng(0).choice(len(coords), _OFFSET_SAMPLE,
-                                                         replace=False)]
-    return coords[:, 0], coords[:, 1]
+        pick = np.random.default_rng(0).choice(len(coords), _OFFSET_SAMPLE, replace=False)
+        coords, idx = coords[pick], idx[pick]
+    return coords[:, 0], coords[:, 1], idx
 
 
 def offset_problem(conn: Connection, city: City, gdf: gpd.GeoDataFrame) -> Problem | None:
-    """A problem if WGS-84 features fit the city's streets clearly better as GCJ-02/BD-09."""
+    """A problem if WGS-84 features fit the city's streets clearly better as GCJ-02/BD-09.
+
+    The test needs enough features to be meaningful (see
+    :func:`geo.chinese_crs.detect_offset`): a few features are never reported.
+    """
     if len(gdf) == 0:
         return None
-    x, y = _sample_points(gdf)
-    if len(x) == 0:
-        return None
     pad = 0.01  # degrees ≈ 1 km: more than any GCJ-02/BD-09 offset
-    rows = conn.execute(text(
+    x, y, rows = _sample_points(gdf, city.bounds.buffer(pad, join_style="mitre"))
+    if len(np.unique(rows)) < _OFFSET_MIN_FEATURES:
+        return None
+    rows_db = conn.execute(text(
         "SELECT ST_AsBinary(geom) FROM street_edge WHERE city_id = :c AND geom && "
         "ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)"),
         {"c": city.id, "x0": float(np.min(x)) - pad, "y0": float(np.min(y)) - pad,
          "x1": float(np.max(x)) + pad, "y1": float(np.max(y)) + pad}).scalars().all()
-    if not rows:
+    if not rows_db:
         return None
-    streets = gpd.GeoSeries(shapely.from_wkb([bytes(r) for r in rows]), crs=4326)
-    check = detect_offset(x, y, streets, metric_epsg=city.metric_epsg)
+    streets = gpd.GeoSeries(shapely.from_wkb([bytes(r) for r in rows_db]), crs=4326)
+    check = detect_offset(x, y, streets, metric_epsg=city.metric_epsg, groups=rows,
+                          min_features=_OFFSET_MIN_FEATURES)
     if check.suspected is None:
         return None
     shifted = check.median_gcj02_m if check.suspected == "gcj02" else check.median_bd09_m
     return Problem(
-        f"the coordinates look {check.suspected.upper()}-shifted, not WGS-84: their median "
-        f"distance to the nearest street is {check.median_m:.0f} m as given but "
-        f"{shifted:.0f} m when read as {check.suspected.upper()}; if they come from a Chinese "
-        f"web map, import again with --crs {check.suspected}", field="crs")
+        f"the coordinates look {check.suspected.upper()}-shifted, not WGS-84: the median "
+        f"distance of the {check.features} features to the nearest street is "
+        f"{check.median_m:.0f} m as given but {shifted:.0f} m when read as "
+        f"{check.suspected.upper()}; if they come from a Chinese web map, import again with "
+        f"--crs {check.suspected}", field="crs")
 
 
 def _size_guard(path: Path, settings: Settings | None) -> None:
@@ -147,6 +173,11 @@ def _size_guard(path: Path, settings: Settings | None) -> None:
         raise InvalidInputError(f"{path.name} is too large", [Problem(
             f"{path.stat().st_size / 1e6:.1f} MB exceeds the limit of {limit / 1e6:.1f} MB "
             "(SERVICECIRCLE_MAX_UPLOAD_BYTES); split the file", field="file")])
+
+
+def unpack_limit(settings: Settings | None) -> int:
+    """Most bytes an uploaded container (zip, .xlsx, GeoParquet) may unpack to."""
+    return UNPACK_FACTOR * (settings or Settings()).max_upload_bytes
 
 
 def _write_candidates(conn: Connection, city_id: int, gdf: gpd.GeoDataFrame) -> WriteCounts:
@@ -162,7 +193,8 @@ def _write_candidates(conn: Connection, city_id: int, gdf: gpd.GeoDataFrame) -> 
 def import_file(conn: Connection, city_code: str, kind: str, path: str | Path, *,
                 crs: str | None = None, repair: bool = False,
                 field_map: Mapping[str, str] | None = None, encoding: str | None = None,
-                check_offset: bool = True, settings: Settings | None = None) -> ImportReport:
+                check_offset: bool = True, settings: Settings | None = None,
+                layer: str | None = None) -> ImportReport:
     """Import a feature file into city ``city_code``: all rows or none (never commits).
 
     Parameters
@@ -184,16 +216,22 @@ def import_file(conn: Connection, city_code: str, kind: str, path: str | Path, *
     encoding
         Text encoding when the file is not UTF-8 (e.g. ``gb18030``).
     check_offset
-        Reject WGS-84 data that fits the city's streets clearly better as GCJ-02/BD-09.
+        Reject WGS-84 data that fits the city's streets clearly better as GCJ-02/BD-09
+        (only tested from :data:`_OFFSET_MIN_FEATURES` features on).
     settings
-        For ``max_upload_bytes``.
+        For ``max_upload_bytes`` (a zipped Shapefile, .xlsx or GeoParquet may unpack to
+        4 × that).
+    layer
+        GeoPackage layer; required when the file holds several feature layers.
     """
     table = table_kind(kind)
     path = Path(path)
     _size_guard(path, settings)
     city = get_city(conn, city_code)
-    read = read_file(path, encoding=encoding, field_map=field_map)
-    gdf = resolve_crs(read.frame, file_crs=read.crs, tabular=read.tabular, crs=crs)
+    read = read_file(path, encoding=encoding, field_map=field_map, layer=layer,
+                     max_unpacked_bytes=unpack_limit(settings))
+    gdf = resolve_crs(read.frame, file_crs=read.crs, tabular=read.tabular, crs=crs,
+                      unknown_crs=read.unknown_crs)
     problems: list[Problem] = []
     try:
         valid = validate_features(gdf, table, codes=lookup_codes(conn), bounds=city.bounds,

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 URL = "/cities/testville/imports/service-points"
 
@@ -71,3 +74,55 @@ def test_unknown_city_is_404(client: TestClient, api_keys: dict[str, str]) -> No
                     files={"file": ("p.geojson", _geojson(("X1", "red_station", 117.0, 28.2)))},
                     headers={"X-API-Key": api_keys["admin"]})
     assert r.status_code == 404
+
+
+# --- bad rows are never written: the high-severity cases, over HTTP ---------------------
+
+COMPOUNDS = "/cities/testville/imports/compounds"
+INSIDE = [[117.011, 28.221], [117.012, 28.221], [117.012, 28.222], [117.011, 28.222],
+          [117.011, 28.221]]
+
+
+def _ring(x0: float, y0: float, x1: float, y1: float) -> list[list[float]]:
+    return [[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]
+
+
+def _compounds(*features: tuple[dict[str, Any], dict[str, Any]], **top: Any) -> bytes:
+    return json.dumps({"type": "FeatureCollection", **top, "features": [
+        {"type": "Feature", "geometry": g,
+         "properties": {"external_id": "HS1", "name": "上传小区", "community": "C1",
+                        "households": 10, "residents": 20, **p}}
+        for g, p in features]}).encode()
+
+
+POLY = {"type": "Polygon", "coordinates": [INSIDE]}
+HIGH = {
+    "unknown CRS": (_compounds((POLY, {}), crs={
+        "type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::999999"}}),
+        (None, "crs"), "EPSG::999999"),
+    "multipolygon part outside": (_compounds((POLY, {}), ({"type": "MultiPolygon", "coordinates": [
+        [_ring(117.02, 28.23, 117.03, 28.24)], [_ring(116.30, 39.99, 116.301, 39.991)]]},
+        {"external_id": "HS2"})), (2, "geometry"), "outside the city's bounds"),
+    "10°×10° compound": (_compounds(({"type": "Polygon",
+                                       "coordinates": [_ring(112.0, 23.0, 122.0, 33.0)]}, {})),
+                          (1, "geometry"), "at most 5 km²"),
+    "NUL in a name": (_compounds((POLY, {"name": "幸福\u0000小区"})), (1, "name"), "NUL"),
+}
+
+
+@pytest.mark.parametrize("name", list(HIGH))
+def test_high_severity_uploads_are_422_and_change_nothing(
+        client: TestClient, api_keys: dict[str, str], sample_engine: Engine,
+        checksums: Callable[[Connection], dict[str, tuple[int, str]]], name: str) -> None:
+    body, where, text_ = HIGH[name]
+    with sample_engine.connect() as conn:
+        before = checksums(conn)
+    r = client.post(COMPOUNDS, files={"file": ("k.geojson", body)},
+                    headers={"X-API-Key": api_keys["admin"]})
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    errors = r.json()["errors"]
+    assert any((e["row"], e["field"]) == where and text_ in e["reason"] for e in errors), errors
+    assert "sc-upload" not in r.text and "/tmp" not in r.text
+    with sample_engine.connect() as conn:
+        assert checksums(conn) == before

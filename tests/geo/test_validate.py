@@ -6,7 +6,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 from pyproj import CRS
-from shapely.geometry import Point, Polygon, box
+from shapely.geometry import MultiPoint, MultiPolygon, Point, Polygon, box
 
 from geo.chinese_crs import from_wgs84
 from geo.errors import CRSError, InvalidInputError
@@ -195,3 +195,125 @@ def test_crs_option_overrides_geojsons_implicit_wgs84():
     out = resolve_crs(gdf, file_crs=CRS.from_user_input("OGC:CRS84"), tabular=False,
                       crs="EPSG:4547")
     assert out.geometry.iloc[0].distance(Point(116.305, 39.995)) < 1e-8
+
+
+# --- every part of every geometry, plausible sizes, text, numbers, 3-D ---------------------
+
+def _compounds(geoms, **cols):
+    base = {"external_id": [f"K{i}" for i in range(len(geoms))], "name": "小区",
+            "households": 10, "residents": 20}
+    base.update(cols)
+    return gpd.GeoDataFrame(base, geometry=geoms, crs=4326)
+
+
+def test_multipolygon_with_a_part_far_outside_the_city_is_rejected():
+    # the larger part in the city (the representative point is there), one in Shanghai
+    split = MultiPolygon([box(116.303, 39.992, 116.308, 39.997),
+                          box(121.47, 31.23, 121.471, 31.231)])
+    probs = _problems(_compounds([box(116.301, 39.991, 116.302, 39.992), split]), "compound")
+    assert [(r, f) for r, f, _ in probs] == [(2, "geometry")]
+    assert "outside the city's bounds" in probs[0][2] and "121.471" in probs[0][2]
+
+
+def test_huge_compound_covering_the_city_is_rejected():
+    huge = box(111.0, 35.0, 121.0, 45.0)  # 10° × 10°, the city inside it
+    probs = _problems(_compounds([huge]), "compound")
+    assert {(r, f) for r, f, _ in probs} == {(1, "geometry")}
+    assert any("outside the city's bounds" in p for _, _, p in probs)
+    assert any("km²" in p and "at most 5 km²" in p for _, _, p in probs)
+
+
+def test_polygon_larger_than_its_kind_inside_a_large_city():
+    big_city = box(116.0, 39.5, 117.0, 40.5)
+    gdf = _compounds([box(116.301, 39.991, 116.302, 39.992), box(116.2, 39.8, 116.3, 39.9)])
+    with pytest.raises(InvalidInputError) as exc:
+        validate_features(gdf, "compound", bounds=big_city)
+    (p,) = exc.value.errors
+    assert (p.row, p.field) == (2, "geometry") and "compound" in p.reason
+    assert "km²" in p.reason  # ≈ 94 km²
+    # the same polygon is a plausible community
+    comm = gdf.drop(columns=["households", "residents"])
+    assert len(validate_features(comm, "community", bounds=big_city).frame) == 2
+
+
+def test_features_overhanging_the_city_edge_a_little_are_accepted():
+    over = box(116.311, 39.991, 116.3145, 39.993)  # ≈ 200 m past the eastern edge
+    v = validate_features(_compounds([over]), "compound", bounds=BOUNDS)
+    assert len(v.frame) == 1
+
+
+@pytest.mark.parametrize("bad", ["ab\x00cd", "ab\x01cd", "\x1b[31mred", "x\x7f", "x\x85"])
+def test_control_characters_in_text_are_problems(bad):
+    gdf = _cases(handling_unit=["城管", bad], description=["ok\n第二行\tTab", "ok"])
+    ((row, field, reason),) = _problems(gdf)
+    assert (row, field) == (2, "handling_unit") and "control character U+00" in reason
+
+
+def test_control_characters_in_ids_codes_and_lists_are_problems():
+    gdf = _cases(external_id=["A\x00", "B"], category=["sanitation", "dis\x00pute"])
+    probs = _problems(gdf)
+    assert {(r, f) for r, f, _ in probs} == {(1, "external_id"), (2, "category")}
+    assert all("U+0000" in p for _, _, p in probs)
+    sp = gpd.GeoDataFrame({"external_id": ["P1"], "type": ["courier_station"], "name": ["站"],
+                           "services": [["water", "wi\x00fi"]]},
+                          geometry=[Point(116.301, 39.991)], crs=4326)
+    assert [(r, f) for r, f, _ in _problems(sp, "service_point")] == [(1, "services")]
+
+
+@pytest.mark.parametrize(("kind", "col", "value", "message"), [
+    ("compound", "households", "3000000000", "out of range (must be ≥ 0 and ≤ 2147483647)"),
+    ("compound", "residents", 1e20, "out of range"),
+    ("compound", "households", "inf", "is not a finite number"),
+    ("compound", "residents", "nan", "is not a finite number"),
+    ("service_point", "floor_area_m2", "1e20", "out of range (must be ≥ 1e-09 and ≤ 1000000)"),
+    ("service_point", "capacity", 2**40, "out of range"),
+    ("siting_candidate", "cost", 1e20, "out of range"),
+    ("siting_candidate", "capacity", "-inf", "is not a finite number"),
+])
+def test_numbers_out_of_range_or_not_finite(kind, col, value, message):
+    geom = (box(116.301, 39.991, 116.302, 39.992) if kind == "compound"
+            else Point(116.301, 39.991))
+    base = {"compound": {"name": "小区", "households": 10, "residents": 20},
+            "service_point": {"type": "courier_station", "name": "站"},
+            "siting_candidate": {}}[kind]
+    gdf = gpd.GeoDataFrame({"external_id": ["X1"], **{k: [v] for k, v in base.items()},
+                            col: [value]}, geometry=[geom], crs=4326)
+    ((row, field, reason),) = _problems(gdf, kind)
+    assert (row, field) == (1, col) and message in reason
+
+
+def test_infinite_external_id_is_a_problem():
+    probs = _problems(_cases(external_id=[float("inf"), "B"]))
+    assert [(r, f) for r, f, _ in probs] == [(1, "external_id")]
+
+
+def test_3d_geometries_are_stored_2d_with_a_warning():
+    poly = Polygon([(116.301, 39.991, 50), (116.302, 39.991, 50), (116.302, 39.992, 55)])
+    gdf = _compounds([box(116.303, 39.991, 116.304, 39.992), poly],
+                     gates=[None, Point(116.3015, 39.9912, 50)])
+    v = validate_features(gdf, "compound", bounds=BOUNDS)
+    assert not v.frame.geometry.has_z.any() and not v.frame["gates"].has_z.any()
+    assert any("dropped the Z" in w and "row(s) 2" in w for w in v.warnings)
+
+
+def test_non_finite_coordinates_are_problems():
+    gdf = _cases().set_geometry([Point(116.301, float("inf")), Point(116.305, 39.995)],
+                                crs=4326)
+    ((row, field, reason),) = _problems(gdf)
+    assert (row, field) == (1, "geometry") and "not finite" in reason
+
+
+def test_gates_outside_the_city_are_problems():
+    gdf = _compounds([box(116.301, 39.991, 116.302, 39.992)],
+                     gates=[MultiPoint([(116.3015, 39.991), (121.47, 31.23)])])
+    assert [(r, f) for r, f, _ in _problems(gdf, "compound")] == [(1, "gates")]
+
+
+def test_unknown_crs_declared_by_the_file_is_named():
+    gdf = gpd.GeoDataFrame(geometry=[Point(116.305, 39.995)])
+    with pytest.raises(CRSError, match="EPSG::999999") as exc:
+        resolve_crs(gdf, file_crs=None, tabular=False, unknown_crs="urn:ogc:def:crs:EPSG::999999")
+    assert exc.value.errors[0].field == "crs"
+    out = resolve_crs(gdf, file_crs=None, tabular=False, crs="wgs84",
+                      unknown_crs="urn:ogc:def:crs:EPSG::999999")  # the user says which
+    assert out.crs.to_epsg() == 4326

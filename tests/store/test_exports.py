@@ -9,13 +9,14 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pyogrio
 import pytest
 from shapely.geometry import MultiPoint, Point
 from sqlalchemy import text
 
 from geo.errors import InvalidInputError
 from geo.store.cities import create_city
-from geo.store.exports import export_features, read_features
+from geo.store.exports import count_features, export_features, read_features
 from geo.store.imports import import_file
 from geo.store.write import upsert_features
 
@@ -77,6 +78,35 @@ def _point():
                             geometry=[Point(116.305, 39.995)], crs=4326)
 
 
+@pytest.mark.parametrize("ext", FORMATS)
+def test_candidates_export_import_round_trip(conn, city, tmp_path, ext):
+    path = tmp_path / "cands.csv"
+    pd.DataFrame({"external_id": ["X1", "X2"], "name": ["空置用房", ""], "kind": ["room", ""],
+                  "cost": ["12000.5", ""], "capacity": ["", "30"],
+                  "lon": [116.305, 116.306], "lat": [39.995, 39.996]}).to_csv(path, index=False)
+    import_file(conn, city.code, "candidates", path)
+    before = read_features(conn, city.id, "candidates")
+    assert before["external_id"].tolist() == ["X1", "X2"]
+    out = tmp_path / f"candidates{ext}"
+    assert export_features(conn, city.code, "candidates", out) == 2
+    report = import_file(conn, city.code, "candidates", out)
+    assert (report.inserted, report.updated) == (0, 2)
+    after = read_features(conn, city.id, "candidates")
+    pd.testing.assert_frame_equal(pd.DataFrame(before.drop(columns="geometry")),
+                                  pd.DataFrame(after.drop(columns="geometry")))
+    assert count_features(conn, city.id, "candidates") == 2
+
+
+@pytest.mark.parametrize("name", ["gpkg_cases.gpkg", "GPKG.gpkg", "sqlite_x.gpkg",
+                                  "rtree_cases.gpkg"])
+def test_export_to_a_geopackage_named_like_a_reserved_table(conn, city, tmp_path, name,
+                                                            make_cases, write_csv):
+    import_file(conn, city.code, "cases", write_csv(tmp_path, make_cases(3)))
+    path = tmp_path / name
+    assert export_features(conn, city.code, "cases", path) == 3
+    assert import_file(conn, city.code, "cases", path).updated == 3
+
+
 def test_export_to_unknown_format(conn, city, tmp_path):
     with pytest.raises(InvalidInputError, match="unknown file type"):
         export_features(conn, city.code, "cases", tmp_path / "x.kml")
@@ -85,7 +115,10 @@ def test_export_to_unknown_format(conn, city, tmp_path):
 # --- the command line ---------------------------------------------------------------------
 
 def _cli(settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, SERVICECIRCLE_DB_NAME=settings.db_name)
+    # the code of this checkout, even if the installed entry point belongs to another one
+    root = str(Path(__file__).resolve().parents[2])
+    path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+    env = dict(os.environ, SERVICECIRCLE_DB_NAME=settings.db_name, PYTHONPATH=path)
     if settings.database_url:
         env["SERVICECIRCLE_DATABASE_URL"] = settings.url(settings.db_name).replace(
             "postgresql+psycopg://", "postgresql://")
@@ -138,6 +171,25 @@ def test_cli_imports_dry_runs_and_exports(settings, engine, committed_city, tmp_
     exp = _cli(settings, "export", "cases", str(out), "--city", "t-cli")
     assert exp.returncode == 0, exp.stderr
     assert len(json.loads(out.read_text(encoding="utf-8"))["features"]) == 7
+
+
+def test_cli_reports_unreadable_files_and_layers_without_a_traceback(settings, engine,
+                                                                     committed_city, tmp_path):
+    bad = tmp_path / "cases.parquet"
+    bad.write_bytes(b"PAR1 not really")
+    res = _cli(settings, "import", "cases", str(bad), "--city", "t-cli")
+    assert res.returncode == 2, res.stderr
+    assert "not a readable GeoParquet file" in res.stderr and "Traceback" not in res.stderr
+    gpkg = tmp_path / "points.gpkg"
+    for layer, eid in (("first", "P1"), ("second", "P2")):
+        gdf = _point().drop(columns="services").assign(external_id=[eid])
+        pyogrio.write_dataframe(gdf, gpkg, layer=layer)
+    res = _cli(settings, "import", "service-points", str(gpkg), "--city", "t-cli")
+    assert res.returncode == 2 and "first, second; choose one with --layer" in res.stderr
+    res = _cli(settings, "import", "service-points", str(gpkg), "--city", "t-cli",
+               "--layer", "second", "--dry-run")
+    assert res.returncode == 0, res.stderr
+    assert "1 would be inserted" in res.stderr
 
 
 def test_cli_types_add_and_list(settings, engine):

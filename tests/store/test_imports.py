@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import zipfile
 from dataclasses import replace
 
 import geopandas as gpd
@@ -10,15 +12,21 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
+import shapely.geometry
 from pyproj import Geod
 from shapely.geometry import Point, Polygon, box
 from sqlalchemy import text
 
 from geo.chinese_crs import wgs84_to_bd09, wgs84_to_gcj02
+from geo.demo import demo_cities
 from geo.errors import CRSError, InvalidInputError, NotFoundError
-from geo.io import write_file
+from geo.io import read_file, write_file
 from geo.settings import Settings
+from geo.store.cities import create_city
+from geo.store.exports import export_features
 from geo.store.imports import add_service_type, import_file, list_service_types, lookup_codes
+from geo.store.network import write_network
+from geo.store.write import upsert_features
 
 GEOD = Geod(ellps="WGS84")
 
@@ -315,3 +323,216 @@ def test_csv_in_a_projected_crs_with_x_y_columns(conn, city, tmp_path, make_case
                             "WHERE city_id = :c ORDER BY 1"), {"c": city.id}).all()
     d = GEOD.inv([r[1] for r in got], [r[2] for r in got], df.lon, df.lat)[2]
     assert np.max(d) < 0.01
+
+
+# --- bad rows that used to be written, and imports that used to crash ---------------------
+
+def _units(conn, city, tmp_path, units):
+    for kind, key in (("streets", "street"), ("communities", "community")):
+        import_file(conn, city.code, kind, _units_file(tmp_path, units[key], f"{key}.geojson"))
+
+
+def _raw_geojson(tmp_path, features, name="bad.geojson", **top):
+    path = tmp_path / name
+    path.write_text(json.dumps({"type": "FeatureCollection", **top, "features": [
+        {"type": "Feature", "geometry": g, "properties": p} for g, p in features]}),
+        encoding="utf-8")
+    return path
+
+
+def _compound(eid, geom, **props):
+    return (shapely.geometry.mapping(geom),
+            {"external_id": eid, "name": "小区", "community": "C1", "households": 10,
+             "residents": 20, **props})
+
+
+IN_CITY = box(116.301, 39.991, 116.302, 39.992)
+HIGH = {  # name: (features, extra top-level members, expected (row, field), text)
+    "unknown CRS": ([_compound("K1", IN_CITY)],
+                    {"crs": {"type": "name",
+                             "properties": {"name": "urn:ogc:def:crs:EPSG::999999"}}},
+                    (None, "crs"), "EPSG::999999"),
+    "multipolygon part outside": (
+        [_compound("K1", IN_CITY),
+         _compound("K2", shapely.MultiPolygon([box(116.303, 39.992, 116.308, 39.997),
+                                                box(121.47, 31.23, 121.471, 31.231)]))],
+        {}, (2, "geometry"), "outside the city's bounds"),
+    "10°×10° compound": ([_compound("K1", box(111.0, 35.0, 121.0, 45.0))], {},
+                          (1, "geometry"), "at most 5 km²"),
+    "NUL in a name": ([_compound("K1", IN_CITY), _compound("K2", IN_CITY, name="幸福\u0000小区")],
+                      {}, (2, "name"), "NUL"),
+}
+
+
+@pytest.mark.parametrize("name", list(HIGH))
+def test_high_severity_bad_rows_are_rejected_and_nothing_changes(conn, city, tmp_path, units,
+                                                                 name, checksums):
+    _units(conn, city, tmp_path, units)
+    features, top, where, text_ = HIGH[name]
+    path = _raw_geojson(tmp_path, features, **top)
+    before = checksums(conn)
+    with pytest.raises(InvalidInputError) as exc:
+        import_file(conn, city.code, "compounds", path)
+    assert any((p.row, p.field) == where and text_ in p.reason for p in exc.value.errors), \
+        exc.value.errors
+    assert checksums(conn) == before
+
+
+def test_unknown_crs_is_a_crs_error_naming_it_unless_given(conn, city, tmp_path, units):
+    _units(conn, city, tmp_path, units)
+    features, top, _, _ = HIGH["unknown CRS"]
+    path = _raw_geojson(tmp_path, features, **top)
+    with pytest.raises(CRSError, match="EPSG::999999"):
+        import_file(conn, city.code, "compounds", path)
+    assert import_file(conn, city.code, "compounds", path, crs="wgs84").inserted == 1
+
+
+def test_huge_compound_no_longer_spreads_over_every_grid(conn, city, tmp_path, units):
+    _units(conn, city, tmp_path, units)
+    import_file(conn, city.code, "grids", _units_file(tmp_path, units["grid"], "grids.geojson"))
+    path = _raw_geojson(tmp_path, [_compound("K1", box(111.0, 35.0, 121.0, 45.0))])
+    errors = _errors(conn, city, "compounds", path)
+    assert {(p.row, p.field) for p in errors} == {(1, "geometry")}
+    assert _count(conn, "compound", city) == 0
+    assert conn.execute(text("SELECT count(*) FROM grid_compound gc JOIN grid g ON "
+                             "g.id = gc.grid_id WHERE g.city_id = :c"),
+                        {"c": city.id}).scalar_one() == 0
+
+
+NUMBERS = {
+    "1e20 in an integer field": ("households", "1e20", "out of range"),
+    "3000000000 in an integer field": ("residents", "3000000000", "≤ 2147483647"),
+    "infinity": ("households", "inf", "not a finite number"),
+}
+
+
+@pytest.mark.parametrize("name", list(NUMBERS))
+def test_numbers_that_used_to_crash_are_problems(conn, city, tmp_path, units, name, checksums):
+    _units(conn, city, tmp_path, units)
+    col, value, message = NUMBERS[name]
+    df = pd.DataFrame({"external_id": ["K1", "K2"], "name": "小区", "community": "C1",
+                       "households": ["10", "10"], "residents": ["20", "20"],
+                       "geometry": [IN_CITY.wkt] * 2})
+    df.loc[1, col] = value
+    path = tmp_path / "k.csv"
+    df.to_csv(path, index=False)
+    before = checksums(conn)
+    (p,) = _errors(conn, city, "compounds", path)
+    assert (p.row, p.field) == (2, col) and message in p.reason
+    assert checksums(conn) == before
+
+
+def test_huge_candidate_cost_is_a_problem(conn, city, tmp_path):
+    df = pd.DataFrame({"external_id": ["X1"], "cost": ["1e20"], "lon": [116.305],
+                       "lat": [39.995]})
+    path = tmp_path / "cand.csv"
+    df.to_csv(path, index=False)
+    (p,) = _errors(conn, city, "candidates", path)
+    assert (p.row, p.field) == (1, "cost") and "out of range" in p.reason
+
+
+def test_nul_in_a_csv_names_row_and_field(conn, city, tmp_path, checksums):
+    path = tmp_path / "sp.csv"
+    path.write_bytes(b"external_id,type,name,lon,lat\nP1,red_station,ok,116.301,39.991\n"
+                     b"P2,red_station,a\x00b,116.302,39.992\n")
+    before = checksums(conn)
+    (p,) = _errors(conn, city, "service-points", path)
+    assert (p.row, p.field) == (2, "name") and "U+0000" in p.reason
+    assert checksums(conn) == before
+
+
+@pytest.mark.parametrize("ext", [".geojson", ".gpkg", ".csv"])
+def test_3d_geometries_are_imported_2d_with_a_warning(conn, city, tmp_path, ext):
+    gdf = gpd.GeoDataFrame({"external_id": ["P1"], "type": ["red_station"], "name": ["站"]},
+                           geometry=[Point(116.305, 39.995, 48.5)], crs=4326)
+    path = tmp_path / f"z{ext}"
+    if ext == ".csv":
+        path.write_text("external_id,type,name,geometry\nP1,red_station,站,"
+                        "POINT Z (116.305 39.995 48.5)\n", encoding="utf-8")
+    else:
+        write_file(gdf, path)
+    report = import_file(conn, city.code, "service-points", path)
+    assert report.inserted == 1 and any("dropped the Z" in w for w in report.warnings)
+    dims = conn.execute(text("SELECT ST_NDims(geom) FROM service_point WHERE city_id = :c"),
+                        {"c": city.id}).scalar_one()
+    assert dims == 2
+
+
+@pytest.mark.parametrize("content", [b"", b"PAR1 truncated", b"\x9c\x01random bytes\xff" * 50])
+def test_unreadable_geoparquet_is_one_problem(conn, city, tmp_path, content):
+    path = tmp_path / "cases.parquet"
+    path.write_bytes(content)
+    (p,) = _errors(conn, city, "cases", path)
+    assert p.field == "file" and p.reason in ("not a readable GeoParquet file",
+                                              "the file is empty (0 bytes)")
+
+
+@pytest.mark.parametrize("ext", [".geojson", ".gpkg", ".csv", ".parquet", ".xlsx", ".zip"])
+def test_files_without_rows_are_the_same_clear_error(conn, city, tmp_path, make_cases,
+                                                     write_csv, ext):
+    import_file(conn, city.code, "cases", write_csv(tmp_path, make_cases(3)))
+    empty = tmp_path / f"empty{ext}"
+    export_features(conn, city.code, "service-points", empty)  # none in this city
+    (p,) = _errors(conn, city, "cases", empty)
+    assert (p.row, p.field, p.reason) == (None, "file", "the file has no features/rows")
+
+
+def test_two_layer_geopackage_needs_a_layer(conn, city, tmp_path, units):
+    path = tmp_path / "units.gpkg"
+    pyogrio.write_dataframe(units["street"], path, layer="streets")
+    pyogrio.write_dataframe(units["community"], path, layer="communities")
+    (p,) = _errors(conn, city, "streets", path)
+    assert p.field == "layer" and "streets, communities" in p.reason
+    assert _count(conn, "street", city) == 0
+    assert import_file(conn, city.code, "streets", path, layer="streets").inserted == 1
+
+
+def test_zip_bomb_is_refused_by_the_import(conn, city, tmp_path, units, checksums):
+    write_file(units["street"], tmp_path / "s.shp")
+    path = tmp_path / "streets.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        for ext in (".shp", ".shx", ".prj", ".cpg"):
+            zf.write(tmp_path / f"s{ext}", f"s{ext}")
+        with zf.open("s.dbf", "w") as out:
+            for _ in range(8):
+                out.write(bytes(1 << 20))
+    small = replace(Settings(), max_upload_bytes=1 << 20)  # may unpack to 4 MiB
+    before = checksums(conn)
+    (p,) = _errors(conn, city, "streets", path, settings=small)
+    assert p.field == "file" and "uncompressed exceeds the limit" in p.reason
+    assert checksums(conn) == before
+
+
+# --- the offset check at small n: our own exported WGS-84 data re-imports ---------------
+
+@pytest.fixture
+def demo_wudaokou(conn):
+    """City ``t-demo`` holding the demo Wudaokou: its street network, street, communities
+    and grids (real OSM boundaries, WGS-84)."""
+    demo = next(d for d in demo_cities() if d.code == "wudaokou")
+    city = create_city(conn, "t-demo", name_zh=demo.name_zh, name_en=demo.name_en,
+                       bounds=demo.bounds, metric_epsg=demo.metric_epsg)
+    write_network(conn, city.id, demo.nodes, demo.edges)
+    for kind in ("street", "community", "grid"):
+        upsert_features(conn, kind, city.id, demo.layers[kind].drop(columns="source"))
+    return city
+
+
+@pytest.mark.parametrize(("kind", "rows"), [
+    ("streets", [0]), ("communities", [0]), ("communities", [0, 1]),
+    ("communities", [0, 1, 2]), ("grids", [0, 1, 2])])
+def test_a_few_of_our_own_exported_wgs84_features_reimport(conn, demo_wudaokou, tmp_path,
+                                                           kind, rows):
+    exported = tmp_path / f"{kind}.geojson"
+    export_features(conn, demo_wudaokou.code, kind, exported)
+    path = tmp_path / f"some_{kind}.geojson"
+    write_file(read_file(exported).frame.iloc[rows], path)
+    report = import_file(conn, demo_wudaokou.code, kind, path)  # not "GCJ02-shifted"
+    assert (report.inserted, report.updated) == (0, len(rows))
+
+
+def test_too_few_shifted_features_are_not_a_test(conn, wdk_city, wudaokou, tmp_path):
+    x, y = _points_on_streets(wudaokou, 9)  # GCJ-02-shifted, but only 9: not reported
+    gx, gy = wgs84_to_gcj02(x, y)
+    assert import_file(conn, wdk_city.code, "service-points",
+                       _points_csv(tmp_path, gx, gy)).inserted == 9
