@@ -102,7 +102,7 @@ def analyze_siting(
     """Best new stations of a type: ranked proposals, optionally saved and reported."""
     from datetime import UTC
 
-    from geo.network import StreetNetwork
+    from geo.network.graph import StreetNetwork
     from geo.siting.report import ReportData, render_html, render_pdf
     from geo.siting.scenario import plan_sites
     from geo.store.cities import get_city

@@ -17,7 +17,7 @@ RESULTS = PROJECT_ROOT / "benchmarks" / "results"
 
 
 def _run(name: str, quick: bool, out: Path | None) -> None:
-    module = importlib.import_module(f"api.bench.{name}")
+    module = importlib.import_module(f"benchmarks.{name}")
     with progress() as bar:
         bar.add_task(f"bench {name}{' --quick' if quick else ''} (minutes at full size)",
                      total=None)
@@ -50,5 +50,5 @@ for _name, _doc in {
     "cases": "Case hex aggregation and Getis-Ord Gi* at scale.",
     "siting": "MCLP siting: our solver next to HiGHS and PuLP+CBC.",
 }.items():
-    if importlib.util.find_spec(f"api.bench.{_name}") is not None:
+    if importlib.util.find_spec(f"benchmarks.{_name}") is not None:
         _command(_name, _doc)

@@ -70,7 +70,7 @@ def register(app: typer.Typer) -> None:
                                      help="Validate and count, then write nothing."),
     ) -> None:
         """Import features into a city: every problem is listed, nothing is written on error."""
-        from geo.io import parse_field_map
+        from geo.io.files import parse_field_map
         from geo.store.imports import import_file
 
         field_map = parse_field_map(mapping)

@@ -26,10 +26,16 @@ from fastapi.responses import JSONResponse, Response
 
 from api.auth import User, require_role
 from api.deps import ConnDep, CurrentUser, SettingsDep, sees_personal
-from geo.case_stats import DEFAULT_TZ, grid_closure_table, monthly_trend, public_closure_table
-from geo.cases import CaseIndex, check_window, counts_frame, suppress_counts, suppression_mask
+from geo.cases.counts import (
+    CaseIndex,
+    check_window,
+    counts_frame,
+    suppress_counts,
+    suppression_mask,
+)
+from geo.cases.hotspots import CONFIDENCE_LEVELS, compare_periods, hotspots_for_cases, kde_surface
+from geo.cases.stats import DEFAULT_TZ, grid_closure_table, monthly_trend, public_closure_table
 from geo.errors import InvalidInputError, Problem
-from geo.hotspots import CONFIDENCE_LEVELS, compare_periods, hotspots_for_cases, kde_surface
 from geo.store.cases import read_cases, read_grids, study_area
 from geo.store.cities import get_city
 
@@ -269,7 +275,7 @@ def density(conn: ConnDep, settings: SettingsDep, user: CurrentUser, city: str,
             area: Area = "grids") -> JSONResponse:
     """Gaussian kernel density (cases per km²) at H3 cell centres, measured in the city's
     projected CRS with bandwidth ``bandwidth_m`` metres."""
-    from geo.cases import area_cells
+    from geo.cases.counts import area_cells
 
     c = get_city(conn, city)
     s, e = _window(start, end)

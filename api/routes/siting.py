@@ -37,7 +37,7 @@ from sqlalchemy import Connection
 from api.auth import check_role
 from api.deps import ConnDep, CurrentUser
 from geo.errors import InvalidInputError, NotFoundError, Problem
-from geo.network import StreetNetwork
+from geo.network.graph import StreetNetwork
 from geo.siting.report import ReportData, render_html, render_pdf
 from geo.siting.scenario import SitingPlan, plan_sites, prepare
 from geo.siting.whatif import WhatIf

@@ -51,7 +51,7 @@ from geo.errors import InvalidInputError, Problem
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from geo.network import StreetNetwork
+    from geo.network.graph import StreetNetwork
     from geo.siting.whatif import WhatIf
 
 

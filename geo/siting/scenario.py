@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.coverage import compound_origins
+from geo.coverage.analysis import compound_origins
 from geo.errors import InvalidInputError, Problem
-from geo.network import StreetNetwork
+from geo.network.graph import StreetNetwork
 from geo.siting.candidates import drop_excluded, generate_candidates
 from geo.siting.problem import SitingProblem, SitingResult
 from geo.siting.whatif import WhatIf

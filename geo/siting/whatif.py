@@ -26,9 +26,9 @@ import pandas as pd
 import shapely
 
 from geo.errors import InvalidInputError, Problem
-from geo.network import StreetNetwork
-from geo.reach import local_distance_blocks
-from geo.snapping import Snap, point_array, snap_xy
+from geo.network.graph import StreetNetwork
+from geo.network.reach import local_distance_blocks
+from geo.network.snapping import Snap, point_array, snap_xy
 
 
 @dataclass(frozen=True, eq=False)

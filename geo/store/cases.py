@@ -17,10 +17,10 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
-from geo.case_stats import GridCaseStats
-from geo.cases import check_categories, check_window, suppression_mask
+from geo.cases.counts import check_categories, check_window, suppression_mask
+from geo.cases.hotspots import DensitySurface, HotSpotResult
+from geo.cases.stats import GridCaseStats
 from geo.errors import InvalidInputError, NotFoundError, Problem
-from geo.hotspots import DensitySurface, HotSpotResult
 from geo.store.cities import data_version
 
 #: ``analysis_run.kind`` of a stored hot-spot run.
@@ -195,8 +195,8 @@ def analyze_city_cases(conn: Connection, city_id: int, *, metric_epsg: int,
     the same cells and the per-grid closure table (open cases judged at ``as_of``, default
     ``end`` or now). Returns the run id and a summary. Never commits.
     """
-    from geo.case_stats import grid_closure_table
-    from geo.hotspots import hotspots_for_cases, kde_surface
+    from geo.cases.hotspots import hotspots_for_cases, kde_surface
+    from geo.cases.stats import grid_closure_table
 
     cases = read_cases(conn, city_id, categories=categories, start=start, end=end)
     hot = hotspots_for_cases(cases, area=study_area(conn, city_id, of=area), resolution=resolution, k=k,

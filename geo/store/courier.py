@@ -16,9 +16,9 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
-from geo.courier import DEFAULT_OVERLAP_SHARE, CourierReach, station_reach
+from geo.courier.reach import DEFAULT_OVERLAP_SHARE, CourierReach, station_reach
 from geo.errors import InvalidInputError, NotFoundError, Problem
-from geo.network import Mode, StreetNetwork
+from geo.network.graph import Mode, StreetNetwork
 from geo.store.cities import data_version
 from geo.store.siting import read_compounds, read_stations, service_type_exists
 

@@ -17,9 +17,9 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
-from geo.courier_demand import validate_compound_demand, validate_demand_points
+from geo.courier.demand import validate_compound_demand, validate_demand_points
 from geo.errors import InvalidInputError, Problem
-from geo.io import _decoded, apply_field_map, file_format, read_file, resolve_crs
+from geo.io.files import _decoded, apply_field_map, file_format, read_file, resolve_crs
 from geo.settings import Settings
 from geo.store.cities import get_city
 from geo.store.imports import ImportReport, _size_guard

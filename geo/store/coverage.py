@@ -20,10 +20,10 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
-from geo.coverage import REQUIRED_TYPES, CoverageResult, analyze_coverage, coverage_by_unit
-from geo.crs import WGS84
+from geo.coverage.analysis import REQUIRED_TYPES, CoverageResult, analyze_coverage, coverage_by_unit
+from geo.crs.utm import WGS84
 from geo.errors import InvalidInputError, NotFoundError, Problem
-from geo.network import StreetNetwork
+from geo.network.graph import StreetNetwork
 from geo.store.cities import City, data_version, get_city
 
 KIND = "coverage"

@@ -18,14 +18,14 @@ import numpy as np
 import shapely
 from sqlalchemy import Connection, text
 
-from geo.chinese_crs import detect_offset
+from geo.crs.chinese import detect_offset
 from geo.errors import InvalidInputError, Problem
-from geo.io import read_file, resolve_crs
+from geo.io.files import read_file, resolve_crs
+from geo.io.validate import validate_features
 from geo.settings import Settings
 from geo.store.cities import City, get_city
 from geo.store.siting import write_candidates
 from geo.store.write import WriteCounts, refresh_grid_compound, upsert_counts
-from geo.validate import validate_features
 
 #: Kinds as written on the command line → table names.
 CLI_KINDS: dict[str, str] = {

@@ -15,7 +15,7 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
-from geo.crs import WGS84
+from geo.crs.utm import WGS84
 from geo.errors import CRSError, InvalidInputError, Problem
 
 NODE_COLUMNS = ["node_id", "osm_id", "geometry"]

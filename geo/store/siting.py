@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
-from geo.cases import check_categories, check_window
+from geo.cases.counts import check_categories, check_window
 from geo.errors import InvalidInputError, NotFoundError, Problem
 from geo.store.cities import data_version
 

@@ -20,7 +20,7 @@ from psycopg import errors as pg_errors
 from psycopg import sql
 from sqlalchemy import Connection, text
 
-from geo.crs import WGS84
+from geo.crs.utm import WGS84
 from geo.errors import CRSError, InvalidInputError, Problem
 
 KINDS = ("street", "community", "grid", "compound", "service_point", "grid_case")

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from api.app import create_app
-from geo.case_synth import synthetic_cases
+from geo.demo.synthetic_cases import synthetic_cases
 from geo.settings import Settings
 from geo.store import cluster, keys, migrate
 

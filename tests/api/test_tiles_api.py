@@ -9,10 +9,10 @@ from typing import Any
 import mapbox_vector_tile
 import pytest
 from fastapi.testclient import TestClient
-from sample import tile_of
 from sqlalchemy import Engine, text
 
 from geo.store.tiles import BUFFER, EXTENT
+from tests.support.sample import tile_of
 
 
 def _decode(content: bytes) -> dict[str, Any]:

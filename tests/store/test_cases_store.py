@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import Connection, Engine, text
 
-from geo.case_stats import grid_closure_table
-from geo.cases import counts_frame
+from geo.cases.counts import counts_frame
+from geo.cases.hotspots import gi_star, kde_surface
+from geo.cases.stats import grid_closure_table
 from geo.errors import InvalidInputError
-from geo.hotspots import gi_star, kde_surface
 from geo.store.cases import (
     analyze_city_cases,
     latest_run,

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, Engine, text
 
-from geo.courier import station_reach
+from geo.courier.reach import station_reach
 from geo.errors import InvalidInputError
-from geo.network import StreetNetwork
+from geo.network.graph import StreetNetwork
 from geo.store.cities import data_version, get_city
 from geo.store.courier import (
     analyze_city_courier,

@@ -1,0 +1,1 @@
+"""Courier and parcel stations: reach, overlaps, grid aggregates and demand inputs."""

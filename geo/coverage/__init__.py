@@ -1,0 +1,1 @@
+"""Service circles and coverage: who lives inside / outside them, and where the gaps are."""

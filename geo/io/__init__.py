@@ -1,0 +1,1 @@
+"""Feature files: reading and writing them, and validating imported features."""

@@ -1,0 +1,1 @@
+"""The street network: OpenStreetMap loading, the graph, snapping, reach and nearest service."""
