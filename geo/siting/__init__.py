@@ -6,8 +6,9 @@ frozen :class:`SitingResult` (see :mod:`geo.siting.problem` for the models);
 :class:`WhatIf` answers "what if we opened stations here" in milliseconds.
 """
 
+from geo.siting.base import Model, SitingResult
 from geo.siting.candidates import generate_candidates
-from geo.siting.problem import Model, SitingProblem, SitingResult
+from geo.siting.problem import SitingProblem
 from geo.siting.scenario import SitingPlan, plan_sites
 from geo.siting.whatif import WhatIf, WhatIfResult
 

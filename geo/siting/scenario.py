@@ -21,8 +21,9 @@ import shapely
 from geo.coverage.analysis import compound_origins
 from geo.errors import InvalidInputError, Problem
 from geo.network.graph import StreetNetwork
+from geo.siting.base import SitingResult
 from geo.siting.candidates import drop_excluded, generate_candidates
-from geo.siting.problem import SitingProblem, SitingResult
+from geo.siting.problem import SitingProblem
 from geo.siting.whatif import WhatIf
 
 WEIGHTS = ("residents", "households", "elderly", "cases", "rider_demand")
