@@ -102,10 +102,10 @@ def analyze_siting(
     """Best new stations of a type: ranked proposals, optionally saved and reported."""
     from datetime import UTC
 
-    from geo.network.graph import StreetNetwork
     from geo.siting.report import ReportData, render_html, render_pdf
     from geo.siting.scenario import plan_sites
     from geo.store.cities import get_city
+    from geo.store.network import read_network
     from geo.store.siting import (
         read_candidates,
         read_compounds,
@@ -126,8 +126,7 @@ def analyze_siting(
             raise InvalidInputError("unknown service type", [Problem(
                 f"{service_type!r} is not a known service type", field="type")])
         with console.status(f"Reading {c.code} streets, compounds and stations…"):
-            net = StreetNetwork.from_postgis(conn, c.id, mode="walk",
-                                             metric_epsg=c.metric_epsg)
+            net = read_network(conn, c.id, mode="walk", metric_epsg=c.metric_epsg)
             compounds = read_compounds(conn, c.id)
             if not len(compounds):
                 raise InvalidInputError("the city has no compounds", [Problem(

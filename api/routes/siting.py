@@ -42,6 +42,7 @@ from geo.siting.report import ReportData, render_html, render_pdf
 from geo.siting.scenario import SitingPlan, plan_sites, prepare
 from geo.siting.whatif import WhatIf
 from geo.store.cities import City, data_version, get_city
+from geo.store.network import read_network
 from geo.store.siting import (
     INPUT_TABLES,
     Scenario,
@@ -101,7 +102,7 @@ def _prepared(request: Request, conn: Connection, city: City, service_type: str,
         if key in cache:
             cache.move_to_end(key)
             return cache[key]
-    net = StreetNetwork.from_postgis(conn, city.id, mode="walk", metric_epsg=city.metric_epsg)
+    net = read_network(conn, city.id, mode="walk", metric_epsg=city.metric_epsg)
     compounds = read_compounds(conn, city.id)
     if not len(compounds):
         raise InvalidInputError("the city has no compounds", [Problem("no compounds",

@@ -1,6 +1,6 @@
 """Validation of courier demand inputs: rider-demand points and per-compound estimates.
 
-Same rules as the feature imports (:mod:`geo.validate`): every problem is collected with
+Same rules as the feature imports (:mod:`geo.io.validate`): every problem is collected with
 its row (numbered from 1 in file order) and field, then raised once as
 :class:`InvalidInputError`; coordinates must be lon/lat inside the city's bounds (swapped
 lon/lat is recognised); ids must be present and unique.

@@ -7,7 +7,7 @@ best gate (or, gates unknown, its representative point) is within the budget —
 speed, or metres. The seeds' "1-kilometre service circle" (1公里服务圈) of courier
 stations is the preset ``courier_1km``: 1,000 network metres on the rideable network.
 
-Method: one cutoff Dijkstra per station (:func:`geo.reach.travel_matrix`) gives the
+Method: one cutoff Dijkstra per station (:func:`geo.network.reach.travel_matrix`) gives the
 sparse station × compound pairs; everything else is counting on those pairs. Grids take
 compounds by ``grid_compound.resident_share`` (a compound split across grids counts in
 each by its share). Overlap of two stations is the weight of the compounds (or demand
@@ -218,7 +218,7 @@ def station_reach(net: StreetNetwork, stations: gpd.GeoDataFrame,
         Metres; farther points are reported, not used.
     catchments
         Also build each station's street-following catchment polygon (buffer ``buffer_m``
-        metres, :func:`geo.circles.service_circles`).
+        metres, :func:`geo.coverage.circles.service_circles`).
     """
     if demand is not None and demand_points is not None:
         raise InvalidInputError("give per-compound demand or demand points, not both",

@@ -152,7 +152,7 @@ def coverage_gaps(compounds: gpd.GeoDataFrame, unions: gpd.GeoDataFrame, *,
     Parameters
     ----------
     unions
-        :func:`geo.circles.union_by_type` output (any CRS).
+        :func:`geo.coverage.circles.union_by_type` output (any CRS).
     metric_epsg
         CRS for areas (m²). A type in ``types`` without circles leaves whole compounds as gaps.
 

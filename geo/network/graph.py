@@ -8,14 +8,16 @@ in minutes or in metres (GB 50180-2018: about 300 / 500 / 1,000 m for the 5-, 10
 15-minute life circles).
 
 Callers never see internal node indices: points are snapped onto edges
-(:mod:`geo.snapping`) and results come back keyed by the callers' own ids.
+(:mod:`geo.network.snapping`) and results come back keyed by the callers' own ids. The graph
+imports none of the modules that use it (snapping, reach, nearest); a city's stored
+network is loaded by :func:`geo.store.network.read_network`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -27,12 +29,8 @@ from shapely import STRtree
 
 from geo.crs.utm import WGS84, metric_epsg_for
 from geo.errors import CRSError, InvalidInputError, Problem
+from geo.network.osm import read_osm
 from geo.settings import DEFAULT_RIDE_SPEED_M_PER_MIN, DEFAULT_WALK_SPEED_M_PER_MIN
-
-if TYPE_CHECKING:
-    from sqlalchemy import Connection
-
-    from geo.network.reach import TravelMatrix
 
 Mode = Literal["walk", "ride"]
 
@@ -51,7 +49,8 @@ def default_speed(mode: Mode) -> float:
 class StreetNetwork:
     """An undirected street graph for one mode, in a metric CRS (``metric_epsg``).
 
-    Build it with :meth:`from_edges`, :meth:`from_osm` or :meth:`from_postgis`.
+    Build it with :meth:`from_edges` or :meth:`from_osm`; a city's network stored in
+    PostGIS comes from :func:`geo.store.network.read_network`.
     """
 
     mode: Mode
@@ -73,7 +72,7 @@ class StreetNetwork:
     def from_edges(cls, nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, *,
                    mode: Mode = "walk", speed_m_per_min: float | None = None,
                    metric_epsg: int | None = None) -> StreetNetwork:
-        """Build from node and edge frames (EPSG:4326, columns as :func:`geo.osm.read_osm`).
+        """Build from node and edge frames (EPSG:4326, columns as :func:`read_osm`).
 
         Parameters
         ----------
@@ -150,25 +149,10 @@ class StreetNetwork:
     def from_osm(cls, path: str | Path, *, mode: Mode = "walk",
                  speed_m_per_min: float | None = None,
                  bbox: tuple[float, float, float, float] | None = None) -> StreetNetwork:
-        """Build from an OSM extract (.osm / .osm.pbf) read by :func:`geo.osm.read_osm`."""
-        from geo.network.osm import read_osm
-
+        """Build from an OSM extract (.osm / .osm.pbf) read by
+        :func:`geo.network.osm.read_osm`."""
         ext = read_osm(path, bbox=bbox)
         return cls.from_edges(ext.nodes, ext.edges, mode=mode, speed_m_per_min=speed_m_per_min)
-
-    @classmethod
-    def from_postgis(cls, conn: Connection, city_id: int, *, mode: Mode = "walk",
-                     speed_m_per_min: float | None = None,
-                     metric_epsg: int | None = None) -> StreetNetwork:
-        """Build from the ``street_node`` / ``street_edge`` tables of city ``city_id``."""
-        from geo.store.network import read_network
-
-        nodes, edges = read_network(conn, city_id, mode=mode)
-        if len(edges) == 0:
-            raise InvalidInputError(f"city {city_id} has no {mode} street network",
-                                    [Problem("no edges", field="street_edge")])
-        return cls.from_edges(nodes, edges, mode=mode, speed_m_per_min=speed_m_per_min,
-                              metric_epsg=metric_epsg)
 
     # ------------------------------------------------------------------ properties
     @property
@@ -214,16 +198,6 @@ class StreetNetwork:
         if gdf.crs is None:
             raise CRSError(f"{what} have no CRS; expected EPSG:4326")
         return gdf.to_crs(self.metric_epsg)
-
-    def travel_matrix(self, origins: gpd.GeoDataFrame, destinations: gpd.GeoDataFrame, *,
-                      minutes: float | None = None, metres: float | None = None,
-                      max_snap_m: float = 250.0, include_snap: bool = True) -> TravelMatrix:
-        """Sparse origin × destination network costs within a cutoff (see
-        :func:`geo.reach.travel_matrix`)."""
-        from geo.network.reach import travel_matrix
-
-        return travel_matrix(self, origins, destinations, minutes=minutes, metres=metres,
-                             max_snap_m=max_snap_m, include_snap=include_snap)
 
 
 def _graph(n: int, u: np.ndarray, v: np.ndarray, length: np.ndarray) -> csr_matrix:

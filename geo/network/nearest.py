@@ -26,15 +26,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from geo.errors import InvalidInputError, Problem
 from geo.network.graph import StreetNetwork
-from geo.network.reach import (  # noqa: F401  (re-exported)
-    DistanceBlock,
-    TravelMatrix,
-    append_rows,
-    local_distance_blocks,
-    source_distance_blocks,
-    source_graph,
-    travel_matrix,
-)
+from geo.network.reach import append_rows, source_graph
 from geo.network.snapping import Snap, point_array, snap_xy
 
 

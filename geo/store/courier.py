@@ -18,8 +18,9 @@ from sqlalchemy import Connection, text
 
 from geo.courier.reach import DEFAULT_OVERLAP_SHARE, CourierReach, station_reach
 from geo.errors import InvalidInputError, NotFoundError, Problem
-from geo.network.graph import Mode, StreetNetwork
+from geo.network.graph import Mode
 from geo.store.cities import data_version
+from geo.store.network import read_network
 from geo.store.siting import read_compounds, read_stations, service_type_exists
 
 #: ``analysis_run.kind`` of a stored courier-reach run.
@@ -161,8 +162,8 @@ def analyze_city_courier(conn: Connection, city_id: int, *,
     stations = read_stations(conn, city_id, service_type)
     if len(stations) == 0:
         raise NotFoundError(f"city {city_id} has no {service_type} service points")
-    net = StreetNetwork.from_postgis(conn, city_id, mode=mode, speed_m_per_min=speed_m_per_min,
-                                     metric_epsg=metric_epsg)
+    net = read_network(conn, city_id, mode=mode, speed_m_per_min=speed_m_per_min,
+                       metric_epsg=metric_epsg)
     demand = points = None
     if weight == "compound_demand":
         demand = read_compound_demand(conn, city_id)

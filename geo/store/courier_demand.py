@@ -3,7 +3,7 @@
 All rows or none, like :func:`geo.store.imports.import_file`: the file is read with
 :func:`geo.io.read_file` (formats, encodings, column maps), its CRS resolved with
 :func:`geo.io.resolve_crs` (WGS-84, GCJ-02, BD-09 or EPSG:n), validated with
-:mod:`geo.courier_demand`, and only then written, replacing the city's previous demand of
+:mod:`geo.courier.demand`, and only then written, replacing the city's previous demand of
 that kind. Never commits.
 """
 

@@ -23,8 +23,8 @@ from sqlalchemy import Connection, text
 from geo.coverage.analysis import REQUIRED_TYPES, CoverageResult, analyze_coverage, coverage_by_unit
 from geo.crs.utm import WGS84
 from geo.errors import InvalidInputError, NotFoundError, Problem
-from geo.network.graph import StreetNetwork
 from geo.store.cities import City, data_version, get_city
+from geo.store.network import read_network
 
 KIND = "coverage"
 INPUT_TABLES = ("street_node", "street_edge", "compound", "service_point", "grid_compound",
@@ -192,8 +192,8 @@ def run_coverage(conn: Connection, city_code: str, *, minutes: Sequence[float] |
     ``speed_m_per_min``, default 75) or in metres.
     """
     city = get_city(conn, city_code)
-    net = StreetNetwork.from_postgis(conn, city.id, mode="walk", speed_m_per_min=speed_m_per_min,
-                                     metric_epsg=city.metric_epsg)
+    net = read_network(conn, city.id, mode="walk", speed_m_per_min=speed_m_per_min,
+                       metric_epsg=city.metric_epsg)
     compounds = read_compounds(conn, city.id)
     services = read_services(conn, city.id)
     if len(compounds) == 0:

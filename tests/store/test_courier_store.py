@@ -10,7 +10,6 @@ from sqlalchemy import Connection, Engine, text
 
 from geo.courier.reach import station_reach
 from geo.errors import InvalidInputError
-from geo.network.graph import StreetNetwork
 from geo.store.cities import data_version, get_city
 from geo.store.courier import (
     analyze_city_courier,
@@ -23,6 +22,7 @@ from geo.store.courier import (
     read_run_stations,
 )
 from geo.store.courier_demand import import_demand
+from geo.store.network import read_network
 from geo.store.siting import read_compounds, read_stations
 
 
@@ -59,7 +59,7 @@ def test_run_stores_every_station_and_compound(demo: Connection, guixi: int) -> 
 
 def test_stored_reach_equals_a_fresh_computation(demo: Connection, guixi: int) -> None:
     run_id, _ = analyze_city_courier(demo, guixi, metres=1000)
-    net = StreetNetwork.from_postgis(demo, guixi, mode="ride")
+    net = read_network(demo, guixi, mode="ride")
     fresh = station_reach(net, read_stations(demo, guixi, "courier_station"),
                           read_compounds(demo, guixi), metres=1000, catchments=False,
                           grid_links=read_grid_links(demo, guixi))

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from geo.network.graph import StreetNetwork
-from geo.network.nearest import nearest_service, travel_matrix
+from geo.network.nearest import nearest_service
+from geo.network.reach import travel_matrix
 from tests.support.netkit import grid_network, network, oracle, points
 
 

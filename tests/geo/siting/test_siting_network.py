@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import shapely
 
-from geo.network.nearest import travel_matrix
+from geo.network.reach import travel_matrix
 from geo.siting import SitingProblem
 from geo.siting.candidates import drop_excluded, generate_candidates, street_points
 from geo.siting.whatif import WhatIf
