@@ -67,7 +67,7 @@ def pick_tiles(engine: Engine, *, per_zoom: int) -> list[tuple[str, str, int, in
     if row[0] is None:
         raise RuntimeError("the benchmark database has no compounds")
     minx, miny, maxx, maxy = (float(v) for v in row)
-    from layers.registry import get_layer
+    from layers.catalog import get_layer
 
     rng = np.random.default_rng(SEED)
     tiles = []
@@ -213,7 +213,7 @@ def _database(base: Settings) -> Any:
 def run(quick: bool = False) -> dict[str, Any]:
     """Run the benchmark; return the figures (see :func:`to_markdown`)."""
     from geo.store import migrate
-    from layers.registry import get_layer
+    from layers.catalog import get_layer
 
     per_zoom = 4 if quick else 80
     warm_requests = 600 if quick else 3000

@@ -10,7 +10,8 @@ views ``case_*_latest``). Public columns are the suppressed ones (``n_public``,
 
 from __future__ import annotations
 
-from layers.registry import Layer, LegendClass, Source, Style
+from layers.legend import LegendClass
+from layers.registry import Layer, Source, Style
 
 #: Diverging hot/cold legend of Gi* confidence bins (ColorBrewer RdBu).
 HOTSPOT_CLASSES: tuple[LegendClass, ...] = (

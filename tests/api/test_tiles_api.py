@@ -200,7 +200,7 @@ def test_to_pyformat_keeps_casts_and_escapes_percent() -> None:
 
 def test_served_tile_equals_store_rendering(client: TestClient, sample_engine: Engine) -> None:
     from geo.store.tiles import render_tile
-    from layers.registry import get_layer
+    from layers.catalog import get_layer
 
     z, x, y = tile_of(117.05, 28.25, 13)
     served = _decode(client.get(f"/tiles/compounds/{z}/{x}/{y}.mvt").content)["compounds"]
