@@ -105,11 +105,10 @@ def analyze_siting(
     from geo.siting.report import ReportData, render_html, render_pdf
     from geo.siting.scenario import plan_sites
     from geo.store.cities import get_city
+    from geo.store.inputs import read_compounds, read_services
     from geo.store.network import read_network
     from geo.store.siting import (
         read_candidates,
-        read_compounds,
-        read_stations,
         save_scenario,
         service_type_exists,
         with_demand,
@@ -133,7 +132,7 @@ def analyze_siting(
                     "no compounds", field="compound")])
             compounds = with_demand(conn, c.id, compounds, demand, categories=cats,
                                     start=start, end=end)
-            stations = read_stations(conn, c.id, service_type)
+            stations = read_services(conn, c.id, service_type=service_type)
             imported = read_candidates(conn, c.id) if use_imported else None
         with console.status(f"Solving {model} ({service_type}, {minutes:g} min)…"):
             plan = plan_sites(net, compounds, stations, p=p, minutes=minutes, weight=demand,

@@ -42,6 +42,7 @@ from geo.siting.report import ReportData, render_html, render_pdf
 from geo.siting.scenario import SitingPlan, plan_sites, prepare
 from geo.siting.whatif import WhatIf
 from geo.store.cities import City, data_version, get_city
+from geo.store.inputs import read_compounds
 from geo.store.network import read_network
 from geo.store.siting import (
     INPUT_TABLES,
@@ -49,7 +50,6 @@ from geo.store.siting import (
     get_scenario,
     list_scenarios,
     read_candidates,
-    read_compounds,
     read_stations,
     save_scenario,
     service_type_exists,

@@ -278,12 +278,12 @@ def guixi_conn(demo_engine: Engine) -> Iterator[Connection]:
 def test_demo_city_matches_networkx(guixi_conn: Connection, mode: str, service_type: str,
                                     metres: float) -> None:
     from geo.store.cities import get_city
+    from geo.store.inputs import read_compounds, read_services
     from geo.store.network import read_network
-    from geo.store.siting import read_compounds, read_stations
 
     city = get_city(guixi_conn, "guixi")
     net = read_network(guixi_conn, city.id, mode=mode)  # type: ignore[arg-type]
-    st = read_stations(guixi_conn, city.id, service_type)
+    st = read_services(guixi_conn, city.id, service_type=service_type)
     comps = read_compounds(guixi_conn, city.id)
     comps = comps[comps["gates"].notna().to_numpy()]
     r = station_reach(net, st, comps, metres=metres, catchments=False)
