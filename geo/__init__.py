@@ -4,69 +4,102 @@ The curated public API for notebooks and scripts::
 
     from geo import StreetNetwork, nearest_service, service_circles, analyze_coverage
 
-Names are imported lazily on first use, so ``import geo.settings`` stays light.
+Each name is imported from its feature subpackage (``geo.network``, ``geo.coverage``,
+``geo.courier``, ``geo.cases``, ``geo.siting``, ``geo.io``, ``geo.crs``), whose own
+``__init__`` lists a few more. The core reads no database: a city's data stored in PostGIS
+is read by the loaders of ``geo.store`` (``geo.store.network.read_network``,
+``geo.store.inputs``), which build these objects.
 Distances are metres, times minutes, storage CRS EPSG:4326 (lon/lat); metric work is
-done in the UTM zone of the data (``geo.crs.utm_epsg``) and results say which.
+done in the UTM zone of the data (:func:`utm_epsg`) and results say which.
 """
 
-from __future__ import annotations
+from geo.cases import (
+    CaseIndex,
+    DensitySurface,
+    GridCaseStats,
+    HotSpotResult,
+    area_cells,
+    benjamini_hochberg,
+    compare_periods,
+    filter_cases,
+    gi_star,
+    grid_closure_table,
+    hex_counts,
+    hotspots_for_cases,
+    kde_surface,
+    monthly_trend,
+    public_closure_table,
+    suppress_counts,
+)
+from geo.courier import PRESETS, CourierReach, ReachPreset, preset, station_reach
+from geo.coverage import (
+    REQUIRED_TYPES,
+    CoverageResult,
+    analyze_coverage,
+    completeness,
+    compound_access,
+    compound_origins,
+    coverage_by_compound,
+    coverage_by_unit,
+    coverage_gaps,
+    service_circles,
+    thresholds,
+    union_by_type,
+)
+from geo.crs import (
+    bd09_to_gcj02,
+    bd09_to_wgs84,
+    gcj02_to_bd09,
+    gcj02_to_wgs84,
+    to_wgs84,
+    utm_epsg,
+    wgs84_to_bd09,
+    wgs84_to_gcj02,
+)
+from geo.domain import CaseCategory, CaseStatus, PropertyManagement, ServiceType
+from geo.errors import (
+    CRSError,
+    GeoError,
+    InfeasibleError,
+    InvalidInputError,
+    NotFoundError,
+    Problem,
+)
+from geo.io import read_file, validate_features, write_file
+from geo.network import (
+    NearestResult,
+    OsmExtract,
+    StreetNetwork,
+    TravelMatrix,
+    nearest_service,
+    read_osm,
+    snap_points,
+    travel_matrix,
+)
+from geo.settings import Settings
+from geo.siting import (
+    SitingPlan,
+    SitingProblem,
+    SitingResult,
+    WhatIf,
+    WhatIfResult,
+    generate_candidates,
+    plan_sites,
+)
 
-import importlib
-from typing import Any
-
-_EXPORTS: dict[str, str] = {
-    # vocabulary and errors
-    "ServiceType": "geo.domain", "CaseCategory": "geo.domain", "CaseStatus": "geo.domain",
-    "PropertyManagement": "geo.domain",
-    "GeoError": "geo.errors", "InvalidInputError": "geo.errors", "CRSError": "geo.errors",
-    "NotFoundError": "geo.errors", "InfeasibleError": "geo.errors", "Problem": "geo.errors",
-    "Settings": "geo.settings", "utm_epsg": "geo.crs.utm",
-    # OpenStreetMap and the walking / riding network
-    "read_osm": "geo.network.osm", "OsmExtract": "geo.network.osm",
-    "StreetNetwork": "geo.network.graph", "snap_points": "geo.network.snapping",
-    "nearest_service": "geo.network.nearest", "NearestResult": "geo.network.nearest",
-    "travel_matrix": "geo.network.reach", "TravelMatrix": "geo.network.reach",
-    # service circles and coverage gaps
-    "service_circles": "geo.coverage.circles", "union_by_type": "geo.coverage.circles",
-    "analyze_coverage": "geo.coverage.analysis", "CoverageResult": "geo.coverage.analysis",
-    "compound_access": "geo.coverage.analysis", "coverage_by_compound": "geo.coverage.analysis",
-    "coverage_by_unit": "geo.coverage.analysis", "coverage_gaps": "geo.coverage.analysis",
-    "completeness": "geo.coverage.analysis", "REQUIRED_TYPES": "geo.coverage.analysis",
-    # courier-station reach
-    "station_reach": "geo.courier.reach", "CourierReach": "geo.courier.reach",
-    "ReachPreset": "geo.courier.reach", "PRESETS": "geo.courier.reach", "preset": "geo.courier.reach",
-    # grid cases: aggregation and hot spots
-    "CaseIndex": "geo.cases.counts", "filter_cases": "geo.cases.counts", "hex_counts": "geo.cases.counts",
-    "suppress_counts": "geo.cases.counts",
-    "grid_closure_table": "geo.cases.stats", "public_closure_table": "geo.cases.stats",
-    "monthly_trend": "geo.cases.stats", "GridCaseStats": "geo.cases.stats",
-    "gi_star": "geo.cases.hotspots", "hotspots_for_cases": "geo.cases.hotspots",
-    "compare_periods": "geo.cases.hotspots", "kde_surface": "geo.cases.hotspots",
-    "benjamini_hochberg": "geo.cases.hotspots", "HotSpotResult": "geo.cases.hotspots",
-    "DensitySurface": "geo.cases.hotspots",
-    # new-station siting
-    "SitingProblem": "geo.siting", "SitingResult": "geo.siting", "SitingPlan": "geo.siting",
-    "plan_sites": "geo.siting", "WhatIf": "geo.siting", "WhatIfResult": "geo.siting",
-    "generate_candidates": "geo.siting",
-    # files and Chinese offset coordinates
-    "read_file": "geo.io.files", "write_file": "geo.io.files", "validate_features": "geo.io.validate",
-    "wgs84_to_gcj02": "geo.crs.chinese", "gcj02_to_wgs84": "geo.crs.chinese",
-    "wgs84_to_bd09": "geo.crs.chinese", "bd09_to_wgs84": "geo.crs.chinese",
-    "gcj02_to_bd09": "geo.crs.chinese", "bd09_to_gcj02": "geo.crs.chinese",
-    "to_wgs84": "geo.crs.chinese",
-}
-
-__all__ = sorted(_EXPORTS)  # noqa: PLE0605  (built from the table above)
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'geo' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__all__ = [
+    "PRESETS", "REQUIRED_TYPES", "CRSError", "CaseCategory", "CaseIndex", "CaseStatus",
+    "CourierReach", "CoverageResult", "DensitySurface", "GeoError", "GridCaseStats",
+    "HotSpotResult", "InfeasibleError", "InvalidInputError", "NearestResult", "NotFoundError",
+    "OsmExtract", "Problem", "PropertyManagement", "ReachPreset", "ServiceType", "Settings",
+    "SitingPlan", "SitingProblem", "SitingResult", "StreetNetwork", "TravelMatrix", "WhatIf",
+    "WhatIfResult", "analyze_coverage", "area_cells", "bd09_to_gcj02", "bd09_to_wgs84",
+    "benjamini_hochberg", "compare_periods", "completeness", "compound_access",
+    "compound_origins", "coverage_by_compound", "coverage_by_unit", "coverage_gaps",
+    "filter_cases", "gcj02_to_bd09", "gcj02_to_wgs84", "generate_candidates", "gi_star",
+    "grid_closure_table", "hex_counts", "hotspots_for_cases", "kde_surface", "monthly_trend",
+    "nearest_service", "plan_sites", "preset", "public_closure_table", "read_file", "read_osm",
+    "service_circles", "snap_points", "station_reach", "suppress_counts", "thresholds",
+    "to_wgs84", "travel_matrix", "union_by_type", "utm_epsg", "validate_features",
+    "wgs84_to_bd09", "wgs84_to_gcj02", "write_file",
+]

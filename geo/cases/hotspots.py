@@ -12,19 +12,21 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import h3.api.basic_int as h3i
 import numpy as np
 import pandas as pd
-from esda import G_Local
-from libpysal.graph import Graph
 from scipy import sparse
 from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
 from geo.cases.counts import CaseIndex, area_cells, cell_ids, cell_polygons, counts_frame
 from geo.errors import InvalidInputError, Problem
+
+if TYPE_CHECKING:  # esda and libpysal take a second to import: loaded where used
+    from libpysal.graph import Graph
 
 #: (confidence, two-sided p threshold, bin magnitude), strictest first.
 CONFIDENCE_LEVELS = ((0.99, 0.01, 3), (0.95, 0.05, 2), (0.90, 0.10, 1))
@@ -46,6 +48,8 @@ def hex_graph(cells: np.ndarray, *, k: int = 1) -> Graph:
                 cols.append(j)
     n = len(cells)
     adj = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+    from libpysal.graph import Graph
+
     return Graph.from_sparse(adj, ids=np.arange(n))
 
 
@@ -123,6 +127,8 @@ def gi_star(counts: gpd.GeoDataFrame, *, k: int = 1, permutations: int = 999, se
     p = np.full(n, np.nan)
     if y.sum() > 0 and y.var() > 0:
         graph = hex_graph(cells, k=k)
+        from esda import G_Local
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             warnings.simplefilter("ignore", DeprecationWarning)  # esda: alternative= notice
