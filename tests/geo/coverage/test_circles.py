@@ -199,7 +199,7 @@ def test_exact_circles_match_the_reference_on_the_demo_cities(index: int) -> Non
 
 
 def test_flat_ends_only_where_the_end_disks_are_covered() -> None:
-    from geo.coverage.circles import flat_ends
+    from geo.coverage.buffers import flat_ends
 
     # a 3 × 3 grid of nodes 100 m apart: the centre has 4 directions, the side midpoints
     # 3 (largest gap 180°), the corners 2 (gap 270°)
