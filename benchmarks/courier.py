@@ -2,7 +2,7 @@
 
 (a) The demo cities: every courier station's 1-km riding circle and every parcel station's
 5-minute walk, with catchment polygons. (b) A generated city (the coverage benchmark's
-seeded jittered street grid, :func:`api.bench.coverage.generated_city`, ≈ 200,000 nodes)
+seeded jittered street grid, :func:`benchmarks.common.generated_city`, ≈ 200,000 nodes)
 with 500 courier stations, 20,000 compounds and 2,500 grids (10 % of the compounds split
 across two grids): the reach of every station within 1,000 m of riding, redundancy,
 unreached compounds and grids and overlapping pairs — without and with catchment polygons.
@@ -26,7 +26,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from benchmarks.coverage import UTM, _cpus, _load, _nearest_nodes, _nx_graph, _timed, generated_city
+from benchmarks.common import UTM, cpus, generated_city, load_avg, nearest_nodes, nx_graph, timed
 from geo.courier.reach import station_reach
 from geo.network.graph import COURIER_CIRCLE_M, StreetNetwork
 
@@ -61,11 +61,11 @@ def _inputs(side: int, n_stations: int, n_compounds: int, n_grids_side: int
 def _networkx(net: StreetNetwork, stations: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame, *,
               sample: int) -> dict[str, Any]:
     t = time.perf_counter()
-    g = _nx_graph(net)
+    g = nx_graph(net)
     build = time.perf_counter() - t
     t = time.perf_counter()
-    snodes = _nearest_nodes(net, stations)
-    cnodes = _nearest_nodes(net, compounds)
+    snodes = nearest_nodes(net, stations)
+    cnodes = nearest_nodes(net, compounds)
     snap = time.perf_counter() - t
     by_node: dict[int, list[int]] = {}
     for i, n in enumerate(cnodes.tolist()):
@@ -95,13 +95,13 @@ def _city_scale(quick: bool) -> dict[str, Any]:
         return station_reach(net, stations, compounds, metres=COURIER_CIRCLE_M,
                              grid_links=links, catchments=catchments)
 
-    med, runs, res = _timed(lambda: reach(False), repeats)
+    med, runs, res = timed(lambda: reach(False), repeats)
     gc.collect()
     tracemalloc.start()
     reach(False)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    cmed, _, cres = _timed(lambda: reach(True), 1)
+    cmed, _, cres = timed(lambda: reach(True), 1)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     base = _networkx(net, stations, compounds, sample=10 if quick else 20)
     s = res.summary()
@@ -141,7 +141,7 @@ def _demo() -> list[dict[str, Any]]:
                 return station_reach(n, s, c, station_id_col="external_id",
                                      compound_id_col="external_id", **k)
 
-            med, _, res = _timed(job, 3)
+            med, _, res = timed(job, 3)
             sm = res.summary()
             out.append({"city": city.code, "type": typ, "mode": mode, "edges": net.n_edges,
                         "stations": len(st), "compounds": len(comp),
@@ -169,8 +169,8 @@ def run(quick: bool = False) -> dict[str, Any]:
                                <= GOALS["peak_gb"]},
     }
     return {"benchmark": "courier", "quick": quick,
-            "machine": {"python": platform.python_version(), "cpus": _cpus(),
-                        "load_avg_1m_at_end": _load()},
+            "machine": {"python": platform.python_version(), "cpus": cpus(),
+                        "load_avg_1m_at_end": load_avg()},
             "demo_cities": _demo(), "city_scale": city,
             "ratios": {"reach_vs_networkx_per_station": ratio,
                        "with_network_build_vs_networkx_with_graph_and_snapping": ratio_total}, "goals": goals}

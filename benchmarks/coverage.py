@@ -19,7 +19,6 @@ import resource
 import statistics
 import time
 import tracemalloc
-from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -28,78 +27,21 @@ import networkx as nx
 import numpy as np
 import shapely
 
+from benchmarks.common import (
+    UTM,
+    cpus,
+    generated_city,
+    last_cpu,
+    load_avg,
+    nearest_nodes,
+    nx_graph,
+    timed,
+)
 from geo.coverage.circles import service_circles
 from geo.network.graph import StreetNetwork
 from geo.network.nearest import nearest_service
 
-UTM = 32650
 GOALS = {"nearest_s": 2.0, "peak_gb": 2.0, "speedup": 100.0, "circles_s": 10.0}
-
-
-def _timed(fn: Callable[[], Any], repeats: int) -> tuple[float, list[float], Any]:
-    """Median wall-clock seconds, every run's seconds, the last result; the median CPU
-    seconds of the process go to ``_timed.cpu`` (the machine is shared)."""
-    times, cpus, out = [], [], None
-    for _ in range(repeats):
-        gc.collect()
-        t, c = time.perf_counter(), time.process_time()
-        out = fn()
-        times.append(time.perf_counter() - t)
-        cpus.append(time.process_time() - c)
-    _timed.cpu = statistics.median(cpus)  # type: ignore[attr-defined]
-    return statistics.median(times), times, out
-
-
-def _cpu() -> float:
-    return float(_timed.cpu)  # type: ignore[attr-defined]
-
-
-def generated_city(*, side: int, n_services: int, n_compounds: int, n_types: int = 8,
-                   spacing_m: float = 80.0, seed: int = 7
-                   ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame,
-                              gpd.GeoDataFrame]:
-    """A seeded jittered grid city (UTM 50N): nodes, edges, services, compound points."""
-    rng = np.random.default_rng(seed)
-    x0, y0 = 560_000.0, 3_100_000.0
-    ii, jj = np.meshgrid(np.arange(side), np.arange(side), indexing="ij")
-    xy = np.column_stack([x0 + jj.ravel() * spacing_m, y0 + ii.ravel() * spacing_m])
-    xy += rng.normal(0, 8, xy.shape)
-    idx = ii * side + jj
-    u = np.concatenate([idx[:, :-1].ravel(), idx[:-1, :].ravel()])
-    v = np.concatenate([idx[:, 1:].ravel(), idx[1:, :].ravel()])
-    keep = rng.random(len(u)) > 0.12
-    u, v = u[keep], v[keep]
-    lines = shapely.linestrings(np.stack([xy[u], xy[v]], axis=1))
-    nodes = gpd.GeoDataFrame({"node_id": np.arange(side * side)}, geometry=shapely.points(xy),
-                             crs=UTM)
-    edges = gpd.GeoDataFrame({"edge_id": np.arange(len(u)), "u": u, "v": v,
-                              "length_m": shapely.length(lines)}, geometry=lines, crs=UTM)
-    span = side * spacing_m
-
-    def pts(n: int) -> np.ndarray:
-        return shapely.points(np.column_stack([rng.uniform(x0, x0 + span, n),
-                                               rng.uniform(y0, y0 + span, n)]))
-
-    services = gpd.GeoDataFrame({"id": np.arange(n_services),
-                                 "type": [f"type_{i % n_types}" for i in range(n_services)]},
-                                geometry=pts(n_services), crs=UTM)
-    compounds = gpd.GeoDataFrame({"id": np.arange(n_compounds)}, geometry=pts(n_compounds),
-                                 crs=UTM)
-    return nodes, edges, services, compounds
-
-
-def _nx_graph(net: StreetNetwork) -> nx.Graph:
-    g = nx.Graph()
-    g.add_nodes_from(range(net.n_nodes))  # isolated nodes too: points may snap to them
-    g.add_weighted_edges_from(zip(net.edge_u.tolist(), net.edge_v.tolist(),
-                                  net.edge_length_m.tolist(), strict=True), weight="length")
-    return g
-
-
-def _nearest_nodes(net: StreetNetwork, gdf: gpd.GeoDataFrame) -> np.ndarray:
-    tree = shapely.STRtree(shapely.points(net.node_xy))
-    pts = np.asarray(gdf.to_crs(net.metric_epsg).geometry.values, dtype=object)
-    return tree.query_nearest(pts, all_matches=False)[1]
 
 
 def _nx_isochrone(g: nx.Graph, net: StreetNetwork, node: int, budget: float,
@@ -115,10 +57,10 @@ def _baseline(net: StreetNetwork, services: gpd.GeoDataFrame, compounds: gpd.Geo
               *, sample: int, circle_sample: int, budget: float, full_multi: bool
               ) -> dict[str, Any]:
     t = time.perf_counter()
-    g = _nx_graph(net)
+    g = nx_graph(net)
     build = time.perf_counter() - t
-    snodes = _nearest_nodes(net, services)
-    cnodes = _nearest_nodes(net, compounds)
+    snodes = nearest_nodes(net, services)
+    cnodes = nearest_nodes(net, compounds)
     rng = np.random.default_rng(1)
     pick = rng.choice(len(services), size=min(sample, len(services)), replace=False)
     per = []
@@ -164,30 +106,30 @@ def _city_scale(quick: bool) -> dict[str, Any]:
     t = time.perf_counter()
     net = StreetNetwork.from_edges(nodes, edges, mode="walk", metric_epsg=UTM)
     build = time.perf_counter() - t
-    first_med, first_all, _ = _timed(
+    first_med, first_all, _ = timed(
         lambda: nearest_service(net, compounds, services, second=False), repeats)
-    first_cpu = _cpu()
-    both_med, both_all, res = _timed(lambda: nearest_service(net, compounds, services), repeats)
-    both_cpu = _cpu()
+    first_cpu = last_cpu()
+    both_med, both_all, res = timed(lambda: nearest_service(net, compounds, services), repeats)
+    both_cpu = last_cpu()
     gc.collect()
     tracemalloc.start()
     nearest_service(net, compounds, services)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     budget = net.budget_m(minutes=15)
-    reach_med, _, _ = _timed(
+    reach_med, _, _ = timed(
         lambda: service_circles(net, services, minutes=[15], crs=UTM, polygons=False), 1)
-    reach_cpu = _cpu()
-    raster_med, _, circles = _timed(
+    reach_cpu = last_cpu()
+    raster_med, _, circles = timed(
         lambda: service_circles(net, services, minutes=[15], crs=UTM, method="raster"), 1)
-    raster_cpu = _cpu()
-    raster2_med, _, _ = _timed(lambda: service_circles(net, services, minutes=[15], crs=UTM,
+    raster_cpu = last_cpu()
+    raster2_med, _, _ = timed(lambda: service_circles(net, services, minutes=[15], crs=UTM,
                                                        method="raster", workers=2), 1)
-    exact_med, _, _ = _timed(lambda: service_circles(net, services, minutes=[15], crs=UTM), 1)
-    exact_cpu = _cpu()
-    exact2_med, _, _ = _timed(lambda: service_circles(net, services, minutes=[15], crs=UTM,
+    exact_med, _, _ = timed(lambda: service_circles(net, services, minutes=[15], crs=UTM), 1)
+    exact_cpu = last_cpu()
+    exact2_med, _, _ = timed(lambda: service_circles(net, services, minutes=[15], crs=UTM,
                                                       workers=2), 1)
-    nested_med, _, _ = _timed(lambda: service_circles(net, services, minutes=[5, 10, 15],
+    nested_med, _, _ = timed(lambda: service_circles(net, services, minutes=[5, 10, 15],
                                                       crs=UTM, workers=2), 1)
     rss_ours = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     base = _baseline(net, services, compounds, sample=3 if quick else 5,
@@ -234,10 +176,10 @@ def _demo() -> list[dict[str, Any]]:
         from geo.coverage.analysis import compound_origins
 
         origins = compound_origins(comp, id_col="external_id")
-        near, _runs, _ = _timed(partial(nearest_service, net, origins, svc,
+        near, _runs, _ = timed(partial(nearest_service, net, origins, svc,
                                         service_id_col="external_id",
                                         origin_id_col="compound_id"), 5)
-        circ, _, c = _timed(partial(service_circles, net, svc, minutes=[5, 10, 15],
+        circ, _, c = timed(partial(service_circles, net, svc, minutes=[5, 10, 15],
                                     service_id_col="external_id"), 3)
         out.append({"city": city.code, "nodes": net.n_nodes, "edges": net.n_edges,
                     "components": net.n_components, "service_points": len(svc),
@@ -273,25 +215,13 @@ def run(quick: bool = False) -> dict[str, Any]:
             "met": ours["circles_15min_all_points_s"] <= GOALS["circles_s"]},
     }
     return {"benchmark": "coverage", "quick": quick,
-            "machine": {"python": platform.python_version(), "cpus": _cpus(),
-                        "load_avg_1m_at_end": _load()},
+            "machine": {"python": platform.python_version(), "cpus": cpus(),
+                        "load_avg_1m_at_end": load_avg()},
             "demo_cities": _demo(), "city_scale": city,
             "ratios": {"nearest_vs_networkx_per_facility": speed_pf,
                        "nearest_vs_networkx_multi_source": speed_ms,
                        "circles_vs_networkx_ego_graph": speed_c},
             "goals": goals}
-
-
-def _cpus() -> int:
-    import os
-
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 0
-
-
-def _load() -> float:
-    import os
-
-    return round(os.getloadavg()[0], 2)
 
 
 def to_markdown(result: dict[str, Any]) -> str:
