@@ -2,7 +2,7 @@
 
 Demand = compounds (access points: gates, else a representative point) weighted by
 residents, households, elderly residents, grid cases or rider demand (a column of that
-name, see :func:`geo.store.siting.read_compound_demand` for how the last two are counted); existing stations of the type cover what they
+name, see :func:`geo.store.inputs.read_compound_demand` for how the last two are counted); existing stations of the type cover what they
 reach within the circle (``minutes`` of walking along streets). Candidates are imported
 sites and/or generated ones (street points near uncovered compounds and their gates),
 minus exclusion zones. The result is a frozen :class:`SitingPlan` with the ranked
