@@ -52,8 +52,9 @@ serve:
 bench: setup  ## every benchmark, full size; figures to benchmarks/results/
 	for b in coverage courier cases siting tiles; do $(SC) bench $$b || exit 1; done
 
-lint: venv
-	$(VENV)/bin/ruff check geo api layers tests
+lint: venv  ## style and the import contracts of pyproject.toml
+	$(VENV)/bin/ruff check geo api layers tests benchmarks
+	$(VENV)/bin/lint-imports --no-cache
 
 clean:
 	-$(SC) db down

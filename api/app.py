@@ -18,7 +18,8 @@ from api.routes import features, health, imports, keys, layers, map, tiles
 from api.routes import siting as siting_routes
 from geo.settings import Settings
 from geo.store.tiles import TileCache
-from layers.registry import Registry, default_registry
+from layers.catalog import default_registry
+from layers.registry import Registry
 
 
 def create_app(settings: Settings | None = None, *, registry: Registry | None = None,

@@ -4,69 +4,102 @@ The curated public API for notebooks and scripts::
 
     from geo import StreetNetwork, nearest_service, service_circles, analyze_coverage
 
-Names are imported lazily on first use, so ``import geo.settings`` stays light.
+Each name is imported from its feature subpackage (``geo.network``, ``geo.coverage``,
+``geo.courier``, ``geo.cases``, ``geo.siting``, ``geo.io``, ``geo.crs``), whose own
+``__init__`` lists a few more. The core reads no database: a city's data stored in PostGIS
+is read by the loaders of ``geo.store`` (``geo.store.network.read_network``,
+``geo.store.inputs``), which build these objects.
 Distances are metres, times minutes, storage CRS EPSG:4326 (lon/lat); metric work is
-done in the UTM zone of the data (``geo.crs.utm_epsg``) and results say which.
+done in the UTM zone of the data (:func:`utm_epsg`) and results say which.
 """
 
-from __future__ import annotations
+from geo.cases import (
+    CaseIndex,
+    DensitySurface,
+    GridCaseStats,
+    HotSpotResult,
+    area_cells,
+    benjamini_hochberg,
+    compare_periods,
+    filter_cases,
+    gi_star,
+    grid_closure_table,
+    hex_counts,
+    hotspots_for_cases,
+    kde_surface,
+    monthly_trend,
+    public_closure_table,
+    suppress_counts,
+)
+from geo.courier import PRESETS, CourierReach, ReachPreset, preset, station_reach
+from geo.coverage import (
+    REQUIRED_TYPES,
+    CoverageResult,
+    analyze_coverage,
+    completeness,
+    compound_access,
+    compound_origins,
+    coverage_by_compound,
+    coverage_by_unit,
+    coverage_gaps,
+    service_circles,
+    thresholds,
+    union_by_type,
+)
+from geo.crs import (
+    bd09_to_gcj02,
+    bd09_to_wgs84,
+    gcj02_to_bd09,
+    gcj02_to_wgs84,
+    to_wgs84,
+    utm_epsg,
+    wgs84_to_bd09,
+    wgs84_to_gcj02,
+)
+from geo.domain import CaseCategory, CaseStatus, PropertyManagement, ServiceType
+from geo.errors import (
+    CRSError,
+    GeoError,
+    InfeasibleError,
+    InvalidInputError,
+    NotFoundError,
+    Problem,
+)
+from geo.io import read_file, validate_features, write_file
+from geo.network import (
+    NearestResult,
+    OsmExtract,
+    StreetNetwork,
+    TravelMatrix,
+    nearest_service,
+    read_osm,
+    snap_points,
+    travel_matrix,
+)
+from geo.settings import Settings
+from geo.siting import (
+    SitingPlan,
+    SitingProblem,
+    SitingResult,
+    WhatIf,
+    WhatIfResult,
+    generate_candidates,
+    plan_sites,
+)
 
-import importlib
-from typing import Any
-
-_EXPORTS: dict[str, str] = {
-    # vocabulary and errors
-    "ServiceType": "geo.domain", "CaseCategory": "geo.domain", "CaseStatus": "geo.domain",
-    "PropertyManagement": "geo.domain",
-    "GeoError": "geo.errors", "InvalidInputError": "geo.errors", "CRSError": "geo.errors",
-    "NotFoundError": "geo.errors", "InfeasibleError": "geo.errors", "Problem": "geo.errors",
-    "Settings": "geo.settings", "utm_epsg": "geo.crs",
-    # OpenStreetMap and the walking / riding network
-    "read_osm": "geo.osm", "OsmExtract": "geo.osm",
-    "StreetNetwork": "geo.network", "snap_points": "geo.snapping",
-    "nearest_service": "geo.nearest", "NearestResult": "geo.nearest",
-    "travel_matrix": "geo.reach", "TravelMatrix": "geo.reach",
-    # service circles and coverage gaps
-    "service_circles": "geo.circles", "union_by_type": "geo.circles",
-    "analyze_coverage": "geo.coverage", "CoverageResult": "geo.coverage",
-    "compound_access": "geo.coverage", "coverage_by_compound": "geo.coverage",
-    "coverage_by_unit": "geo.coverage", "coverage_gaps": "geo.coverage",
-    "completeness": "geo.coverage", "REQUIRED_TYPES": "geo.coverage",
-    # courier-station reach
-    "station_reach": "geo.courier", "CourierReach": "geo.courier",
-    "ReachPreset": "geo.courier", "PRESETS": "geo.courier", "preset": "geo.courier",
-    # grid cases: aggregation and hot spots
-    "CaseIndex": "geo.cases", "filter_cases": "geo.cases", "hex_counts": "geo.cases",
-    "suppress_counts": "geo.cases",
-    "grid_closure_table": "geo.case_stats", "public_closure_table": "geo.case_stats",
-    "monthly_trend": "geo.case_stats", "GridCaseStats": "geo.case_stats",
-    "gi_star": "geo.hotspots", "hotspots_for_cases": "geo.hotspots",
-    "compare_periods": "geo.hotspots", "kde_surface": "geo.hotspots",
-    "benjamini_hochberg": "geo.hotspots", "HotSpotResult": "geo.hotspots",
-    "DensitySurface": "geo.hotspots",
-    # new-station siting
-    "SitingProblem": "geo.siting", "SitingResult": "geo.siting", "SitingPlan": "geo.siting",
-    "plan_sites": "geo.siting", "WhatIf": "geo.siting", "WhatIfResult": "geo.siting",
-    "generate_candidates": "geo.siting",
-    # files and Chinese offset coordinates
-    "read_file": "geo.io", "write_file": "geo.io", "validate_features": "geo.validate",
-    "wgs84_to_gcj02": "geo.chinese_crs", "gcj02_to_wgs84": "geo.chinese_crs",
-    "wgs84_to_bd09": "geo.chinese_crs", "bd09_to_wgs84": "geo.chinese_crs",
-    "gcj02_to_bd09": "geo.chinese_crs", "bd09_to_gcj02": "geo.chinese_crs",
-    "to_wgs84": "geo.chinese_crs",
-}
-
-__all__ = sorted(_EXPORTS)  # noqa: PLE0605  (built from the table above)
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'geo' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__all__ = [
+    "PRESETS", "REQUIRED_TYPES", "CRSError", "CaseCategory", "CaseIndex", "CaseStatus",
+    "CourierReach", "CoverageResult", "DensitySurface", "GeoError", "GridCaseStats",
+    "HotSpotResult", "InfeasibleError", "InvalidInputError", "NearestResult", "NotFoundError",
+    "OsmExtract", "Problem", "PropertyManagement", "ReachPreset", "ServiceType", "Settings",
+    "SitingPlan", "SitingProblem", "SitingResult", "StreetNetwork", "TravelMatrix", "WhatIf",
+    "WhatIfResult", "analyze_coverage", "area_cells", "bd09_to_gcj02", "bd09_to_wgs84",
+    "benjamini_hochberg", "compare_periods", "completeness", "compound_access",
+    "compound_origins", "coverage_by_compound", "coverage_by_unit", "coverage_gaps",
+    "filter_cases", "gcj02_to_bd09", "gcj02_to_wgs84", "generate_candidates", "gi_star",
+    "grid_closure_table", "hex_counts", "hotspots_for_cases", "kde_surface", "monthly_trend",
+    "nearest_service", "plan_sites", "preset", "public_closure_table", "read_file", "read_osm",
+    "service_circles", "snap_points", "station_reach", "suppress_counts", "thresholds",
+    "to_wgs84", "travel_matrix", "union_by_type", "utm_epsg", "validate_features",
+    "wgs84_to_bd09", "wgs84_to_gcj02", "write_file",
+]

@@ -1,4 +1,4 @@
-"""The layer catalogue: every map layer is declared once, here or in ``layers/catalog/``.
+"""Layer declarations and the registry: every map layer is declared once, in ``layers/catalog/``.
 
 How to add a layer (e.g. for an analysis result table or view):
 
@@ -9,8 +9,9 @@ How to add a layer (e.g. for an analysis result table or view):
    ``layer_version`` tables whose change counters invalidate cached tiles.
 3. Give it a :class:`Style` (kind fill/line/circle, colour, optional legend classes keyed
    on one property, each class with zh/en labels) and ``public=False`` for raw personal data.
-4. Add one line ``"<topic>",`` to ``NAMES`` in ``layers/catalog/__init__.py``. ``/layers``,
-   OGC API Features, tiles and ``/map`` then serve it; ``tests/layers`` checks every
+4. Import the module in ``layers/catalog/__init__.py`` and add it to ``MODULES``; the
+   catalogue (:func:`layers.catalog.default_registry`) then holds it and ``/layers``,
+   OGC API Features, tiles and ``/map`` serve it; ``tests/layers`` checks every
    declared layer against the migrated database (columns exist, geometry type matches).
 """
 
@@ -22,33 +23,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from geo.errors import InvalidInputError, NotFoundError, Problem
+from layers.legend import LegendClass
+from layers.styles import COLUMN_LABELS
 
 GeometryType = Literal["Point", "LineString", "Polygon", "MultiPoint", "MultiLineString",
                        "MultiPolygon"]
 StyleKind = Literal["fill", "line", "circle"]
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
-
-
-@dataclass(frozen=True)
-class LegendClass:
-    """One legend entry.
-
-    ``value`` is the category matched exactly (``classify="categorical"``) or the lower
-    bound, inclusive, of a numeric class (``classify="graduated"``; classes ascending).
-    """
-
-    value: str | float | int | None
-    color: str
-    label_zh: str
-    label_en: str
-    icon: str | None = None  # a short glyph drawn on point markers (e.g. "党")
-
-    def label(self, lang: str) -> str:
-        return self.label_en if lang == "en" else self.label_zh
-
-    def as_dict(self, lang: str) -> dict[str, Any]:
-        return {"value": self.value, "color": self.color, "label": self.label(lang),
-                "label_zh": self.label_zh, "label_en": self.label_en, "icon": self.icon}
 
 
 @dataclass(frozen=True)
@@ -169,8 +150,6 @@ class Layer:
 
     def labels(self, lang: str) -> dict[str, str]:
         """Popup label of each exposed column (own labels, then common ones, then the name)."""
-        from layers.styles import COLUMN_LABELS
-
         own = {c: (zh, en) for c, zh, en in self.property_labels}
         out = {}
         for c in self.source.columns:
@@ -253,29 +232,3 @@ class Registry:
 
     def names(self) -> list[str]:
         return list(self._layers)
-
-
-def build_registry() -> Registry:
-    """A registry of every layer declared in the modules of ``layers.catalog.MODULES``."""
-    from layers.catalog import MODULES
-
-    reg = Registry()
-    for module in MODULES:
-        reg.extend(getattr(module, "LAYERS", ()))
-    return reg
-
-
-_DEFAULT: Registry | None = None
-
-
-def default_registry() -> Registry:
-    """The catalogue built once from ``layers/catalog`` (immutable layers, safe to share)."""
-    global _DEFAULT
-    if _DEFAULT is None:
-        _DEFAULT = build_registry()
-    return _DEFAULT
-
-
-def get_layer(name: str) -> Layer:
-    """Layer ``name`` from the default catalogue; :class:`NotFoundError` if none."""
-    return default_registry().get(name)

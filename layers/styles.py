@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from geo.domain import CaseCategory, ServiceType
-from layers.registry import LegendClass
+from layers.legend import LegendClass
 
 #: Service type → (colour, glyph on the marker, label zh, label en).
 SERVICE_TYPE_STYLE: dict[ServiceType, tuple[str, str, str, str]] = {

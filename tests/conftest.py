@@ -18,6 +18,9 @@ from sqlalchemy import Connection, Engine
 from geo.settings import Settings
 from geo.store import cluster, migrate
 
+#: The sample cities' database, app, live servers and API keys (tests/api, tests/browser, …).
+pytest_plugins = ("tests.support.mapservice_fixtures",)
+
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
 

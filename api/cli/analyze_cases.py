@@ -31,7 +31,7 @@ def analyze_cases(
 ) -> None:
     """Getis-Ord Gi* hot spots, kernel density and per-grid closure, stored as a run."""
     from api.routes.cases import parse_categories, parse_time
-    from geo.cases import check_window
+    from geo.cases.counts import check_window
     from geo.store.cases import analyze_city_cases
     from geo.store.cities import get_city, list_cities
 

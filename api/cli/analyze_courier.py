@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from api.cli.common import console, engine, settings
-from geo.courier import PRESETS, preset
+from geo.courier.reach import PRESETS, preset
 from geo.errors import InvalidInputError, Problem
 
 
@@ -96,7 +96,7 @@ def import_courier_demand(
         "--map", help="Column rename source=target (repeatable).")] = None,
 ) -> None:
     """Import courier demand (all rows or none), replacing the city's previous one."""
-    from geo.io import parse_field_map
+    from geo.io.files import parse_field_map
     from geo.store.courier_demand import import_demand
 
     with engine() as eng, eng.begin() as conn:

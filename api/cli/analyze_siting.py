@@ -102,14 +102,13 @@ def analyze_siting(
     """Best new stations of a type: ranked proposals, optionally saved and reported."""
     from datetime import UTC
 
-    from geo.network import StreetNetwork
     from geo.siting.report import ReportData, render_html, render_pdf
     from geo.siting.scenario import plan_sites
     from geo.store.cities import get_city
+    from geo.store.inputs import read_compounds, read_services
+    from geo.store.network import read_network
     from geo.store.siting import (
         read_candidates,
-        read_compounds,
-        read_stations,
         save_scenario,
         service_type_exists,
         with_demand,
@@ -126,15 +125,14 @@ def analyze_siting(
             raise InvalidInputError("unknown service type", [Problem(
                 f"{service_type!r} is not a known service type", field="type")])
         with console.status(f"Reading {c.code} streets, compounds and stations…"):
-            net = StreetNetwork.from_postgis(conn, c.id, mode="walk",
-                                             metric_epsg=c.metric_epsg)
+            net = read_network(conn, c.id, mode="walk", metric_epsg=c.metric_epsg)
             compounds = read_compounds(conn, c.id)
             if not len(compounds):
                 raise InvalidInputError("the city has no compounds", [Problem(
                     "no compounds", field="compound")])
             compounds = with_demand(conn, c.id, compounds, demand, categories=cats,
                                     start=start, end=end)
-            stations = read_stations(conn, c.id, service_type)
+            stations = read_services(conn, c.id, service_type=service_type)
             imported = read_candidates(conn, c.id) if use_imported else None
         with console.status(f"Solving {model} ({service_type}, {minutes:g} min)…"):
             plan = plan_sites(net, compounds, stations, p=p, minutes=minutes, weight=demand,

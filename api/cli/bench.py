@@ -1,12 +1,20 @@
-"""``servicecircle bench …``: side-by-side benchmarks writing to benchmarks/results/."""
+"""``servicecircle bench …``: side-by-side benchmarks writing to benchmarks/results/.
+
+The benchmarks live in the top-level ``benchmarks`` package and compare us with libraries
+the service itself does not use (NetworkX, PuLP + CBC, tipg): the optional dependency
+group ``bench`` (``pip install -e .[bench]``). A benchmark is imported only when it runs.
+"""
 
 from __future__ import annotations
 
 import importlib
 import json
+from importlib.util import find_spec
 from pathlib import Path
+from types import ModuleType
 
 import typer
+from rich.markup import escape
 
 from api.cli.common import console, progress
 from geo.settings import PROJECT_ROOT
@@ -14,10 +22,36 @@ from geo.settings import PROJECT_ROOT
 app = typer.Typer(help="Run benchmarks; figures go to benchmarks/results/.", no_args_is_help=True)
 
 RESULTS = PROJECT_ROOT / "benchmarks" / "results"
+INSTALL = "pip install -e .[bench]"
+
+#: The benchmarks (modules of the ``benchmarks`` package) and what each measures.
+BENCHMARKS: dict[str, str] = {
+    "tiles": "Tile endpoint throughput/latency under concurrency, next to tipg.",
+    "coverage": "Nearest service and service circles, next to the NetworkX approach.",
+    "courier": "Courier-station reach at city scale.",
+    "cases": "Case hex aggregation and Getis-Ord Gi* at scale.",
+    "siting": "MCLP siting: our solver next to HiGHS and PuLP+CBC.",
+}
+
+
+def _load(name: str) -> ModuleType:
+    """The benchmark module ``name``; a plain error naming the ``bench`` extras when the
+    benchmarks or a library they need is not installed."""
+    if find_spec("benchmarks") is None:
+        missing = ["benchmarks"]
+    else:
+        from benchmarks import EXTRAS
+
+        missing = [m for m in EXTRAS.get(name, ()) if find_spec(m) is None]
+    if missing:
+        console.print(f"[red]error:[/red] bench {name} needs {', '.join(missing)}, which is not "
+                      f"installed; install the benchmark extras: {escape(INSTALL)}", soft_wrap=True)
+        raise typer.Exit(1)
+    return importlib.import_module(f"benchmarks.{name}")
 
 
 def _run(name: str, quick: bool, out: Path | None) -> None:
-    module = importlib.import_module(f"api.bench.{name}")
+    module = _load(name)
     with progress() as bar:
         bar.add_task(f"bench {name}{' --quick' if quick else ''} (minutes at full size)",
                      total=None)
@@ -43,12 +77,5 @@ def _command(name: str, doc: str) -> None:
     app.command(name=name)(command)
 
 
-for _name, _doc in {
-    "tiles": "Tile endpoint throughput/latency under concurrency, next to tipg.",
-    "coverage": "Nearest service and service circles, next to the NetworkX approach.",
-    "courier": "Courier-station reach at city scale.",
-    "cases": "Case hex aggregation and Getis-Ord Gi* at scale.",
-    "siting": "MCLP siting: our solver next to HiGHS and PuLP+CBC.",
-}.items():
-    if importlib.util.find_spec(f"api.bench.{_name}") is not None:
-        _command(_name, _doc)
+for _name, _doc in BENCHMARKS.items():
+    _command(_name, _doc)

@@ -21,7 +21,7 @@ city_app = typer.Typer(help="Manage cities: add one from an OpenStreetMap extrac
 
 def parse_bbox(text: str) -> tuple[float, float, float, float]:
     """Parse ``minlon,minlat,maxlon,maxlat`` (EPSG:4326 degrees) and check it."""
-    from geo.osm import check_bbox
+    from geo.network.osm import check_bbox
 
     parts = [p.strip() for p in text.split(",")]
     try:
@@ -78,7 +78,7 @@ def city_add(
     file's own bounds. Import grids, compounds, service points and cases afterwards with
     `servicecircle import`.
     """
-    from geo.osm import read_osm
+    from geo.network.osm import read_osm
     from geo.store.cities import code_problems, create_city
     from geo.store.network import write_network
 

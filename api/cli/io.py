@@ -72,7 +72,7 @@ def register(app: typer.Typer) -> None:
                                   help="GeoPackage layer to read (needed when it has several)."),
     ) -> None:
         """Import features into a city: every problem is listed, nothing is written on error."""
-        from geo.io import parse_field_map
+        from geo.io.files import parse_field_map
         from geo.store.imports import import_file
 
         field_map = parse_field_map(mapping)

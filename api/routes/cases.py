@@ -1,7 +1,7 @@
 """Grid-case aggregates: hexagon counts, per-grid closure, trends, hot spots, raw points.
 
 Everything except ``/points`` is aggregated. Callers below the analyst role (anonymous or
-viewer keys) get public output under the one rule of :mod:`geo.privacy`: windows widened
+viewer keys) get public output under the one rule of :mod:`geo.cases.privacy`: windows widened
 to whole calendar months (China Standard Time, complete months only; the effective window
 is in ``meta``), counts that are sums of released unit-months of at least
 ``settings.min_public_case_count`` cases, counts over all categories (a category filter on
@@ -33,18 +33,18 @@ from fastapi.responses import JSONResponse, Response
 from api.auth import User, require_role
 from api.deps import ConnDep, CurrentUser, SettingsDep, sees_personal
 from api.expensive import cache_key, check_bounds, expensive_slot, render, result_cache
-from geo.case_stats import DEFAULT_OVERDUE_HOURS, DEFAULT_TZ, grid_closure_table, monthly_trend
-from geo.cases import CaseIndex, area_cells, check_categories, check_window, counts_frame
-from geo.errors import InvalidInputError, Problem
-from geo.hotspots import CONFIDENCE_LEVELS, compare_periods, hotspots_for_cases, kde_surface
-from geo.privacy import public_window
-from geo.public_cases import (
+from geo.cases.counts import CaseIndex, area_cells, check_categories, check_window, counts_frame
+from geo.cases.hotspots import CONFIDENCE_LEVELS, compare_periods, hotspots_for_cases, kde_surface
+from geo.cases.privacy import public_window
+from geo.cases.public import (
     no_cases,
     public_density_cells,
     public_grid_table,
     public_hex_counts,
     public_trend,
 )
+from geo.cases.stats import DEFAULT_OVERDUE_HOURS, DEFAULT_TZ, grid_closure_table, monthly_trend
+from geo.errors import InvalidInputError, Problem
 from geo.settings import Settings
 from geo.store.cases import read_cases, read_grids, study_area
 from geo.store.cities import City, get_city
@@ -99,7 +99,7 @@ class Selection:
     """The cases a request may see: categories and the effective window ``[start, end)``.
 
     Analysts get the window as asked; everyone else the public window of
-    :func:`geo.privacy.public_window` (``meta`` states it).
+    :func:`geo.cases.privacy.public_window` (``meta`` states it).
     """
 
     def __init__(self, user: User, categories: str | None, start: str | None, end: str | None,

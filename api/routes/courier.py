@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from api.auth import require_role
 from api.deps import ConnDep, SettingsDep
-from geo.courier import DEFAULT_OVERLAP_SHARE, PRESETS, preset
+from geo.courier.reach import DEFAULT_OVERLAP_SHARE, PRESETS, preset
 from geo.errors import InvalidInputError, NotFoundError, Problem
 from geo.store.cities import City, get_city
 from geo.store.courier import (

@@ -38,26 +38,27 @@ from api.auth import check_role
 from api.deps import AdminUser, ConnDep, CurrentUser, User
 from api.expensive import check_siting, siting_slot
 from geo.errors import InvalidInputError, NotFoundError, Problem
-from geo.labels import label_reason
-from geo.network import StreetNetwork
+from geo.io.labels import label_reason
+from geo.io.validate import validate_features
+from geo.network.graph import StreetNetwork
 from geo.siting.report import ReportData, render_html, render_pdf
 from geo.siting.scenario import SitingPlan, plan_sites, prepare
 from geo.siting.whatif import WhatIf
 from geo.store.cities import City, data_version, get_city
+from geo.store.inputs import read_compounds
+from geo.store.network import read_network
 from geo.store.siting import (
     INPUT_TABLES,
     Scenario,
     get_scenario,
     list_scenarios,
     read_candidates,
-    read_compounds,
     read_stations,
     save_scenario,
     service_type_exists,
     with_demand,
     write_candidates,
 )
-from geo.validate import validate_features
 
 router = APIRouter(prefix="/cities/{city}/siting", tags=["siting"])
 
@@ -116,7 +117,7 @@ def _prepared(request: Request, conn: Connection, city: City, service_type: str,
         if key in cache:
             cache.move_to_end(key)
             return cache[key]
-    net = StreetNetwork.from_postgis(conn, city.id, mode="walk", metric_epsg=city.metric_epsg)
+    net = read_network(conn, city.id, mode="walk", metric_epsg=city.metric_epsg)
     compounds = read_compounds(conn, city.id)
     if not len(compounds):
         raise InvalidInputError("the city has no compounds", [Problem("no compounds",

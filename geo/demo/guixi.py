@@ -12,7 +12,7 @@ import numpy as np
 import shapely
 from shapely.geometry import Point
 
-from geo.crs import utm_epsg
+from geo.crs.utm import utm_epsg
 from geo.demo.cases import HotSpots, generate_cases
 from geo.demo.compounds import generate_compounds, street_blocks
 from geo.demo.geometry import voronoi_partition
@@ -20,7 +20,7 @@ from geo.demo.model import DemoCity, finish, rng_for
 from geo.demo.services import generate_service_points
 from geo.demo.units import locate, partition_grids
 from geo.domain import ServiceType as T
-from geo.osm import read_osm
+from geo.network.osm import read_osm
 
 SEED = 20241118
 BUILT_UP_BUFFER_M = 300.0

@@ -18,7 +18,7 @@ class DemoCity:
     """One demo city; every frame in EPSG:4326 with ``external_id`` and a ``source`` column.
 
     ``layers`` maps a writer kind (:data:`LAYERS`) to its frame; ``nodes``/``edges`` are
-    the street network as returned by :func:`geo.osm.read_osm`.
+    the street network as returned by :func:`geo.network.osm.read_osm`.
     """
 
     code: str

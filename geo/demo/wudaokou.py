@@ -13,14 +13,14 @@ import numpy as np
 import shapely
 from shapely.geometry import MultiPoint
 
-from geo.crs import utm_epsg
+from geo.crs.utm import utm_epsg
 from geo.demo.cases import HotSpots, generate_cases
 from geo.demo.geometry import gates_facing, voronoi_partition, weighted_kmeans
 from geo.demo.model import DemoCity, finish, rng_for
 from geo.demo.services import PROFILES, generate_service_points
 from geo.demo.units import locate, partition_grids
 from geo.domain import ServiceType as T
-from geo.osm import read_osm
+from geo.network.osm import read_osm
 
 SEED = 20170624
 BUILT_UP_BUFFER_M = 200.0

@@ -16,7 +16,7 @@ import pandas as pd
 import shapely
 
 from geo.errors import InvalidInputError, Problem
-from geo.network import StreetNetwork
+from geo.network.graph import StreetNetwork
 
 KINDS = ("street", "gate", "imported")
 

@@ -25,23 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from geo.errors import InfeasibleError
-from geo.siting.problem import Model, SitingProblem, relative_gap
-
-
-@dataclass(frozen=True)
-class Solution:
-    """Chosen candidate indices with the solver's view of objective and bound."""
-
-    chosen: np.ndarray
-    objective: float
-    bound: float
-    solver: str
-    status: str
-    served: np.ndarray | None = None  # capacitated: weight served per chosen site
-
-    @property
-    def gap(self) -> float:
-        return relative_gap(self.objective, self.bound)
+from geo.siting.base import Model, SitingInstance, Solution
 
 
 @dataclass(frozen=True)
@@ -102,7 +86,7 @@ def _run(model: _Milp, *, relax: bool, time_limit_s: float, rel_gap: float,
 
 
 # -- model builders ------------------------------------------------------------------------
-def _coverage_rows(problem: SitingProblem) -> tuple[sp.csr_matrix, np.ndarray]:
+def _coverage_rows(problem: SitingInstance) -> tuple[sp.csr_matrix, np.ndarray]:
     """Coverage matrix (merged demand × m) of not-yet-covered demand and merged weights."""
     r, c = problem.covering_pairs()
     n, m = problem.n_demand, problem.n_candidates
@@ -120,7 +104,7 @@ def _coverage_rows(problem: SitingProblem) -> tuple[sp.csr_matrix, np.ndarray]:
     return sp.csr_matrix(merged), w
 
 
-def _mclp_model(problem: SitingProblem, p: int | None, target: float | None) -> _Milp:
+def _mclp_model(problem: SitingInstance, p: int | None, target: float | None) -> _Milp:
     cov, w = _coverage_rows(problem)
     k, m = cov.shape
     # rows: k coverage rows (z_i - sum x_j <= 0), one cardinality or target row
@@ -143,7 +127,7 @@ def _mclp_model(problem: SitingProblem, p: int | None, target: float | None) -> 
                  n_int=m, maximize=maximize)
 
 
-def _assignment_model(problem: SitingProblem, model: Model, p: int | None,
+def _assignment_model(problem: SitingInstance, model: Model, p: int | None,
                       target: float | None, unreached_cost: float) -> tuple[_Milp, np.ndarray,
                                                                             np.ndarray]:
     """x (m) | y (pairs) | u (rows); returns the model and the pairs' (row, col)."""
@@ -195,14 +179,14 @@ def _assignment_model(problem: SitingProblem, model: Model, p: int | None,
     return milp, r, c
 
 
-def _build(problem: SitingProblem, model: Model, p: int | None, target: float | None,
+def _build(problem: SitingInstance, model: Model, p: int | None, target: float | None,
            unreached_cost: float) -> tuple[_Milp, np.ndarray | None, np.ndarray | None]:
     if model is not Model.PMEDIAN and problem.capacities is None:
         return _mclp_model(problem, p, target), None, None
     return _assignment_model(problem, model, p, target, unreached_cost)
 
 
-def lscp_target(problem: SitingProblem, target_share: float) -> float:
+def lscp_target(problem: SitingInstance, target_share: float) -> float:
     """Newly covered weight LSCP must reach; raises InfeasibleError if out of reach."""
     w = problem.weights
     need = target_share * problem.total_weight - float(w[problem.existing_covered].sum())
@@ -217,7 +201,7 @@ def lscp_target(problem: SitingProblem, target_share: float) -> float:
     return max(need - tol, 0.0)
 
 
-def lp_relaxation(problem: SitingProblem, model: Model, *, p: int | None, target: float | None,
+def lp_relaxation(problem: SitingInstance, model: Model, *, p: int | None, target: float | None,
                   unreached_cost: float, time_limit_s: float = 60.0) -> tuple[float, np.ndarray]:
     """Bound from the LP relaxation (interior point + crossover) and the LP's site values.
 
@@ -235,7 +219,7 @@ def lp_relaxation(problem: SitingProblem, model: Model, *, p: int | None, target
     return obj, x
 
 
-def solve(problem: SitingProblem, model: Model, *, p: int | None, target_share: float | None,
+def solve(problem: SitingInstance, model: Model, *, p: int | None, target_share: float | None,
           time_limit_s: float, rel_gap: float, unreached_cost: float,
           start: np.ndarray | None = None) -> Solution:
     """Exact MILP solve with HiGHS; ``start`` = candidate indices of a known solution."""

@@ -1,4 +1,4 @@
-"""Siting problems on a plain cost matrix, and their frozen results.
+"""Siting problems on a plain cost matrix: the models, how a problem is built and solved.
 
 The solver core
 ---------------
@@ -39,98 +39,28 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import scipy.sparse as sp
 
 from geo.errors import InvalidInputError, Problem
-
-if TYPE_CHECKING:
-    import geopandas as gpd
-
-    from geo.network import StreetNetwork
-    from geo.siting.whatif import WhatIf
-
-
-class Model(StrEnum):
-    MCLP = "mclp"
-    LSCP = "lscp"
-    PMEDIAN = "pmedian"
+from geo.network.graph import StreetNetwork
+from geo.siting import exact, heuristic
+from geo.siting.base import Model, SitingInstance, SitingResult, Solution
+from geo.siting.evaluate import evaluate
+from geo.siting.whatif import WhatIf
 
 
-@dataclass(frozen=True)
-class SitingResult:
-    """The outcome of a siting solve.
-
-    ``chosen`` are candidate ids in rank order (greedy order: each next site adds the most
-    given the existing stations and the sites before it); ``gains[k]`` is site k's marginal
-    gain in that order — newly covered weight (MCLP/LSCP) or reduction of the weighted cost
-    (p-median); with capacities, the weight the site serves in the optimal assignment.
-    ``objective``: newly covered weight (MCLP), number of sites (LSCP), weighted cost
-    (p-median). ``bound`` is a proven bound on the optimum (upper for MCLP, lower for
-    LSCP/p-median) and ``gap = |bound - objective| / max(|objective|, |bound|)``
-    (0 when both are 0).
-    """
-
-    model: str
-    chosen: tuple[Hashable, ...]
-    gains: tuple[float, ...]
-    covered_weight: float
-    newly_covered_weight: float
-    existing_covered_weight: float
-    total_weight: float
-    objective: float
-    bound: float
-    gap: float
-    solver: str
-    status: str
-    runtime_s: float
-    unreached_weight: float = 0.0
-
-    @property
-    def covered_share(self) -> float:
-        """Covered weight (existing and new) over all demand weight."""
-        return self.covered_weight / self.total_weight if self.total_weight > 0 else 0.0
-
-    def as_dict(self) -> dict[str, Any]:
-        d = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        d["chosen"] = list(self.chosen)
-        d["gains"] = list(self.gains)
-        d["covered_share"] = self.covered_share
-        return d
-
-
-def relative_gap(objective: float, bound: float) -> float:
-    """``|bound - objective| / max(|objective|, |bound|)``; 0 when both are 0."""
-    scale = max(abs(objective), abs(bound))
-    return 0.0 if scale <= 1e-12 else abs(bound - objective) / scale
-
-
-@dataclass(frozen=True, eq=False)
-class SitingProblem:
-    """Demand × candidate costs with demand weights; build with :meth:`from_matrix`.
+class SitingProblem(SitingInstance):
+    """Demand × candidate costs with demand weights; build with :meth:`from_matrix`,
+    :meth:`from_whatif` or :meth:`from_network`, then :meth:`solve`.
 
     Internally the finite costs are kept as pairs ``(row, col, cost)``; every array is
-    read-only. See the module docstring for the models.
+    read-only (see :class:`~geo.siting.base.SitingInstance`). See the module docstring for
+    the models.
     """
-
-    row: np.ndarray
-    col: np.ndarray
-    cost: np.ndarray
-    weights: np.ndarray
-    threshold: float
-    existing_covered: np.ndarray
-    existing_cost: np.ndarray
-    candidate_ids: tuple[Hashable, ...]
-    capacities: np.ndarray | None
-    n_demand: int
-    n_candidates: int
-    demand_ids: tuple[Hashable, ...] = ()
-    unmatched_demand: tuple[Hashable, ...] = ()
-    unmatched_candidates: tuple[Hashable, ...] = ()
 
     @classmethod
     def from_matrix(cls, cost: Any, weights: Any, *, threshold: float,
@@ -268,40 +198,12 @@ class SitingProblem:
         existing
             Existing stations of the type (Points); they already cover what they reach.
         """
-        from geo.siting.whatif import WhatIf
-
         wi = WhatIf.build(net, demand, budget_m=net.budget_m(minutes=minutes, metres=metres),
                           weight_col=weight_col, id_col=id_col, existing=existing,
                           max_snap_m=max_snap_m)
         return cls.from_whatif(wi, candidates, candidate_id_col=candidate_id_col,
                                capacities=capacities)
 
-    # -- derived views -------------------------------------------------------------------
-    @property
-    def total_weight(self) -> float:
-        return float(self.weights.sum())
-
-    def covering_pairs(self) -> tuple[np.ndarray, np.ndarray]:
-        """(row, col) of pairs within the threshold, demand not already covered."""
-        keep = (self.cost <= self.threshold) & ~self.existing_covered[self.row]
-        return self.row[keep], self.col[keep]
-
-    def default_unreached_cost(self) -> float:
-        finite = self.existing_cost[np.isfinite(self.existing_cost)]
-        top = max(float(self.cost.max()) if self.cost.size else 0.0,
-                  float(finite.max()) if finite.size else 0.0)
-        return top
-
-    def index_of(self, ids: Sequence[Hashable]) -> np.ndarray:
-        """Column indices of candidate ids; unknown ids raise InvalidInputError."""
-        lookup = {c: k for k, c in enumerate(self.candidate_ids)}
-        bad = [Problem(f"unknown candidate id {c!r}", row=k, field="candidate_ids")
-               for k, c in enumerate(ids) if c not in lookup]
-        if bad:
-            raise InvalidInputError("unknown candidates", bad)
-        return np.array([lookup[c] for c in ids], dtype=np.int64)
-
-    # -- solving -------------------------------------------------------------------------
     def solve(self, model: str = "mclp", *, p: int | None = None,
               target_share: float | None = None, method: str = "auto",
               time_limit_s: float = 60.0, rel_gap: float = 1e-4,
@@ -333,8 +235,6 @@ class SitingProblem:
         InfeasibleError
             LSCP target not reachable even with every candidate.
         """
-        from geo.siting import exact, heuristic
-
         problems: list[Problem] = []
         try:
             mdl = Model(model)
@@ -360,7 +260,7 @@ class SitingProblem:
         if self.capacities is not None:
             method = "exact"
         u = self.default_unreached_cost() if unreached_cost is None else float(unreached_cost)
-        sol: exact.Solution
+        sol: Solution
         if method == "exact":
             sol = exact.solve(self, mdl, p=p, target_share=target_share,
                               time_limit_s=time_limit_s, rel_gap=rel_gap, unreached_cost=u)
@@ -373,5 +273,4 @@ class SitingProblem:
                                      time_limit_s=left, rel_gap=rel_gap, unreached_cost=u,
                                      start=sol.chosen)
                 sol = exact.best_of(mdl, sol, better)
-        return heuristic.result(self, mdl, sol, unreached_cost=u,
-                                runtime_s=time.perf_counter() - t0)
+        return evaluate(self, mdl, sol, unreached_cost=u, runtime_s=time.perf_counter() - t0)

@@ -2,7 +2,7 @@
 
 Demand = compounds (access points: gates, else a representative point) weighted by
 residents, households, elderly residents, grid cases or rider demand (a column of that
-name, see :func:`geo.store.siting.read_compound_demand` for how the last two are counted); existing stations of the type cover what they
+name, see :func:`geo.store.inputs.read_compound_demand` for how the last two are counted); existing stations of the type cover what they
 reach within the circle (``minutes`` of walking along streets). Candidates are imported
 sites and/or generated ones (street points near uncovered compounds and their gates),
 minus exclusion zones. The result is a frozen :class:`SitingPlan` with the ranked
@@ -18,11 +18,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.coverage import compound_origins
+from geo.coverage.analysis import compound_origins
 from geo.errors import InvalidInputError, Problem
-from geo.network import StreetNetwork
+from geo.network.graph import StreetNetwork
+from geo.siting.base import SitingResult
 from geo.siting.candidates import drop_excluded, generate_candidates
-from geo.siting.problem import SitingProblem, SitingResult
+from geo.siting.problem import SitingProblem
 from geo.siting.whatif import WhatIf
 
 WEIGHTS = ("residents", "households", "elderly", "cases", "rider_demand")

@@ -7,7 +7,7 @@ is then evaluated without a graph search: it is snapped onto an edge ``(u, v)`` 
 ``offset`` and its cost to demand ``i`` is
 ``min(d(i, u) + offset, d(i, v) + length - offset) + snap`` (or the direct distance along
 the edge to gates on the same edge) — the same value the engine's
-:func:`geo.nearest.travel_matrix` gives, because walking is undirected.
+:func:`geo.network.reach.travel_matrix` gives, because walking is undirected.
 
 :class:`WhatIf` adds the demand's existing coverage (existing stations of the type,
 evaluated the same way) and answers :meth:`WhatIf.evaluate` for a list of proposed sites
@@ -26,9 +26,9 @@ import pandas as pd
 import shapely
 
 from geo.errors import InvalidInputError, Problem
-from geo.network import StreetNetwork
-from geo.reach import local_distance_blocks
-from geo.snapping import Snap, point_array, snap_xy
+from geo.network.graph import StreetNetwork
+from geo.network.reach import local_distance_blocks
+from geo.network.snapping import Snap, point_array, snap_xy
 
 
 @dataclass(frozen=True, eq=False)

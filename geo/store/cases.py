@@ -2,7 +2,7 @@
 
 Functions take a SQLAlchemy ``Connection`` and never commit. Geometries are EPSG:4326.
 A run's public columns (``n_public``, ``density_public``, ``closure_rate_public`` …) are
-computed here by :mod:`geo.public_cases` (the rule of :mod:`geo.privacy`) and the
+computed here by :mod:`geo.cases.public` (the rule of :mod:`geo.cases.privacy`) and the
 ``case_*_latest`` views only show them.
 """
 
@@ -21,11 +21,11 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
-from geo.case_stats import GridCaseStats
-from geo.cases import check_categories, check_window
+from geo.cases.counts import check_categories, check_window
+from geo.cases.hotspots import DensitySurface, HotSpotResult
+from geo.cases.privacy import PublicWindow, public_window
+from geo.cases.stats import GridCaseStats
 from geo.errors import InvalidInputError, NotFoundError, Problem
-from geo.hotspots import DensitySurface, HotSpotResult
-from geo.privacy import PublicWindow, public_window
 from geo.settings import Settings
 from geo.store.cities import data_version
 
@@ -118,7 +118,7 @@ def _int(v: Any) -> int | None:
 
 @dataclass(frozen=True)
 class PublicFigures:
-    """The public columns of a run, from :mod:`geo.public_cases` over ``window``.
+    """The public columns of a run, from :mod:`geo.cases.public` over ``window``.
 
     ``hexes``: ``h3``, ``n_cases`` (NA when withheld), ``suppressed``; ``density``: ``h3``,
     ``density_per_km2`` (NaN when withheld); ``grids``: a public closure table.
@@ -253,18 +253,18 @@ def analyze_city_cases(conn: Connection, city_id: int, *, metric_epsg: int,
     area (``area``, see :func:`study_area`) at ``resolution``, a Gaussian KDE
     (``bandwidth_m`` metres in ``metric_epsg``) on the same cells and the per-grid closure
     table (open cases judged at ``as_of``, default ``end`` or now). Public columns follow
-    the public rule (:mod:`geo.privacy`): all categories, the window widened to whole
+    the public rule (:mod:`geo.cases.privacy`): all categories, the window widened to whole
     months and cut at the start of ``now``'s month. Returns the run id and a summary.
     Never commits.
     """
-    from geo.case_stats import grid_closure_table
-    from geo.hotspots import hotspots_for_cases, kde_surface
-    from geo.public_cases import (
+    from geo.cases.hotspots import hotspots_for_cases, kde_surface
+    from geo.cases.public import (
         no_cases,
         public_density_cells,
         public_grid_table,
         public_hex_counts,
     )
+    from geo.cases.stats import grid_closure_table
 
     cases = read_cases(conn, city_id, categories=categories, start=start, end=end)
     hot = hotspots_for_cases(cases, area=study_area(conn, city_id, of=area), resolution=resolution, k=k,

@@ -10,7 +10,7 @@ import shapely
 from shapely.geometry import Polygon
 from sqlalchemy import Connection, bindparam, text
 
-from geo.crs import utm_epsg
+from geo.crs.utm import utm_epsg
 from geo.errors import InvalidInputError, NotFoundError, Problem
 
 _COLUMNS = "id, code, name_zh, name_en, metric_epsg, ST_AsBinary(bounds) AS bounds"

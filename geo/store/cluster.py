@@ -36,10 +36,15 @@ from pathlib import Path
 
 import psycopg
 from psycopg import sql
-from psycopg.conninfo import make_conninfo
 
 from geo.errors import DatabaseUnavailableError
 from geo.settings import Settings
+from geo.store.cluster_access import (
+    _as_root,
+    _socket_conninfo,
+    admin_conninfo,
+    data_dir,
+)
 
 POSTGIS_PACKAGE = "postgresql-{version}-postgis-3"
 #: pg_ident.conf map from operating-system users to the admin role.
@@ -110,31 +115,6 @@ def ensure_postgis_installed(bindir: Path) -> None:
             raise DatabaseUnavailableError(f"Could not install {package}; run: {command}")
 
 
-def _as_root() -> bool:
-    return os.geteuid() == 0
-
-
-def _accessible_by_postgres(path: Path) -> bool:
-    return subprocess.run(
-        ["runuser", "-u", "postgres", "--", "test", "-x", str(path)], capture_output=True,
-        check=False,
-    ).returncode == 0
-
-
-def data_dir(settings: Settings) -> Path:
-    """Folder of the cluster: ``<home>/cluster/pgdata``, or when root and the project
-    folder is closed to the ``postgres`` user, a folder under PostgreSQL's home named
-    after the project folder."""
-    local = settings.home / "cluster" / "pgdata"
-    if not _as_root():
-        return local
-    settings.home.mkdir(parents=True, exist_ok=True)
-    if _accessible_by_postgres(settings.home):
-        return local
-    digest = hashlib.sha1(str(settings.home.resolve()).encode()).hexdigest()[:12]
-    return Path(pwd.getpwnam("postgres").pw_dir) / "servicecircle" / digest / "pgdata"
-
-
 def _run(args: list[str], *, as_postgres: bool) -> subprocess.CompletedProcess[str]:
     if as_postgres:
         args = ["runuser", "-u", "postgres", "--", *args]
@@ -193,19 +173,6 @@ def _scram_matches(verifier: str | None, password: str) -> bool:
 
 
 # --- connections and authentication rules ------------------------------------------------
-
-def admin_conninfo(settings: Settings, dbname: str = "postgres") -> str:
-    """libpq connection string with the right to create and drop databases and extensions:
-    the embedded cluster's superuser through its unix socket, or the configured server."""
-    if not settings.embedded:
-        return settings.url(dbname).replace("postgresql+psycopg://", "postgresql://")
-    return make_conninfo(host=str(data_dir(settings)), port=settings.pg_port,
-                         user=settings.db_admin_user, dbname=dbname, connect_timeout=10)
-
-
-def _socket_conninfo(settings: Settings, ddir: Path, user: str, dbname: str = "postgres") -> str:
-    return make_conninfo(host=str(ddir), port=settings.pg_port, user=user, dbname=dbname,
-                         connect_timeout=10)
 
 
 def _admin_os_users() -> list[str]:

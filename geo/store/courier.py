@@ -16,11 +16,19 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
-from geo.courier import DEFAULT_OVERLAP_SHARE, CourierReach, station_reach
+from geo.courier.reach import DEFAULT_OVERLAP_SHARE, CourierReach, station_reach
 from geo.errors import InvalidInputError, NotFoundError, Problem
-from geo.network import Mode, StreetNetwork
+from geo.network.graph import Mode
 from geo.store.cities import data_version
-from geo.store.siting import read_compounds, read_stations, service_type_exists
+from geo.store.inputs import (
+    read_compound_demand,
+    read_compounds,
+    read_demand_points,
+    read_grid_links,
+    read_services,
+)
+from geo.store.network import read_network
+from geo.store.siting import service_type_exists
 
 #: ``analysis_run.kind`` of a stored courier-reach run.
 RUN_KIND = "courier_reach"
@@ -28,38 +36,6 @@ Weight = Literal["residents", "compound_demand", "demand_points"]
 WEIGHTS: tuple[str, ...] = ("residents", "compound_demand", "demand_points")
 INPUT_TABLES = ("compound", "grid_compound", "service_point", "street_edge",
                 "courier_demand_point", "courier_compound_demand")
-
-
-def read_grid_links(conn: Connection, city_id: int) -> pd.DataFrame:
-    """``compound_id, grid_id, share`` (``grid_compound.resident_share``) of a city."""
-    rows = conn.execute(text("""
-        SELECT gc.compound_id, gc.grid_id, gc.resident_share FROM grid_compound gc
-        JOIN compound c ON c.id = gc.compound_id
-        WHERE c.city_id = :city ORDER BY gc.compound_id, gc.grid_id"""), {"city": city_id}).all()
-    return pd.DataFrame({"compound_id": [int(r.compound_id) for r in rows],
-                         "grid_id": [int(r.grid_id) for r in rows],
-                         "share": [float(r.resident_share) for r in rows]})
-
-
-def read_compound_demand(conn: Connection, city_id: int) -> pd.Series:
-    """Imported per-compound demand of a city, indexed by ``compound.id`` (may be empty)."""
-    rows = conn.execute(text("""
-        SELECT d.compound_id, d.demand FROM courier_compound_demand d
-        JOIN compound c ON c.id = d.compound_id WHERE c.city_id = :city
-        ORDER BY d.compound_id"""), {"city": city_id}).all()
-    return pd.Series([float(r.demand) for r in rows], index=[int(r.compound_id) for r in rows],
-                     name="demand", dtype=float)
-
-
-def read_demand_points(conn: Connection, city_id: int) -> gpd.GeoDataFrame:
-    """Imported rider-demand points of a city: ``id, external_id, weight`` and the point."""
-    rows = conn.execute(text("""
-        SELECT id, external_id, weight, ST_AsBinary(geom) AS wkb FROM courier_demand_point
-        WHERE city_id = :city ORDER BY id"""), {"city": city_id}).all()
-    return gpd.GeoDataFrame({"id": [int(r.id) for r in rows],
-                             "external_id": [r.external_id for r in rows],
-                             "weight": [float(r.weight) for r in rows]},
-                            geometry=[shapely.from_wkb(bytes(r.wkb)) for r in rows], crs=4326)
 
 
 def _num(v: Any) -> float | None:
@@ -158,14 +134,14 @@ def analyze_city_courier(conn: Connection, city_id: int, *,
                                 [Problem("unknown weight", field="weight")])
     if not service_type_exists(conn, service_type):
         raise NotFoundError(f"no service type {service_type!r}")
-    stations = read_stations(conn, city_id, service_type)
+    stations = read_services(conn, city_id, service_type=service_type)
     if len(stations) == 0:
         raise NotFoundError(f"city {city_id} has no {service_type} service points")
-    net = StreetNetwork.from_postgis(conn, city_id, mode=mode, speed_m_per_min=speed_m_per_min,
-                                     metric_epsg=metric_epsg)
+    net = read_network(conn, city_id, mode=mode, speed_m_per_min=speed_m_per_min,
+                       metric_epsg=metric_epsg)
     demand = points = None
     if weight == "compound_demand":
-        demand = read_compound_demand(conn, city_id)
+        demand = read_compound_demand(conn, city_id, "compound_demand")
         if len(demand) == 0:
             raise InvalidInputError("no per-compound demand imported for this city",
                                     [Problem("import it first (servicecircle analyze "

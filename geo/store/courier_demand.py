@@ -3,7 +3,7 @@
 All rows or none, like :func:`geo.store.imports.import_file`: the file is read with
 :func:`geo.io.read_file` (formats, encodings, column maps), its CRS resolved with
 :func:`geo.io.resolve_crs` (WGS-84, GCJ-02, BD-09 or EPSG:n), validated with
-:mod:`geo.courier_demand`, and only then written, replacing the city's previous demand of
+:mod:`geo.courier.demand`, and only then written, replacing the city's previous demand of
 that kind. Never commits.
 """
 
@@ -17,9 +17,9 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
-from geo.courier_demand import validate_compound_demand, validate_demand_points
+from geo.courier.demand import validate_compound_demand, validate_demand_points
 from geo.errors import InvalidInputError, Problem
-from geo.io import _decoded, apply_field_map, file_format, read_file, resolve_crs
+from geo.io.files import _decoded, apply_field_map, file_format, read_file, resolve_crs
 from geo.settings import Settings
 from geo.store.cities import get_city
 from geo.store.imports import ImportReport, _size_guard

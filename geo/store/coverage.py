@@ -20,65 +20,20 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
-from geo.coverage import REQUIRED_TYPES, CoverageResult, analyze_coverage, coverage_by_unit
-from geo.crs import WGS84
+from geo.coverage.analysis import REQUIRED_TYPES, CoverageResult, analyze_coverage, coverage_by_unit
+from geo.crs.utm import WGS84
 from geo.errors import InvalidInputError, NotFoundError, Problem
-from geo.network import StreetNetwork
 from geo.store.cities import City, data_version, get_city
+from geo.store.inputs import UNIT_KINDS, read_compounds, read_services, unit_links
+from geo.store.network import read_network
 
 KIND = "coverage"
 INPUT_TABLES = ("street_node", "street_edge", "compound", "service_point", "grid_compound",
                 "grid", "community")
-UNIT_KINDS = ("grid", "community", "street")
 
 
 def _wkb(v: Any) -> Any:
     return None if v is None else shapely.from_wkb(bytes(v))
-
-
-def read_compounds(conn: Connection, city_id: int) -> gpd.GeoDataFrame:
-    """Compounds of a city: ``id, external_id, name, community_id, street_id, residents,
-    households, gates`` (MultiPoint or None) and geometry, EPSG:4326."""
-    rows = conn.execute(text(
-        "SELECT c.id, c.external_id, c.name, c.community_id, m.street_id, c.residents, "
-        "c.households, ST_AsBinary(c.gates) AS gates, ST_AsBinary(c.geom) AS g "
-        "FROM compound c LEFT JOIN community m ON m.id = c.community_id "
-        "WHERE c.city_id = :c ORDER BY c.id"), {"c": city_id}).all()
-    return gpd.GeoDataFrame(
-        {"id": [r.id for r in rows], "external_id": [r.external_id for r in rows],
-         "name": [r.name for r in rows],
-         "community_id": pd.array([r.community_id for r in rows], dtype="Int64"),
-         "street_id": pd.array([r.street_id for r in rows], dtype="Int64"),
-         "residents": [r.residents for r in rows], "households": [r.households for r in rows],
-         "gates": [_wkb(r.gates) for r in rows]},
-        geometry=[_wkb(r.g) for r in rows], crs=WGS84)
-
-
-def read_services(conn: Connection, city_id: int) -> gpd.GeoDataFrame:
-    """Service points of a city: ``id, external_id, type, name`` and geometry, EPSG:4326."""
-    rows = conn.execute(text(
-        "SELECT id, external_id, type, name, ST_AsBinary(geom) AS g FROM service_point "
-        "WHERE city_id = :c ORDER BY id"), {"c": city_id}).all()
-    return gpd.GeoDataFrame(
-        {"id": [r.id for r in rows], "external_id": [r.external_id for r in rows],
-         "type": [r.type for r in rows], "name": [r.name for r in rows]},
-        geometry=[_wkb(r.g) for r in rows], crs=WGS84)
-
-
-def unit_links(conn: Connection, city_id: int, compounds: gpd.GeoDataFrame
-               ) -> dict[str, pd.DataFrame]:
-    """``compound_id, unit_id, share`` per unit kind (grids by ``resident_share``)."""
-    grid = pd.DataFrame(conn.execute(text(
-        "SELECT gc.compound_id, gc.grid_id AS unit_id, gc.resident_share AS share "
-        "FROM grid_compound gc JOIN grid g ON g.id = gc.grid_id WHERE g.city_id = :c"),
-        {"c": city_id}).all(), columns=["compound_id", "unit_id", "share"])
-    out = {"grid": grid}
-    for kind, col in (("community", "community_id"), ("street", "street_id")):
-        has = compounds[col].notna().to_numpy()
-        out[kind] = pd.DataFrame({"compound_id": compounds["id"].to_numpy()[has],
-                                  "unit_id": compounds[col].to_numpy()[has].astype(int),
-                                  "share": 1.0})
-    return out
 
 
 def _f(v: Any) -> float | None:
@@ -192,8 +147,8 @@ def run_coverage(conn: Connection, city_code: str, *, minutes: Sequence[float] |
     ``speed_m_per_min``, default 75) or in metres.
     """
     city = get_city(conn, city_code)
-    net = StreetNetwork.from_postgis(conn, city.id, mode="walk", speed_m_per_min=speed_m_per_min,
-                                     metric_epsg=city.metric_epsg)
+    net = read_network(conn, city.id, mode="walk", speed_m_per_min=speed_m_per_min,
+                       metric_epsg=city.metric_epsg)
     compounds = read_compounds(conn, city.id)
     services = read_services(conn, city.id)
     if len(compounds) == 0:

@@ -14,8 +14,8 @@ import shapely
 from psycopg import sql
 from sqlalchemy import Connection, text
 
-from geo.crs import WGS84
-from geo.io import file_format, write_file
+from geo.crs.utm import WGS84
+from geo.io.files import file_format, write_file
 from geo.store.cities import get_city
 from geo.store.imports import table_kind
 from geo.store.write import SPECS

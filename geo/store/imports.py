@@ -19,14 +19,14 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
-from geo.chinese_crs import detect_offset
+from geo.crs.chinese import detect_offset
 from geo.errors import InvalidInputError, Problem
-from geo.io import read_file, resolve_crs
+from geo.io.files import read_file, resolve_crs
+from geo.io.validate import validate_features
 from geo.settings import Settings
 from geo.store.cities import City, get_city
 from geo.store.siting import write_candidates
 from geo.store.write import WriteCounts, refresh_grid_compound, upsert_counts
-from geo.validate import validate_features
 
 #: Kinds as written on the command line → table names.
 CLI_KINDS: dict[str, str] = {
@@ -138,7 +138,7 @@ def offset_problem(conn: Connection, city: City, gdf: gpd.GeoDataFrame) -> Probl
     """A problem if WGS-84 features fit the city's streets clearly better as GCJ-02/BD-09.
 
     The test needs enough features to be meaningful (see
-    :func:`geo.chinese_crs.detect_offset`): a few features are never reported.
+    :func:`geo.crs.chinese.detect_offset`): a few features are never reported.
     """
     if len(gdf) == 0:
         return None

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine, create_engine
 
 from geo.errors import DatabaseUnavailableError
 from geo.settings import Settings
-from geo.store.cluster import admin_conninfo
+from geo.store.cluster_access import admin_conninfo
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 

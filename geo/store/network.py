@@ -1,8 +1,10 @@
 """The street network of a city: nodes and undirected edges flagged walk / ride.
 
 Edges are undirected street segments between intersections (and way ends) with their
-real geometry, as built by :func:`geo.osm.read_osm`. All geometries EPSG:4326;
-``length_m`` is the geodesic length in metres.
+real geometry, as built by :func:`geo.network.osm.read_osm`. All geometries EPSG:4326;
+``length_m`` is the geodesic length in metres. :func:`read_network` is the loader of the
+analysis object, :class:`~geo.network.graph.StreetNetwork` (pandana's pattern: the core
+never reads the database; the loader builds the core object).
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
-from geo.crs import WGS84
+from geo.crs.utm import WGS84
 from geo.errors import CRSError, InvalidInputError, Problem
+from geo.network.graph import Mode, StreetNetwork
 
 NODE_COLUMNS = ["node_id", "osm_id", "geometry"]
 EDGE_COLUMNS = ["edge_id", "u", "v", "osm_way_id", "length_m", "highway", "name", "walk", "ride",
@@ -94,9 +97,9 @@ def write_network(conn: Connection, city_id: int, nodes: gpd.GeoDataFrame,
                               _opt_str(hw), _opt_str(name), bool(walk), bool(ride), g))
 
 
-def read_network(conn: Connection, city_id: int, *,
-                 mode: Literal["walk", "ride"] | None = None
-                 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+def read_network_frames(conn: Connection, city_id: int, *,
+                        mode: Literal["walk", "ride"] | None = None
+                        ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """The street network of ``city_id`` as (nodes, edges) GeoDataFrames in EPSG:4326.
 
     With ``mode`` only the edges usable on foot (``"walk"``) or by e-bike (``"ride"``) and
@@ -131,3 +134,31 @@ def read_network(conn: Connection, city_id: int, *,
          "ride": np.array([r.ride for r in erows], dtype=bool)},
         geometry=shapely.from_wkb([bytes(r.g) for r in erows]), crs=WGS84)
     return nodes, edges
+
+
+def read_network(conn: Connection, city_id: int, *, mode: Mode = "walk",
+                 speed_m_per_min: float | None = None,
+                 metric_epsg: int | None = None) -> StreetNetwork:
+    """The :class:`~geo.network.graph.StreetNetwork` of ``city_id`` for ``mode``.
+
+    Parameters
+    ----------
+    mode
+        ``"walk"`` or ``"ride"`` (e-bike); only the edges usable that way are read.
+    speed_m_per_min
+        Travel speed; default the mode's (:func:`geo.network.graph.default_speed`).
+    metric_epsg
+        Projected CRS of the analysis (the city's ``metric_epsg``); default the UTM zone
+        of the nodes.
+
+    Raises
+    ------
+    InvalidInputError
+        The city has no street network for ``mode``.
+    """
+    nodes, edges = read_network_frames(conn, city_id, mode=mode)
+    if len(edges) == 0:
+        raise InvalidInputError(f"city {city_id} has no {mode} street network",
+                                [Problem("no edges", field="street_edge")])
+    return StreetNetwork.from_edges(nodes, edges, mode=mode, speed_m_per_min=speed_m_per_min,
+                                    metric_epsg=metric_epsg)

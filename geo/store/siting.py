@@ -18,10 +18,10 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
-from geo.cases import check_categories, check_window
 from geo.errors import InvalidInputError, NotFoundError, Problem
-from geo.labels import MAX_NAME, check_label, label_reason
+from geo.io.labels import MAX_NAME, check_label, label_reason
 from geo.store.cities import data_version
+from geo.store.inputs import read_compound_demand
 
 #: Demand measures a scenario may weigh compounds by (column of ``compound``).
 WEIGHTS = ("residents", "households", "elderly")
@@ -34,83 +34,6 @@ INPUT_TABLES = ("compound", "service_point", "street_edge", "siting_candidate", 
 
 def _wkb(v: Any) -> Any:
     return None if v is None else shapely.from_wkb(bytes(v))
-
-
-def read_compounds(conn: Connection, city_id: int) -> gpd.GeoDataFrame:
-    """Compounds of ``city_id``: ``id, external_id, name, residents, households, elderly
-    (0 where unknown), gates`` (MultiPoint or None) and the polygon."""
-    rows = conn.execute(text("""
-        SELECT id, external_id, name, residents, households, COALESCE(elderly, 0) AS elderly,
-               ST_AsBinary(gates) AS gates, ST_AsBinary(geom) AS wkb
-        FROM compound WHERE city_id = :city ORDER BY id"""), {"city": city_id}).all()
-    return gpd.GeoDataFrame(
-        {"id": [int(r.id) for r in rows], "external_id": [r.external_id for r in rows],
-         "name": [r.name for r in rows], "residents": [int(r.residents) for r in rows],
-         "households": [int(r.households) for r in rows],
-         "elderly": [int(r.elderly) for r in rows],
-         "gates": gpd.GeoSeries([_wkb(r.gates) for r in rows], crs=4326)},
-        geometry=[_wkb(r.wkb) for r in rows], crs=4326)
-
-
-def read_compound_demand(conn: Connection, city_id: int, kind: str, *,
-                         categories: Iterable[str] | None = None,
-                         start: datetime | None = None, end: datetime | None = None) -> pd.Series:
-    """Demand of each compound of ``city_id`` (indexed by ``compound.id``, every compound,
-    0 where none) for the derived kinds.
-
-    ``cases``: number of grid cases whose point lies in the compound polygon
-    (``ST_Covers``; a point on a shared edge counts for both), of ``categories`` (all if
-    ``None``) reported in ``[start, end)``. Cases outside every compound are not demand.
-    ``rider_demand``: the imported per-compound order estimates
-    (``courier_compound_demand``) if the city has any; otherwise the sum of the imported
-    rider-demand points' weights, each point given to the compound whose polygon holds it,
-    else to the compound with the nearest gate (its polygon where it has no gates; geodesic
-    distance; ties to the lower id), so no point is dropped. Raises
-    :class:`InvalidInputError` for another kind or when no rider demand is imported.
-    """
-    if kind == "cases":
-        cats = check_categories(categories)
-        check_window(start, end)
-        rows = conn.execute(text("""
-            SELECT c.id, count(k.id) AS n FROM compound c
-            LEFT JOIN grid_case k ON k.city_id = c.city_id AND ST_Covers(c.geom, k.geom)
-              AND (CAST(:cats AS text[]) IS NULL OR k.category = ANY(CAST(:cats AS text[])))
-              AND (CAST(:start AS timestamptz) IS NULL OR k.reported_at >= :start)
-              AND (CAST(:end AS timestamptz) IS NULL OR k.reported_at < :end)
-            WHERE c.city_id = :city GROUP BY c.id ORDER BY c.id"""),
-            {"city": city_id, "cats": list(cats) if cats is not None else None,
-             "start": start, "end": end}).all()
-    elif kind == "rider_demand":
-        rows = conn.execute(text("""
-            SELECT c.id, COALESCE(d.demand, 0) AS n FROM compound c
-            LEFT JOIN courier_compound_demand d ON d.compound_id = c.id
-            WHERE c.city_id = :city AND EXISTS (
-                SELECT 1 FROM courier_compound_demand x JOIN compound y ON y.id = x.compound_id
-                WHERE y.city_id = :city)
-            ORDER BY c.id"""), {"city": city_id}).all()
-        if not rows:
-            rows = conn.execute(text("""
-                SELECT c.id, COALESCE(sum(a.weight), 0) AS n FROM compound c
-                LEFT JOIN (
-                    SELECT p.weight, (SELECT y.id FROM compound y WHERE y.city_id = :city
-                                      ORDER BY NOT ST_Covers(y.geom, p.geom),
-                                               ST_Distance(COALESCE(y.gates, y.geom)::geography,
-                                                           p.geom::geography), y.id
-                                      LIMIT 1) AS compound_id
-                    FROM courier_demand_point p WHERE p.city_id = :city) a
-                  ON a.compound_id = c.id
-                WHERE c.city_id = :city AND EXISTS (
-                    SELECT 1 FROM courier_demand_point q WHERE q.city_id = :city)
-                GROUP BY c.id ORDER BY c.id"""), {"city": city_id}).all()
-        if not rows:
-            raise InvalidInputError("no rider demand imported", [Problem(
-                "import courier demand first (servicecircle analyze courier-demand)",
-                field="weight")])
-    else:
-        raise InvalidInputError("unknown demand kind", [Problem(
-            f"{kind!r} is not one of ['cases', 'rider_demand']", field="weight")])
-    return pd.Series([float(r.n) for r in rows], index=[int(r.id) for r in rows], name=kind,
-                     dtype=float)
 
 
 def with_demand(conn: Connection, city_id: int, compounds: gpd.GeoDataFrame, kind: str, *,

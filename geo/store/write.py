@@ -20,13 +20,13 @@ from psycopg import errors as pg_errors
 from psycopg import sql
 from sqlalchemy import Connection, text
 
-from geo.crs import WGS84
+from geo.crs.utm import WGS84
 from geo.errors import CRSError, InvalidInputError, Problem
 
 KINDS = ("street", "community", "grid", "compound", "service_point", "grid_case")
 SOURCES = ("osm", "generated", "import")
 _STAGE = "_sc_stage"
-#: Timestamps without a zone are China Standard Time (as in :mod:`geo.validate`).
+#: Timestamps without a zone are China Standard Time (as in :mod:`geo.io.validate`).
 LOCAL_TZ = "Asia/Shanghai"
 _MAX_LISTED = 50
 

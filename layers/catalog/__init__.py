@@ -1,19 +1,38 @@
-"""Modules declaring layers: each defines ``LAYERS: tuple[Layer, ...]``.
+"""The layer catalogue: the modules declaring layers, and the registry built from them.
 
-To add a topic ``layers/catalog/<topic>.py``, add one line ``"<topic>",`` to ``NAMES``.
+Each module defines ``LAYERS: tuple[Layer, ...]``. To add a topic, write
+``layers/catalog/<topic>.py``, import it here and add it to :data:`MODULES`.
 """
 
 from __future__ import annotations
 
-import importlib
 from types import ModuleType
 
-NAMES: tuple[str, ...] = (
-    "base",
-    "cases",
-    "coverage",
-    "courier",
-    "siting",
-)
+from layers.catalog import base, cases, courier, coverage, siting
+from layers.registry import Layer, Registry
 
-MODULES: list[ModuleType] = [importlib.import_module(f"layers.catalog.{n}") for n in NAMES]
+MODULES: tuple[ModuleType, ...] = (base, cases, coverage, courier, siting)
+
+
+def build_registry() -> Registry:
+    """A registry of every layer declared in the modules of :data:`MODULES`."""
+    reg = Registry()
+    for module in MODULES:
+        reg.extend(getattr(module, "LAYERS", ()))
+    return reg
+
+
+_DEFAULT: Registry | None = None
+
+
+def default_registry() -> Registry:
+    """The catalogue built once from ``layers/catalog`` (immutable layers, safe to share)."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = build_registry()
+    return _DEFAULT
+
+
+def get_layer(name: str) -> Layer:
+    """Layer ``name`` from the default catalogue; :class:`NotFoundError` if none."""
+    return default_registry().get(name)

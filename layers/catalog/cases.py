@@ -2,8 +2,8 @@
 
 Built by ``servicecircle analyze cases`` (tables ``case_hex``, ``case_kde``, ``case_grid``,
 views ``case_*_latest``). Public columns (``n_public``, ``density_public``,
-``closure_rate_public`` …) are stored with the run, computed by :mod:`geo.public_cases`
-under the one public rule of :mod:`geo.privacy` (whole complete months, released
+``closure_rate_public`` …) are stored with the run, computed by :mod:`geo.cases.public`
+under the one public rule of :mod:`geo.cases.privacy` (whole complete months, released
 cell-months of at least ``min_public_case_count`` cases, all categories), so they equal
 the public answers of ``/cities/{city}/cases/...``; exact counts and Gi* statistics are
 personal (analysts only). Filtering by category or period on the fly is served by
@@ -12,7 +12,8 @@ personal (analysts only). Filtering by category or period on the fly is served b
 
 from __future__ import annotations
 
-from layers.registry import Layer, LegendClass, Source, Style
+from layers.legend import LegendClass
+from layers.registry import Layer, Source, Style
 
 #: Diverging hot/cold legend of Gi* confidence bins (ColorBrewer RdBu).
 HOTSPOT_CLASSES: tuple[LegendClass, ...] = (

@@ -10,7 +10,8 @@ along the walkable ones. Figures are residents (resident counts are public compo
 from __future__ import annotations
 
 from geo.domain import ServiceType
-from layers.registry import Layer, LegendClass, Source, Style
+from layers.legend import LegendClass
+from layers.registry import Layer, Source, Style
 
 #: Residents reached by one station.
 REACH_CLASSES: tuple[LegendClass, ...] = (

@@ -10,7 +10,8 @@ threshold. Aggregated figures only: public.
 from __future__ import annotations
 
 from geo.domain import SERVICE_TYPE_LABELS
-from layers.registry import Layer, LegendClass, Source, Style
+from layers.legend import LegendClass
+from layers.registry import Layer, Source, Style
 
 TYPE_COLORS = {
     "party_mass_centre": "#c62828", "red_station": "#e53935", "grid_station": "#1565c0",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from layers.registry import Layer, LegendClass, Source, Style
+from layers.legend import LegendClass
+from layers.registry import Layer, Source, Style
 
 RANK_CLASSES = (
     LegendClass(1, "#6a1b9a", "第1–3名建议站点", "Proposed site, rank 1–3"),

@@ -5,7 +5,8 @@ from __future__ import annotations
 import mapbox_vector_tile
 import pytest
 from fastapi.testclient import TestClient
-from sample import tile_of
+
+from tests.support.sample import tile_of
 
 CASES = "/collections/grid_cases/items"
 

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from api.app import create_app
-from geo.case_synth import synthetic_cases
+from geo.demo.synthetic_cases import synthetic_cases
 from geo.settings import Settings
 from geo.store import cluster, keys, migrate
 
@@ -312,7 +312,7 @@ def test_an_empty_window_is_an_empty_answer_not_an_error(client: TestClient, pat
     assert r.status_code == 200, r.text
 
 
-# --- differencing attacks (regression tests of the public rule in geo.privacy) -----------
+# --- differencing attacks (regression tests of the public rule in geo.cases.privacy) -----------
 
 def _counts(body: dict[str, Any]) -> dict[str, Any]:
     return {f["properties"]["h3"]: f["properties"]["n_cases"] for f in body["features"]}

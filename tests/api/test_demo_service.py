@@ -10,8 +10,9 @@ import urllib.request
 
 import mapbox_vector_tile
 import pytest
-from sample import tile_of
 from sqlalchemy import Engine, text
+
+from tests.support.sample import tile_of
 
 pytestmark = pytest.mark.slow
 

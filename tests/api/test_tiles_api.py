@@ -9,10 +9,10 @@ from typing import Any
 import mapbox_vector_tile
 import pytest
 from fastapi.testclient import TestClient
-from sample import tile_of
 from sqlalchemy import Engine, text
 
 from geo.store.tiles import BUFFER, EXTENT
+from tests.support.sample import tile_of
 
 
 def _decode(content: bytes) -> dict[str, Any]:
@@ -200,7 +200,7 @@ def test_to_pyformat_keeps_casts_and_escapes_percent() -> None:
 
 def test_served_tile_equals_store_rendering(client: TestClient, sample_engine: Engine) -> None:
     from geo.store.tiles import render_tile
-    from layers.registry import get_layer
+    from layers.catalog import get_layer
 
     z, x, y = tile_of(117.05, 28.25, 13)
     served = _decode(client.get(f"/tiles/compounds/{z}/{x}/{y}.mvt").content)["compounds"]

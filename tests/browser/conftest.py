@@ -1,26 +1,14 @@
 """Browser test fixtures: Debian's Chromium through Playwright (no browser download), and
-the sample database and live server of tests/api."""
+the sample database and live server of tests/support/mapservice_fixtures.py."""
 
 from __future__ import annotations
 
 import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "api"))
-
-from mapservice_fixtures import (  # noqa: F401
-    api_keys,
-    client,
-    demo_server,
-    sample_engine,
-    sample_settings,
-    server,
-)
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from netkit import network
 
-from geo.network import StreetNetwork
+from geo.network.graph import StreetNetwork
+from tests.support.netkit import network
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from sqlalchemy import Connection
 from geo.errors import NotFoundError
 from geo.store.features import get_feature, layer_extent, query_features, search_features
 from geo.store.tiles import render_tile
-from layers.registry import default_registry, get_layer
+from layers.catalog import default_registry, get_layer
 
 
 @pytest.mark.parametrize("name", default_registry().names())

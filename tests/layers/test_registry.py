@@ -7,7 +7,8 @@ from sqlalchemy import Connection, text
 
 from geo.domain import ServiceType
 from geo.errors import InvalidInputError, NotFoundError
-from layers.registry import Layer, Registry, Source, Style, default_registry, get_layer
+from layers.catalog import default_registry, get_layer
+from layers.registry import Layer, Registry, Source, Style
 
 
 def _layer(**kw: object) -> Layer:

@@ -12,7 +12,7 @@ import pytest
 from shapely.geometry import box
 from sqlalchemy import Connection
 
-from geo.osm import OsmExtract, read_osm
+from geo.network.osm import OsmExtract, read_osm
 from geo.settings import PROJECT_ROOT
 from geo.store.cities import City, create_city
 from geo.store.network import write_network

@@ -10,16 +10,16 @@ import pandas as pd
 import pytest
 from sqlalchemy import Connection, Engine, text
 
-from geo.case_stats import grid_closure_table
-from geo.cases import CaseIndex, counts_frame
-from geo.errors import InvalidInputError
-from geo.hotspots import gi_star, kde_surface
-from geo.privacy import public_window
-from geo.public_cases import (
+from geo.cases.counts import CaseIndex, counts_frame
+from geo.cases.hotspots import gi_star, kde_surface
+from geo.cases.privacy import public_window
+from geo.cases.public import (
     public_density_cells,
     public_grid_table,
     public_hex_counts,
 )
+from geo.cases.stats import grid_closure_table
+from geo.errors import InvalidInputError
 from geo.store.cases import (
     PublicFigures,
     analyze_city_cases,

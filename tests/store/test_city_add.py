@@ -17,7 +17,7 @@ from api.cli.data import parse_bbox
 from geo.errors import InvalidInputError
 from geo.settings import Settings
 from geo.store.cities import get_city
-from geo.store.network import read_network
+from geo.store.network import read_network_frames
 
 OSM = Path(__file__).parents[2] / "data" / "osm"
 TINY = """<?xml version="1.0" encoding="UTF-8"?>
@@ -60,8 +60,8 @@ def test_city_add_from_small_osm_file(settings, engine, cleanup, tiny):
     assert r.returncode == 0, r.stderr
     with engine.connect() as conn:
         city = get_city(conn, "t-cli-tiny")
-        edges = read_network(conn, city.id)[1]
-        ride = read_network(conn, city.id, mode="ride")[1]
+        edges = read_network_frames(conn, city.id)[1]
+        ride = read_network_frames(conn, city.id, mode="ride")[1]
     assert city.name_zh == "小城" and city.metric_epsg == 32650
     assert sorted(edges[["u", "v"]].values.tolist()) == [[1, 2], [2, 3], [2, 4]]
     assert ride["u"].tolist() == [1, 2]  # the footway is not rideable
@@ -75,7 +75,7 @@ def test_city_add_wudaokou_with_bbox(settings, engine, cleanup):
     assert r.returncode == 0, r.stderr
     with engine.connect() as conn:
         city = get_city(conn, "t-cli-wdk")
-        nodes, edges = read_network(conn, city.id)
+        nodes, edges = read_network_frames(conn, city.id)
     assert city.bounds.bounds == pytest.approx(bbox)
     # every edge has an end inside the box (streets crossing it keep their first segment)
     inside = nodes.geometry.within(city.bounds.buffer(1e-9)).to_numpy()

@@ -8,22 +8,25 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, Engine, text
 
-from geo.courier import station_reach
+from geo.courier.reach import station_reach
 from geo.errors import InvalidInputError
-from geo.network import StreetNetwork
 from geo.store.cities import data_version, get_city
 from geo.store.courier import (
     analyze_city_courier,
     latest_courier_run,
-    read_compound_demand,
-    read_demand_points,
-    read_grid_links,
     read_run_compounds,
     read_run_overlaps,
     read_run_stations,
 )
 from geo.store.courier_demand import import_demand
-from geo.store.siting import read_compounds, read_stations
+from geo.store.inputs import (
+    read_compound_demand,
+    read_compounds,
+    read_demand_points,
+    read_grid_links,
+    read_services,
+)
+from geo.store.network import read_network
 
 
 @pytest.fixture
@@ -59,8 +62,8 @@ def test_run_stores_every_station_and_compound(demo: Connection, guixi: int) -> 
 
 def test_stored_reach_equals_a_fresh_computation(demo: Connection, guixi: int) -> None:
     run_id, _ = analyze_city_courier(demo, guixi, metres=1000)
-    net = StreetNetwork.from_postgis(demo, guixi, mode="ride")
-    fresh = station_reach(net, read_stations(demo, guixi, "courier_station"),
+    net = read_network(demo, guixi, mode="ride")
+    fresh = station_reach(net, read_services(demo, guixi, service_type="courier_station"),
                           read_compounds(demo, guixi), metres=1000, catchments=False,
                           grid_links=read_grid_links(demo, guixi))
     stored = read_run_stations(demo, run_id).set_index("service_point_id")
@@ -135,8 +138,8 @@ def test_compound_demand_import_and_weighted_run(demo: Connection, guixi: int,
                                                   for i, r in enumerate(rows)), encoding="utf-8")
     report = import_demand(demo, "guixi", "compounds", csv)
     assert report.inserted == 3
-    assert read_compound_demand(demo, guixi).to_dict() == {rows[0].id: 10.0, rows[1].id: 20.0,
-                                                           rows[2].id: 30.0}
+    assert read_compound_demand(demo, guixi, "compound_demand").to_dict() == {
+        rows[0].id: 10.0, rows[1].id: 20.0, rows[2].id: 30.0}
     _, reach = analyze_city_courier(demo, guixi, metres=1000, weight="compound_demand")
     assert reach.weight == "compound_demand"
     assert reach.stations["demand"].sum() <= 60.0 * len(reach.stations)
@@ -150,12 +153,12 @@ def test_compound_demand_import_rejects_unknown_compounds(demo: Connection, guix
     with pytest.raises(InvalidInputError) as err:
         import_demand(demo, "guixi", "compounds", csv)
     assert err.value.errors[0].row == 1 and err.value.errors[0].field == "compound"
-    assert len(read_compound_demand(demo, guixi)) == 0
+    assert len(read_compound_demand(demo, guixi, "compound_demand")) == 0
 
 
 def test_demand_points_import_and_weighted_run(demo: Connection, guixi: int,
                                                tmp_path: Path) -> None:
-    stations = read_stations(demo, guixi, "courier_station")
+    stations = read_services(demo, guixi, service_type="courier_station")
     p = stations.geometry.iloc[0]
     csv = tmp_path / "riders.csv"
     csv.write_text(f"id,lon,lat,单量\nd1,{p.x},{p.y},40\nd2,{p.x + 0.0002},{p.y},2\n",

@@ -17,10 +17,10 @@ from pyproj import Geod
 from shapely.geometry import Point, Polygon, box
 from sqlalchemy import text
 
-from geo.chinese_crs import wgs84_to_bd09, wgs84_to_gcj02
+from geo.crs.chinese import wgs84_to_bd09, wgs84_to_gcj02
 from geo.demo import demo_cities
 from geo.errors import CRSError, InvalidInputError, NotFoundError
-from geo.io import read_file, write_file
+from geo.io.files import read_file, write_file
 from geo.settings import Settings
 from geo.store.cities import create_city
 from geo.store.exports import export_features
@@ -302,7 +302,7 @@ def test_gcj02_shifted_polygons_are_reported(conn, wdk_city, wudaokou, tmp_path)
     polys = [p for p in shapely.get_parts(blocks) if p.area > 1e-7][:40]
     gdf = gpd.GeoDataFrame({"external_id": [f"S{i}" for i in range(len(polys))],
                             "name": "街道"}, geometry=polys, crs=4326)
-    from geo.chinese_crs import from_wgs84
+    from geo.crs.chinese import from_wgs84
 
     shifted = from_wgs84(gdf, "gcj02")
     inside = shifted.geometry.representative_point().within(box(*wudaokou.bounds.bounds))

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from geo.errors import CRSError, InvalidInputError, NotFoundError
 from geo.store.cities import create_city, data_version, get_city, list_cities
-from geo.store.network import read_network, write_network
+from geo.store.network import read_network, read_network_frames, write_network
 
 BOUNDS = box(116.30, 39.99, 116.31, 40.00)
 
@@ -55,7 +55,7 @@ def test_network_round_trip(conn):
     city = create_city(conn, "t-city", name_zh="测试", name_en="Test", bounds=BOUNDS)
     nodes, edges = _network()
     write_network(conn, city.id, nodes, edges)
-    n2, e2 = read_network(conn, city.id)
+    n2, e2 = read_network_frames(conn, city.id)
     assert n2["node_id"].tolist() == [1, 2, 3]
     assert n2["osm_id"].tolist()[:2] == [11, 12] and n2["osm_id"].isna().tolist()[2]
     assert e2[["u", "v", "osm_way_id"]].values.tolist() == [[1, 2, 100], [2, 3, 101]]
@@ -68,9 +68,24 @@ def test_network_round_trip(conn):
 def test_read_network_by_mode_filters_edges_and_nodes(conn):
     city = create_city(conn, "t-city", name_zh="测试", name_en="Test", bounds=BOUNDS)
     write_network(conn, city.id, *_network())
-    nodes, edges = read_network(conn, city.id, mode="ride")
+    nodes, edges = read_network_frames(conn, city.id, mode="ride")
     assert edges["edge_id"].tolist() == [1]
     assert nodes["node_id"].tolist() == [1, 2]
+
+
+def test_read_network_builds_the_street_network_of_the_mode(conn):
+    city = create_city(conn, "t-city", name_zh="测试", name_en="Test", bounds=BOUNDS)
+    write_network(conn, city.id, *_network())
+    walk = read_network(conn, city.id, mode="walk", metric_epsg=32650)
+    ride = read_network(conn, city.id, mode="ride", speed_m_per_min=200.0)
+    assert (walk.mode, walk.n_edges, walk.metric_epsg) == ("walk", 2, 32650)
+    assert (ride.mode, ride.n_edges, ride.speed_m_per_min) == ("ride", 1, 200.0)
+
+
+def test_read_network_of_a_city_without_streets_is_an_error(conn):
+    city = create_city(conn, "t-city", name_zh="测试", name_en="Test", bounds=BOUNDS)
+    with pytest.raises(InvalidInputError, match="no walk street network"):
+        read_network(conn, city.id)
 
 
 def test_write_network_replaces_previous_rows(conn):
@@ -78,7 +93,7 @@ def test_write_network_replaces_previous_rows(conn):
     nodes, edges = _network()
     write_network(conn, city.id, nodes, edges)
     write_network(conn, city.id, nodes, edges.iloc[:1])
-    assert len(read_network(conn, city.id)[1]) == 1
+    assert len(read_network_frames(conn, city.id)[1]) == 1
 
 
 def test_write_network_bumps_data_version(conn):

@@ -13,12 +13,11 @@ from sqlalchemy import text
 from geo.errors import InvalidInputError, NotFoundError
 from geo.store.cities import create_city, data_version
 from geo.store.imports import import_file
+from geo.store.inputs import read_compound_demand, read_compounds
 from geo.store.siting import (
     get_scenario,
     list_scenarios,
     read_candidates,
-    read_compound_demand,
-    read_compounds,
     save_scenario,
     with_demand,
     write_candidates,

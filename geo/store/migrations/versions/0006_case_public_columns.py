@@ -9,7 +9,7 @@ exact window of a run, so the public layers could be differenced (a daily run mo
 hexagon from 37 to 38) and showed closure rates of grids with one or two closed cases.
 Runs now store their public figures (``n_public``, ``density_public``,
 ``closure_rate_public``, ``median_closure_h_public``, ``suppressed``), computed by
-:mod:`geo.public_cases` with the rule of :mod:`geo.privacy`, and the views only show them.
+:mod:`geo.cases.public` with the rule of :mod:`geo.cases.privacy`, and the views only show them.
 Runs stored before this revision publish nothing until they are computed again
 (``servicecircle analyze cases``).
 """

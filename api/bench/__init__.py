@@ -1,1 +1,0 @@
-"""Benchmarks behind `servicecircle bench`; each module has run(quick) -> dict."""

@@ -1,0 +1,309 @@
+"""Service circles: the streets reachable from a service point within a budget, buffered.
+
+A circle is built from the street edges reached within the budget (minutes × speed, or
+metres), **including partially reached edges cut at the remaining budget** from each
+end, the stretch of the point's own edge walked directly, and the short connector from
+the point to its street. These lines are buffered by ``buffer_m`` (default 40 m: a street
+with the frontage plots either side, where a gate on that street is reached;
+:mod:`geo.coverage.buffers` draws them). Never a straight-line radius and never a convex
+hull.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse import csr_matrix
+
+from geo.coverage.buffers import Level, nested_buffers, raster_spans
+from geo.crs.utm import WGS84
+from geo.errors import InvalidInputError, Problem
+from geo.network.graph import StreetNetwork
+from geo.network.reach import DistanceBlock, local_distance_blocks
+from geo.network.snapping import point_array, snap_xy
+
+#: Default buffer (metres) around reached streets: a street and its frontage plots.
+DEFAULT_BUFFER_M = 40.0
+
+
+def _incidence(net: StreetNetwork) -> csr_matrix:
+    e = np.arange(net.n_edges)
+    rows = np.concatenate([net.edge_u, net.edge_v])
+    cols = np.concatenate([e, e])
+    return csr_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)),
+                      shape=(net.n_nodes, net.n_edges))
+
+
+def substrings(geoms: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Vectorised substrings of LineStrings between ``start`` and ``end`` (CRS units)."""
+    if len(geoms) == 0:
+        return np.zeros(0, dtype=object)
+    coords, gi = shapely.get_coordinates(geoms, return_index=True)
+    seg = np.zeros(len(coords))
+    seg[1:] = np.hypot(*np.diff(coords, axis=0).T)
+    newgroup = np.ones(len(coords), dtype=bool)
+    newgroup[1:] = gi[1:] != gi[:-1]
+    seg[newgroup] = 0.0
+    cum = np.cumsum(seg)
+    cum -= cum[np.flatnonzero(newgroup)][np.cumsum(newgroup) - 1]
+    inner = (cum > start[gi]) & (cum < end[gi])
+    n = len(geoms)
+    sp = shapely.get_coordinates(shapely.line_interpolate_point(geoms, start))
+    ep = shapely.get_coordinates(shapely.line_interpolate_point(geoms, end))
+    xy = np.concatenate([sp, coords[inner], ep])
+    piece = np.concatenate([np.arange(n), gi[inner], np.arange(n)])
+    key = np.concatenate([np.full(n, -np.inf), cum[inner], np.full(n, np.inf)])
+    order = np.lexsort((key, piece))
+    return shapely.linestrings(xy[order], indices=piece[order])
+
+
+def _pieces(net: StreetNetwork, blk: DistanceBlock, inc: csr_matrix, budget: float
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Reached stretches (row, edge, start_m, end_m) for one block of distances."""
+    d = blk.d
+    ri, col = np.nonzero(d <= budget)
+    node = blk.nodes[col]
+    counts = np.diff(inc.indptr)[node]
+    starts = np.repeat(inc.indptr[node], counts)
+    within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    edge = inc.indices[starts + within]
+    ri = np.repeat(ri, counts)
+    key = np.unique(ri.astype(np.int64) * net.n_edges + edge)
+    ri, edge = key // net.n_edges, key % net.n_edges
+    length = net.edge_length_m[edge]
+    du, dv = d[ri, blk.local[net.edge_u[edge]]], d[ri, blk.local[net.edge_v[edge]]]
+    a_end = np.clip(budget - du, 0.0, length)  # reached from u: [0, a_end]
+    b_start = np.clip(length - (budget - dv), 0.0, length)  # reached from v: [b_start, L]
+    a_ok, b_ok = du <= budget, dv <= budget
+    full = a_ok & b_ok & (a_end >= b_start)
+    a_part = a_ok & ~full & (a_end > 0)
+    b_part = b_ok & ~full & (b_start < length)
+    rows = np.concatenate([ri[full], ri[a_part], ri[b_part]])
+    edges = np.concatenate([edge[full], edge[a_part], edge[b_part]])
+    s = np.concatenate([np.zeros(full.sum()), np.zeros(a_part.sum()), b_start[b_part]])
+    e = np.concatenate([length[full], a_end[a_part], length[b_part]])
+    return rows, edges, s, e
+
+
+def _lines(net: StreetNetwork, edges: np.ndarray, s: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """Geometries of edge stretches [s, e] (network metres along the edge)."""
+    geoms = net.edge_geoms[edges]
+    length = net.edge_length_m[edges]
+    full = (s <= 0) & (e >= length)
+    out = geoms.copy()
+    cut = ~full
+    if cut.any():
+        scale = shapely.length(geoms[cut]) / length[cut]
+        out[cut] = substrings(geoms[cut], s[cut] * scale, e[cut] * scale)
+    return out
+
+
+def merge_spans(gid: np.ndarray, edge: np.ndarray, a: np.ndarray, b: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Merge overlapping stretches [a, b] of the same (group, edge) into disjoint ones."""
+    if len(gid) == 0:
+        return gid, edge, a, b
+    order = np.lexsort((a, edge, gid))
+    gid, edge, a, b = gid[order], edge[order], a[order], b[order]
+    same = np.zeros(len(gid), dtype=bool)
+    same[1:] = (gid[1:] == gid[:-1]) & (edge[1:] == edge[:-1])
+    # running max of b within each (group, edge) run
+    run = np.cumsum(~same) - 1
+    offset = run * 2.0 * (b.max() - min(a.min(), 0.0) + 1.0)  # lifts each run above the last
+    prev = np.maximum.accumulate(b + offset) - offset
+    new = ~same
+    new[1:] |= a[1:] > prev[:-1]
+    starts = np.flatnonzero(new)
+    return gid[starts], edge[starts], a[starts], np.maximum.reduceat(b, starts)
+
+
+def _assemble(geom: np.ndarray, gid: np.ndarray, lines: np.ndarray) -> None:
+    """Put each group's lines into ``geom`` as one MultiLineString."""
+    if len(gid) == 0:
+        return
+    order = np.argsort(gid, kind="stable")
+    gid, lines = gid[order], lines[order]
+    uniq = np.unique(gid)
+    geom[uniq] = shapely.multilinestrings(lines, indices=np.searchsorted(uniq, gid))
+
+
+@contextmanager
+def _pool(workers: int) -> Iterator[Executor | None]:
+    if workers <= 1:
+        yield None
+        return
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        yield pool
+
+
+def service_circles(net: StreetNetwork, services: gpd.GeoDataFrame, *,
+                    minutes: Sequence[float] | None = (5, 10, 15),
+                    metres: Sequence[float] | None = None,
+                    buffer_m: float = DEFAULT_BUFFER_M, type_col: str = "type",
+                    service_id_col: str | None = "id", max_snap_m: float = 250.0,
+                    include_snap: bool = True, quad_segs: int = 2, crs: int = WGS84,
+                    chunk: int = 64, polygons: bool = True,
+                    method: Literal["buffer", "raster"] = "buffer",
+                    cell_m: float = 10.0, workers: int = 1) -> gpd.GeoDataFrame:
+    """Street-following circles of every service point for each threshold.
+
+    Parameters
+    ----------
+    services
+        Point geometries (any declared CRS) with ``type_col`` and ids (``service_id_col``
+        or the index).
+    minutes, metres
+        Thresholds; give minutes (converted with the network's speed) or metres
+        (pass ``minutes=None``), e.g. GB 50180-2018's 300 / 500 / 1,000 m.
+    buffer_m
+        Width either side of the reached streets, metres.
+    crs
+        EPSG code of the returned polygons (default 4326).
+    polygons
+        False returns the reached street stretches themselves (MultiLineString) instead
+        of their buffer: the network part of the work, without the polygon union.
+    quad_segs
+        Segments per quarter circle of the buffers' round ends (default 2).
+    method
+        ``"buffer"`` (default): the exact GEOS buffer of the reached stretches — each
+        stretch buffered on its own (``quad_segs`` segments per quarter circle) and the
+        buffers united per circle; thresholds are done in ascending order and each circle
+        is the previous threshold's circle united with the buffers of the stretches that
+        were not already full edges there (the same polygon: the reach is nested).
+        ``"raster"``: the same buffer drawn on a ``cell_m`` grid (boundary within about
+        one cell of the exact one) — for city-scale batches.
+    workers
+        Processes drawing the polygons in parallel (forked, so leave 1 inside a threaded
+        server); the main process finds the reach of the next block meanwhile.
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per (service point, threshold): ``service_id, type, minutes`` (NaN for
+        metre thresholds), ``budget_m``, ``snapped``, ``street_m`` (length of street
+        stretches reached, metres), geometry (Polygon/MultiPolygon; None when the point is
+        farther than ``max_snap_m`` from every street).
+    """
+    if (minutes is None) == (metres is None):
+        raise InvalidInputError("give thresholds in minutes or in metres",
+                                [Problem("exactly one of minutes/metres", field="minutes")])
+    if not buffer_m > 0:
+        raise InvalidInputError("buffer_m must be > 0", [Problem("> 0", field="buffer_m")])
+    if type_col not in services.columns:
+        raise InvalidInputError("services have no type column", [Problem("missing", field=type_col)])
+    values = list(minutes if minutes is not None else metres)  # type: ignore[arg-type]
+    budgets = np.array([net.budget_m(minutes=v) if minutes is not None else net.budget_m(metres=v)
+                        for v in values])
+    pts, _ = point_array(net, services, "services")
+    if len(pts) != len(services):
+        raise InvalidInputError("service points must be single Points",
+                                [Problem("MultiPoint", field="geometry")])
+    s = snap_xy(net, pts, max_snap_m=max_snap_m)
+    k, nb = len(pts), len(budgets)
+    inc = _incidence(net)
+    spans: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    geom = np.full(k * nb, None, dtype=object)
+    blocks = local_distance_blocks(net, s, limit_m=float(budgets.max()),
+                                   include_snap=include_snap, chunk=chunk)
+    pending: dict[Any, Any] = {}
+    futures: list[Any] = []
+    exact = polygons and method == "buffer"
+    with _pool(workers if polygons else 1) as pool:
+        for blk in blocks:
+            pos = blk.pos
+            levels: list[Level] = []
+            prev_full = np.zeros(0, dtype=np.int64)  # pos * n_edges + edge, full edges so far
+            prev_conn = np.zeros(0, dtype=np.int64)
+            for bi in np.argsort(budgets, kind="stable").tolist():
+                budget = budgets[bi]
+                rows, edges, a, b = _pieces(net, blk, inc, budget)
+                # own edge walked directly, and the connector from the point to the street
+                rest = budget - (s.snap_m[pos] if include_snap else 0.0)
+                own = rest > 0
+                oe = s.edge[pos][own]
+                oa = np.clip(s.offset_m[pos][own] - rest[own], 0, net.edge_length_m[oe])
+                ob = np.clip(s.offset_m[pos][own] + rest[own], 0, net.edge_length_m[oe])
+                gid, edges, a, b = merge_spans(np.concatenate([pos[rows], pos[own]]) * nb + bi,
+                                               np.concatenate([edges, oe]),
+                                               np.concatenate([a, oa]), np.concatenate([b, ob]))
+                spans.append((gid, edges, a, b))
+                conn = pos[own & (s.snap_m[pos] > 0)]
+                if polygons and method == "raster":
+                    ends = np.concatenate([shapely.get_coordinates(pts[conn]), s.xy[conn]])
+                    drawn = raster_spans(net, gid, edges, a, b, ends, np.tile(conn * nb + bi, 2),
+                                         buffer_m, cell_m=cell_m, pool=pool)
+                    if pool is None:
+                        for g, poly in drawn.items():
+                            geom[g] = poly
+                    else:
+                        pending.update(drawn)
+                    continue
+                if exact:
+                    # only what the previous (smaller) threshold did not hold in full
+                    p = gid // nb
+                    key = p * net.n_edges + edges
+                    full = (a <= 0) & (b >= net.edge_length_m[edges])
+                    new = ~np.isin(key, prev_full)
+                    prev_full = np.union1d(prev_full, key[full])
+                    conn_new = conn[~np.isin(conn, prev_conn)]
+                    prev_conn = np.union1d(prev_conn, conn)
+                    p, edges, a, b, conn = p[new], edges[new], a[new], b[new], conn_new
+                    gid = p * nb + bi
+                connectors = (shapely.linestrings(np.stack(
+                    [shapely.get_coordinates(pts[conn]), s.xy[conn]], axis=1))
+                    if len(conn) else np.zeros(0, dtype=object))
+                lines = np.concatenate([_lines(net, edges, a, b), connectors])
+                if exact:
+                    levels.append((bi, np.concatenate([gid // nb, conn]), lines))
+                else:
+                    _assemble(geom, np.concatenate([gid, conn * nb + bi]), lines)
+            if exact:
+                if pool is None:
+                    for g, poly in nested_buffers(levels, nb, buffer_m, quad_segs).items():
+                        geom[g] = poly
+                else:  # hand the union to the workers and go on with the next block
+                    futures.append(pool.submit(nested_buffers, levels, nb, buffer_m, quad_segs))
+        for gids, fut in pending.items():
+            geom[list(gids)] = fut.result()
+        for fut in futures:
+            for g, poly in fut.result().items():
+                geom[g] = poly
+    street = np.zeros(k * nb)
+    for gid_, _, a_, b_ in spans:
+        np.add.at(street, gid_, b_ - a_)
+    ids = services[service_id_col].to_numpy() if service_id_col else services.index.to_numpy()
+    out = pd.DataFrame({
+        "service_id": np.repeat(ids, nb),
+        "type": np.repeat(services[type_col].astype(str).to_numpy(), nb),
+        "minutes": np.tile(np.array(values, dtype=float) if minutes is not None
+                           else np.full(nb, np.nan), k),
+        "budget_m": np.tile(budgets, k),
+        "snapped": np.repeat(s.snapped, nb),
+        "street_m": np.where(np.repeat(s.snapped, nb), street, np.nan),
+    })
+    return gpd.GeoDataFrame(out, geometry=geom, crs=net.metric_epsg).to_crs(crs)
+
+
+def union_by_type(circles: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Union of the circles per (type, threshold): ``type, minutes, budget_m, n_points``.
+
+    The result keeps ``circles``' CRS.
+    """
+    rows = []
+    for (typ, budget), grp in circles.groupby(["type", "budget_m"], sort=True):
+        g = grp.geometry.dropna().values
+        rows.append({"type": typ, "minutes": grp["minutes"].iloc[0], "budget_m": budget,
+                     "n_points": len(g),
+                     "geometry": shapely.union_all(np.asarray(g, dtype=object))
+                     if len(g) else None})
+    cols = ["type", "minutes", "budget_m", "n_points", "geometry"]
+    return gpd.GeoDataFrame(pd.DataFrame(rows, columns=cols), geometry="geometry",
+                            crs=circles.crs)

@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: hand-made networks, the sample cities, a live server."""
