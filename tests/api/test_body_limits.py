@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from sample import live_server
+from tests.support.sample import live_server
 from sqlalchemy import Engine, text
 
 from api.app import create_app

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sample import free_port, live_server, tile_of
+from tests.support.sample import free_port, live_server, tile_of
 from sqlalchemy import Engine, text
 
 from api.app import create_app
