@@ -22,7 +22,7 @@ class ProblemError(Model):
     row: int | None = None
     field: str | None = None
     reason: str
-    hint: str | None = Field(None, description="What to change, in this API's terms")
+    hint: str | None = Field(default=None, description="What to change, in this API's terms")
 
 
 class Problem(Model):
@@ -33,7 +33,7 @@ class Problem(Model):
     status: int
     code: str = Field(..., description="Stable error code, e.g. invalid-input, not-found")
     detail: str | None = None
-    hint: str | None = Field(None, description="What to change, in this API's terms")
+    hint: str | None = Field(default=None, description="What to change, in this API's terms")
     errors: list[ProblemError] | None = None
 
 

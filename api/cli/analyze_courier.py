@@ -9,7 +9,7 @@ per-compound parcel/order estimates used as weights (``--weight``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -52,7 +52,7 @@ def analyze_courier(
 
     flags = {"service_type": "--type", "speed_m_per_min": "--speed",
              "overlap_min_share": "--overlap"}
-    common = {"mode": mode, "minutes": minutes, "metres": metres, "weight": weight,
+    common: dict[str, Any] = {"mode": mode, "minutes": minutes, "metres": metres, "weight": weight,
               "speed_m_per_min": speed_m_per_min, "overlap_min_share": overlap_min_share}
     if service_type is not None:
         runs = [build(CourierParams, flags=flags, service_type=service_type, **common)]

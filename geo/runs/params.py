@@ -137,13 +137,14 @@ def field_help(model: type[BaseModel], name: str) -> str:
 class CoverageParams(Params):
     """A coverage run: thresholds in walking minutes *or* network metres."""
 
-    minutes: Thresholds = Field(None, description="Walking-time thresholds in minutes "
+    minutes: Thresholds = Field(default=None, description="Walking-time thresholds in minutes "
                                 "(default 5, 10, 15).")
-    metres: Thresholds = Field(None, description="Network-distance thresholds in metres "
+    metres: Thresholds = Field(default=None, description="Network-distance thresholds in metres "
                                "instead, e.g. 300, 500, 1000 (GB 50180-2018).")
-    speed_m_per_min: float | None = Field(None, gt=0, le=1000, description=(
+    speed_m_per_min: float | None = Field(default=None, gt=0, le=1000, description=(
         "Walking speed in m/min (default: the deployment's walking speed, 75 = 4.5 km/h)."))
-    buffer_m: float = Field(40.0, gt=0, le=500, description="Width in metres either side of "
+    buffer_m: float = Field(
+        default=40.0, gt=0, le=500, description="Width in metres either side of "
                             "reached streets.")
 
     def thresholds(self) -> tuple[list[float] | None, list[float] | None]:
@@ -159,51 +160,54 @@ class CoverageParams(Params):
 class CasesParams(Params):
     """A stored hot-spot run: Gi* cells, kernel density and per-grid closure."""
 
-    categories: Categories = Field(None, description="Category codes (default: all).")
-    start: Time = Field(None, description="Window start, inclusive (ISO; China Standard "
+    categories: Categories = Field(default=None, description="Category codes (default: all).")
+    start: Time = Field(default=None, description="Window start, inclusive (ISO; China Standard "
                         "Time without an offset).")
-    end: Time = Field(None, description="Window end, exclusive.")
-    resolution: int = Field(9, ge=6, le=10, description="H3 resolution (8 ≈ grid, "
+    end: Time = Field(default=None, description="Window end, exclusive.")
+    resolution: int = Field(default=9, ge=6, le=10, description="H3 resolution (8 ≈ grid, "
                             "9 ≈ compound).")
-    permutations: int = Field(999, ge=99, le=9999, description="Gi* permutations.")
-    seed: int = Field(0, description="Random seed of the permutations.")
-    fdr: bool = Field(False, description="Bin on Benjamini–Hochberg adjusted p.")
-    bandwidth_m: float = Field(300.0, ge=50, le=5000, description="KDE bandwidth in metres.")
-    overdue_hours: float = Field(DEFAULT_OVERDUE_HOURS, ge=1, le=8760, description=(
+    permutations: int = Field(default=999, ge=99, le=9999, description="Gi* permutations.")
+    seed: int = Field(default=0, description="Random seed of the permutations.")
+    fdr: bool = Field(default=False, description="Bin on Benjamini–Hochberg adjusted p.")
+    bandwidth_m: float = Field(
+        default=300.0, ge=50, le=5000, description="KDE bandwidth in metres.")
+    overdue_hours: float = Field(default=DEFAULT_OVERDUE_HOURS, ge=1, le=8760, description=(
         "Open cases older than this are overdue (hours)."))
-    area: Literal["grids", "city"] = Field("grids", description="Study area: 'grids' (union "
+    area: Literal["grids", "city"] = Field(
+        default="grids", description="Study area: 'grids' (union "
                                            "of the grids) or 'city' (the city bounds).")
 
 
 class CourierParams(Params):
     """A reach run: a preset, or a station type, mode and budget (minutes or metres)."""
 
-    preset: str | None = Field(None, description=f"One of {', '.join(PRESETS)}; overrides "
+    preset: str | None = Field(default=None, description=f"One of {', '.join(PRESETS)}; overrides "
                                "type, mode and budget.")
-    service_type: str = Field("courier_station", pattern=r"^[a-z][a-z0-9_]*$", max_length=64,
+    service_type: str = Field(
+        default="courier_station", pattern=r"^[a-z][a-z0-9_]*$", max_length=64,
                               description="Station type, e.g. courier_station or "
                               "parcel_station.")
-    mode: Literal["walk", "ride"] = Field("ride", description="ride (e-bike) or walk.")
-    minutes: float | None = Field(None, gt=0, le=120, description="Budget in minutes.")
-    metres: float | None = Field(None, gt=0, le=20000, description=(
+    mode: Literal["walk", "ride"] = Field(default="ride", description="ride (e-bike) or walk.")
+    minutes: float | None = Field(default=None, gt=0, le=120, description="Budget in minutes.")
+    metres: float | None = Field(default=None, gt=0, le=20000, description=(
         "Budget in network metres (default without a budget: the 1-km courier circle)."))
     weight: Literal["residents", "compound_demand", "demand_points"] = Field(
-        "residents", description="residents, compound_demand or demand_points.")
-    speed_m_per_min: float | None = Field(None, gt=0, le=2000, description=(
+        default="residents", description="residents, compound_demand or demand_points.")
+    speed_m_per_min: float | None = Field(default=None, gt=0, le=2000, description=(
         "Travel speed in m/min (default: the deployment's riding speed, 250 = 15 km/h, or "
         "walking speed, 75 = 4.5 km/h)."))
-    overlap_min_share: float = Field(DEFAULT_OVERLAP_SHARE, ge=0, le=1, description=(
+    overlap_min_share: float = Field(default=DEFAULT_OVERLAP_SHARE, ge=0, le=1, description=(
         "Share of the smaller catchment two stations must share to be flagged."))
 
 
 class CaseFilter(Params):
     """Which grid cases count as demand when ``weight="cases"`` (ignored otherwise)."""
 
-    case_categories: CaseCategories = Field(None, max_length=50, description=(
+    case_categories: CaseCategories = Field(default=None, max_length=50, description=(
         "With weight cases: case category codes (default: all)."))
-    case_start: Time = Field(None, description="With weight cases: reported at or after "
+    case_start: Time = Field(default=None, description="With weight cases: reported at or after "
                              "(ISO; China Standard Time without an offset).")
-    case_end: Time = Field(None, description="With weight cases: reported before.")
+    case_end: Time = Field(default=None, description="With weight cases: reported before.")
 
     def case_key(self) -> tuple[Any, ...]:
         cats = tuple(sorted(self.case_categories)) if self.case_categories is not None else None
@@ -214,44 +218,45 @@ class PlanParams(CaseFilter):
     """A siting scenario: the best ``p`` new stations of a type, or the fewest reaching a
     share. ``exclude`` and ``compounds`` are HTTP-only; the CLI adds ``--report``."""
 
-    service_type: str = Field("red_station", pattern=r"^[a-z][a-z0-9_]*$", max_length=64,
+    service_type: str = Field(default="red_station", pattern=r"^[a-z][a-z0-9_]*$", max_length=64,
                               description="Station type, e.g. red_station.")
-    p: int = Field(5, ge=1, le=200, description="Number of new stations (mclp, pmedian).")
+    p: int = Field(default=5, ge=1, le=200, description="Number of new stations (mclp, pmedian).")
     model: Literal["mclp", "lscp", "pmedian"] = Field(
-        "mclp", description="mclp (most demand covered), lscp (fewest sites reaching "
+        default="mclp", description="mclp (most demand covered), lscp (fewest sites reaching "
         "target_share) or pmedian (least total walk).")
-    target_share: float | None = Field(None, ge=0, le=1, description="Share of demand to "
+    target_share: float | None = Field(default=None, ge=0, le=1, description="Share of demand to "
                                        "cover (lscp).")
-    minutes: float = Field(15.0, gt=0, le=60, description="Walking circle in minutes.")
-    weight: Weight = Field("residents", description=(
+    minutes: float = Field(default=15.0, gt=0, le=60, description="Walking circle in minutes.")
+    weight: Weight = Field(default="residents", description=(
         "Demand: residents, households, elderly, cases (grid cases inside each compound) or "
         "rider_demand (imported courier demand)."))
-    method: Literal["auto", "exact", "heuristic"] = Field("auto", description="Solver: "
+    method: Literal["auto", "exact", "heuristic"] = Field(default="auto", description="Solver: "
                                                           "auto, exact or heuristic.")
-    use_imported: bool = Field(True, description="Use the city's imported candidate sites.")
-    generate: bool = Field(True, description="Generate street/gate candidates in gap areas.")
-    spacing_m: float = Field(100.0, ge=20, le=1000, description="Spacing of generated "
+    use_imported: bool = Field(default=True, description="Use the city's imported candidate sites.")
+    generate: bool = Field(
+        default=True, description="Generate street/gate candidates in gap areas.")
+    spacing_m: float = Field(default=100.0, ge=20, le=1000, description="Spacing of generated "
                              "street candidates in metres.")
-    time_limit_s: float = Field(20.0, gt=0, le=600, description="Solver time limit in "
+    time_limit_s: float = Field(default=20.0, gt=0, le=600, description="Solver time limit in "
                                 "seconds.")
-    use_capacity: bool = Field(False, description="Respect imported sites' capacities.")
+    use_capacity: bool = Field(default=False, description="Respect imported sites' capacities.")
     exclude: dict[str, Any] | None = Field(
-        None, description="Exclusion zones: GeoJSON (Multi)Polygon, Feature or "
+        default=None, description="Exclusion zones: GeoJSON (Multi)Polygon, Feature or "
         "FeatureCollection in EPSG:4326")
-    compounds: bool = Field(False, description="Also return compounds with covered_before/"
+    compounds: bool = Field(default=False, description="Also return compounds with covered_before/"
                             "covered_after (the before/after map) as GeoJSON")
-    save: bool = Field(False, description="Save as a scenario.")
+    save: bool = Field(default=False, description="Save as a scenario.")
     name: ScenarioName = None
 
 
 class WhatIfParams(CaseFilter):
     """Coverage before and after user-proposed sites (lon/lat, EPSG:4326)."""
 
-    service_type: str = Field("red_station", pattern=r"^[a-z][a-z0-9_]*$", max_length=64,
+    service_type: str = Field(default="red_station", pattern=r"^[a-z][a-z0-9_]*$", max_length=64,
                               description="Station type, e.g. red_station.")
-    minutes: float = Field(15.0, gt=0, le=60, description="Walking circle in minutes.")
-    weight: Weight = Field("residents", description="Demand measure (as for plans).")
+    minutes: float = Field(default=15.0, gt=0, le=60, description="Walking circle in minutes.")
+    weight: Weight = Field(default="residents", description="Demand measure (as for plans).")
     sites: list[tuple[float, float]] = Field(..., min_length=1, max_length=100,
                                              description="[[lon, lat], ...] in EPSG:4326")
-    save: bool = Field(False, description="Save as a scenario.")
+    save: bool = Field(default=False, description="Save as a scenario.")
     name: ScenarioName = None

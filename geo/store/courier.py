@@ -1,4 +1,4 @@
-"""Courier-station reach in PostGIS: runs stored (computed by :mod:`geo.runs.courier`), results read.
+"""Courier-station reach in PostGIS: runs stored (computed by :mod:`geo.runs.courier`), read.
 
 Every function takes a connection and never commits. Geometries are EPSG:4326. Stored
 station ids are ``service_point.id``; compound ids ``compound.id``.
