@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
 
 from api import errors, security
 from api.db import database
@@ -16,6 +18,7 @@ from api.routes import courier as courier_routes
 from api.routes import coverage as coverage_routes
 from api.routes import features, health, imports, keys, layers, map, tiles
 from api.routes import siting as siting_routes
+from api.schemas import FeatureCollection, Problem
 from geo.settings import Settings
 from geo.store.tiles import TileCache
 from layers.catalog import default_registry
@@ -74,4 +77,31 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     app.include_router(siting_routes.router)
     app.include_router(coverage_routes.router)
     map.mount_static(app)
+    install_openapi(app)
     return app
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Generate the OpenAPI document with the ``Problem`` and ``FeatureCollection`` schemas
+    that error responses and GeoJSON variants refer to."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            doc = get_openapi(title=app.title, version=app.version,
+                              description=app.description, routes=app.routes)
+            schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+            for model in (Problem, FeatureCollection):
+                extra = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                schemas.update(extra.pop("$defs", {}))
+                schemas.setdefault(model.__name__, extra)
+            # parameter errors are problems too (api.errors), not FastAPI's default body
+            for path in doc.get("paths", {}).values():
+                for op in path.values():
+                    if "422" in op.get("responses", {}):
+                        op["responses"]["422"] = errors.problems(422)[422]
+            for name in ("HTTPValidationError", "ValidationError"):
+                schemas.pop(name, None)
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -10,18 +10,19 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.concurrency import contextmanager_in_threadpool
 from sqlalchemy import Connection, Engine
 
 from api.auth import AdminUser, AnalystUser, CurrentUser, User, check_role, require_role
 from api.db import db_slot
 from geo.settings import Settings
+from geo.store.cities import CODE_PATTERN, City, get_city
 from layers.registry import Layer, Registry
 
-__all__ = ["AdminUser", "AnalystUser", "ConnDep", "CurrentUser", "EngineDep", "RegistryDep",
-           "SettingsDep", "User", "check_role", "get_conn", "get_engine", "get_registry",
-           "get_settings",
+__all__ = ["AdminUser", "AnalystUser", "CityCode", "CityDep", "ConnDep", "CurrentUser",
+           "EngineDep", "RegistryDep", "SettingsDep", "User", "check_role", "get_city_dep",
+           "get_conn", "get_engine", "get_registry", "get_settings",
            "readable_layer", "require_role", "sees_personal"]
 
 
@@ -53,6 +54,19 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 ConnDep = Annotated[Connection, Depends(get_conn)]
 RegistryDep = Annotated[Registry, Depends(get_registry)]
+
+#: The ``{city}`` path parameter: a city code, checked before any SQL.
+CityCode = Annotated[str, Path(pattern=CODE_PATTERN, max_length=64,
+                               description="City code, e.g. guixi")]
+
+
+def get_city_dep(city: CityCode, conn: ConnDep) -> City:
+    """The city of the ``{city}`` path parameter; 404 (close names suggested) if unknown."""
+    return get_city(conn, city)
+
+
+#: The city named by the path, loaded (every ``/cities/{city}/…`` route).
+CityDep = Annotated[City, Depends(get_city_dep)]
 
 
 def readable_layer(registry: Registry, name: str, user: User) -> Layer:

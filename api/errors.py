@@ -1,6 +1,10 @@
 """RFC 9457 problem responses: one table maps domain errors to HTTP statuses.
 
-No internal or database error text ever reaches a client.
+No internal or database error text ever reaches a client. A core error's
+:class:`~geo.errors.Hint` is worded for this API by :func:`advice` (``?repair=true``, the
+endpoint computing a missing run), as the CLI words it as options. :func:`problems`
+documents the error statuses of a route in the OpenAPI description (``Problem`` schema,
+``application/problem+json``).
 """
 
 from __future__ import annotations
@@ -21,12 +25,14 @@ from geo.errors import (
     CRSError,
     DatabaseUnavailableError,
     GeoError,
+    Hint,
     InfeasibleError,
     InvalidInputError,
     NotFoundError,
     QueryTimeoutError,
     TooManyRequestsError,
 )
+from geo.runs.params import validation_problems
 
 log = logging.getLogger("servicecircle.api")
 
@@ -75,14 +81,66 @@ STATUS_CODES: list[tuple[type[Exception], int, str]] = [
 ]
 
 
+#: Query parameters of the import endpoint that a hint may name as they are.
+IMPORT_PARAMETERS = ("crs", "encoding", "repair", "check_offset")
+#: What to do when a run is missing, per analysis.
+RUN_ADVICE = {
+    "coverage": "no coverage run is stored yet; it is computed by the operator's coverage "
+                "analysis",
+    "courier": "POST /cities/{city}/courier/runs (analyst key) computes one",
+    "courier-demand": "an administrator imports the courier demand first",
+}
+
+
+def advice(hint: Hint) -> str:
+    """A hint in this API's words."""
+    if hint.run:
+        return RUN_ADVICE.get(hint.run, f"run the {hint.run} analysis first")
+    if hint.option == "repair":
+        return "send the upload again with ?repair=true"
+    if hint.option in IMPORT_PARAMETERS:
+        value = hint.value if hint.value is not None else "…"
+        return f"send the upload again with ?{hint.option}={value}"
+    if hint.option == "map":
+        return f"rename the column(s) in the file ({hint.value})" if hint.value \
+            else "rename the column(s) in the file"
+    if hint.option == "layer":
+        return "upload a GeoPackage holding only the layer to import"
+    return str(hint)
+
+
+def _error(p: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"row": p.row, "field": p.field, "reason": p.reason}
+    if p.hint is not None:
+        out["hint"] = advice(p.hint)
+    return out
+
+
+#: Titles of the documented error statuses.
+ERROR_TITLES = {400: "Bad request", 401: "Missing or invalid API key",
+                403: "API key's role too low", 404: "Not found",
+                409: "No feasible solution", 413: "Content too large",
+                422: "Invalid input or parameters", 429: "Too many requests",
+                503: "Database unavailable, busy or too slow (Retry-After)"}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` of these error statuses: ``Problem`` bodies as
+    ``application/problem+json``."""
+    return {s: {"description": ERROR_TITLES[s], "content": {PROBLEM: {"schema": {
+        "$ref": "#/components/schemas/Problem"}}}} for s in statuses}
+
+
 def problem(status: int, title: str, detail: str | None = None, *, code: str = "error",
             errors: list[dict[str, Any]] | None = None,
-            headers: dict[str, str] | None = None) -> JSONResponse:
+            headers: dict[str, str] | None = None, hint: str | None = None) -> JSONResponse:
     """A ``application/problem+json`` response."""
     body: dict[str, Any] = {"type": f"about:blank#{code}", "title": title, "status": status,
                             "code": code}
     if detail:
         body["detail"] = detail
+    if hint:
+        body["hint"] = hint
     if errors:
         body["errors"] = errors
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
@@ -92,14 +150,16 @@ def geo_problem(exc: GeoError) -> JSONResponse:
     """The problem response of a domain error (status from :data:`STATUS_CODES`)."""
     for cls, status, title in STATUS_CODES:
         if isinstance(exc, cls):
-            errors = [p.as_dict() for p in exc.errors] if isinstance(exc, InvalidInputError) else None
+            errors = [_error(p) for p in exc.errors] if isinstance(exc, InvalidInputError) \
+                else None
             detail = exc.message if isinstance(exc, InvalidInputError) else str(exc)
             if isinstance(exc, DatabaseUnavailableError):
                 log.error("database unavailable: %s", exc)
                 detail = "The database cannot be reached; try again later."
             retry = getattr(exc, "retry_after_s", RETRY_AFTER_S if status == 503 else None)
             headers = {"Retry-After": str(retry)} if retry is not None else None
-            return problem(status, title, detail, code=exc.code, errors=errors, headers=headers)
+            return problem(status, title, detail, code=exc.code, errors=errors, headers=headers,
+                           hint=advice(exc.hint) if exc.hint is not None else None)
     return problem(400, "Bad request", code="error")  # pragma: no cover
 
 
@@ -130,8 +190,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"field": ".".join(str(p) for p in e.get("loc", ()) if p not in ("query", "path", "body")),
-                   "reason": e.get("msg", "invalid"), "row": None} for e in exc.errors()]
+        errors = [_error(p) | {"field": p.field or ""} for p in validation_problems(
+            exc.errors(), skip=("query", "path", "body"))]
         return problem(422, "Invalid request parameters", "One or more parameters are invalid.",
                        code="invalid-parameter", errors=errors)
 

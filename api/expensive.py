@@ -21,7 +21,6 @@ parameters, cached results, per-client concurrency limits, statement timeouts.
 
 from __future__ import annotations
 
-import json
 import math
 import threading
 from collections import OrderedDict
@@ -159,12 +158,6 @@ def cache_key(conn: Connection, endpoint: str, *parts: Any) -> tuple[Any, ...]:
     """``(endpoint, *parts, versions of CASE_TABLES)``: stale once any input table changes."""
     versions = data_version(conn, CASE_TABLES)
     return (endpoint, *parts, tuple(sorted(versions.items())))
-
-
-def render(body: dict[str, Any]) -> bytes:
-    """JSON bytes as :class:`fastapi.responses.JSONResponse` renders them."""
-    return json.dumps(body, ensure_ascii=False, allow_nan=False, indent=None,
-                      separators=(",", ":")).encode("utf-8")
 
 
 @contextmanager

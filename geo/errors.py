@@ -2,6 +2,11 @@
 
 Every error a user can cause is one of these; ``api/errors.py`` maps them to HTTP
 problem responses and the CLI prints them without a traceback.
+
+Messages never name a command-line flag or an HTTP parameter: what the caller can change is
+a :class:`Hint` (a parameter both front ends share, with the value to try, or an analysis
+to run first), which the CLI renders as ``--encoding gb18030`` and the API as
+``?encoding=gb18030``.
 """
 
 from __future__ import annotations
@@ -10,22 +15,65 @@ from dataclasses import dataclass
 from typing import Any
 
 
+@dataclass(frozen=True)
+class Hint:
+    """What the caller can change to get past an error, independent of the front end.
+
+    ``option`` is a parameter the CLI and the API share by name (``encoding``, ``crs``,
+    ``repair``, ``map``, ``layer``, ``kind``) and ``value`` the value to try (``None``: a
+    switch, or "give one"); ``run`` names an analysis to run first (``coverage``,
+    ``courier``, ``courier-demand``). Each front end words it (``--repair`` /
+    ``?repair=true``).
+    """
+
+    option: str | None = None
+    value: str | None = None
+    run: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in (("option", self.option), ("value", self.value),
+                                  ("run", self.run)) if v is not None}
+
+    def __str__(self) -> str:
+        if self.run:
+            return f"run the {self.run} analysis first"
+        if self.value is None:
+            return f"set {self.option}"
+        return f"set {self.option} = {self.value}"
+
+
 class GeoError(Exception):
-    """Base class of every servicecircle error."""
+    """Base class of every servicecircle error.
+
+    ``code`` is stable (clients and tests may rely on it); ``hint`` says what to change.
+    """
 
     code = "error"
+    hint: Hint | None = None
+
+    def __init__(self, message: str = "", *, code: str | None = None,
+                 hint: Hint | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+        if hint is not None:
+            self.hint = hint
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem found in the input: where (row, field) and why."""
+    """One problem found in the input: where (row, field), why, and what to change."""
 
     reason: str
     row: int | None = None
     field: str | None = None
+    hint: Hint | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "field": self.field, "reason": self.reason}
+        out: dict[str, Any] = {"row": self.row, "field": self.field, "reason": self.reason}
+        if self.hint is not None:
+            out["hint"] = self.hint.as_dict()
+        return out
 
     def __str__(self) -> str:
         where = []
@@ -33,7 +81,8 @@ class Problem:
             where.append(f"row {self.row}")
         if self.field:
             where.append(f"field {self.field!r}")
-        return f"{', '.join(where)}: {self.reason}" if where else self.reason
+        text = f"{', '.join(where)}: {self.reason}" if where else self.reason
+        return f"{text} ({self.hint})" if self.hint is not None else text
 
 
 class InvalidInputError(GeoError, ValueError):
@@ -41,8 +90,9 @@ class InvalidInputError(GeoError, ValueError):
 
     code = "invalid-input"
 
-    def __init__(self, message: str, errors: list[Problem] | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, errors: list[Problem] | None = None, *,
+                 code: str | None = None, hint: Hint | None = None) -> None:
+        super().__init__(message, code=code, hint=hint)
         self.message = message
         self.errors: list[Problem] = list(errors or [])
 

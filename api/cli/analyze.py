@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from api.cli.common import engine, progress
+from api.cli.common import build, engine, progress, settings
 from geo.errors import InvalidInputError, Problem
+from geo.runs.params import CoverageParams, field_help
 
 app = typer.Typer(help="Run analyses on the database and store their results.",
                   no_args_is_help=True)
@@ -31,56 +32,59 @@ def parse_numbers(text: str | None, what: str) -> list[float] | None:
     return values
 
 
+def cities(conn: Any, city: str) -> list[Any]:
+    """The cities a command runs over: every city for ``all``, else the one named."""
+    from geo.store.cities import get_city, list_cities
+
+    found = list_cities(conn) if city == "all" else [get_city(conn, city)]
+    if not found:
+        raise InvalidInputError("no cities in the database; run `servicecircle load demo`",
+                                [Problem("no cities", field="city")])
+    return found
+
+
+H = CoverageParams
+
+
 @app.command("coverage")
 def coverage(
     city: Annotated[str, typer.Option("--city", help="City code, or 'all'.")] = "all",
     minutes: Annotated[str | None, typer.Option(
-        "--minutes", help="Walking-time thresholds in minutes (default 5,10,15).")] = None,
+        "--minutes", help=field_help(H, "minutes") + " Comma-separated.")] = None,
     metres: Annotated[str | None, typer.Option(
-        "--metres", help="Network-distance thresholds in metres instead, e.g. 300,500,1000 "
-        "(GB 50180-2018).")] = None,
-    speed: Annotated[float | None, typer.Option(
-        "--speed", help="Walking speed in m/min (default 75 = 4.5 km/h).")] = None,
-    buffer_m: Annotated[float, typer.Option(
-        "--buffer", help="Width in metres either side of reached streets.")] = 40.0,
+        "--metres", help=field_help(H, "metres") + " Comma-separated.")] = None,
+    speed_m_per_min: Annotated[float | None, typer.Option(
+        "--speed", help=field_help(H, "speed_m_per_min"))] = None,
+    buffer_m: Annotated[float, typer.Option("--buffer", help=field_help(H, "buffer_m"))]
+    = 40.0,
 ) -> None:
     """Nearest service, 5/10/15-minute walking circles, gaps and coverage in people.
 
     Stores one analysis run per city (served as map layers and by /coverage).
     """
-    from geo.settings import Settings
-    from geo.store.cities import get_city, list_cities
-    from geo.store.coverage import latest_run, run_coverage
+    from geo.runs import run_coverage
 
-    mins = parse_numbers(minutes, "minutes")
-    mets = parse_numbers(metres, "metres")
-    if mins is not None and mets is not None:
-        raise InvalidInputError("give --minutes or --metres, not both",
-                                [Problem("both given", field="minutes")])
-    if mins is None and mets is None:
-        mins = [5.0, 10.0, 15.0]
-    walk = speed if speed is not None else Settings.from_env().walk_speed_m_per_min
+    params = build(CoverageParams, flags={"speed_m_per_min": "--speed", "buffer_m": "--buffer"},
+                   minutes=parse_numbers(minutes, "minutes"),
+                   metres=parse_numbers(metres, "metres"), speed_m_per_min=speed_m_per_min,
+                   buffer_m=buffer_m)
+    params.thresholds()
+    s = settings()
     with engine() as eng:
         with eng.connect() as conn:
-            codes = ([c.code for c in list_cities(conn)] if city == "all"
-                     else [get_city(conn, city).code])
-        if not codes:
-            raise InvalidInputError("no cities in the database; run `servicecircle load demo`",
-                                    [Problem("no cities", field="city")])
+            found = cities(conn, city)
         table = Table(title="Coverage runs")
         for col in ("city", "run", "compounds", "residents", "types"):
             table.add_column(col)
         with progress() as bar:
-            task = bar.add_task("coverage", total=len(codes))
-            for code in codes:
-                bar.update(task, description=f"coverage {code}")
+            task = bar.add_task("coverage", total=len(found))
+            for c in found:
+                bar.update(task, description=f"coverage {c.code}")
                 with eng.begin() as conn:
-                    run_id = run_coverage(conn, code, minutes=mins, metres=mets,
-                                          speed_m_per_min=walk, buffer_m=buffer_m)
-                    summary = latest_run(conn, get_city(conn, code).id)["summary"]
-                table.add_row(code, str(run_id), f"{summary['compounds']:,}",
+                    run = run_coverage(conn, c, params, s)
+                summary = run.summary
+                table.add_row(c.code, str(run.run_id), f"{summary['compounds']:,}",
                               f"{summary['residents']:,.0f}",
                               str(len(summary["service_types"])))
                 bar.advance(task)
     out.print(table)
-

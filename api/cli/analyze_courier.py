@@ -9,13 +9,16 @@ per-compound parcel/order estimates used as weights (``--weight``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from api.cli.common import console, engine, settings
-from geo.courier.reach import PRESETS, preset
-from geo.errors import InvalidInputError, Problem
+from api.cli.analyze import cities
+from api.cli.common import build, console, engine, settings
+from geo.courier.reach import PRESETS
+from geo.runs.params import CourierParams, field_help
+
+H = CourierParams
 
 
 def register(analyze_app: typer.Typer) -> None:
@@ -30,57 +33,51 @@ def analyze_courier(
         "--preset", help=f"Comma-separated presets ({', '.join(PRESETS)}); default: "
         "courier_1km,parcel_walk_5min. Ignored with --type.")] = "courier_1km,parcel_walk_5min",
     service_type: Annotated[str | None, typer.Option(
-        "--type", help="Station type for a custom run, e.g. courier_station.")] = None,
-    mode: Annotated[str, typer.Option("--mode", help="ride (e-bike) or walk.")] = "ride",
-    minutes: Annotated[float | None, typer.Option("--minutes", min=0.1)] = None,
-    metres: Annotated[float | None, typer.Option("--metres", min=1.0)] = None,
-    weight: Annotated[str, typer.Option(
-        "--weight", help="residents, compound_demand or demand_points.")] = "residents",
-    speed: Annotated[float | None, typer.Option(
-        "--speed", min=1.0, help="Travel speed in m/min (default: riding 250 = 15 km/h, "
-        "walking 75 = 4.5 km/h; see geo.settings).")] = None,
-    overlap: Annotated[float, typer.Option(
-        "--overlap", min=0.0, max=1.0, help="Share of the smaller catchment two stations "
-        "must share to be flagged.")] = 0.5,
+        "--type", help=field_help(H, "service_type") + " A custom run instead of presets.")]
+    = None,
+    mode: Annotated[str, typer.Option("--mode", help=field_help(H, "mode"))] = "ride",
+    minutes: Annotated[float | None, typer.Option("--minutes", help=field_help(H, "minutes"))]
+    = None,
+    metres: Annotated[float | None, typer.Option("--metres", help=field_help(H, "metres"))]
+    = None,
+    weight: Annotated[str, typer.Option("--weight", help=field_help(H, "weight"))]
+    = "residents",
+    speed_m_per_min: Annotated[float | None, typer.Option(
+        "--speed", help=field_help(H, "speed_m_per_min"))] = None,
+    overlap_min_share: Annotated[float, typer.Option(
+        "--overlap", help=field_help(H, "overlap_min_share"))] = 0.5,
 ) -> None:
     """Which compounds and grids each courier / parcel station reaches; unreached ones."""
-    from geo.store.cities import get_city, list_cities
-    from geo.store.courier import analyze_city_courier
+    from geo.runs import run_courier
 
+    flags = {"service_type": "--type", "speed_m_per_min": "--speed",
+             "overlap_min_share": "--overlap"}
+    common: dict[str, Any] = {"mode": mode, "minutes": minutes, "metres": metres, "weight": weight,
+              "speed_m_per_min": speed_m_per_min, "overlap_min_share": overlap_min_share}
     if service_type is not None:
-        if (minutes is None) == (metres is None):
-            raise InvalidInputError("give --minutes or --metres with --type",
-                                    [Problem("exactly one budget", field="minutes")])
-        runs = [(service_type, mode, minutes, metres)]
+        runs = [build(CourierParams, flags=flags, service_type=service_type, **common)]
     else:
-        runs = []
-        for name in (p.strip() for p in presets.split(",") if p.strip()):
-            p = preset(name)
-            runs.append((p.service_type, p.mode, p.minutes, p.metres))
+        runs = [build(CourierParams, flags=flags, preset=name, **common)
+                for name in (p.strip() for p in presets.split(",") if p.strip())]
     s = settings()
-    speed_arg = speed
     with engine() as eng:
         with eng.connect() as conn:
-            cities = list_cities(conn) if city == "all" else [get_city(conn, city)]
-        for c in cities:
-            for typ, md, mins, mets in runs:
-                speed = speed_arg if speed_arg is not None else (
-                    s.ride_speed_m_per_min if md == "ride" else s.walk_speed_m_per_min)
+            found = cities(conn, city)
+        for c in found:
+            for params in runs:
                 with eng.begin() as conn:
-                    run_id, reach = analyze_city_courier(
-                        conn, c.id, service_type=typ, mode=md,  # type: ignore[arg-type]
-                        minutes=mins, metres=mets, weight=weight,  # type: ignore[arg-type]
-                        overlap_min_share=overlap, speed_m_per_min=speed,
-                        max_snap_m=s.max_snap_m, metric_epsg=c.metric_epsg)
-                sm = reach.summary()
-                budget = f"{mins:g} min" if mins is not None else f"{reach.budget_m:,.0f} m"
+                    run = run_courier(conn, c, params, s)
+                reach, sm = run.result, run.summary
+                budget = (f"{reach.minutes:g} min" if reach.minutes is not None
+                          else f"{reach.budget_m:,.0f} m")
                 console.print(
-                    f"{c.code} {typ} ({md}, {budget}): run {run_id}; {sm['stations']} stations "
+                    f"{c.code} {run.params['service_type']} ({reach.mode}, {budget}): run "
+                    f"{run.run_id}; {sm['stations']} stations "
                     f"reach {sm['compounds_reached']}/{sm['compounds']} compounds, "
                     f"{sm['residents_reached']:,.0f} of {sm['residents']:,.0f} residents; "
                     f"{sm['compounds_unreached']} compounds and {sm['grids_unreached']} grids "
-                    f"unreached; {sm['merge_candidates']} overlapping pairs ≥ {overlap:.0%}.",
-                    markup=False, highlight=False)
+                    f"unreached; {sm['merge_candidates']} overlapping pairs ≥ "
+                    f"{params.overlap_min_share:.0%}.", markup=False, highlight=False)
 
 
 def import_courier_demand(

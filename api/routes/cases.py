@@ -19,20 +19,30 @@ or date-times, read in China Standard Time (UTC+8) when they carry no offset.
 
 from __future__ import annotations
 
-import csv
-import io
-import math
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import geopandas as gpd
 import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from api.auth import User, require_role
-from api.deps import ConnDep, CurrentUser, SettingsDep, sees_personal
-from api.expensive import cache_key, check_bounds, expensive_slot, render, result_cache
+from api.deps import CityDep, ConnDep, CurrentUser, SettingsDep, sees_personal
+from api.errors import problems
+from api.expensive import cache_key, check_bounds, expensive_slot, result_cache
+from api.responses import (
+    GEOJSON,
+    collection,
+    feature_collection,
+    features,
+    formats,
+    jsonable,
+    records,
+    render,
+    table,
+)
+from api.schemas import FeatureCollection, Table
 from geo.cases.counts import CaseIndex, area_cells, check_categories, check_window, counts_frame
 from geo.cases.hotspots import CONFIDENCE_LEVELS, compare_periods, hotspots_for_cases, kde_surface
 from geo.cases.privacy import public_window
@@ -43,15 +53,17 @@ from geo.cases.public import (
     public_hex_counts,
     public_trend,
 )
-from geo.cases.stats import DEFAULT_OVERDUE_HOURS, DEFAULT_TZ, grid_closure_table, monthly_trend
+from geo.cases.stats import DEFAULT_OVERDUE_HOURS, grid_closure_table, monthly_trend
 from geo.errors import InvalidInputError, Problem
+from geo.runs.params import parse_categories, parse_time
 from geo.settings import Settings
 from geo.store.cases import read_cases, read_grids, study_area
-from geo.store.cities import City, get_city
+from geo.store.cities import City
 
-router = APIRouter(prefix="/cities/{city}/cases", tags=["cases"])
-
-GEOJSON = "application/geo+json"
+router = APIRouter(prefix="/cities/{city}/cases", tags=["cases"],
+                   responses=problems(401, 404, 422, 503))
+#: Expensive analyses: limited per client.
+EXPENSIVE = problems(429)
 Categories = Annotated[str | None, Query(
     description="Comma-separated category codes (default: all), e.g. sanitation,dispute; "
     "on counts (hexes, grids, grid trends, density) analysts only")]
@@ -70,29 +82,6 @@ BIN_LABELS = {3: ("热点（99%置信）", "Hot spot, 99 % confidence"),
               -1: ("冷点（90%置信）", "Cold spot, 90 % confidence"),
               -2: ("冷点（95%置信）", "Cold spot, 95 % confidence"),
               -3: ("冷点（99%置信）", "Cold spot, 99 % confidence")}
-
-
-def parse_time(value: str | None, field: str) -> datetime | None:
-    """An ISO date/time; without an offset it is China Standard Time."""
-    if value is None or value == "":
-        return None
-    try:
-        t = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        raise InvalidInputError("invalid time", [Problem(
-            f"{value!r} is not an ISO date or date-time", field=field)]) from None
-    if t is pd.NaT:
-        raise InvalidInputError("invalid time", [Problem("empty", field=field)])
-    if t.tzinfo is None:
-        t = t.tz_localize(DEFAULT_TZ)
-    out: datetime = t.to_pydatetime()
-    return out
-
-
-def parse_categories(value: str | None) -> list[str] | None:
-    if value is None or value.strip() == "":
-        return None
-    return [c.strip() for c in value.split(",") if c.strip()]
 
 
 class Selection:
@@ -140,43 +129,18 @@ def _iso(t: datetime | None) -> str | None:
     return None if t is None else t.isoformat()
 
 
-def _clean(v: Any) -> Any:
-    if v is None or v is pd.NA:
-        return None
-    if isinstance(v, float) and math.isnan(v):
-        return None
-    if hasattr(v, "item"):
-        return _clean(v.item())
-    return v
-
-
-def _features(frame: gpd.GeoDataFrame, columns: list[str]) -> list[dict[str, Any]]:
-    geoms = frame.geometry.__geo_interface__["features"]
-    out = []
-    for i, (_, row) in enumerate(frame[columns].iterrows()):
-        out.append({"type": "Feature", "geometry": geoms[i]["geometry"],
-                    "properties": {c: _clean(row[c]) for c in columns}})
-    return out
-
-
-def _geojson(features: list[dict[str, Any]], meta: dict[str, Any]) -> JSONResponse:
-    return JSONResponse({"type": "FeatureCollection", "features": features, "meta": meta},
-                        media_type=GEOJSON)
-
-
 def _meta(user: User, settings: Any, **extra: Any) -> dict[str, Any]:
     return {"access": "analyst" if sees_personal(user) else "public",
             "min_public_case_count": settings.min_public_case_count,
-            "window": "[start, end)", **{k: _clean(v) if not isinstance(v, datetime)
-                                         else v.isoformat() for k, v in extra.items()}}
+            "window": "[start, end)", **{k: jsonable(v) for k, v in extra.items()}}
 
 
-@router.get("/hexes")
-def hex_counts(conn: ConnDep, settings: SettingsDep, user: CurrentUser, city: str,
+@router.get("/hexes", response_model=FeatureCollection)
+def hex_counts(conn: ConnDep, settings: SettingsDep, user: CurrentUser, city: CityDep,
                categories: Categories = None, start: Start = None, end: End = None,
-               resolution: Resolution = 8) -> JSONResponse:
+               resolution: Resolution = 8) -> Response:
     """Cases per H3 hexagon for a category set and window (GeoJSON, EPSG:4326)."""
-    c = get_city(conn, city)
+    c = city
     sel = Selection(user, categories, start, end, counts=True)
     cases = sel.read(conn, c.id)
     meta = _meta(user, settings, city=c.code, resolution=resolution, categories=categories,
@@ -187,18 +151,18 @@ def hex_counts(conn: ConnDep, settings: SettingsDep, user: CurrentUser, city: st
         frame["suppressed"] = False
         frame["partial"] = False
         meta |= {"total": int(frame["n_cases"].sum()), "suppressed_cells": 0}
-        return _geojson(_features(frame, cols), meta)
+        return feature_collection(features(frame, cols), meta)
     pub = public_hex_counts(cases, resolution=resolution, min_count=settings.min_public_case_count)
     meta |= {"shown_total": int(pub["n_cases"].dropna().sum()),
              "suppressed_cells": int(pub["suppressed"].sum()),
              "partial_cells": int(pub["partial"].sum()),
              "counts": "cases in released cell-months (each at least min_public_case_count "
                        "cases), all categories"}
-    return _geojson(_features(pub, cols), meta)
+    return feature_collection(features(pub, cols), meta)
 
 
-@router.get("/grids", response_model=None)
-def grid_closure(conn: ConnDep, settings: SettingsDep, user: CurrentUser, city: str,
+@router.get("/grids", response_model=Table, responses=formats("csv"))
+def grid_closure(conn: ConnDep, settings: SettingsDep, user: CurrentUser, city: CityDep,
                  categories: Categories = None, start: Start = None, end: End = None,
                  as_of: Annotated[str | None, Query(description="Time open cases are judged "
                                                     "at (default: window end, else now; "
@@ -209,7 +173,7 @@ def grid_closure(conn: ConnDep, settings: SettingsDep, user: CurrentUser, city: 
                  format: Literal["json", "csv"] = "json") -> Response:
     """Per grid: cases, rate per 1,000 residents, closure rate (办结率), median and 90th
     percentile closure time (hours), open and overdue cases, mean satisfaction."""
-    c = get_city(conn, city)
+    c = city
     sel = Selection(user, categories, start, end, counts=True)
     if not sel.personal:
         fixed = [Problem("open cases are judged at the end of the public window", field="as_of")
@@ -225,37 +189,30 @@ def grid_closure(conn: ConnDep, settings: SettingsDep, user: CurrentUser, city: 
     if sel.personal:
         when = parse_time(as_of, "as_of") or sel.end or datetime.now(UTC)
         stats = grid_closure_table(cases, grids, as_of=when, overdue_hours=overdue_hours)
-        table = stats.table.assign(suppressed=False, partial=False)
+        frame = stats.table.assign(suppressed=False, partial=False)
         unassigned = len(stats.unassigned_case_ids)
     else:
         when = sel.end or datetime.now(UTC)  # a public window always has an end
-        table = public_grid_table(cases, grids, as_of=when,
+        frame = public_grid_table(cases, grids, as_of=when,
                                   min_count=settings.min_public_case_count)
-    table = table.merge(grids[["grid_id", "external_id"]], on="grid_id")
+    frame = frame.merge(grids[["grid_id", "external_id"]], on="grid_id")
     cols = ["grid_id", "external_id", "name", "residents", "n_cases", "per_1000_residents",
             "n_closed", "closure_rate", "median_closure_h", "p90_closure_h", "n_open",
             "n_overdue", "mean_satisfaction", "n_rated", "suppressed", "partial"]
-    rows = [{k: _clean(r[k]) for k in cols} for r in table[cols].to_dict("records")]
-    if format == "csv":
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=cols)
-        writer.writeheader()
-        writer.writerows(rows)
-        return Response(buf.getvalue(), media_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": f'attachment; filename="{c.code}-grid-closure.csv"'})
+    rows = records(frame, cols)
     meta = _meta(user, settings, city=c.code, categories=categories, as_of=when,
                  overdue_hours=overdue_hours, **sel.meta)
     if unassigned is not None:
         meta["unassigned_cases"] = unassigned
-    return JSONResponse({"grids": rows, "meta": meta})
+    return table(rows, meta=meta, fmt=format, name=f"{c.code}-grid-closure", columns=cols)
 
 
-@router.get("/trends")
-def trends(conn: ConnDep, settings: SettingsDep, user: CurrentUser, city: str,
+@router.get("/trends", response_model=Table)
+def trends(conn: ConnDep, settings: SettingsDep, user: CurrentUser, city: CityDep,
            by: Literal["category", "grid"] = "category", categories: Categories = None,
-           start: Start = None, end: End = None) -> JSONResponse:
+           start: Start = None, end: End = None) -> Response:
     """Cases per calendar month (China Standard Time) and category or grid, zeros included."""
-    c = get_city(conn, city)
+    c = city
     sel = Selection(user, categories, start, end, counts=by == "grid")
     grids = read_grids(conn, c.id) if by == "grid" else None
     if sel.personal:
@@ -269,10 +226,8 @@ def trends(conn: ConnDep, settings: SettingsDep, user: CurrentUser, city: str,
         out = public_trend(cases, by=by, grids=grids, start=sel.start, end=sel.end,
                            min_count=settings.min_public_case_count,
                            categories=sel.categories)
-    rows = [{k: _clean(v) for k, v in r.items()} for r in out.to_dict("records")]
-    return JSONResponse({"by": by, "rows": rows,
-                         "meta": _meta(user, settings, city=c.code, categories=categories,
-                                       **sel.meta)})
+    return table(records(out), meta=_meta(user, settings, city=c.code, by=by,
+                                          categories=categories, **sel.meta))
 
 
 def _hotspot_args(permutations: int, seed: int, fdr: bool) -> dict[str, Any]:
@@ -290,25 +245,21 @@ def _store(request: Request, key: tuple[Any, ...], body: dict[str, Any]) -> Resp
     return Response(data, media_type=GEOJSON)
 
 
-def _collection(features: list[dict[str, Any]], meta: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "FeatureCollection", "features": features, "meta": meta}
-
-
 def _bounded(settings: Settings, user: User, city: City, region: Any, resolution: int,
              **extra: Any) -> dict[str, Any]:
     return check_bounds(settings, sees_personal(user), area=region, epsg=city.metric_epsg,
                         resolution=resolution, **extra)
 
 
-@router.get("/hotspots")
+@router.get("/hotspots", response_model=FeatureCollection, responses=EXPENSIVE)
 def hotspots(request: Request, conn: ConnDep, settings: SettingsDep, user: CurrentUser,
-             city: str, categories: Categories = None, start: Start = None, end: End = None,
+             city: CityDep, categories: Categories = None, start: Start = None, end: End = None,
              resolution: Resolution = 8, permutations: Permutations = 999, seed: int = 0,
              fdr: bool = False, significant_only: bool = False,
              area: Area = "grids") -> Response:
     """Getis-Ord Gi* hot and cold spots on H3 cells (zero cells included), binned by
     confidence (±3 = 99 %, ±2 = 95 %, ±1 = 90 %)."""
-    c = get_city(conn, city)
+    c = city
     sel = Selection(user, categories, start, end, counts=False)
     key = cache_key(conn, "hotspots", c.id, sel.personal, sel.key(), resolution, permutations,
                     seed, fdr, significant_only, area)
@@ -332,17 +283,17 @@ def hotspots(request: Request, conn: ConnDep, settings: SettingsDep, user: Curre
                      study_area=area, neighbourhood="H3 k=1 ring, self included (Gi*)",
                      p_values="two-sided, conditional permutation",
                      confidence_levels=[lvl for lvl, _, _ in CONFIDENCE_LEVELS], **sel.meta)
-        return _store(request, key, _collection(_features(frame, cols), meta))
+        return _store(request, key, collection(features(frame, cols), meta))
 
 
-@router.get("/comparison")
+@router.get("/comparison", response_model=FeatureCollection, responses=EXPENSIVE)
 def comparison(request: Request, conn: ConnDep, settings: SettingsDep, user: CurrentUser,
-               city: str, before_start: str, before_end: str, after_start: str,
+               city: CityDep, before_start: str, before_end: str, after_start: str,
                after_end: str, categories: Categories = None, resolution: Resolution = 8,
                permutations: Permutations = 999, seed: int = 0,
                fdr: bool = False, area: Area = "grids") -> Response:
     """Hot spots of two periods compared: new, intensifying, persistent, diminishing."""
-    c = get_city(conn, city)
+    c = city
     sels = [Selection(user, categories, before_start, before_end, counts=False,
                       prefix="before_"),
             Selection(user, categories, after_start, after_end, counts=False,
@@ -364,20 +315,20 @@ def comparison(request: Request, conn: ConnDep, settings: SettingsDep, user: Cur
                      resolution=resolution, before=sels[0].meta, after=sels[1].meta,
                      changes={k: int((frame["change"] == k).sum()) for k in
                               ("new", "intensifying", "persistent", "diminishing")})
-        return _store(request, key, _collection(
-            _features(frame.loc[frame["change"] != "none"], cols), meta))
+        return _store(request, key, collection(
+            features(frame.loc[frame["change"] != "none"], cols), meta))
 
 
-@router.get("/density")
+@router.get("/density", response_model=FeatureCollection, responses=EXPENSIVE)
 def density(request: Request, conn: ConnDep, settings: SettingsDep, user: CurrentUser,
-            city: str, categories: Categories = None, start: Start = None, end: End = None,
+            city: CityDep, categories: Categories = None, start: Start = None, end: End = None,
             resolution: Resolution = 9,
             bandwidth_m: Annotated[float, Query(ge=50, le=5000, description=(
                 "Kernel bandwidth, metres; bounded relative to the resolution"))] = 300.0,
             area: Area = "grids") -> Response:
     """Gaussian kernel density (cases per km²) at H3 cell centres, measured in the city's
     projected CRS with bandwidth ``bandwidth_m`` metres (public: released cases only)."""
-    c = get_city(conn, city)
+    c = city
     sel = Selection(user, categories, start, end, counts=True)
     key = cache_key(conn, "density", c.id, sel.personal, sel.key(), resolution, bandwidth_m,
                     area)
@@ -399,16 +350,17 @@ def density(request: Request, conn: ConnDep, settings: SettingsDep, user: Curren
         meta = _meta(user, settings, city=c.code, categories=categories,
                      resolution=resolution, bandwidth_m=bandwidth_m, epsg=c.metric_epsg,
                      kernel="gaussian", unit="cases per km²", **sel.meta)
-        return _store(request, key, _collection(
-            _features(frame.loc[frame["density_per_km2"] > 0], cols), meta))
+        return _store(request, key, collection(
+            features(frame.loc[frame["density_per_km2"] > 0], cols), meta))
 
 
-@router.get("/points", dependencies=[Depends(require_role("analyst"))])
-def points(conn: ConnDep, settings: SettingsDep, user: CurrentUser, city: str,
+@router.get("/points", dependencies=[Depends(require_role("analyst"))],
+            response_model=FeatureCollection, responses=problems(403))
+def points(conn: ConnDep, settings: SettingsDep, user: CurrentUser, city: CityDep,
            categories: Categories = None, start: Start = None, end: End = None,
-           limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000) -> JSONResponse:
+           limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000) -> Response:
     """Raw case points (personal data): analyst role only."""
-    c = get_city(conn, city)
+    c = city
     sel = Selection(user, categories, start, end, counts=False)
     cases = sel.read(conn, c.id)
     head = cases.iloc[:limit].copy()
@@ -417,4 +369,4 @@ def points(conn: ConnDep, settings: SettingsDep, user: CurrentUser, city: str,
     cols = ["case_id", "category", "status", "reported_at", "closed_at", "satisfaction"]
     meta = _meta(user, settings, city=c.code, categories=categories, matched=len(cases),
                  returned=len(head), **sel.meta)
-    return _geojson(_features(head, cols), meta)
+    return feature_collection(features(head, cols), meta)

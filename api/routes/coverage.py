@@ -11,20 +11,21 @@ so these tables are public.
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from api.deps import ConnDep
-from geo.store.cities import get_city
+from api.deps import CityDep, ConnDep
+from api.errors import problems
+from api.responses import JSONBody, formats, table
+from api.schemas import CoverageRun, Table
+from geo.store.cities import City
 from geo.store.coverage import compound_rows, latest_run, unit_rows
 
-router = APIRouter(prefix="/cities/{city}/coverage", tags=["coverage"])
+router = APIRouter(prefix="/cities/{city}/coverage", tags=["coverage"],
+                   responses=problems(404, 422, 503))
 
-CityPath = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
 TypeQuery = Annotated[str | None, Query(alias="type", pattern=r"^[a-z][a-z0-9_]*$",
                                         max_length=64, description="Service type code.")]
 MinutesQuery = Annotated[float | None, Query(gt=0, le=120, description="Threshold, minutes.")]
@@ -32,46 +33,31 @@ FormatQuery = Annotated[Literal["json", "csv"], Query(description="json or csv (
 UNITS = {"grids": "grid", "communities": "community", "streets": "street"}
 
 
-def _csv(rows: list[dict[str, Any]], name: str) -> Response:
-    buf = io.StringIO()
-    buf.write("\ufeff")  # Excel opens UTF-8 Chinese names correctly with a BOM
-    if rows:
-        w = csv.DictWriter(buf, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+def _meta(city: City, run: dict[str, Any]) -> dict[str, Any]:
+    return {"city": city.code, "run_id": run["id"], "created_at": run["created_at"]}
 
 
-def _out(rows: list[dict[str, Any]], fmt: str, name: str, run: dict[str, Any]
-         ) -> dict[str, Any] | Response:
-    if fmt == "csv":
-        return _csv(rows, name)
-    return {"run_id": run["id"], "created_at": run["created_at"], "count": len(rows),
-            "rows": rows}
+@router.get("", summary="The latest coverage run of a city: parameters and summary",
+            response_model=CoverageRun)
+def run_info(conn: ConnDep, city: CityDep) -> Response:
+    return JSONBody(latest_run(conn, city.id))
 
 
-@router.get("", summary="The latest coverage run of a city: parameters and summary")
-def run_info(conn: ConnDep, city: CityPath) -> dict[str, Any]:
-    c = get_city(conn, city)
-    return latest_run(conn, c.id)
+@router.get("/compounds", response_model=Table, responses=formats("csv"),
+            summary="Minutes to the nearest and second-nearest service per compound")
+def compounds(conn: ConnDep, city: CityDep, type: TypeQuery = None,
+              format: FormatQuery = "json") -> Response:
+    run = latest_run(conn, city.id)
+    return table(compound_rows(conn, city.id, service_type=type), meta=_meta(city, run),
+                 fmt=format, name=f"{city.code}-coverage-compounds")
 
 
-@router.get("/compounds", summary="Minutes to the nearest and second-nearest service per compound")
-def compounds(conn: ConnDep, city: CityPath, type: TypeQuery = None,
-              format: FormatQuery = "json") -> Any:
-    c = get_city(conn, city)
-    run = latest_run(conn, c.id)
-    return _out(compound_rows(conn, c.id, service_type=type), format,
-                f"{city}-coverage-compounds", run)
-
-
-@router.get("/{unit}", summary="Residents inside / outside the circles per grid, community or street")
-def units(conn: ConnDep, city: CityPath,
+@router.get("/{unit}", response_model=Table, responses=formats("csv"),
+            summary="Residents inside / outside the circles per grid, community or street")
+def units(conn: ConnDep, city: CityDep,
           unit: Annotated[Literal["grids", "communities", "streets"], Path()],
           type: TypeQuery = None, minutes: MinutesQuery = None,
-          format: FormatQuery = "json") -> Any:
-    c = get_city(conn, city)
-    run = latest_run(conn, c.id)
-    rows = unit_rows(conn, c.id, unit_kind=UNITS[unit], service_type=type, minutes=minutes)
-    return _out(rows, format, f"{city}-coverage-{unit}", run)
+          format: FormatQuery = "json") -> Response:
+    run = latest_run(conn, city.id)
+    rows = unit_rows(conn, city.id, unit_kind=UNITS[unit], service_type=type, minutes=minutes)
+    return table(rows, meta=_meta(city, run), fmt=format, name=f"{city.code}-coverage-{unit}")

@@ -15,6 +15,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from api.deps import ConnDep, CurrentUser, RegistryDep, readable_layer, sees_personal
+from api.errors import problems
+from api.schemas import Collection, Collections, Conformance, Feature, FeatureCollection, Landing
 from geo.store.features import MAX_LIMIT, existing_tables, layer_extent, parse_bbox, query_features
 from geo.store.features import get_feature as fetch_feature
 from layers.registry import Layer
@@ -47,7 +49,8 @@ def _link(href: str, rel: str, type_: str, title: str | None = None) -> dict[str
     return link
 
 
-@router.get("/", summary="OGC API landing page", response_model=None)
+@router.get("/", summary="OGC API landing page", response_model=Landing,
+            responses={303: {"description": "A web browser is sent to /map"}, **problems(422)})
 def landing(request: Request, f: str | None = None) -> dict[str, Any] | RedirectResponse:
     """Links to the API definition, conformance, collections and the map.
 
@@ -73,7 +76,7 @@ def landing(request: Request, f: str | None = None) -> dict[str, Any] | Redirect
     }
 
 
-@router.get("/conformance")
+@router.get("/conformance", response_model=Conformance, responses=problems(422))
 def conformance() -> dict[str, Any]:
     """The conformance classes implemented."""
     return {"conformsTo": CONFORMANCE}
@@ -101,7 +104,7 @@ def _collection(request: Request, conn: Any, layer: Layer) -> dict[str, Any]:
     }
 
 
-@router.get("/collections")
+@router.get("/collections", response_model=Collections, responses=problems(503))
 def collections(request: Request, conn: ConnDep, registry: RegistryDep) -> dict[str, Any]:
     """Every layer as a collection (restricted ones are listed; reading them needs a key)."""
     b = _base(request)
@@ -111,7 +114,8 @@ def collections(request: Request, conn: ConnDep, registry: RegistryDep) -> dict[
                             if layer.source.table in present]}
 
 
-@router.get("/collections/{collection_id}")
+@router.get("/collections/{collection_id}", response_model=Collection,
+            responses=problems(404, 503))
 def collection(request: Request, conn: ConnDep, registry: RegistryDep,
                collection_id: str) -> dict[str, Any]:
     """One collection's metadata and links (404 problem if unknown)."""
@@ -119,7 +123,8 @@ def collection(request: Request, conn: ConnDep, registry: RegistryDep,
 
 
 @router.get("/collections/{collection_id}/items", response_class=GeoJSONResponse,
-            responses={200: {"content": {GEOJSON: {}}}})
+            response_model=FeatureCollection,
+            responses={200: {"content": {GEOJSON: {}}}, **problems(401, 403, 404, 422, 503)})
 def items(
     request: Request, conn: ConnDep, registry: RegistryDep, user: CurrentUser,
     collection_id: str,
@@ -153,7 +158,8 @@ def items(
 
 
 @router.get("/collections/{collection_id}/items/{fid}", response_class=GeoJSONResponse,
-            responses={200: {"content": {GEOJSON: {}}}})
+            response_model=Feature,
+            responses={200: {"content": {GEOJSON: {}}}, **problems(401, 403, 404, 422, 503)})
 def item(request: Request, conn: ConnDep, registry: RegistryDep, user: CurrentUser,
          collection_id: str, fid: int) -> GeoJSONResponse:
     """One feature (404 problem if unknown)."""

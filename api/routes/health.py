@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
-from sqlalchemy import text
 
 from api.deps import ConnDep
+from api.errors import problems
+from api.schemas import Health
+from geo.store.cities import list_cities, postgis_version
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health")
-def health(conn: ConnDep) -> dict[str, Any]:
+@router.get("/health", response_model=Health, responses=problems(503))
+def health(conn: ConnDep) -> Health:
     """Service status, PostGIS version and the cities loaded."""
-    postgis = conn.execute(text("SELECT postgis_lib_version()")).scalar_one()
-    cities = conn.execute(text("SELECT code FROM city ORDER BY code")).scalars().all()
-    return {"status": "ok", "postgis": postgis, "cities": list(cities)}
+    return Health(status="ok", postgis=postgis_version(conn),
+                  cities=[c.code for c in list_cities(conn)])

@@ -18,7 +18,9 @@ from sqlalchemy import Engine
 from starlette.datastructures import UploadFile
 
 from api.db import run_db
-from api.deps import AdminUser, EngineDep, SettingsDep
+from api.deps import AdminUser, CityCode, EngineDep, SettingsDep
+from api.errors import problems
+from api.schemas import ImportReport
 from geo.errors import InvalidInputError, Problem
 from geo.settings import Settings
 
@@ -61,9 +63,10 @@ _FORM = {"requestBody": {"required": True, "content": {"multipart/form-data": {"
     "properties": {"file": {"type": "string", "format": "binary"}}}}}}}
 
 
-@router.post("/cities/{city}/imports/{kind}", status_code=201, openapi_extra=_FORM)
+@router.post("/cities/{city}/imports/{kind}", status_code=201, openapi_extra=_FORM,
+             response_model=ImportReport, responses=problems(401, 403, 404, 413, 422, 503))
 async def upload(
-    request: Request, city: str, kind: str, admin: AdminUser, engine: EngineDep,
+    request: Request, city: CityCode, kind: str, admin: AdminUser, engine: EngineDep,
     settings: SettingsDep,
     crs: Annotated[str | None, Query(description="wgs84, gcj02, bd09 or EPSG:n")] = None,
     repair: bool = False,

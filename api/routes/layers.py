@@ -7,8 +7,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 
 from api.deps import ConnDep, CurrentUser, RegistryDep
+from api.errors import problems
+from api.schemas import Layer, LayerCatalogue, SearchResults
 from geo.store.features import existing_tables, search_features
-from layers.registry import Layer
+from layers.registry import Layer as LayerDef
 from layers.styles import GROUP_LABELS, value_labels
 
 router = APIRouter(tags=["layers"])
@@ -16,7 +18,7 @@ router = APIRouter(tags=["layers"])
 Lang = Annotated[Literal["zh", "en"], Query(description="Language of titles and legends.")]
 
 
-def layer_json(request: Request, layer: Layer, lang: str, *, available: bool = True
+def layer_json(request: Request, layer: LayerDef, lang: str, *, available: bool = True
                ) -> dict[str, Any]:
     """The catalogue entry of ``layer`` with absolute URLs."""
     base = str(request.base_url).rstrip("/")
@@ -47,7 +49,7 @@ def layer_json(request: Request, layer: Layer, lang: str, *, available: bool = T
     }
 
 
-@router.get("/layers")
+@router.get("/layers", response_model=LayerCatalogue, responses=problems(422, 503))
 def list_layers(request: Request, conn: ConnDep, registry: RegistryDep,
                 lang: Lang = "zh") -> dict[str, Any]:
     """Every layer with zh/en titles, style and legend, access and URLs.
@@ -64,14 +66,14 @@ def list_layers(request: Request, conn: ConnDep, registry: RegistryDep,
                        for layer in registry]}
 
 
-@router.get("/layers/{name}")
+@router.get("/layers/{name}", response_model=Layer, responses=problems(404, 422))
 def get_layer(request: Request, registry: RegistryDep, name: str,
               lang: Lang = "zh") -> dict[str, Any]:
     """One layer's catalogue entry (404 problem if unknown)."""
     return layer_json(request, registry.get(name), lang)
 
 
-@router.get("/search")
+@router.get("/search", response_model=SearchResults, responses=problems(401, 422, 503))
 def search(conn: ConnDep, registry: RegistryDep, user: CurrentUser,
            q: Annotated[str, Query(min_length=1, max_length=100, description="Name or part")],
            limit: Annotated[int, Query(ge=1, le=100)] = 20,

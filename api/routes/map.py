@@ -15,10 +15,11 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import text
 
 from api.deps import ConnDep, SettingsDep
+from api.errors import problems
 from geo.errors import NotFoundError
+from geo.store.cities import city_extents
 
 router = APIRouter(tags=["map"])
 
@@ -54,7 +55,7 @@ def mount_static(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=LAYERS_DIR / "static"), name="static")
 
 
-@router.get("/map", response_class=HTMLResponse)
+@router.get("/map", response_class=HTMLResponse, responses=problems(404, 422, 503))
 def map_page(request: Request, conn: ConnDep, settings: SettingsDep,
              lang: Annotated[Literal["zh", "en"], Query()] = "zh",
              city: Annotated[str | None, Query(max_length=64)] = None) -> HTMLResponse:
@@ -62,15 +63,13 @@ def map_page(request: Request, conn: ConnDep, settings: SettingsDep,
 
     Without ``?city=`` the first city (by code) is shown; a selector switches cities.
     """
-    rows = conn.execute(text(
-        "SELECT code, name_zh, name_en, ST_XMin(bounds) AS x0, ST_YMin(bounds) AS y0, "
-        "ST_XMax(bounds) AS x1, ST_YMax(bounds) AS y1 FROM city ORDER BY code")).all()
-    cities = {r.code: r for r in rows}
+    rows = city_extents(conn)
+    cities = {code: box for code, _, _, box in rows}
     if city is not None and city not in cities:
-        raise NotFoundError(f"no city {city!r}")
-    city = city or (rows[0].code if rows else None)
-    sel = cities.get(city) if city else None
-    bounds = [[sel.y0, sel.x0], [sel.y1, sel.x1]] if sel else None
+        raise NotFoundError(f"no city {city!r}", code="unknown-city")
+    city = city or (rows[0][0] if rows else None)
+    box = cities.get(city) if city else None
+    bounds = [[box[1], box[0]], [box[3], box[2]]] if box else None
     config: dict[str, Any] = {
         "lang": lang, "strings": STRINGS[lang], "basemap_url": settings.basemap_url,
         "bounds": bounds, "city": city,
@@ -78,8 +77,8 @@ def map_page(request: Request, conn: ConnDep, settings: SettingsDep,
     }
     other = "en" if lang == "zh" else "zh"
     switch = urlencode({"lang": other, **({"city": city} if city else {})})
-    options = [{"code": r.code, "name": r.name_en if lang == "en" else r.name_zh,
-                "selected": r.code == city} for r in rows]
+    options = [{"code": code, "name": en if lang == "en" else zh, "selected": code == city}
+               for code, zh, en, _ in rows]
     html = _env.get_template("map.html").render(
         lang=lang, s=STRINGS[lang], switch=f"?{switch}", cities=options,
         config=config)

@@ -23,11 +23,14 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from api.db import run_db
 from api.deps import ConnDep, CurrentUser, RegistryDep, readable_layer, sees_personal
+from api.errors import problems
+from api.schemas import TileJSON
 from geo.errors import DatabaseUnavailableError, NotFoundError
+from geo.store.cities import all_versions, city_ids
 from geo.store.features import layer_extent
 from geo.store.tiles import (
     BUFFER,
@@ -62,10 +65,7 @@ class SourceVersions:
 
     def _read(self, engine: Engine) -> tuple[dict[str, int], dict[str, int]]:
         with engine.connect() as conn:
-            versions = {r.table_name: int(r.version) for r in conn.execute(
-                text("SELECT table_name, version FROM layer_version"))}
-            cities = {r.code: int(r.id) for r in conn.execute(text("SELECT id, code FROM city"))}
-        return versions, cities
+            return all_versions(conn), city_ids(conn)
 
     async def snapshot(self, request: Request) -> tuple[dict[str, int], dict[str, int]]:
         """``(versions by table, city id by code)``, fresh within ``ttl_s``."""
@@ -94,7 +94,8 @@ async def _render(pool: AsyncConnectionPool, layer: Layer, z: int, x: int, y: in
 
 @router.get("/tiles/{layer}/{z}/{x}/{y}.mvt", response_class=Response,
             responses={200: {"content": {MVT: {}}}, 204: {"description": "Empty tile"},
-                       304: {"description": "Not modified"}})
+                       304: {"description": "Not modified"},
+                       **problems(401, 403, 404, 422, 503)})
 async def tile(request: Request, registry: RegistryDep, user: CurrentUser,
                layer: str, z: int, x: int, y: int,
                city: Annotated[str | None, Query(description="City code")] = None) -> Response:
@@ -130,7 +131,8 @@ async def tile(request: Request, registry: RegistryDep, user: CurrentUser,
     return Response(data, media_type=MVT, headers=headers)
 
 
-@router.get("/tiles/{layer}/tilejson.json")
+@router.get("/tiles/{layer}/tilejson.json", response_model=TileJSON,
+            responses=problems(404, 422, 503))
 def tilejson(request: Request, conn: ConnDep, registry: RegistryDep, user: CurrentUser,
              layer: str,
              city: Annotated[str | None, Query(max_length=64, description="City code")] = None

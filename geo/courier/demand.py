@@ -23,7 +23,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo.crs.utm import WGS84
-from geo.errors import CRSError, InvalidInputError, Problem
+from geo.errors import CRSError, Hint, InvalidInputError, Problem
 from geo.io.validate import COLUMN_ALIASES, _blank, _coordinates, _ids, _number
 
 #: Column names accepted for the weight of a demand point / the demand of a compound.
@@ -93,8 +93,8 @@ def validate_compound_demand(df: pd.DataFrame, *, compounds: Collection[str]) ->
     """
     df = _rename(pd.DataFrame(df), "compound", COMPOUND_ALIASES)
     df = _rename(df, "demand", WEIGHT_ALIASES)
-    problems: list[Problem] = [Problem("required column is missing (map yours with --map "
-                                       f"col={c})", field=c)
+    problems: list[Problem] = [Problem(f"required column is missing (map yours to {c})",
+                                       field=c, hint=Hint(option="map", value=f"yourcol={c}"))
                                for c in ("compound", "demand") if c not in df.columns]
     if problems:
         raise InvalidInputError("compound demand is incomplete", problems)

@@ -42,7 +42,8 @@ from pyproj.exceptions import CRSError as PyprojCRSError
 
 from geo.crs.chinese import to_wgs84
 from geo.crs.utm import WGS84
-from geo.errors import CRSError, InvalidInputError, Problem
+from geo.errors import CRSError, Hint, InvalidInputError, Problem
+from geo.io.tables import csv_text, safe_frame
 
 #: File formats by extension.
 FORMATS: dict[str, str] = {
@@ -107,8 +108,9 @@ def file_format(path: Path) -> str:
     return fmt
 
 
-def guess_encoding(data: bytes) -> str | None:
-    """Description of the legacy encoding ``data`` decodes in, or ``None`` if it is UTF-8."""
+def guess_encoding(data: bytes) -> tuple[str, str | None] | None:
+    """``(description, codec)`` of the legacy encoding ``data`` decodes in (codec ``None``
+    when none fits), or ``None`` if it is UTF-8."""
     try:
         data.decode("utf-8")
         return None
@@ -117,10 +119,10 @@ def guess_encoding(data: bytes) -> str | None:
     for enc, label in _ENCODINGS:
         try:
             data.decode(enc)
-            return f"{label}; use --encoding {enc}"
+            return label, enc
         except UnicodeDecodeError:
             continue
-    return "an unknown encoding; give it with --encoding"
+    return "an unknown encoding", None
 
 
 def _check_utf8(data: bytes, what: str) -> None:
@@ -128,11 +130,11 @@ def _check_utf8(data: bytes, what: str) -> None:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        looks = guess_encoding(data)
+        label, enc = guess_encoding(data) or ("an unknown encoding", None)
         raise InvalidInputError(
             f"{what} is not valid UTF-8 text", [Problem(
-                f"byte {exc.start} (line {line}) is not UTF-8; the file looks like {looks}",
-                field="encoding")]) from None
+                f"byte {exc.start} (line {line}) is not UTF-8; the file looks like {label}",
+                field="encoding", hint=Hint(option="encoding", value=enc))]) from None
 
 
 def _decoded(path: Path, encoding: str | None) -> bytes:
@@ -189,9 +191,9 @@ def table_to_frame(df: pd.DataFrame, *, what: str = "file") -> gpd.GeoDataFrame:
         return gpd.GeoDataFrame(df.drop(columns=[wkt]), geometry=shapes, crs=None)
     raise InvalidInputError(
         f"{what} has no coordinate columns", [Problem(
-            "expected lon/lat columns (also lng/lat, longitude/latitude, x/y, 经度/纬度; "
-            f"or --map yourcol=lon) or a WKT column named geometry/wkt; found: {', '.join(cols)}",
-            field="lon/lat")])
+            "expected lon/lat columns (also lng/lat, longitude/latitude, x/y, 经度/纬度, or "
+            f"yours mapped to lon/lat) or a WKT column named geometry/wkt; found: "
+            f"{', '.join(cols)}", field="lon/lat", hint=Hint(option="map", value="yourcol=lon"))])
 
 
 def _unreadable(name: str, fmt: str, why: str | None = None) -> InvalidInputError:
@@ -236,7 +238,7 @@ def _read_vector(src: str | io.BytesIO, fmt: str, name: str, *, encoding: str | 
     except pyogrio.errors.CRSError:
         raise CRSError(f"the coordinate reference system of {name} cannot be interpreted", [
             Problem("the file's CRS definition is malformed or unknown; fix it, or remove it "
-                    "and give the CRS with --crs", field="crs")]) from None
+                    "and give the CRS", field="crs", hint=Hint(option="crs"))]) from None
     except Exception:  # noqa: BLE001 - any failure to parse untrusted bytes is "unreadable"
         raise _unreadable(name, fmt) from None
 
@@ -527,7 +529,8 @@ def _gpkg_layer(path: Path, layer: str | None) -> tuple[str, str]:
             raise _no_rows(name, "the file has no layers")
         if len(spatial) > 1:
             raise InvalidInputError(f"{name} holds {len(spatial)} layers; choose one", [Problem(
-                f"layers: {', '.join(spatial)}; choose one with --layer", field="layer")])
+                f"layers: {', '.join(spatial)}; choose one", field="layer",
+                hint=Hint(option="layer", value=spatial[0]))])
         chosen = spatial[0]
     try:
         fid = pyogrio.read_info(path, layer=chosen).get("fid_column") or "rowid"
@@ -676,7 +679,7 @@ def parse_field_map(pairs: list[str] | None) -> dict[str, str]:
     for p in pairs or []:
         src, sep, dst = p.partition("=")
         if not sep or not src.strip() or not dst.strip():
-            problems.append(Problem(f"expected source=target, got {p!r}", field="--map"))
+            problems.append(Problem(f"expected source=target, got {p!r}", field="map"))
         else:
             out[src.strip()] = dst.strip()
     if problems:
@@ -725,10 +728,12 @@ def write_file(gdf: gpd.GeoDataFrame, path: str | Path) -> None:
             plain["lat"] = shapely.get_y(geoms)
         else:
             plain["geometry"] = shapely.to_wkt(geoms)
+        safe = safe_frame(plain)  # BOM, whole people, formulas neutralised: geo.io.tables
         if fmt == "csv":
-            plain.to_csv(path, index=False, encoding="utf-8")
+            path.write_text(csv_text([str(c) for c in safe.columns],
+                                     safe.to_dict("records")), encoding="utf-8")
         else:
-            plain.to_excel(path, index=False)
+            safe.to_excel(path, index=False)
         return
     out = gpd.GeoDataFrame(plain, geometry=gdf.geometry.values, crs=WGS84)
     if fmt == "parquet":
@@ -765,7 +770,7 @@ def resolve_crs(gdf: gpd.GeoDataFrame, *, file_crs: CRS | None, tabular: bool,
     if unknown_crs is not None and not opt:
         raise CRSError(f"the file declares an unknown CRS {unknown_crs!r}", [Problem(
             f"unknown or unsupported CRS {unknown_crs!r}: declare a known one in the file "
-            "(e.g. EPSG:4326, EPSG:4547) or give it with --crs", field="crs")])
+            "(e.g. EPSG:4326, EPSG:4547) or give it", field="crs", hint=Hint(option="crs"))])
     if opt in ("gcj02", "gcj-02", "bd09", "bd-09"):
         return to_wgs84(gdf, "gcj02" if opt.startswith("gcj") else "bd09")
     declared: CRS | None = None
@@ -778,8 +783,8 @@ def resolve_crs(gdf: gpd.GeoDataFrame, *, file_crs: CRS | None, tabular: bool,
                 field="crs")]) from None
         if file_crs is not None and not _is_wgs84(file_crs) \
                 and not file_crs.equals(declared, ignore_axis_order=True):
-            raise CRSError("the file's CRS differs from --crs", [Problem(
-                f"file declares {file_crs.to_string()}, --crs says {declared.to_string()}",
+            raise CRSError("the file's CRS differs from the one given", [Problem(
+                f"file declares {file_crs.to_string()}, the CRS given is {declared.to_string()}",
                 field="crs")])
     elif file_crs is not None:
         declared = file_crs
@@ -787,7 +792,8 @@ def resolve_crs(gdf: gpd.GeoDataFrame, *, file_crs: CRS | None, tabular: bool,
         declared = CRS.from_epsg(WGS84)
     else:
         raise CRSError("the file has no coordinate reference system", [Problem(
-            "missing CRS: give it with --crs (wgs84, gcj02, bd09 or EPSG:n)", field="crs")])
+            "missing CRS: give it (wgs84, gcj02, bd09 or EPSG:n)", field="crs",
+            hint=Hint(option="crs"))])
     out = gdf.set_crs(declared, allow_override=True)
     if _is_wgs84(declared):
         return out.set_crs(WGS84, allow_override=True)

@@ -23,7 +23,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.crs.utm import WGS84
 from geo.domain import MAX_AREA_KM2, CaseStatus, PropertyManagement
-from geo.errors import CRSError, InvalidInputError, Problem
+from geo.errors import CRSError, Hint, InvalidInputError, Problem
 from geo.io.labels import MAX_NAME, label_reason
 
 #: Timestamps without a zone are taken as China Standard Time.
@@ -320,8 +320,9 @@ def _attributes(gdf: gpd.GeoDataFrame, kind: str, problems: list[Problem],
 
 def _ids(gdf: gpd.GeoDataFrame, problems: list[Problem]) -> list[str | None]:
     if "external_id" not in gdf.columns:
-        problems.append(Problem("required column is missing (map yours with --map col=external_id)",
-                                field="external_id"))
+        problems.append(Problem("required column is missing (map yours to external_id)",
+                                field="external_id",
+                                hint=Hint(option="map", value="yourcol=external_id")))
         return [None] * len(gdf)
     ids: list[str | None] = []
     first: dict[str, int] = {}
@@ -380,8 +381,9 @@ def _geometries(gdf: gpd.GeoDataFrame, kind: str, problems: list[Problem], *, re
         else:
             reason = shapely.is_valid_reason(g)
             if not repair:
-                problems.append(Problem(f"invalid geometry ({reason}); use --repair to fix it "
-                                        "with make_valid", row=row, field="geometry"))
+                problems.append(Problem(f"invalid geometry ({reason}); repairing fixes it "
+                                        "with make_valid", row=row, field="geometry",
+                                        hint=Hint(option="repair")))
                 failed[i] = True
                 continue
             fixed = _polygonal(shapely.make_valid(g)) if allowed == _POLY else None
@@ -449,12 +451,13 @@ def _coordinates(geoms: np.ndarray, problems: list[Problem], bounds: BaseGeometr
         if swapped[k]:
             problems.append(Problem(
                 f"coordinates look like (lat, lon) = ({x[k]:.6f}, {y[k]:.6f}): longitude and "
-                "latitude are swapped (swap the columns, e.g. --map lon=lat --map lat=lon)",
-                row=row, field="geometry"))
+                "latitude are swapped (swap the columns)", row=row, field="geometry",
+                hint=Hint(option="map", value="lon=lat lat=lon")))
         elif not_degrees[k]:
             problems.append(Problem(
                 f"coordinates ({x[k]:.1f}, {y[k]:.1f}) are not lon/lat degrees; declare the "
-                "file's projected CRS with --crs EPSG:n", row=row, field="geometry"))
+                "file's projected CRS", row=row, field="geometry",
+                hint=Hint(option="crs", value="EPSG:n")))
         else:
             assert bounds is not None
             b = bounds.bounds

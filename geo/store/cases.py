@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -23,10 +23,9 @@ from sqlalchemy import Connection, text
 
 from geo.cases.counts import check_categories, check_window
 from geo.cases.hotspots import DensitySurface, HotSpotResult
-from geo.cases.privacy import PublicWindow, public_window
+from geo.cases.privacy import PublicWindow
 from geo.cases.stats import GridCaseStats
 from geo.errors import InvalidInputError, NotFoundError, Problem
-from geo.settings import Settings
 from geo.store.cities import data_version
 
 #: ``analysis_run.kind`` of a stored hot-spot run.
@@ -237,66 +236,3 @@ def read_run_hexes(conn: Connection, run_id: int) -> gpd.GeoDataFrame:
          "gi_z": [_num(r.gi_z) for r in rows], "p": [_num(r.p) for r in rows],
          "q": [_num(r.q) for r in rows], "bin": [int(r.bin) for r in rows]},
         geometry=[shapely.from_wkb(bytes(r.wkb)) for r in rows], crs=4326)
-
-
-def analyze_city_cases(conn: Connection, city_id: int, *, metric_epsg: int,
-                       categories: Iterable[str] | None = None, start: datetime | None = None,
-                       end: datetime | None = None, resolution: int = 8, k: int = 1,
-                       permutations: int = 999, seed: int = 0, fdr: bool = False,
-                       bandwidth_m: float = 300.0, overdue_hours: float = 72.0,
-                       as_of: datetime | None = None, area: Literal["grids", "city"] = "grids",
-                       min_public_case_count: int = Settings.min_public_case_count,
-                       now: datetime | None = None) -> tuple[int, dict[str, Any]]:
-    """Compute and store a hot-spot run for a city: Gi* cells, KDE and per-grid closure.
-
-    Reads the selected cases (``[start, end)``), runs Gi* over every H3 cell of the study
-    area (``area``, see :func:`study_area`) at ``resolution``, a Gaussian KDE
-    (``bandwidth_m`` metres in ``metric_epsg``) on the same cells and the per-grid closure
-    table (open cases judged at ``as_of``, default ``end`` or now). Public columns follow
-    the public rule (:mod:`geo.cases.privacy`): all categories, the window widened to whole
-    months and cut at the start of ``now``'s month. Returns the run id and a summary.
-    Never commits.
-    """
-    from geo.cases.hotspots import hotspots_for_cases, kde_surface
-    from geo.cases.public import (
-        no_cases,
-        public_density_cells,
-        public_grid_table,
-        public_hex_counts,
-    )
-    from geo.cases.stats import grid_closure_table
-
-    cases = read_cases(conn, city_id, categories=categories, start=start, end=end)
-    hot = hotspots_for_cases(cases, area=study_area(conn, city_id, of=area), resolution=resolution, k=k,
-                             permutations=permutations, seed=seed, fdr=fdr)
-    kde = kde_surface(cases, list(hot.cells["h3"]), epsg=metric_epsg, bandwidth_m=bandwidth_m)
-    when = as_of or end or pd.Timestamp.now(tz="UTC").to_pydatetime()
-    grids = read_grids(conn, city_id)
-    stats = grid_closure_table(cases, grids, as_of=when, overdue_hours=overdue_hours) \
-        if len(grids) else None
-    window = public_window(start, end, now=now or datetime.now(UTC))
-    pub_cases = no_cases() if window.empty else read_cases(conn, city_id, start=window.start,
-                                                           end=window.end)
-    public = PublicFigures(
-        window=window,
-        hexes=public_hex_counts(pub_cases, resolution=resolution,
-                                min_count=min_public_case_count),
-        density=public_density_cells(pub_cases, list(hot.cells["h3"]), resolution=resolution,
-                                     epsg=metric_epsg, bandwidth_m=bandwidth_m,
-                                     min_count=min_public_case_count),
-        grids=public_grid_table(pub_cases, grids, as_of=window.end,
-                                min_count=min_public_case_count) if len(grids) else None)
-    bins = hot.cells["bin"].value_counts()
-    summary = {"cases": len(cases), "cells": len(hot.cells),
-               "hot_cells": int(hot.cells["bin"].gt(0).sum()),
-               "cold_cells": int(hot.cells["bin"].lt(0).sum()),
-               "bins": {str(int(b)): int(n) for b, n in bins.sort_index().items()},
-               "unassigned_cases": len(stats.unassigned_case_ids) if stats else len(cases)}
-    params = {"categories": sorted(categories) if categories is not None else None,
-              "start": start.isoformat() if start else None,
-              "end": end.isoformat() if end else None, "as_of": when.isoformat(),
-              "overdue_hours": overdue_hours, "study_area": area,
-              "min_public_case_count": min_public_case_count}
-    run_id = store_hotspot_run(conn, city_id, hot, params=params, kde=kde, grid_stats=stats,
-                               summary=summary, public=public)
-    return run_id, summary

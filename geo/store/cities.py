@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ def _city(row: object) -> City:
 
 def code_problems(code: str) -> list[Problem]:
     """Problems with a city code (lower-case letters, digits, '_' or '-'); empty if fine."""
-    if re.fullmatch(r"[a-z0-9][a-z0-9_-]*", code or ""):
+    if re.fullmatch(CODE_PATTERN, code or ""):
         return []
     return [Problem(f"city code {code!r} must be lower-case letters, digits, '_' or '-'",
                     field="code")]
@@ -86,14 +87,58 @@ def list_cities(conn: Connection) -> list[City]:
     return [_city(r) for r in rows]
 
 
+#: The pattern of a city code (checked before any SQL by the API's ``CityDep``).
+CODE_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+
+
 def get_city(conn: Connection, code: str) -> City:
-    """The city ``code``; :class:`NotFoundError` (listing the known codes) if there is none."""
+    """The city ``code``; :class:`NotFoundError` (close names suggested, the known codes
+    listed) if there is none."""
     row = conn.execute(text(f"SELECT {_COLUMNS} FROM city WHERE code = :code"),
                        {"code": code}).one_or_none()
     if row is None:
         known = [c.code for c in list_cities(conn)]
-        raise NotFoundError(f"no city {code!r}; known cities: {', '.join(known) or '(none)'}")
+        close = difflib.get_close_matches(code, known, n=3, cutoff=0.6)
+        hint = f"did you mean {', '.join(close)}? " if close else ""
+        raise NotFoundError(f"no city {code!r}; {hint}known cities: "
+                            f"{', '.join(known) or '(none)'}", code="unknown-city")
     return _city(row)
+
+
+def get_city_by_id(conn: Connection, city_id: int) -> City:
+    """The city with id ``city_id``; :class:`NotFoundError` if there is none."""
+    row = conn.execute(text(f"SELECT {_COLUMNS} FROM city WHERE id = :id"),
+                       {"id": int(city_id)}).one_or_none()
+    if row is None:
+        raise NotFoundError(f"no city with id {city_id}", code="unknown-city")
+    return _city(row)
+
+
+def city_extents(conn: Connection) -> list[tuple[str, str, str, tuple[float, float, float,
+                                                                        float]]]:
+    """``(code, name_zh, name_en, (minx, miny, maxx, maxy))`` of every city by code
+    (EPSG:4326)."""
+    rows = conn.execute(text(
+        "SELECT code, name_zh, name_en, ST_XMin(bounds) AS x0, ST_YMin(bounds) AS y0, "
+        "ST_XMax(bounds) AS x1, ST_YMax(bounds) AS y1 FROM city ORDER BY code")).all()
+    return [(r.code, r.name_zh, r.name_en, (float(r.x0), float(r.y0), float(r.x1),
+                                            float(r.y1))) for r in rows]
+
+
+def city_ids(conn: Connection) -> dict[str, int]:
+    """City id by code."""
+    return {r.code: int(r.id) for r in conn.execute(text("SELECT id, code FROM city"))}
+
+
+def all_versions(conn: Connection) -> dict[str, int]:
+    """The change counter of every table that has one (``layer_version``)."""
+    return {r.table_name: int(r.version) for r in conn.execute(
+        text("SELECT table_name, version FROM layer_version"))}
+
+
+def postgis_version(conn: Connection) -> str:
+    """The PostGIS library version of the server."""
+    return str(conn.execute(text("SELECT postgis_lib_version()")).scalar_one())
 
 
 def data_version(conn: Connection, tables: Iterable[str]) -> dict[str, int]:

@@ -1,4 +1,4 @@
-"""Courier-station reach in PostGIS: inputs read, runs computed and stored, results read.
+"""Courier-station reach in PostGIS: runs stored (computed by :mod:`geo.runs.courier`), read.
 
 Every function takes a connection and never commits. Geometries are EPSG:4326. Stored
 station ids are ``service_point.id``; compound ids ``compound.id``.
@@ -16,19 +16,8 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
-from geo.courier.reach import DEFAULT_OVERLAP_SHARE, CourierReach, station_reach
-from geo.errors import InvalidInputError, NotFoundError, Problem
-from geo.network.graph import Mode
+from geo.courier.reach import CourierReach
 from geo.store.cities import data_version
-from geo.store.inputs import (
-    read_compound_demand,
-    read_compounds,
-    read_demand_points,
-    read_grid_links,
-    read_services,
-)
-from geo.store.network import read_network
-from geo.store.siting import service_type_exists
 
 #: ``analysis_run.kind`` of a stored courier-reach run.
 RUN_KIND = "courier_reach"
@@ -112,53 +101,6 @@ def store_courier_run(conn: Connection, city_id: int, reach: CourierReach, *,
               "j": _num(r.jaccard), "beyond": bool(r.beyond)}
              for r in reach.overlaps.itertuples()])
     return run_id
-
-
-def analyze_city_courier(conn: Connection, city_id: int, *,
-                         service_type: str = "courier_station", mode: Mode = "ride",
-                         minutes: float | None = None, metres: float | None = None,
-                         weight: Weight = "residents",
-                         overlap_min_share: float = DEFAULT_OVERLAP_SHARE,
-                         speed_m_per_min: float | None = None, max_snap_m: float = 250.0,
-                         metric_epsg: int | None = None
-                         ) -> tuple[int, CourierReach]:
-    """Compute and store the reach of every station of ``service_type`` in a city.
-
-    Reads the street network of ``mode`` (e-bike ``"ride"`` or ``"walk"``), the stations,
-    compounds, grid links and, for ``weight`` ``compound_demand`` / ``demand_points``,
-    the imported demand. Budget: exactly one of ``minutes`` / ``metres`` (network). Returns
-    the run id and the result. Never commits.
-    """
-    if weight not in WEIGHTS:
-        raise InvalidInputError(f"unknown weight {weight!r}; allowed: {', '.join(WEIGHTS)}",
-                                [Problem("unknown weight", field="weight")])
-    if not service_type_exists(conn, service_type):
-        raise NotFoundError(f"no service type {service_type!r}")
-    stations = read_services(conn, city_id, service_type=service_type)
-    if len(stations) == 0:
-        raise NotFoundError(f"city {city_id} has no {service_type} service points")
-    net = read_network(conn, city_id, mode=mode, speed_m_per_min=speed_m_per_min,
-                       metric_epsg=metric_epsg)
-    demand = points = None
-    if weight == "compound_demand":
-        demand = read_compound_demand(conn, city_id, "compound_demand")
-        if len(demand) == 0:
-            raise InvalidInputError("no per-compound demand imported for this city",
-                                    [Problem("import it first (servicecircle analyze "
-                                             "courier-demand --kind compounds)", field="weight")])
-    elif weight == "demand_points":
-        points = read_demand_points(conn, city_id)
-        if len(points) == 0:
-            raise InvalidInputError("no rider-demand points imported for this city",
-                                    [Problem("import them first (servicecircle analyze "
-                                             "courier-demand --kind points)", field="weight")])
-    reach = station_reach(net, stations, read_compounds(conn, city_id), minutes=minutes,
-                          metres=metres, grid_links=read_grid_links(conn, city_id),
-                          demand=demand, demand_points=points,
-                          overlap_min_share=overlap_min_share, max_snap_m=max_snap_m)
-    run_id = store_courier_run(conn, city_id, reach, service_type=service_type,
-                               params={"max_snap_m": max_snap_m})
-    return run_id, reach
 
 
 def latest_courier_run(conn: Connection, city_id: int, service_type: str

@@ -1,10 +1,9 @@
-"""Coverage analysis runs in PostGIS: read the inputs, store and read the results.
+"""Coverage analysis runs in PostGIS: store and read the results.
 
-:func:`run_coverage` reads a city's walking network, compounds and service points,
-computes :func:`geo.coverage.analyze_coverage`, and stores it as one ``analysis_run``
+:func:`write_run` stores a :class:`geo.coverage.CoverageResult` as one ``analysis_run``
 (kind ``coverage``; parameters, the ``layer_version`` figures of its inputs, time,
-summary) with its result rows (migration 0002). Functions take a connection and never
-commit.
+summary) with its result rows (migration 0002); :func:`geo.runs.run_coverage` computes
+it. Functions take a connection and never commit.
 """
 
 from __future__ import annotations
@@ -20,12 +19,11 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
-from geo.coverage.analysis import REQUIRED_TYPES, CoverageResult, analyze_coverage, coverage_by_unit
+from geo.coverage.analysis import CoverageResult, coverage_by_unit
 from geo.crs.utm import WGS84
-from geo.errors import InvalidInputError, NotFoundError, Problem
-from geo.store.cities import City, data_version, get_city
-from geo.store.inputs import UNIT_KINDS, read_compounds, read_services, unit_links
-from geo.store.network import read_network
+from geo.errors import Hint, InvalidInputError, NotFoundError, Problem
+from geo.store.cities import City
+from geo.store.inputs import UNIT_KINDS
 
 KIND = "coverage"
 INPUT_TABLES = ("street_node", "street_edge", "compound", "service_point", "grid_compound",
@@ -74,12 +72,10 @@ def _polygonal(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return g[~g.geometry.is_empty]
 
 
-def write_run(conn: Connection, city: City, result: CoverageResult, compounds: gpd.GeoDataFrame,
-              links: dict[str, pd.DataFrame], *, params: dict[str, Any],
-              versions: dict[str, int]) -> int:
-    """Store ``result`` as a new coverage run of ``city``; returns the run id."""
+def summarize(result: CoverageResult, compounds: gpd.GeoDataFrame) -> dict[str, Any]:
+    """The headline figures stored with a run (compounds, types, residents inside 15 min)."""
     near = result.nearest.table
-    summary = {
+    return {
         "compounds": len(compounds), "service_types": sorted(set(near["type"])),
         "unsnapped_compounds": len(result.nearest.unsnapped_origins),
         "unsnapped_services": len(result.nearest.unsnapped_services),
@@ -89,6 +85,14 @@ def write_run(conn: Connection, city: City, result: CoverageResult, compounds: g
                                                 max(b for _, b in result.levels)
                                                 ].groupby("type")},
     }
+
+
+def write_run(conn: Connection, city: City, result: CoverageResult, compounds: gpd.GeoDataFrame,
+              links: dict[str, pd.DataFrame], *, params: dict[str, Any],
+              versions: dict[str, int], summary: dict[str, Any] | None = None) -> int:
+    """Store ``result`` as a new coverage run of ``city``; returns the run id."""
+    near = result.nearest.table
+    summary = summary if summary is not None else summarize(result, compounds)
     run_id = int(conn.execute(text(
         "INSERT INTO analysis_run (city_id, kind, params, data_version, summary) "
         "VALUES (:c, :k, CAST(:p AS json), CAST(:v AS json), CAST(:s AS json)) RETURNING id"),
@@ -136,46 +140,14 @@ def write_run(conn: Connection, city: City, result: CoverageResult, compounds: g
     return run_id
 
 
-def run_coverage(conn: Connection, city_code: str, *, minutes: Sequence[float] | None = (5, 10, 15),
-                 metres: Sequence[float] | None = None, speed_m_per_min: float | None = None,
-                 buffer_m: float = 40.0, types: Sequence[str] | None = None,
-                 required_types: Sequence[str] = REQUIRED_TYPES,
-                 max_snap_m: float = 250.0) -> int:
-    """Compute the coverage of city ``city_code`` on its walking network and store it.
-
-    Returns the new ``analysis_run`` id. Thresholds in minutes (walking at
-    ``speed_m_per_min``, default 75) or in metres.
-    """
-    city = get_city(conn, city_code)
-    net = read_network(conn, city.id, mode="walk", speed_m_per_min=speed_m_per_min,
-                       metric_epsg=city.metric_epsg)
-    compounds = read_compounds(conn, city.id)
-    services = read_services(conn, city.id)
-    if len(compounds) == 0:
-        raise InvalidInputError(f"city {city_code!r} has no compounds",
-                                [Problem("no compounds", field="compound")])
-    result = analyze_coverage(net, compounds, services, minutes=minutes, metres=metres,
-                              buffer_m=buffer_m, types=types, required_types=required_types,
-                              max_snap_m=max_snap_m)
-    params = {"mode": "walk", "speed_m_per_min": net.speed_m_per_min,
-              "minutes": list(minutes) if minutes is not None else None,
-              "metres": list(metres) if metres is not None else None, "buffer_m": buffer_m,
-              "types": sorted(set(result.nearest.table["type"])),
-              "required_types": [str(t) for t in required_types], "max_snap_m": max_snap_m,
-              "metric_epsg": net.metric_epsg, "include_snap": True}
-    versions = data_version(conn, INPUT_TABLES)
-    return write_run(conn, city, result, compounds, unit_links(conn, city.id, compounds),
-                     params=params, versions=versions)
-
-
 def latest_run(conn: Connection, city_id: int) -> dict[str, Any]:
     """The newest coverage run of a city: ``id, params, data_version, created_at, summary``."""
     row = conn.execute(text("SELECT id, params, data_version, created_at, summary "
                             "FROM coverage_run_latest WHERE city_id = :c"),
                        {"c": city_id}).one_or_none()
     if row is None:
-        raise NotFoundError("no coverage run for this city yet; run "
-                            "`servicecircle analyze coverage` first")
+        raise NotFoundError("no coverage run for this city yet", code="no-run",
+                            hint=Hint(run="coverage"))
     return dict(row._mapping)
 
 

@@ -20,7 +20,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
 from geo.crs.chinese import detect_offset
-from geo.errors import InvalidInputError, Problem
+from geo.errors import Hint, InvalidInputError, Problem
 from geo.io.files import read_file, resolve_crs
 from geo.io.validate import validate_features
 from geo.settings import Settings
@@ -163,8 +163,8 @@ def offset_problem(conn: Connection, city: City, gdf: gpd.GeoDataFrame) -> Probl
         f"the coordinates look {check.suspected.upper()}-shifted, not WGS-84: the median "
         f"distance of the {check.features} features to the nearest street is "
         f"{check.median_m:.0f} m as given but {shifted:.0f} m when read as "
-        f"{check.suspected.upper()}; if they come from a Chinese web map, import again with "
-        f"--crs {check.suspected}", field="crs")
+        f"{check.suspected.upper()}; if they come from a Chinese web map, import again "
+        f"declaring that CRS", field="crs", hint=Hint(option="crs", value=check.suspected))
 
 
 def _size_guard(path: Path, settings: Settings | None) -> None:

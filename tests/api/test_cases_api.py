@@ -173,19 +173,20 @@ def test_unknown_city_is_404(client: TestClient) -> None:
 def test_grid_closure_table_json_and_csv(client: TestClient,
                                          key: dict[str, dict[str, str]]) -> None:
     body = client.get(f"{URL}/grids", headers=key["analyst"]).json()
-    assert len(body["grids"]) == 4
-    g = max(body["grids"], key=lambda r: r["n_cases"])
+    assert len(body["rows"]) == 4
+    g = max(body["rows"], key=lambda r: r["n_cases"])
     assert 0 <= g["closure_rate"] <= 1 and g["median_closure_h"] <= g["p90_closure_h"]
     assert body["meta"]["unassigned_cases"] >= 3  # the lonely corner lies outside the grids
     r = client.get(f"{URL}/grids", params={"format": "csv"})
     assert r.headers["content-type"].startswith("text/csv")
-    header = r.text.splitlines()[0].split(",")
+    assert r.text.startswith("\ufeff")  # Excel reads UTF-8 with a byte-order mark
+    header = r.text.removeprefix("\ufeff").splitlines()[0].split(",")
     assert header[:3] == ["grid_id", "external_id", "name"] and "closure_rate" in header
 
 
 def test_public_grid_table_blanks_small_grids(client: TestClient) -> None:
     params = {"start": "2026-03-01", "end": "2026-04-01"}
-    rows = client.get(f"{URL}/grids", params=params).json()["grids"]
+    rows = client.get(f"{URL}/grids", params=params).json()["rows"]
     for r in rows:
         assert r["n_cases"] is None or r["n_cases"] == 0 or r["n_cases"] >= 5
         if r["suppressed"]:
@@ -239,14 +240,13 @@ def test_public_density_hides_thin_areas(client: TestClient,
 
 @pytest.fixture(scope="module")
 def stored_run(case_db: tuple[Settings, dict[str, str]]) -> int:
-    from geo.store.cases import analyze_city_cases
+    from geo.runs import CasesParams, run_cases
 
     eng = migrate.make_engine(case_db[0])
     try:
         with eng.begin() as conn:
             city = conn.execute(text("SELECT id FROM city WHERE code = 'casetown'")).scalar_one()
-            run_id, _ = analyze_city_cases(conn, city, metric_epsg=32650, resolution=9,
-                                           permutations=199)
+            run_id = run_cases(conn, city, CasesParams(resolution=9, permutations=199)).run_id
     finally:
         eng.dispose()
     return run_id
@@ -334,7 +334,7 @@ def test_one_second_differencing_gives_identical_public_answers(
         assert pub[0]["features"] == pub[1]["features"]
         assert pub[0]["meta"]["end"] == pub[1]["meta"]["end"] == "2026-04-01T00:00:00+08:00"
         assert pub[0]["meta"]["requested_end"] != pub[1]["meta"]["requested_end"]
-    grids = [client.get(f"{URL}/grids", params={"end": p["end"]}).json()["grids"] for p in pair]
+    grids = [client.get(f"{URL}/grids", params={"end": p["end"]}).json()["rows"] for p in pair]
     assert grids[0] == grids[1]
 
 
@@ -379,9 +379,9 @@ def test_cases_of_the_current_month_are_not_public(
                                     {"start": "2026-05-10", "end": "2026-06-20"}])
 def test_public_grids_show_no_small_open_or_overdue_counts(
         client: TestClient, key: dict[str, dict[str, str]], window: dict[str, str]) -> None:
-    exact = client.get(f"{URL}/grids", params=window, headers=key["analyst"]).json()["grids"]
+    exact = client.get(f"{URL}/grids", params=window, headers=key["analyst"]).json()["rows"]
     assert any(0 < r["n_open"] < 5 or 0 < r["n_overdue"] < 5 for r in exact) or not window
-    rows = client.get(f"{URL}/grids", params=window).json()["grids"]
+    rows = client.get(f"{URL}/grids", params=window).json()["rows"]
     for r in rows:
         for f in ("n_open", "n_overdue", "n_cases", "n_closed", "n_rated"):
             assert r.get(f) is None or r[f] == 0 or r[f] >= 5, (f, r)
@@ -395,7 +395,7 @@ def test_public_grids_show_no_small_open_or_overdue_counts(
 
 def test_public_grid_table_adds_up_to_the_public_grid_trend(client: TestClient) -> None:
     window = {"start": "2026-02-01", "end": "2026-05-01"}
-    grids = client.get(f"{URL}/grids", params=window).json()["grids"]
+    grids = client.get(f"{URL}/grids", params=window).json()["rows"]
     rows = client.get(f"{URL}/trends", params={"by": "grid", **window}).json()["rows"]
     for g in grids:
         mine = [r["n_cases"] or 0 for r in rows if r["key"] == g["grid_id"]]
@@ -440,7 +440,7 @@ def test_layers_and_endpoints_publish_the_same_figures(
             p["n_cases"], p["suppressed"]), cell
     assert all(p["n_public"] is None for c, p in layer.items() if c not in hexes)
 
-    grids = {g["external_id"]: g for g in client.get(f"{URL}/grids").json()["grids"]}
+    grids = {g["external_id"]: g for g in client.get(f"{URL}/grids").json()["rows"]}
     closure = {p["external_id"]: p for p in items("case_grid_closure")}
     assert set(grids) == set(closure)
     for ext, g in grids.items():

@@ -75,7 +75,7 @@ def test_run_states_its_mode_and_budget(run: dict[str, Any]) -> None:
 
 def test_stations_list_every_courier_station_with_residents(client: TestClient,
                                                             demo_engine: Engine) -> None:
-    items = client.get(f"{URL}/stations").json()["items"]
+    items = client.get(f"{URL}/stations").json()["rows"]
     n = _count(demo_engine, "SELECT count(*) FROM service_point s JOIN city c ON c.id = "
                "s.city_id WHERE c.code = 'guixi' AND s.type = 'courier_station'")
     assert len(items) == n
@@ -85,8 +85,8 @@ def test_stations_list_every_courier_station_with_residents(client: TestClient,
 
 
 def test_station_residents_are_the_sum_of_their_compounds(client: TestClient) -> None:
-    stations = {i["external_id"]: i for i in client.get(f"{URL}/stations").json()["items"]}
-    compounds = client.get(f"{URL}/compounds").json()["items"]
+    stations = {i["external_id"]: i for i in client.get(f"{URL}/stations").json()["rows"]}
+    compounds = client.get(f"{URL}/compounds").json()["rows"]
     for sid, st in stations.items():
         total = sum(c["residents"] for c in compounds if sid in c["station_ids"])
         assert st["residents"] == pytest.approx(total)
@@ -96,7 +96,7 @@ def test_stations_as_csv(client: TestClient) -> None:
     r = client.get(f"{URL}/stations", params={"format": "csv"})
     assert r.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(r.text)))
-    assert len(rows) == len(client.get(f"{URL}/stations").json()["items"])
+    assert len(rows) == len(client.get(f"{URL}/stations").json()["rows"])
     assert {"external_id", "name", "residents", "compounds", "grids"} <= set(rows[0])
 
 
@@ -111,14 +111,14 @@ def test_stations_as_geojson_points_or_catchments(client: TestClient) -> None:
 
 def test_unreached_compounds_are_those_without_a_station(client: TestClient,
                                                          run: dict[str, Any]) -> None:
-    items = client.get(f"{URL}/compounds", params={"unreached": True}).json()["items"]
+    items = client.get(f"{URL}/compounds", params={"unreached": True}).json()["rows"]
     assert len(items) == run["summary"]["compounds_unreached"]
     assert all(i["n_stations"] == 0 and i["reached"] is False and i["best_m"] is None
                for i in items)
 
 
 def test_overlaps_respect_the_minimum_share(client: TestClient) -> None:
-    items = client.get(f"{URL}/overlaps", params={"min_share": 0.3}).json()["items"]
+    items = client.get(f"{URL}/overlaps", params={"min_share": 0.3}).json()["rows"]
     assert all(i["share"] >= 0.3 for i in items)
 
 
@@ -129,7 +129,7 @@ def test_share_outside_zero_one_is_rejected(client: TestClient) -> None:
 def test_type_without_a_run_is_not_found(client: TestClient) -> None:
     r = client.get(f"{URL}/stations", params={"service_type": "elderly_canteen"})
     assert r.status_code == 404
-    assert "analyze courier" in r.json()["detail"]
+    assert r.json()["code"] == "no-run" and "/courier/runs" in r.json()["hint"]
 
 
 def test_unknown_city_is_not_found(client: TestClient) -> None:
@@ -146,7 +146,7 @@ def test_unreached_layer_serves_the_unreached_compounds(client: TestClient,
 
 def test_reach_layer_serves_every_station(client: TestClient) -> None:
     r = client.get("/collections/courier_reach/items", params={"city": "guixi", "limit": 100})
-    n = len(client.get(f"{URL}/stations").json()["items"])
+    n = len(client.get(f"{URL}/stations").json()["rows"])
     assert len(r.json()["features"]) == n
 
 
@@ -169,7 +169,7 @@ def test_analyze_courier_command_stores_both_presets(
     assert "guixi parcel_station (walk, 5 min): run" in said
     client, _ = courier_client
     items = client.get(f"{URL}/stations", params={"service_type": "parcel_station"}).json()
-    assert items["mode"] == "walk" and len(items["items"]) > 0
+    assert items["meta"]["mode"] == "walk" and len(items["rows"]) > 0
 
 
 def test_courier_demand_command_imports_all_or_nothing(

@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from api.app import create_app
+from geo.runs import CoverageParams, run_coverage
 from geo.settings import Settings
-from geo.store.coverage import run_coverage
 
 URL = "/cities/guixi/coverage"
 
@@ -24,7 +24,7 @@ URL = "/cities/guixi/coverage"
 @pytest.fixture(scope="module")
 def client(settings: Settings, demo_engine: Engine) -> Iterator[TestClient]:
     with demo_engine.begin() as conn:
-        run_coverage(conn, "guixi", minutes=[5, 10, 15])
+        run_coverage(conn, "guixi", CoverageParams(minutes=[5, 10, 15]))
     with TestClient(create_app(settings)) as c:
         yield c
 
@@ -103,7 +103,7 @@ def test_cli_rejects_bad_thresholds_without_traceback(settings: Settings) -> Non
 
 def test_circles_and_gaps_are_served_as_layers(client: TestClient, demo_engine: Engine) -> None:
     with demo_engine.begin() as conn:  # the newest run is the one the layers show
-        run_coverage(conn, "guixi", minutes=[15])
+        run_coverage(conn, "guixi", CoverageParams(minutes=[15]))
     for layer in ("coverage_circles_15", "coverage_gaps_15"):
         r = client.get(f"/collections/{layer}/items", params={"city": "guixi", "limit": 50})
         assert r.status_code == 200, r.text

@@ -110,7 +110,8 @@ def test_lscp_reaches_the_target(app_client):
 
 def test_scenario_listed_and_fetched(app_client, best5):
     listed = app_client.get(f"{URL}/scenarios").json()
-    assert best5["scenario_id"] in [s["id"] for s in listed]
+    assert listed["count"] == len(listed["rows"]) and listed["meta"]["city"] == "guixi"
+    assert best5["scenario_id"] in [s["id"] for s in listed["rows"]]
     one = app_client.get(f"{URL}/scenarios/{best5['scenario_id']}").json()
     assert one["name"] == "贵溪五个新红色驿站" and len(one["sites"]["features"]) == 5
     assert app_client.get(f"{URL}/scenarios/999999").status_code == 404
@@ -259,7 +260,7 @@ def test_cli_prints_saves_and_reports(settings, demo_engine, app_client, tmp_pat
                 "--p", "3", "--save", "--name", "命令行三站", "--report", str(out))
     assert done.returncode == 0, done.stderr
     assert "新覆盖居民" in done.stdout and "纳入小区" in done.stdout
-    saved = [s for s in app_client.get(f"{URL}/scenarios").json() if s["name"] == "命令行三站"]
+    saved = [s for s in app_client.get(f"{URL}/scenarios").json()["rows"] if s["name"] == "命令行三站"]
     assert len(saved) == 1 and saved[0]["n_sites"] == 3
     one = app_client.get(f"{URL}/scenarios/{saved[0]['id']}").json()
     for f in one["sites"]["features"]:  # every saved site is a row of the printed table

@@ -13,13 +13,14 @@ from sqlalchemy import Engine, text
 @pytest.fixture(scope="module")
 def courier_runs(demo_engine: Engine) -> Iterator[None]:
     """Both courier presets stored for Guixi (committed), removed afterwards."""
+    from geo.runs import CourierParams, run_courier
     from geo.store.cities import get_city
-    from geo.store.courier import analyze_city_courier
 
     with demo_engine.begin() as conn:
         city = get_city(conn, "guixi").id
-        analyze_city_courier(conn, city, metres=1000)
-        analyze_city_courier(conn, city, service_type="parcel_station", mode="walk", minutes=5)
+        run_courier(conn, city, CourierParams(metres=1000))
+        run_courier(conn, city, CourierParams(service_type="parcel_station", mode="walk",
+                                              minutes=5))
     yield
     with demo_engine.begin() as conn:
         conn.execute(text("DELETE FROM analysis_run WHERE kind = 'courier_reach'"))

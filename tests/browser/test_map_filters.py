@@ -21,17 +21,15 @@ from geo.domain import SERVICE_TYPE_LABELS
 @pytest.fixture(scope="module")
 def runs(demo_engine: Engine) -> Iterator[dict[str, int]]:
     """Coverage (5/10/15 min), case hot-spot and courier runs stored for Guixi; removed after."""
-    from geo.store.cases import analyze_city_cases
+    from geo.runs import CasesParams, CourierParams, run_cases, run_courier, run_coverage
     from geo.store.cities import get_city
-    from geo.store.courier import analyze_city_courier
-    from geo.store.coverage import run_coverage
 
     with demo_engine.begin() as conn:
         city = get_city(conn, "guixi")
-        ids = {"coverage": run_coverage(conn, "guixi"),
-               "cases": analyze_city_cases(conn, city.id, metric_epsg=city.metric_epsg,
-                                           permutations=99)[0],
-               "courier": analyze_city_courier(conn, city.id, metres=1000)[0]}
+        ids = {"coverage": run_coverage(conn, "guixi").run_id,
+               "cases": run_cases(conn, city, CasesParams(resolution=8,
+                                                          permutations=99)).run_id,
+               "courier": run_courier(conn, city, CourierParams(metres=1000)).run_id}
     yield ids
     with demo_engine.begin() as conn:
         conn.execute(text("DELETE FROM analysis_run WHERE id = ANY(:ids)"),

@@ -20,9 +20,9 @@ from geo.cases.public import (
 )
 from geo.cases.stats import grid_closure_table
 from geo.errors import InvalidInputError
+from geo.runs import CasesParams, run_cases
 from geo.store.cases import (
     PublicFigures,
-    analyze_city_cases,
     latest_run,
     read_cases,
     read_grids,
@@ -202,9 +202,9 @@ def test_analyze_city_cases_stores_a_complete_run(conn: Connection, city: int) -
     for i in range(40):
         _case(conn, city, f"h{i}", T0 + timedelta(hours=i), x=117.251, y=28.251)
     _case(conn, city, "far", T0, x=117.205, y=28.205)
-    run_id, summary = analyze_city_cases(conn, city, metric_epsg=32650, resolution=9,
-                                         permutations=199, start=T0,
-                                         end=T0 + timedelta(days=30))
+    run = run_cases(conn, city, CasesParams(resolution=9, permutations=199, start=T0,
+                                            end=T0 + timedelta(days=30)))
+    run_id, summary = run.run_id, run.summary
     assert summary["cases"] == 41 and summary["hot_cells"] >= 1
     counts = {t: conn.execute(text(f"SELECT count(*) FROM {t} WHERE run_id = :r"),
                               {"r": run_id}).scalar() for t in ("case_hex", "case_kde",
@@ -225,8 +225,8 @@ def test_guixi_demo_cases_show_hot_spots_and_closure(demo_engine: Engine) -> Non
             guixi = get_city(c, "guixi")
             cases = read_cases(c, guixi.id)
             assert len(cases) == 24_000
-            run_id, summary = analyze_city_cases(c, guixi.id, metric_epsg=guixi.metric_epsg,
-                                                 resolution=9, permutations=199)
+            run = run_cases(c, guixi, CasesParams(resolution=9, permutations=199))
+            run_id, summary = run.run_id, run.summary
             assert summary["hot_cells"] > 0 and summary["cases"] == 24_000
             n_grids = c.execute(text("SELECT count(*) FROM case_grid WHERE run_id = :r"),
                                 {"r": run_id}).scalar()

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Connection, Engine, text
 
 from geo.courier.reach import station_reach
 from geo.errors import InvalidInputError
+from geo.runs import CourierParams, run_courier
 from geo.store.cities import data_version, get_city
 from geo.store.courier import (
-    analyze_city_courier,
     latest_courier_run,
     read_run_compounds,
     read_run_overlaps,
@@ -27,6 +28,12 @@ from geo.store.inputs import (
     read_services,
 )
 from geo.store.network import read_network
+
+
+def analyze_city_courier(conn: Connection, city: int, **params: Any) -> tuple[int, Any]:
+    """A reach run through the run layer: ``(run id, reach)``."""
+    run = run_courier(conn, city, CourierParams(**params))
+    return run.run_id, run.result
 
 
 @pytest.fixture

@@ -2,14 +2,15 @@ import pytest
 from sqlalchemy import Connection, Engine, text
 
 from geo.errors import InvalidInputError, NotFoundError
+from geo.runs import CoverageParams, run_coverage
 from geo.store.cities import get_city
-from geo.store.coverage import compound_rows, latest_run, run_coverage, unit_rows
+from geo.store.coverage import compound_rows, latest_run, unit_rows
 
 
 @pytest.fixture(scope="module")
 def guixi_run(demo_engine: Engine) -> int:
     with demo_engine.begin() as conn:
-        return run_coverage(conn, "guixi", minutes=[5, 10, 15])
+        return run_coverage(conn, "guixi", CoverageParams(minutes=[5, 10, 15])).run_id
 
 
 def test_run_is_recorded_with_params_and_data_version(demo_engine: Engine, guixi_run: int) -> None:

@@ -185,7 +185,7 @@ def test_cli_reports_unreadable_files_and_layers_without_a_traceback(settings, e
         gdf = _point().drop(columns="services").assign(external_id=[eid])
         pyogrio.write_dataframe(gdf, gpkg, layer=layer)
     res = _cli(settings, "import", "service-points", str(gpkg), "--city", "t-cli")
-    assert res.returncode == 2 and "first, second; choose one with --layer" in res.stderr
+    assert res.returncode == 2 and "first, second; choose one; use --layer first" in res.stderr
     res = _cli(settings, "import", "service-points", str(gpkg), "--city", "t-cli",
                "--layer", "second", "--dry-run")
     assert res.returncode == 0, res.stderr

@@ -19,7 +19,7 @@ from sqlalchemy import text
 
 from geo.crs.chinese import wgs84_to_bd09, wgs84_to_gcj02
 from geo.demo import demo_cities
-from geo.errors import CRSError, InvalidInputError, NotFoundError
+from geo.errors import CRSError, Hint, InvalidInputError, NotFoundError
 from geo.io.files import read_file, write_file
 from geo.settings import Settings
 from geo.store.cities import create_city
@@ -117,7 +117,7 @@ def test_wrong_encoding_names_the_encoding(conn, city, tmp_path, make_cases):
     path.write_bytes(make_cases(3).assign(category="环境卫生").to_csv(index=False)
                      .encode("gb18030"))
     (p,) = _errors(conn, city, "cases", path)
-    assert p.field == "encoding" and "--encoding gb18030" in p.reason
+    assert p.field == "encoding" and p.hint == Hint(option="encoding", value="gb18030")
     assert import_file(conn, city.code, "cases", path, encoding="gb18030").inserted == 3
 
 
@@ -255,7 +255,7 @@ def test_gcj02_shifted_data_declared_wgs84_is_reported(conn, wdk_city, wudaokou,
     errors = _errors(conn, wdk_city, "service-points",
                      _points_csv(tmp_path, gx[keep], gy[keep]))
     assert errors[0].field == "crs" and "GCJ02-shifted" in errors[0].reason
-    assert "--crs gcj02" in errors[0].reason
+    assert errors[0].hint == Hint(option="crs", value="gcj02")
 
 
 def test_gcj02_option_imports_within_half_a_metre(conn, wdk_city, wudaokou, tmp_path):
@@ -307,7 +307,7 @@ def test_gcj02_shifted_polygons_are_reported(conn, wdk_city, wudaokou, tmp_path)
     shifted = from_wgs84(gdf, "gcj02")
     inside = shifted.geometry.representative_point().within(box(*wudaokou.bounds.bounds))
     errors = _errors(conn, wdk_city, "streets", _units_file(tmp_path, shifted[inside]))
-    assert errors[0].field == "crs" and "--crs gcj02" in errors[0].reason
+    assert errors[0].field == "crs" and errors[0].hint == Hint(option="crs", value="gcj02")
 
 
 def test_csv_in_a_projected_crs_with_x_y_columns(conn, city, tmp_path, make_cases):

@@ -16,7 +16,7 @@ import pyogrio
 import pytest
 from shapely.geometry import Point, box
 
-from geo.errors import CRSError, InvalidInputError
+from geo.errors import CRSError, Hint, InvalidInputError
 from geo.io.files import (
     SHP_SHORT,
     guess_encoding,
@@ -90,7 +90,8 @@ def test_gbk_csv_is_reported_with_the_encoding_to_use(tmp_path):
     with pytest.raises(InvalidInputError) as exc:
         read_file(path)
     (p,) = exc.value.errors
-    assert p.field == "encoding" and "GB18030/GBK" in p.reason and "--encoding gb18030" in p.reason
+    assert p.field == "encoding" and "GB18030/GBK" in p.reason
+    assert p.hint == Hint(option="encoding", value="gb18030")
     got = read_file(path, encoding="gb18030").frame
     assert got["名称"].tolist() == ["环境卫生"]
 
@@ -143,7 +144,7 @@ def test_gbk_geojson_is_reported_and_read_with_encoding(tmp_path, points):
     path.write_bytes(text.encode("gbk"))
     with pytest.raises(InvalidInputError) as exc:
         read_file(path)
-    assert "--encoding gb18030" in exc.value.errors[0].reason
+    assert exc.value.errors[0].hint == Hint(option="encoding", value="gb18030")
     assert read_file(path, encoding="gbk").frame["name"].tolist() == ["小哥驿站", "快递驿站"]
 
 

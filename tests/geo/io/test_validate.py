@@ -9,7 +9,7 @@ from pyproj import CRS
 from shapely.geometry import MultiPoint, MultiPolygon, Point, Polygon, box
 
 from geo.crs.chinese import from_wgs84
-from geo.errors import CRSError, InvalidInputError
+from geo.errors import CRSError, Hint, InvalidInputError
 from geo.io.files import resolve_crs
 from geo.io.validate import validate_features
 
@@ -111,8 +111,11 @@ def test_outside_the_city():
 def test_invalid_geometry_rejected_without_repair():
     gdf = gpd.GeoDataFrame({"external_id": ["G1"], "name": ["网格"]}, geometry=[BOWTIE],
                            crs=4326)
-    ((_, field, reason),) = _problems(gdf, "grid")
-    assert field == "geometry" and "Self-intersection" in reason and "--repair" in reason
+    with pytest.raises(InvalidInputError) as exc:
+        validate_features(gdf, "grid", codes=CODES, bounds=BOUNDS)
+    (p,) = exc.value.errors
+    assert p.field == "geometry" and "Self-intersection" in p.reason
+    assert p.hint == Hint(option="repair")  # the CLI says --repair, the API ?repair=true
 
 
 def test_invalid_geometry_repaired_when_asked():

@@ -1,0 +1,57 @@
+"""GeoJSON objects posted to the service (exclusion zones, candidate sites) as frames.
+
+:func:`geojson_frame` reads a geometry, Feature or FeatureCollection in EPSG:4326, keeps
+the properties and collects every bad feature before raising one
+:class:`~geo.errors.InvalidInputError`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+import shapely.errors
+import shapely.geometry
+
+from geo.errors import InvalidInputError, Problem
+
+
+def geojson_frame(obj: dict[str, Any], field: str) -> gpd.GeoDataFrame:
+    """Features of a GeoJSON geometry/Feature/FeatureCollection (EPSG:4326), properties kept.
+
+    ``field`` names the input in the problems (row = the feature's position).
+    """
+    kind = obj.get("type")
+    feats = (obj.get("features") or [] if kind == "FeatureCollection"
+             else [obj] if kind == "Feature" else [{"geometry": obj, "properties": {}}])
+    geoms, props, problems = [], [], []
+    for i, f in enumerate(feats):
+        try:
+            g = shapely.geometry.shape(f.get("geometry") or {})
+        except (AttributeError, KeyError, TypeError, ValueError, shapely.errors.GeometryTypeError):
+            problems.append(Problem("not a GeoJSON geometry", row=i, field=field))
+            continue
+        if g.is_empty or not g.is_valid:
+            problems.append(Problem("empty or invalid geometry", row=i, field=field))
+            continue
+        x0, y0, x1, y1 = g.bounds
+        if x0 < -180 or x1 > 180 or y0 < -90 or y1 > 90:
+            problems.append(Problem("not lon/lat (EPSG:4326)", row=i, field=field))
+            continue
+        geoms.append(g)
+        props.append(dict(f.get("properties") or {}))
+    if problems:
+        raise InvalidInputError(f"invalid {field}", problems)
+    return gpd.GeoDataFrame(pd.DataFrame(props, index=range(len(geoms))), geometry=geoms,
+                            crs=4326)
+
+
+def polygon_zones(obj: dict[str, Any], field: str) -> gpd.GeoDataFrame:
+    """:func:`geojson_frame` of polygons only (exclusion zones)."""
+    frame = geojson_frame(obj, field)
+    if not frame.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).all():
+        raise InvalidInputError(f"invalid {field}", [Problem(
+            "exclusion zones must be polygons", field=field)])
+    return frame

@@ -1,0 +1,42 @@
+"""The run layer: one entry per analysis, called alike by the CLI and the HTTP API.
+
+Each run function takes a connection (the caller's transaction), a city, one parameter
+object of :mod:`geo.runs.params` and the :class:`~geo.settings.Settings`; it reads the
+inputs with the loaders of :mod:`geo.store`, computes with the pure core and stores the
+result with the writers of :mod:`geo.store`. Settings defaults (walking and riding speed,
+snap distance, public case minimum) are resolved here and nowhere else.
+
+========================  ===============================================
+:func:`run_coverage`      service circles, gaps, coverage in people
+:func:`run_cases`         Gi* hot spots, kernel density, per-grid closure
+:func:`run_courier`       courier / parcel station reach
+:func:`run_plan`          best new stations (MCLP, LSCP, p-median)
+:func:`run_whatif`        coverage before/after user-proposed sites
+========================  ===============================================
+"""
+
+from geo.runs.base import StoredRun
+from geo.runs.cases import run_cases
+from geo.runs.courier import run_courier
+from geo.runs.coverage import run_coverage
+from geo.runs.params import (
+    CasesParams,
+    CourierParams,
+    CoverageParams,
+    PlanParams,
+    WhatIfParams,
+)
+from geo.runs.siting import (
+    PlanRun,
+    SitingCache,
+    WhatIfRun,
+    plan_report,
+    run_plan,
+    run_whatif,
+    scenario_report,
+)
+
+__all__ = ["CasesParams", "CourierParams", "CoverageParams", "PlanParams", "PlanRun",
+           "SitingCache", "StoredRun", "WhatIfParams", "WhatIfRun", "plan_report",
+           "run_cases", "run_courier", "run_coverage", "run_plan", "run_whatif",
+           "scenario_report"]

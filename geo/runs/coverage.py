@@ -1,0 +1,56 @@
+"""Coverage runs: a city's walking network, compounds and service points → stored run.
+
+:func:`run_coverage` reads the inputs (:mod:`geo.store.network`, :mod:`geo.store.inputs`),
+computes :func:`geo.coverage.analyze_coverage` and stores it as one ``analysis_run``
+(:func:`geo.store.coverage.write_run`). Walking speed and snap distance default to the
+deployment's :class:`~geo.settings.Settings`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+from geo.coverage.analysis import REQUIRED_TYPES, CoverageResult, analyze_coverage
+from geo.errors import InvalidInputError, Problem
+from geo.runs.base import StoredRun, city_of
+from geo.runs.params import CoverageParams
+from geo.settings import Settings
+from geo.store.cities import City, data_version
+from geo.store.coverage import INPUT_TABLES, summarize, write_run
+from geo.store.inputs import read_compounds, read_services, unit_links
+from geo.store.network import read_network
+
+
+def run_coverage(conn: Connection, city: City | str, params: CoverageParams | None = None,
+                 settings: Settings | None = None) -> StoredRun[CoverageResult]:
+    """Compute the coverage of ``city`` on its walking network and store it (never commits).
+
+    Thresholds in minutes (walking at ``params.speed_m_per_min``, default the settings'
+    walking speed) or in metres; service points snap within ``settings.max_snap_m``.
+    """
+    params = params or CoverageParams()
+    settings = settings or Settings()
+    minutes, metres = params.thresholds()
+    c = city_of(conn, city)
+    speed = params.speed_m_per_min or settings.walk_speed_m_per_min
+    net = read_network(conn, c.id, mode="walk", speed_m_per_min=speed,
+                       metric_epsg=c.metric_epsg)
+    compounds = read_compounds(conn, c.id)
+    services = read_services(conn, c.id)
+    if len(compounds) == 0:
+        raise InvalidInputError(f"city {c.code!r} has no compounds",
+                                [Problem("no compounds", field="compound")])
+    result = analyze_coverage(net, compounds, services, minutes=minutes, metres=metres,
+                              buffer_m=params.buffer_m, required_types=REQUIRED_TYPES,
+                              max_snap_m=settings.max_snap_m)
+    stored = {"mode": "walk", "speed_m_per_min": net.speed_m_per_min, "minutes": minutes,
+              "metres": metres, "buffer_m": params.buffer_m,
+              "types": sorted(set(result.nearest.table["type"])),
+              "required_types": [str(t) for t in REQUIRED_TYPES],
+              "max_snap_m": settings.max_snap_m, "metric_epsg": net.metric_epsg,
+              "include_snap": True}
+    summary = summarize(result, compounds)
+    run_id = write_run(conn, c, result, compounds, unit_links(conn, c.id, compounds),
+                       params=stored, versions=data_version(conn, INPUT_TABLES),
+                       summary=summary)
+    return StoredRun(run_id, c, stored, summary, result)

@@ -1,0 +1,262 @@
+"""One parameter object per analysis, shared by the command line and the HTTP API.
+
+Each model is the FastAPI request body of its endpoint *and* what the Typer command builds
+from its options (one option per field, help texts taken from the field descriptions), so
+the two front ends cannot drift apart. Fields left ``None`` take their deployment default
+(walking/riding speed, snap distance, public case minimum) from :class:`geo.settings.Settings`
+in the run functions of :mod:`geo.runs` — and only there.
+
+Times: ISO dates or date-times; without an offset they are China Standard Time (UTC+8).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypeVar
+
+import pandas as pd
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from geo.cases.counts import check_categories
+from geo.cases.stats import DEFAULT_OVERDUE_HOURS, DEFAULT_TZ
+from geo.courier.reach import DEFAULT_OVERLAP_SHARE, PRESETS
+from geo.errors import InvalidInputError, Problem
+from geo.io.labels import label_reason
+
+__all__ = [
+    "CaseFilter",
+    "CasesParams",
+    "CourierParams",
+    "CoverageParams",
+    "Params",
+    "PlanParams",
+    "WhatIfParams",
+    "field_help",
+    "parse",
+    "parse_categories",
+    "parse_time",
+    "validation_problems",
+]
+
+P = TypeVar("P", bound="Params")
+
+
+def parse_time(value: Any, field: str) -> datetime | None:
+    """An ISO date/time (str or datetime); without an offset it is China Standard Time."""
+    if value is None or value == "":
+        return None
+    try:
+        t = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise InvalidInputError("invalid time", [Problem(
+            f"{value!r} is not an ISO date or date-time", field=field)]) from None
+    if t is pd.NaT:
+        raise InvalidInputError("invalid time", [Problem("empty", field=field)])
+    if t.tzinfo is None:
+        t = t.tz_localize(DEFAULT_TZ)
+    out: datetime = t.to_pydatetime()
+    return out
+
+
+def parse_categories(value: Any) -> list[str] | None:
+    """``"a,b"`` or ``["a", "b"]`` → ``["a", "b"]``; empty → ``None`` (all categories)."""
+    if value is None:
+        return None
+    items = value.split(",") if isinstance(value, str) else list(value)
+    cats = [str(c).strip() for c in items if str(c).strip()]
+    return cats or None
+
+
+def _time(v: Any) -> Any:
+    if isinstance(v, (str, datetime)):
+        return parse_time(v, "time")
+    return v
+
+
+def _categories(v: list[str] | None) -> list[str] | None:
+    cats = check_categories(v)
+    return list(cats) if cats is not None else None
+
+
+def _name(value: str | None) -> str | None:
+    reason = None if value is None else label_reason(value)
+    if reason is not None:
+        raise ValueError(reason)
+    return value
+
+
+Time = Annotated[datetime | None, BeforeValidator(_time)]
+Categories = Annotated[list[str] | None, BeforeValidator(parse_categories),
+                       AfterValidator(_categories)]
+#: Case categories checked where the cases are read (field ``categories``).
+CaseCategories = Annotated[list[str] | None, BeforeValidator(parse_categories)]
+Thresholds = Annotated[list[Annotated[float, Field(gt=0, le=10_000)]] | None,
+                       Field(min_length=1, max_length=20)]
+#: A scenario's name: one line, at most 200 characters (any text; pages escape it).
+ScenarioName = Annotated[str | None, AfterValidator(_name),
+                         Field(description="Scenario name (one line, ≤ 200 characters)")]
+Weight = Literal["residents", "households", "elderly", "cases", "rider_demand"]
+
+
+class Params(BaseModel):
+    """Base of the parameter objects: unknown fields are an error, values immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def parse(model: type[P], /, **values: Any) -> P:
+    """``model(**values)``; a :class:`pydantic.ValidationError` becomes one
+    :class:`InvalidInputError` listing every field (the CLI's path into a model)."""
+    try:
+        return model(**values)
+    except ValidationError as exc:
+        problems = validation_problems(exc.errors())
+        raise InvalidInputError(f"invalid {model.__name__} parameters", problems) from None
+
+
+def validation_problems(errors: Any, skip: tuple[str, ...] = ()) -> list[Problem]:
+    """Pydantic error dicts as problems; an :class:`InvalidInputError` raised by a
+    validator gives its own problems (field names kept), not its summary."""
+    out: list[Problem] = []
+    for e in errors:
+        field = ".".join(str(p) for p in e.get("loc", ()) if p not in skip) or None
+        inner = (e.get("ctx") or {}).get("error")
+        if isinstance(inner, InvalidInputError) and inner.errors:
+            out += [Problem(p.reason, row=p.row, field=field, hint=p.hint)
+                    for p in inner.errors]
+        else:
+            out.append(Problem(e.get("msg", "invalid"), field=field))
+    return out
+
+
+def field_help(model: type[BaseModel], name: str) -> str:
+    """The description of ``model.name`` (the CLI's help text for its option)."""
+    return model.model_fields[name].description or ""
+
+
+class CoverageParams(Params):
+    """A coverage run: thresholds in walking minutes *or* network metres."""
+
+    minutes: Thresholds = Field(default=None, description="Walking-time thresholds in minutes "
+                                "(default 5, 10, 15).")
+    metres: Thresholds = Field(default=None, description="Network-distance thresholds in metres "
+                               "instead, e.g. 300, 500, 1000 (GB 50180-2018).")
+    speed_m_per_min: float | None = Field(default=None, gt=0, le=1000, description=(
+        "Walking speed in m/min (default: the deployment's walking speed, 75 = 4.5 km/h)."))
+    buffer_m: float = Field(
+        default=40.0, gt=0, le=500, description="Width in metres either side of "
+                            "reached streets.")
+
+    def thresholds(self) -> tuple[list[float] | None, list[float] | None]:
+        """``(minutes, metres)``: exactly one of them, 5/10/15 minutes when neither is given."""
+        if self.minutes is not None and self.metres is not None:
+            raise InvalidInputError("give minutes or metres, not both",
+                                    [Problem("both given", field="minutes")])
+        if self.minutes is None and self.metres is None:
+            return [5.0, 10.0, 15.0], None
+        return self.minutes, self.metres
+
+
+class CasesParams(Params):
+    """A stored hot-spot run: Gi* cells, kernel density and per-grid closure."""
+
+    categories: Categories = Field(default=None, description="Category codes (default: all).")
+    start: Time = Field(default=None, description="Window start, inclusive (ISO; China Standard "
+                        "Time without an offset).")
+    end: Time = Field(default=None, description="Window end, exclusive.")
+    resolution: int = Field(default=9, ge=6, le=10, description="H3 resolution (8 ≈ grid, "
+                            "9 ≈ compound).")
+    permutations: int = Field(default=999, ge=99, le=9999, description="Gi* permutations.")
+    seed: int = Field(default=0, description="Random seed of the permutations.")
+    fdr: bool = Field(default=False, description="Bin on Benjamini–Hochberg adjusted p.")
+    bandwidth_m: float = Field(
+        default=300.0, ge=50, le=5000, description="KDE bandwidth in metres.")
+    overdue_hours: float = Field(default=DEFAULT_OVERDUE_HOURS, ge=1, le=8760, description=(
+        "Open cases older than this are overdue (hours)."))
+    area: Literal["grids", "city"] = Field(
+        default="grids", description="Study area: 'grids' (union "
+                                           "of the grids) or 'city' (the city bounds).")
+
+
+class CourierParams(Params):
+    """A reach run: a preset, or a station type, mode and budget (minutes or metres)."""
+
+    preset: str | None = Field(default=None, description=f"One of {', '.join(PRESETS)}; overrides "
+                               "type, mode and budget.")
+    service_type: str = Field(
+        default="courier_station", pattern=r"^[a-z][a-z0-9_]*$", max_length=64,
+                              description="Station type, e.g. courier_station or "
+                              "parcel_station.")
+    mode: Literal["walk", "ride"] = Field(default="ride", description="ride (e-bike) or walk.")
+    minutes: float | None = Field(default=None, gt=0, le=120, description="Budget in minutes.")
+    metres: float | None = Field(default=None, gt=0, le=20000, description=(
+        "Budget in network metres (default without a budget: the 1-km courier circle)."))
+    weight: Literal["residents", "compound_demand", "demand_points"] = Field(
+        default="residents", description="residents, compound_demand or demand_points.")
+    speed_m_per_min: float | None = Field(default=None, gt=0, le=2000, description=(
+        "Travel speed in m/min (default: the deployment's riding speed, 250 = 15 km/h, or "
+        "walking speed, 75 = 4.5 km/h)."))
+    overlap_min_share: float = Field(default=DEFAULT_OVERLAP_SHARE, ge=0, le=1, description=(
+        "Share of the smaller catchment two stations must share to be flagged."))
+
+
+class CaseFilter(Params):
+    """Which grid cases count as demand when ``weight="cases"`` (ignored otherwise)."""
+
+    case_categories: CaseCategories = Field(default=None, max_length=50, description=(
+        "With weight cases: case category codes (default: all)."))
+    case_start: Time = Field(default=None, description="With weight cases: reported at or after "
+                             "(ISO; China Standard Time without an offset).")
+    case_end: Time = Field(default=None, description="With weight cases: reported before.")
+
+    def case_key(self) -> tuple[Any, ...]:
+        cats = tuple(sorted(self.case_categories)) if self.case_categories is not None else None
+        return cats, self.case_start, self.case_end
+
+
+class PlanParams(CaseFilter):
+    """A siting scenario: the best ``p`` new stations of a type, or the fewest reaching a
+    share. ``exclude`` and ``compounds`` are HTTP-only; the CLI adds ``--report``."""
+
+    service_type: str = Field(default="red_station", pattern=r"^[a-z][a-z0-9_]*$", max_length=64,
+                              description="Station type, e.g. red_station.")
+    p: int = Field(default=5, ge=1, le=200, description="Number of new stations (mclp, pmedian).")
+    model: Literal["mclp", "lscp", "pmedian"] = Field(
+        default="mclp", description="mclp (most demand covered), lscp (fewest sites reaching "
+        "target_share) or pmedian (least total walk).")
+    target_share: float | None = Field(default=None, ge=0, le=1, description="Share of demand to "
+                                       "cover (lscp).")
+    minutes: float = Field(default=15.0, gt=0, le=60, description="Walking circle in minutes.")
+    weight: Weight = Field(default="residents", description=(
+        "Demand: residents, households, elderly, cases (grid cases inside each compound) or "
+        "rider_demand (imported courier demand)."))
+    method: Literal["auto", "exact", "heuristic"] = Field(default="auto", description="Solver: "
+                                                          "auto, exact or heuristic.")
+    use_imported: bool = Field(default=True, description="Use the city's imported candidate sites.")
+    generate: bool = Field(
+        default=True, description="Generate street/gate candidates in gap areas.")
+    spacing_m: float = Field(default=100.0, ge=20, le=1000, description="Spacing of generated "
+                             "street candidates in metres.")
+    time_limit_s: float = Field(default=20.0, gt=0, le=600, description="Solver time limit in "
+                                "seconds.")
+    use_capacity: bool = Field(default=False, description="Respect imported sites' capacities.")
+    exclude: dict[str, Any] | None = Field(
+        default=None, description="Exclusion zones: GeoJSON (Multi)Polygon, Feature or "
+        "FeatureCollection in EPSG:4326")
+    compounds: bool = Field(default=False, description="Also return compounds with covered_before/"
+                            "covered_after (the before/after map) as GeoJSON")
+    save: bool = Field(default=False, description="Save as a scenario.")
+    name: ScenarioName = None
+
+
+class WhatIfParams(CaseFilter):
+    """Coverage before and after user-proposed sites (lon/lat, EPSG:4326)."""
+
+    service_type: str = Field(default="red_station", pattern=r"^[a-z][a-z0-9_]*$", max_length=64,
+                              description="Station type, e.g. red_station.")
+    minutes: float = Field(default=15.0, gt=0, le=60, description="Walking circle in minutes.")
+    weight: Weight = Field(default="residents", description="Demand measure (as for plans).")
+    sites: list[tuple[float, float]] = Field(..., min_length=1, max_length=100,
+                                             description="[[lon, lat], ...] in EPSG:4326")
+    save: bool = Field(default=False, description="Save as a scenario.")
+    name: ScenarioName = None

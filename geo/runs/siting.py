@@ -1,0 +1,252 @@
+"""Siting runs: best new stations, what-if, saved scenarios and their reports.
+
+Every siting answer starts from the same inputs — the city's walking network (at the
+settings' walking speed), its compounds with the chosen demand measure, the existing
+stations of the type and the what-if engine over them — built by :func:`siting_inputs`
+and, in a long-running service, kept in a :class:`SitingCache` while the input tables'
+``layer_version`` counters are unchanged (what-if answers then take milliseconds).
+
+:func:`run_plan` solves a scenario (:func:`geo.siting.scenario.plan_sites`) and may save
+it; :func:`run_whatif` evaluates user sites; :func:`scenario_report` rebuilds a saved
+scenario's report data. Connections are the caller's; nothing commits.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import shapely
+from sqlalchemy import Connection
+
+from geo.errors import InvalidInputError, NotFoundError, Problem
+from geo.io.geojson import polygon_zones
+from geo.network.graph import StreetNetwork
+from geo.runs.base import city_of
+from geo.runs.params import CaseFilter, PlanParams, WhatIfParams
+from geo.settings import Settings
+from geo.siting.report import ReportData
+from geo.siting.scenario import SitingPlan, plan_sites, prepare
+from geo.siting.whatif import WhatIf, WhatIfResult
+from geo.store.cities import City, data_version
+from geo.store.inputs import read_compounds
+from geo.store.network import read_network
+from geo.store.siting import (
+    INPUT_TABLES,
+    Scenario,
+    read_candidates,
+    read_stations,
+    save_scenario,
+    service_type_exists,
+    with_demand,
+)
+
+
+@dataclass(frozen=True)
+class SitingInputs:
+    """Everything a scenario of one city/type/circle/measure needs, computed once."""
+
+    net: StreetNetwork
+    compounds: gpd.GeoDataFrame
+    stations: gpd.GeoDataFrame
+    whatif: WhatIf
+
+
+class SitingCache:
+    """A thread-safe LRU of :class:`SitingInputs`, keyed by their parameters, the walking
+    speed and the data version of every input table."""
+
+    def __init__(self, size: int = 8) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._data: OrderedDict[Hashable, SitingInputs] = OrderedDict()
+
+    def get(self, key: Hashable) -> SitingInputs | None:
+        with self._lock:
+            hit = self._data.get(key)
+            if hit is not None:
+                self._data.move_to_end(key)
+            return hit
+
+    def put(self, key: Hashable, value: SitingInputs) -> None:
+        with self._lock:
+            self._data[key] = value
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+
+def siting_inputs(conn: Connection, city: City, *, service_type: str, minutes: float,
+                  weight: str, cases: CaseFilter | None, settings: Settings,
+                  cache: SitingCache | None = None) -> SitingInputs:
+    """Network, demand, existing stations and what-if engine of one scenario's inputs.
+
+    The network walks at ``settings.walk_speed_m_per_min``. Unknown service types and
+    cities without compounds raise :class:`InvalidInputError`.
+    """
+    if not service_type_exists(conn, service_type):
+        raise InvalidInputError("unknown service type", [Problem(
+            f"{service_type!r} is not a known service type", field="service_type")])
+    cases = cases if weight == "cases" and cases is not None else CaseFilter()
+    speed = settings.walk_speed_m_per_min
+    key = (city.id, service_type, float(minutes), weight, cases.case_key(), speed,
+           tuple(sorted(data_version(conn, INPUT_TABLES).items())))
+    if cache is not None and (hit := cache.get(key)) is not None:
+        return hit
+    net = read_network(conn, city.id, mode="walk", speed_m_per_min=speed,
+                       metric_epsg=city.metric_epsg)
+    compounds = read_compounds(conn, city.id)
+    if not len(compounds):
+        raise InvalidInputError("the city has no compounds", [Problem("no compounds",
+                                                                       field="compound")])
+    compounds = with_demand(conn, city.id, compounds, weight, categories=cases.case_categories,
+                            start=cases.case_start, end=cases.case_end)
+    stations = read_stations(conn, city.id, service_type)
+    out = SitingInputs(net, compounds, stations,
+                       prepare(net, compounds, stations, minutes=minutes, weight=weight))
+    if cache is not None:
+        cache.put(key, out)
+    return out
+
+
+def totals(before: float, after: float, total: float) -> dict[str, float]:
+    """Demand covered before/after, the gain and the shares of the total."""
+    return {"total_weight": total, "before_weight": before, "after_weight": after,
+            "gain": after - before,
+            "before_share": before / total if total else 0.0,
+            "after_share": after / total if total else 0.0}
+
+
+@dataclass(frozen=True)
+class PlanRun:
+    """A solved scenario: the plan, its totals and solver figures, the scenario id if saved."""
+
+    city: City
+    params: PlanParams
+    plan: SitingPlan
+    inputs: SitingInputs
+    totals: dict[str, float]
+    solve: dict[str, Any]
+    title: str
+    scenario_id: int | None = None
+
+
+def run_plan(conn: Connection, city: City | str, params: PlanParams,
+             settings: Settings | None = None, *, cache: SitingCache | None = None,
+             by: str = "cli") -> PlanRun:
+    """The best new stations of ``params.service_type`` (MCLP, LSCP or p-median) from
+    imported and/or generated candidates; saved as a scenario (``by`` whom) with
+    ``params.save``."""
+    settings = settings or Settings()
+    if params.model == "lscp" and params.target_share is None:
+        raise InvalidInputError("LSCP needs target_share", [Problem("required",
+                                                                     field="target_share")])
+    exclude = polygon_zones(params.exclude, "exclude") if params.exclude else None
+    c = city_of(conn, city)
+    inputs = siting_inputs(conn, c, service_type=params.service_type, minutes=params.minutes,
+                           weight=params.weight, cases=params, settings=settings, cache=cache)
+    imported = read_candidates(conn, c.id) if params.use_imported else None
+    plan = plan_sites(
+        inputs.net, inputs.compounds, inputs.stations, p=params.p, minutes=params.minutes,
+        weight=params.weight, model=params.model, target_share=params.target_share,
+        imported=imported if imported is not None and len(imported) else None,
+        generate=params.generate, spacing_m=params.spacing_m, method=params.method,
+        time_limit_s=params.time_limit_s, use_capacity=params.use_capacity, exclude=exclude,
+        whatif=inputs.whatif)
+    r = plan.result
+    figures = totals(plan.before_weight, plan.after_weight, plan.total_weight)
+    solve = {"objective": r.objective, "bound": r.bound, "gap": r.gap, "solver": r.solver,
+             "status": r.status, "runtime_s": r.runtime_s}
+    title = params.name or f"{c.name_zh} {params.service_type} {params.model} p={params.p}"
+    sid = None
+    if params.save:
+        sid = save_scenario(
+            conn, c.id, name=title, service_type=params.service_type, model=params.model,
+            minutes=params.minutes, weight=params.weight, totals=figures,
+            sites=plan.proposals.assign(source="model"),
+            params=params.model_dump(mode="json", exclude={"save", "name", "compounds"})
+            | {"by": by}, solve=solve)
+    return PlanRun(c, params, plan, inputs, figures, solve, title, sid)
+
+
+@dataclass(frozen=True)
+class WhatIfRun:
+    """User sites evaluated: the what-if result, totals, the scenario id if saved."""
+
+    city: City
+    params: WhatIfParams
+    result: WhatIfResult
+    totals: dict[str, float]
+    scenario_id: int | None = None
+
+
+def run_whatif(conn: Connection, city: City | str, params: WhatIfParams,
+               settings: Settings | None = None, *, cache: SitingCache | None = None,
+               by: str = "cli") -> WhatIfRun:
+    """Coverage before and after the sites of ``params`` (lon/lat); saved with ``save``."""
+    settings = settings or Settings()
+    bad = [Problem("not a lon/lat pair in EPSG:4326", row=i, field="sites")
+           for i, (x, y) in enumerate(params.sites) if not (-180 <= x <= 180 and -90 <= y <= 90)]
+    if bad:
+        raise InvalidInputError("invalid sites", bad)
+    c = city_of(conn, city)
+    inputs = siting_inputs(conn, c, service_type=params.service_type, minutes=params.minutes,
+                           weight=params.weight, cases=params, settings=settings, cache=cache)
+    res = inputs.whatif.evaluate(params.sites)
+    figures = totals(res.before_weight, res.after_weight, res.total_weight)
+    sid = None
+    if params.save:
+        frame = gpd.GeoDataFrame({
+            "rank": res.sites["site"] + 1, "candidate": [f"u{i + 1}" for i in res.sites["site"]],
+            "kind": "user", "name": "", "gain": res.sites["gain"],
+            "demand_inside": res.sites["demand_inside"], "cost": float("nan"), "source": "user"},
+            geometry=shapely.points(res.sites[["lon", "lat"]].to_numpy()), crs=4326)
+        sid = save_scenario(
+            conn, c.id, name=params.name or f"{c.name_zh} what-if",
+            service_type=params.service_type, model="whatif", minutes=params.minutes,
+            weight=params.weight, totals=figures, sites=frame,
+            params=params.model_dump(mode="json", exclude={"save", "name"}) | {"by": by})
+    return WhatIfRun(c, params, res, figures, sid)
+
+
+def plan_report(run: PlanRun) -> ReportData:
+    """The one-page report of a solved scenario."""
+    r, c, p = run.plan.result, run.city, run.params
+    return ReportData(title=run.title, city_name=f"{c.name_zh} {c.name_en}",
+                      service_type=p.service_type, minutes=p.minutes, weight=p.weight,
+                      total_weight=run.plan.total_weight, before_weight=run.plan.before_weight,
+                      after_weight=run.plan.after_weight, sites=run.plan.proposals,
+                      compounds=run.plan.compounds, stations=run.inputs.stations,
+                      solver={"solver": r.solver, "status": r.status, "gap": r.gap})
+
+
+def scenario_report(conn: Connection, city: City, s: Scenario, settings: Settings | None = None,
+                    *, cache: SitingCache | None = None) -> ReportData:
+    """The report of saved scenario ``s``; its map layers are recomputed from the current
+    data (left out when the network or compounds are gone)."""
+    settings = settings or Settings()
+    compounds = stations = None
+    try:
+        inputs = siting_inputs(conn, city, service_type=s.service_type, minutes=s.minutes,
+                               weight=s.weight, cases=CaseFilter.model_validate(
+                                   {k: v for k, v in s.params.items()
+                                    if k in CaseFilter.model_fields}),
+                               settings=settings, cache=cache)
+        res = inputs.whatif.evaluate(s.sites[["geometry"]])
+        comp = inputs.compounds.copy()
+        known = inputs.whatif.reach.snapped
+        comp["covered_before"] = inputs.whatif.covered & known
+        comp["covered_after"] = comp["covered_before"] | comp["id"].isin(
+            set(res.newly_covered)).to_numpy()
+        compounds, stations = comp, inputs.stations
+    except (InvalidInputError, NotFoundError):
+        pass  # no network or compounds any more: report without the map layers
+    return ReportData(
+        title=s.name, city_name=f"{city.name_zh} {city.name_en}", service_type=s.service_type,
+        minutes=s.minutes, weight=s.weight, total_weight=s.total_weight,
+        before_weight=s.before_weight, after_weight=s.after_weight, sites=s.sites,
+        compounds=compounds, stations=stations,
+        solver={"solver": s.solver, "status": s.status, "gap": s.gap}, created_at=s.created_at)

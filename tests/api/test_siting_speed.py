@@ -1,0 +1,91 @@
+"""Siting walks at the configured speed, through the run layer, the API and the CLI alike.
+
+Halving ``SERVICECIRCLE_WALK_SPEED_M_PER_MIN`` halves the distance a 15-minute circle
+reaches, so the existing stations cover fewer residents and the what-if engine's reach
+shrinks; before, siting built its network at the default 75 m/min whatever the setting.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine
+
+from api.app import create_app
+from geo.runs import PlanParams, WhatIfParams, run_plan, run_whatif
+from geo.settings import Settings
+
+URL = "/cities/guixi/siting"
+SITE = (117.2195, 28.2445)  # a point in Guixi's centre
+
+
+@pytest.fixture
+def demo(demo_engine: Engine) -> Iterator[Connection]:
+    with demo_engine.connect() as c:
+        trans = c.begin()
+        try:
+            yield c
+        finally:
+            trans.rollback()
+
+
+def _before(run_settings: Settings, conn: Connection) -> float:
+    run = run_whatif(conn, "guixi", WhatIfParams(sites=[SITE]), run_settings)
+    return run.totals["before_weight"]
+
+
+def test_run_layer_covers_less_at_half_the_speed(settings: Settings,
+                                                        demo: Connection) -> None:
+    fast = _before(replace(settings, walk_speed_m_per_min=75.0), demo)
+    slow = _before(replace(settings, walk_speed_m_per_min=37.5), demo)
+    assert 0 < slow < fast
+
+
+def test_plan_uses_the_configured_speed(settings: Settings, demo: Connection) -> None:
+    params = PlanParams(p=1, minutes=10)
+    fast = run_plan(demo, "guixi", params, replace(settings, walk_speed_m_per_min=75.0))
+    slow = run_plan(demo, "guixi", params, replace(settings, walk_speed_m_per_min=37.5))
+    assert slow.totals["before_weight"] < fast.totals["before_weight"]
+    assert slow.inputs.net.speed_m_per_min == 37.5
+
+
+def test_api_honours_the_walking_speed(settings: Settings, demo_engine: Engine) -> None:
+    answers = {}
+    for speed in (75.0, 37.5):
+        app = create_app(replace(settings, walk_speed_m_per_min=speed))
+        with TestClient(app) as client:
+            r = client.post(f"{URL}/whatif", json={"sites": [list(SITE)]})
+            assert r.status_code == 200, r.text
+            answers[speed] = r.json()
+    assert 0 < answers[37.5]["before_weight"] < answers[75.0]["before_weight"]
+    assert answers[37.5]["total_weight"] == answers[75.0]["total_weight"]
+
+
+def _cli_before(settings: Settings, speed: float | None) -> float:
+    env = {**os.environ, "SERVICECIRCLE_DB_NAME": settings.db_name}
+    env.pop("SERVICECIRCLE_WALK_SPEED_M_PER_MIN", None)
+    if speed is not None:
+        env["SERVICECIRCLE_WALK_SPEED_M_PER_MIN"] = str(speed)
+    if settings.database_url:
+        env["SERVICECIRCLE_DATABASE_URL"] = settings.url().replace("+psycopg", "")
+    done = subprocess.run([sys.executable, "-c", "from api.cli import main; main()", "analyze",
+                           "siting", "--city", "guixi", "--p", "1", "--minutes", "10"],
+                          capture_output=True, text=True, env=env,
+                          cwd=Path(__file__).parents[2], timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    said = " ".join(done.stderr.split())
+    m = re.search(r"residents: ([\d,]+) →", said)
+    assert m is not None, said
+    return float(m.group(1).replace(",", ""))
+
+
+def test_cli_honours_the_walking_speed_setting(settings: Settings, demo_engine: Engine) -> None:
+    assert 0 < _cli_before(settings, 37.5) < _cli_before(settings, None)
