@@ -173,7 +173,7 @@ GB50180_METRES: dict[int, float] = dict(zip(WALK_MINUTES, (300.0, 500.0, 1000.0)
 #: The seeds' "1-kilometre service circle" of courier stations (network metres).
 COURIER_CIRCLE_M: float = 1000.0
 #: The service type siting proposes new stations of unless told otherwise.
-DEFAULT_SITING_TYPE: ServiceType = ServiceType.RED_STATION
+DEFAULT_SITING_TYPE: str = ServiceType.RED_STATION.value
 #: Colour of proposed new stations (map layer and printed report).
 PROPOSED_SITE_COLOR = "#6a1b9a"
 

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from api.cli.common import console, engine
+from geo.domain import DEFAULT_SITING_TYPE, LIFE_CIRCLE_MINUTES, MAX_WALK_MINUTES
 from geo.errors import InvalidInputError, Problem
 
 MODELS = ("mclp", "lscp", "pmedian")
@@ -68,11 +69,12 @@ def _share(v: float, total: float) -> str:
 def analyze_siting(
     city: Annotated[str, typer.Option("--city", help="City code.")],
     service_type: Annotated[str, typer.Option("--type", help="Station type, e.g. red_station.")]
-    = "red_station",
+    = DEFAULT_SITING_TYPE,
     p: Annotated[int, typer.Option("--p", min=1, max=200,
                                    help="Number of new stations (mclp, pmedian).")] = 5,
-    minutes: Annotated[float, typer.Option("--minutes", min=0.1, max=60,
-                                           help="Walking circle in minutes.")] = 15.0,
+    minutes: Annotated[float, typer.Option("--minutes", min=0.1, max=MAX_WALK_MINUTES,
+                                           help="Walking circle in minutes.")]
+    = LIFE_CIRCLE_MINUTES,
     model: Annotated[str, typer.Option("--model", help="mclp (most demand covered), lscp "
                                        "(fewest sites reaching --target-share) or pmedian "
                                        "(least total walk).")] = "mclp",

@@ -37,6 +37,7 @@ from sqlalchemy import Connection
 from api.auth import check_role
 from api.deps import AdminUser, ConnDep, CurrentUser, User
 from api.expensive import check_siting, siting_slot
+from geo.domain import DEFAULT_SITING_TYPE, LIFE_CIRCLE_MINUTES, MAX_WALK_MINUTES
 from geo.errors import InvalidInputError, NotFoundError, Problem
 from geo.io.labels import label_reason
 from geo.io.validate import validate_features
@@ -135,11 +136,12 @@ def _prepared(request: Request, conn: Connection, city: City, service_type: str,
 
 
 class PlanRequest(CaseFilter):
-    service_type: str = Field("red_station", description="Service type code")
+    service_type: str = Field(DEFAULT_SITING_TYPE, description="Service type code")
     p: int = Field(5, ge=1, le=200, description="Number of new stations (mclp, pmedian)")
     model: Literal["mclp", "lscp", "pmedian"] = "mclp"
     target_share: float | None = Field(None, ge=0, le=1, description="LSCP target share")
-    minutes: float = Field(15.0, gt=0, le=60, description="Walking circle in minutes")
+    minutes: float = Field(LIFE_CIRCLE_MINUTES, gt=0, le=MAX_WALK_MINUTES,
+                           description="Walking circle in minutes")
     weight: Weight = "residents"
     method: Literal["auto", "exact", "heuristic"] = "auto"
     use_imported: bool = Field(True, description="Use the city's imported candidate sites")
@@ -189,8 +191,8 @@ def _geojson_frame(obj: dict[str, Any], field: str) -> gpd.GeoDataFrame:
 
 
 class WhatIfRequest(CaseFilter):
-    service_type: str = "red_station"
-    minutes: float = Field(15.0, gt=0, le=60)
+    service_type: str = DEFAULT_SITING_TYPE
+    minutes: float = Field(LIFE_CIRCLE_MINUTES, gt=0, le=MAX_WALK_MINUTES)
     weight: Weight = "residents"
     sites: list[tuple[float, float]] = Field(..., min_length=1, max_length=100,
                                              description="[[lon, lat], ...] in EPSG:4326")

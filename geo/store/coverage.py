@@ -21,7 +21,9 @@ import shapely
 from sqlalchemy import Connection, text
 
 from geo.coverage.analysis import REQUIRED_TYPES, CoverageResult, analyze_coverage, coverage_by_unit
+from geo.coverage.circles import DEFAULT_BUFFER_M
 from geo.crs.utm import WGS84
+from geo.domain import WALK_MINUTES
 from geo.errors import InvalidInputError, NotFoundError, Problem
 from geo.store.cities import City, data_version, get_city
 from geo.store.inputs import UNIT_KINDS, read_compounds, read_services, unit_links
@@ -136,9 +138,9 @@ def write_run(conn: Connection, city: City, result: CoverageResult, compounds: g
     return run_id
 
 
-def run_coverage(conn: Connection, city_code: str, *, minutes: Sequence[float] | None = (5, 10, 15),
+def run_coverage(conn: Connection, city_code: str, *, minutes: Sequence[float] | None = WALK_MINUTES,
                  metres: Sequence[float] | None = None, speed_m_per_min: float | None = None,
-                 buffer_m: float = 40.0, types: Sequence[str] | None = None,
+                 buffer_m: float = DEFAULT_BUFFER_M, types: Sequence[str] | None = None,
                  required_types: Sequence[str] = REQUIRED_TYPES,
                  max_snap_m: float = 250.0) -> int:
     """Compute the coverage of city ``city_code`` on its walking network and store it.
