@@ -18,10 +18,14 @@ from geo.domain import (
 )
 from layers.legend import LegendClass
 
+#: Colour of a code without a colour of its own in a legend (clients drawing a type added
+#: at run time should take its colour from ``/vocabulary``; the map does).
+UNTYPED_COLOR = "#607d8b"
+
 
 def term_classes(terms: Iterable[Term]) -> tuple[LegendClass, ...]:
     """One categorical legend class per term (its colour, labels and glyph)."""
-    return tuple(LegendClass(t.code, t.color or "#888888", t.zh, t.en, icon=t.glyph)
+    return tuple(LegendClass(t.code, t.color or UNTYPED_COLOR, t.zh, t.en, icon=t.glyph)
                  for t in terms)
 
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from geo.domain import SERVICE_TYPES, ServiceType
 from layers.registry import Layer, Source, Style
-from layers.styles import RESIDENT_CLASSES, case_category_classes, service_type_classes
+from layers.styles import (
+    RESIDENT_CLASSES,
+    UNTYPED_COLOR,
+    case_category_classes,
+    service_type_classes,
+)
 
 _UNIT = ("external_id", "name", "source")
 _EXAMPLES = tuple(SERVICE_TYPES[t] for t in (ServiceType.PARTY_MASS_CENTRE, ServiceType.RED_STATION,
@@ -48,7 +53,7 @@ LAYERS: tuple[Layer, ...] = (
         source=Source("service_point", columns=("external_id", "type", "name", "address",
                                                 "opening_hours", "capacity", "floor_area_m2",
                                                 "source")),
-        style=Style("circle", "#c0392b", fill_opacity=0.9, radius=7.0, property="type",
+        style=Style("circle", UNTYPED_COLOR, fill_opacity=0.9, radius=7.0, property="type",
                     classify="categorical", classes=service_type_classes()),
         description_zh="、".join(t.zh for t in _EXAMPLES) + "等",
         description_en=", ".join(f"{t.en.lower()}s" for t in _EXAMPLES) + " and other service "

@@ -12,6 +12,7 @@ from __future__ import annotations
 from geo.domain import COURIER_CIRCLE_M, SERVICE_TYPES, ServiceType
 from layers.legend import LegendClass
 from layers.registry import Layer, Source, Style
+from layers.styles import UNTYPED_COLOR
 
 #: Residents reached by one station.
 REACH_CLASSES: tuple[LegendClass, ...] = (
@@ -46,7 +47,7 @@ _STATION_COLS = ("external_id", "name", "mode", "budget_m", "compounds", "reside
 def _type_layers(kind: ServiceType, *, key: str, how_zh: str, how_en: str,
                  visible: bool) -> tuple[Layer, ...]:
     term = SERVICE_TYPES[kind]
-    zh, en, color = term.zh, term.en, term.color or "#888888"
+    zh, en, color = term.zh, term.en, term.color or UNTYPED_COLOR
     f = (("service_type", str(kind)),)
     return (
         Layer(

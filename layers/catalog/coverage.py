@@ -14,7 +14,7 @@ from geo.domain import LIFE_CIRCLE_MINUTES, SERVICE_TYPES, WALK_MINUTES
 from geo.settings import DEFAULT_WALK_SPEED_M_PER_MIN
 from layers.legend import LegendClass
 from layers.registry import AnyCode, Layer, Source, Style
-from layers.styles import service_type_classes
+from layers.styles import UNTYPED_COLOR, service_type_classes
 
 TYPE_CLASSES = service_type_classes()
 
@@ -59,7 +59,7 @@ def _circles(minutes: int) -> Layer:
                       filters=(("minutes", minutes),), name_column=None,
                       version_tables=("service_circle_union", *VERSIONS),
                       query_filters=BY_TYPE),
-        style=Style("fill", "#e53935", fill_opacity=0.18, weight=1.0, property="service_type",
+        style=Style("fill", UNTYPED_COLOR, fill_opacity=0.18, weight=1.0, property="service_type",
                     classify="categorical", classes=TYPE_CLASSES, label_property="service_type"),
         description_zh=f"沿街道步行{minutes}分钟（{_SPEED}米/分钟）可达范围，道路两侧各{_BUFFER}米，"
         "按服务类型合并",
@@ -145,7 +145,7 @@ LAYERS: tuple[Layer, ...] = (
                       columns=(*LEVEL, "service_point_id", "name", "street_m"),
                       version_tables=("service_circle", *VERSIONS),
                       query_filters=BY_TYPE_MINUTES),
-        style=Style("line", "#e53935", fill_opacity=0.05, weight=1.0, property="service_type",
+        style=Style("line", UNTYPED_COLOR, fill_opacity=0.05, weight=1.0, property="service_type",
                     classify="categorical", classes=TYPE_CLASSES),
         description_zh=f"每个服务点沿街道的{_MINUTES}分钟可达范围",
         description_en=f"{_MINUTES}-minute street-following circle of each service point",
