@@ -3,9 +3,9 @@
 The page holds the scenario's headline figures, the ranked proposal table (site, newly
 covered residents, compounds brought inside, cost where given) and a before/after map
 drawn as inline SVG (no tiles, so it prints offline): compounds covered before (green),
-brought inside by the proposals (orange), still outside (red); existing stations (squares
-in their type's colour, :mod:`geo.domain`) and proposed sites (numbered circles). Chinese
-labels with English alongside.
+brought inside by the proposals (orange), still outside (red); existing stations
+(outlined squares in their type's colour, :mod:`geo.domain`) and proposed sites (numbered
+circles). Chinese labels with English alongside.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ footer { color: #777; font-size: 8pt; margin-top: 2mm; }
 <div class="legend"><span><i class="sw" style="background:#4caf50"></i>现状已覆盖 covered before</span>
 <span><i class="sw" style="background:#ff9800"></i>新纳入 brought inside</span>
 <span><i class="sw" style="background:#e53935"></i>仍未覆盖 still outside</span>
-<span><i class="sw" style="background:{{ type_color }}"></i>现有站点 existing stations</span>
+<span><i class="sw" style="background:{{ type_color }};outline:1px solid #222"></i>现有站点 existing stations</span>
 <span><i class="sw" style="background:{{ proposed_color }};border-radius:50%"></i>建议新站点 proposed</span>
 </div>
 <footer>{{ solver_line }} · {{ d.created_at }} · 底图数据 Map data © OpenStreetMap contributors</footer>
@@ -146,8 +146,8 @@ def _svg(d: ReportData) -> Markup:
     if d.stations is not None and len(d.stations):
         for p in pts(shapely.get_coordinates(d.stations.to_crs(4326).geometry.values)).split():
             x, y = p.split(",")
-            out.append(f'<rect x="{float(x) - 3:.1f}" y="{float(y) - 3:.1f}" width="6" '
-                       f'height="6" fill="{station_color}" stroke="#fff" stroke-width="0.8"/>')
+            out.append(f'<rect x="{float(x) - 4:.1f}" y="{float(y) - 4:.1f}" width="8" '
+                       f'height="8" fill="{station_color}" stroke="#222" stroke-width="1"/>')
     sites = d.sites.to_crs(4326)
     xy = shapely.get_coordinates(sites.geometry.values)
     for rank, p in zip(sites["rank"], pts(xy).split(), strict=True):
