@@ -28,7 +28,8 @@ import pandas as pd
 
 from benchmarks.common import UTM, cpus, generated_city, load_avg, nearest_nodes, nx_graph, timed
 from geo.courier.reach import station_reach
-from geo.network.graph import COURIER_CIRCLE_M, StreetNetwork
+from geo.domain import COURIER_CIRCLE_M
+from geo.network.graph import StreetNetwork
 
 GOALS = {"reach_s": 10.0, "peak_gb": 2.0}
 

@@ -38,6 +38,7 @@ from benchmarks.common import (
     timed,
 )
 from geo.coverage.circles import service_circles
+from geo.domain import LIFE_CIRCLE_MINUTES, WALK_MINUTES
 from geo.network.graph import StreetNetwork
 from geo.network.nearest import nearest_service
 
@@ -116,20 +117,21 @@ def _city_scale(quick: bool) -> dict[str, Any]:
     nearest_service(net, compounds, services)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    budget = net.budget_m(minutes=15)
+    life = [LIFE_CIRCLE_MINUTES]  # the 15-minute circle
+    budget = net.budget_m(minutes=LIFE_CIRCLE_MINUTES)
     reach_med, _, _ = timed(
-        lambda: service_circles(net, services, minutes=[15], crs=UTM, polygons=False), 1)
+        lambda: service_circles(net, services, minutes=life, crs=UTM, polygons=False), 1)
     reach_cpu = last_cpu()
     raster_med, _, circles = timed(
-        lambda: service_circles(net, services, minutes=[15], crs=UTM, method="raster"), 1)
+        lambda: service_circles(net, services, minutes=life, crs=UTM, method="raster"), 1)
     raster_cpu = last_cpu()
-    raster2_med, _, _ = timed(lambda: service_circles(net, services, minutes=[15], crs=UTM,
+    raster2_med, _, _ = timed(lambda: service_circles(net, services, minutes=life, crs=UTM,
                                                        method="raster", workers=2), 1)
-    exact_med, _, _ = timed(lambda: service_circles(net, services, minutes=[15], crs=UTM), 1)
+    exact_med, _, _ = timed(lambda: service_circles(net, services, minutes=life, crs=UTM), 1)
     exact_cpu = last_cpu()
-    exact2_med, _, _ = timed(lambda: service_circles(net, services, minutes=[15], crs=UTM,
+    exact2_med, _, _ = timed(lambda: service_circles(net, services, minutes=life, crs=UTM,
                                                       workers=2), 1)
-    nested_med, _, _ = timed(lambda: service_circles(net, services, minutes=[5, 10, 15],
+    nested_med, _, _ = timed(lambda: service_circles(net, services, minutes=WALK_MINUTES,
                                                       crs=UTM, workers=2), 1)
     rss_ours = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     base = _baseline(net, services, compounds, sample=3 if quick else 5,
@@ -179,7 +181,7 @@ def _demo() -> list[dict[str, Any]]:
         near, _runs, _ = timed(partial(nearest_service, net, origins, svc,
                                         service_id_col="external_id",
                                         origin_id_col="compound_id"), 5)
-        circ, _, c = timed(partial(service_circles, net, svc, minutes=[5, 10, 15],
+        circ, _, c = timed(partial(service_circles, net, svc, minutes=WALK_MINUTES,
                                     service_id_col="external_id"), 3)
         out.append({"city": city.code, "nodes": net.n_nodes, "edges": net.n_edges,
                     "components": net.n_components, "service_points": len(svc),

@@ -56,7 +56,16 @@ from geo.crs import (
     wgs84_to_bd09,
     wgs84_to_gcj02,
 )
-from geo.domain import CaseCategory, CaseStatus, PropertyManagement, ServiceType
+from geo.domain import (
+    CASE_CATEGORIES,
+    LIFE_CIRCLE_MINUTES,
+    SERVICE_TYPES,
+    WALK_MINUTES,
+    CaseCategory,
+    CaseStatus,
+    PropertyManagement,
+    ServiceType,
+)
 from geo.errors import (
     CRSError,
     GeoError,
@@ -88,7 +97,8 @@ from geo.siting import (
 )
 
 __all__ = [
-    "PRESETS", "REQUIRED_TYPES", "CRSError", "CaseCategory", "CaseIndex", "CaseStatus",
+    "CASE_CATEGORIES", "LIFE_CIRCLE_MINUTES", "PRESETS", "REQUIRED_TYPES", "SERVICE_TYPES",
+    "WALK_MINUTES", "CRSError", "CaseCategory", "CaseIndex", "CaseStatus",
     "CourierReach", "CoverageResult", "DensitySurface", "GeoError", "GridCaseStats",
     "HotSpotResult", "InfeasibleError", "InvalidInputError", "NearestResult", "NotFoundError",
     "OsmExtract", "Problem", "PropertyManagement", "ReachPreset", "ServiceType", "Settings",

@@ -30,6 +30,30 @@ GeometryType = Literal["Point", "LineString", "Polygon", "MultiPoint", "MultiLin
                        "MultiPolygon"]
 StyleKind = Literal["fill", "line", "circle"]
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
+#: A code of a lookup table, as its CHECK constraint allows (bounded in length).
+_CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
+@dataclass(frozen=True)
+class AnyCode:
+    """Tile-filter values that are codes of a lookup table extended at run time.
+
+    Service types grow with ``servicecircle types add``, so a filter on them accepts any
+    well-formed code (lower-case letters, digits and ``_``, starting with a letter; bound as
+    a parameter); a code nobody uses matches no feature. Iterating gives the ``known``
+    (built-in) codes, which ``/layers`` lists; ``/vocabulary`` lists every code in use.
+    """
+
+    known: tuple[str, ...]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.known)
+
+    def __len__(self) -> int:
+        return len(self.known)
+
+
+FilterValues = tuple[str | int, ...] | AnyCode
 
 
 @dataclass(frozen=True)
@@ -75,7 +99,7 @@ class Source:
         ``layer_version`` tables whose counters version the cached tiles (default: ``table``).
     query_filters
         Columns a client may filter tiles by (``?column=value``), each with its allowed
-        values; see :meth:`parse_query_filters`.
+        values (or :class:`AnyCode`); see :meth:`parse_query_filters`.
     """
 
     table: str
@@ -88,7 +112,7 @@ class Source:
     version_tables: tuple[str, ...] = ()
     name_column: str | None = "name"
     id_per_city: bool = False  # id unique per city only: fid = city_id * 2**32 + id
-    query_filters: tuple[tuple[str, tuple[str | int, ...]], ...] = ()
+    query_filters: tuple[tuple[str, FilterValues], ...] = ()
 
     @property
     def versions(self) -> tuple[str, ...]:
@@ -99,7 +123,8 @@ class Source:
 
         A value outside the declared ones, or a parameter naming an exposed column that is
         not declared filterable, raises one :class:`InvalidInputError` listing every problem.
-        Values returned are the declared constants (never the caller's text).
+        Values returned are the declared constants (never the caller's text), or for an
+        :class:`AnyCode` filter the caller's text once it is a well-formed code.
         """
         declared = dict(self.query_filters)
         problems: list[Problem] = []
@@ -111,6 +136,13 @@ class Source:
                 problems.append(Problem(f"cannot filter by {col!r}", field=col))
                 continue
             text = params[col].strip()
+            if isinstance(declared[col], AnyCode):
+                if _CODE.fullmatch(text):
+                    out.append((col, text))
+                else:
+                    problems.append(Problem(f"{text!r} is not a code (lower-case letters, "
+                                            "digits and '_')", field=col))
+                continue
             match = [v for v in declared[col] if str(v) == text]
             if not match:
                 allowed = ", ".join(str(v) for v in declared[col])

@@ -1,32 +1,43 @@
-"""Colours, glyphs and zh/en labels for map legends (codes live in ``geo.domain``)."""
+"""Map styles and legends derived from the vocabulary (:mod:`geo.domain`), and popup labels.
+
+Codes, zh/en labels and colours of service types, case categories and statuses are defined
+in :mod:`geo.domain` only; this module turns them into legend classes and popup labels.
+"""
 
 from __future__ import annotations
 
-from geo.domain import CaseCategory, ServiceType
+from collections.abc import Iterable, Mapping
+
+from geo.domain import (
+    CASE_CATEGORIES,
+    CASE_STATUSES,
+    PROPERTY_MANAGEMENT,
+    SERVICE_TYPES,
+    ServiceType,
+    Term,
+)
 from layers.legend import LegendClass
 
-#: Service type → (colour, glyph on the marker, label zh, label en).
-SERVICE_TYPE_STYLE: dict[ServiceType, tuple[str, str, str, str]] = {
-    ServiceType.PARTY_MASS_CENTRE: ("#c0392b", "党", "党群服务中心", "Party-mass service centre"),
-    ServiceType.RED_STATION: ("#e74c3c", "红", "红色驿站", "Red station"),
-    ServiceType.GRID_STATION: ("#2471a3", "网", "网格服务站", "Grid service station"),
-    ServiceType.CONVENIENCE_POINT: ("#d68910", "便", "红色便民点", "Convenience point"),
-    ServiceType.COURIER_STATION: ("#17a589", "哥", "小哥驿站", "Courier rest station"),
-    ServiceType.PARCEL_STATION: ("#7d3c98", "快", "快递驿站", "Parcel station"),
-    ServiceType.ELDERLY_CANTEEN: ("#a04000", "食", "孝老食堂", "Elderly canteen"),
-    ServiceType.ELDERLY_DAYCARE: ("#1e8449", "老", "日间照料中心", "Elderly day care"),
-    ServiceType.AFTER_SCHOOL: ("#2e4053", "学", "六点半课堂", "After-school room"),
-}
+#: Colour of a code without a colour of its own in a legend (clients drawing a type added
+#: at run time should take its colour from ``/vocabulary``; the map does).
+UNTYPED_COLOR = "#607d8b"
 
-CASE_CATEGORY_STYLE: dict[CaseCategory, tuple[str, str, str]] = {
-    CaseCategory.SAFETY_HAZARD: ("#c0392b", "安全隐患", "Safety hazard"),
-    CaseCategory.SANITATION: ("#27ae60", "环境卫生", "Sanitation"),
-    CaseCategory.ILLEGAL_CONSTRUCTION: ("#8e44ad", "私搭乱建", "Illegal construction"),
-    CaseCategory.DISPUTE: ("#e67e22", "矛盾纠纷", "Dispute"),
-    CaseCategory.LIVELIHOOD: ("#2980b9", "民生诉求", "Livelihood request"),
-    CaseCategory.CLUTTER: ("#7f8c8d", "乱堆乱放", "Clutter"),
-    CaseCategory.PUBLIC_ORDER: ("#2c3e50", "治安稳定", "Public order"),
-}
+
+def term_classes(terms: Iterable[Term]) -> tuple[LegendClass, ...]:
+    """One categorical legend class per term (its colour, labels and glyph)."""
+    return tuple(LegendClass(t.code, t.color or UNTYPED_COLOR, t.zh, t.en, icon=t.glyph)
+                 for t in terms)
+
+
+def service_type_classes() -> tuple[LegendClass, ...]:
+    """One legend class per built-in service type (colour + glyph)."""
+    return term_classes(SERVICE_TYPES.values())
+
+
+def case_category_classes() -> tuple[LegendClass, ...]:
+    """One legend class per case category."""
+    return term_classes(CASE_CATEGORIES.values())
+
 
 #: Residents per compound: lower bounds and a sequential yellow→red ramp.
 RESIDENT_CLASSES: tuple[LegendClass, ...] = (
@@ -37,16 +48,6 @@ RESIDENT_CLASSES: tuple[LegendClass, ...] = (
     LegendClass(5000, "#bd0026", "≥ 5,000 人", "≥ 5,000 residents"),
 )
 
-
-def service_type_classes() -> tuple[LegendClass, ...]:
-    """One legend class per built-in service type (colour + glyph)."""
-    return tuple(LegendClass(str(t), c, zh, en, icon=g)
-                 for t, (c, g, zh, en) in SERVICE_TYPE_STYLE.items())
-
-
-def case_category_classes() -> tuple[LegendClass, ...]:
-    """One legend class per case category."""
-    return tuple(LegendClass(str(k), c, zh, en) for k, (c, zh, en) in CASE_CATEGORY_STYLE.items())
 
 #: zh/en labels of common property columns, for popups (layers may override them).
 COLUMN_LABELS: dict[str, tuple[str, str]] = {
@@ -65,25 +66,37 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "channel": ("上报渠道", "Channel"), "description": ("描述", "Description"),
 }
 
+_COURIER = SERVICE_TYPES[ServiceType.COURIER_STATION]
+_PARCEL = SERVICE_TYPES[ServiceType.PARCEL_STATION]
+
 #: zh/en titles of layer groups in the map's layer control.
 GROUP_LABELS: dict[str, tuple[str, str]] = {
     "base": ("基础图层", "Base layers"),
     "coverage": ("服务圈与覆盖缺口", "Service circles and gaps"),
-    "courier": ("小哥驿站与快递驿站", "Courier and parcel stations"),
+    "courier": (f"{_COURIER.zh}与{_PARCEL.zh}", f"{_COURIER.en}s and {_PARCEL.en.lower()}s"),
     "cases": ("网格事件", "Grid cases"),
     "siting": ("新站选址", "New-station siting"),
 }
 
+#: The vocabulary's lists of terms by name (``/vocabulary`` serves them under these names).
+VOCABULARY: dict[str, Mapping[str, Term]] = {
+    "service_types": SERVICE_TYPES, "case_categories": CASE_CATEGORIES,
+    "case_statuses": CASE_STATUSES, "property_management": PROPERTY_MANAGEMENT,
+}
+#: Property columns holding codes of the vocabulary → the name of their list of terms.
+VOCABULARY_COLUMNS: dict[str, str] = {
+    "type": "service_types", "service_type": "service_types", "category": "case_categories",
+    "status": "case_statuses", "property_management": "property_management",
+}
+
+
+def _pairs(terms: Mapping[str, Term]) -> dict[str, tuple[str, str]]:
+    return {t.code: (t.zh, t.en) for t in terms.values()}
+
+
 #: zh/en labels of coded property values shown in popups, by column.
 VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
-    "property_management": {"managed": ("有物业", "Managed"),
-                            "unmanaged": ("无物业", "No property company"),
-                            "unknown": ("不详", "Unknown")},
-    "service_type": {str(t): (zh, en) for t, (_, _, zh, en) in SERVICE_TYPE_STYLE.items()},
-    "type": {str(t): (zh, en) for t, (_, _, zh, en) in SERVICE_TYPE_STYLE.items()},
-    "category": {str(k): (zh, en) for k, (_, zh, en) in CASE_CATEGORY_STYLE.items()},
-    "status": {"reported": ("已上报", "Reported"), "dispatched": ("已派单", "Dispatched"),
-               "handling": ("处理中", "In progress"), "closed": ("已办结", "Closed")},
+    **{column: _pairs(VOCABULARY[kind]) for column, kind in VOCABULARY_COLUMNS.items()},
     "mode": {"walk": ("步行", "Walking"), "ride": ("骑行", "Riding")},
     "walk": {"true": ("是", "Yes"), "false": ("否", "No")},
     "ride": {"true": ("是", "Yes"), "false": ("否", "No")},

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from api.cli.common import build, console, engine, settings
+from geo.domain import DEFAULT_SITING_TYPE, LIFE_CIRCLE_MINUTES
 from geo.errors import Problem
 from geo.runs.params import PlanParams, field_help
 
@@ -56,9 +57,10 @@ def _share(v: float, total: float) -> str:
 def analyze_siting(
     city: Annotated[str, typer.Option("--city", help="City code.")],
     service_type: Annotated[str, typer.Option("--type", help=field_help(H, "service_type"))]
-    = "red_station",
+    = DEFAULT_SITING_TYPE,
     p: Annotated[int, typer.Option("--p", help=field_help(H, "p"))] = 5,
-    minutes: Annotated[float, typer.Option("--minutes", help=field_help(H, "minutes"))] = 15.0,
+    minutes: Annotated[float, typer.Option("--minutes", help=field_help(H, "minutes"))]
+    = LIFE_CIRCLE_MINUTES,
     model: Annotated[str, typer.Option("--model", help=field_help(H, "model"))] = "mclp",
     target_share: Annotated[float | None, typer.Option(
         "--target-share", help=field_help(H, "target_share"))] = None,

@@ -32,9 +32,9 @@ import pandas as pd
 from geo.courier.aggregate import check_columns, grid_reach, overlap_pairs, overlap_table
 from geo.coverage.analysis import compound_origins
 from geo.coverage.circles import DEFAULT_BUFFER_M, service_circles
-from geo.domain import ServiceType
+from geo.domain import COURIER_CIRCLE_M, ServiceType
 from geo.errors import InvalidInputError, Problem
-from geo.network.graph import COURIER_CIRCLE_M, Mode, StreetNetwork
+from geo.network.graph import Mode, StreetNetwork
 from geo.network.reach import travel_matrix
 from geo.network.snapping import point_array, snap_xy
 

@@ -31,7 +31,7 @@ import pandas as pd
 import shapely
 
 from geo.coverage.circles import DEFAULT_BUFFER_M, service_circles, union_by_type
-from geo.domain import ServiceType
+from geo.domain import LIFE_CIRCLE_MINUTES, WALK_MINUTES, ServiceType
 from geo.errors import InvalidInputError, Problem
 from geo.network.graph import StreetNetwork
 from geo.network.nearest import NearestResult, nearest_service
@@ -47,7 +47,7 @@ REQUIRED_TYPES: tuple[str, ...] = (
 Thresholds = list[tuple[float, float]]  # (minutes or NaN, budget metres)
 
 
-def thresholds(net: StreetNetwork, *, minutes: Sequence[float] | None = (5, 10, 15),
+def thresholds(net: StreetNetwork, *, minutes: Sequence[float] | None = WALK_MINUTES,
                metres: Sequence[float] | None = None) -> Thresholds:
     """(minutes, metres) pairs; minutes is NaN for thresholds given in metres."""
     if (minutes is None) == (metres is None):
@@ -226,14 +226,16 @@ class CoverageResult:
 
 
 def analyze_coverage(net: StreetNetwork, compounds: gpd.GeoDataFrame,
-                     services: gpd.GeoDataFrame, *, minutes: Sequence[float] | None = (5, 10, 15),
+                     services: gpd.GeoDataFrame, *,
+                     minutes: Sequence[float] | None = WALK_MINUTES,
                      metres: Sequence[float] | None = None, buffer_m: float = DEFAULT_BUFFER_M,
                      types: Sequence[str] | None = None, id_col: str = "id",
                      required_types: Sequence[str] = REQUIRED_TYPES,
                      max_snap_m: float = 250.0) -> CoverageResult:
     """Nearest service, circles, compound coverage, gaps and completeness in one go.
 
-    Completeness uses 15 minutes (or, for metre thresholds, the largest one).
+    Completeness uses the 15-minute life circle (:data:`geo.domain.LIFE_CIRCLE_MINUTES`;
+    or, for metre thresholds, the largest one).
     """
     levels = thresholds(net, minutes=minutes, metres=metres)
     wanted = list(types) if types is not None else sorted(
@@ -247,7 +249,8 @@ def analyze_coverage(net: StreetNetwork, compounds: gpd.GeoDataFrame,
     unions = union_by_type(circles)
     gaps = coverage_gaps(compounds, unions, id_col=id_col, metric_epsg=net.metric_epsg,
                          types=wanted)
-    complete_m = net.budget_m(minutes=15) if minutes is not None else max(b for _, b in levels)
+    complete_m = (net.budget_m(minutes=LIFE_CIRCLE_MINUTES) if minutes is not None
+                  else max(b for _, b in levels))
     comp = completeness(near.table, required_types=required_types, budget_m=complete_m)
     return CoverageResult(nearest=near, compounds=cov, circles=circles, unions=unions,
                           gaps=gaps, completeness=comp, levels=levels, buffer_m=buffer_m,

@@ -25,6 +25,7 @@ from scipy.sparse import csr_matrix
 
 from geo.coverage.buffers import Level, nested_buffers, raster_spans
 from geo.crs.utm import WGS84
+from geo.domain import WALK_MINUTES
 from geo.errors import InvalidInputError, Problem
 from geo.network.graph import StreetNetwork
 from geo.network.reach import DistanceBlock, local_distance_blocks
@@ -145,7 +146,7 @@ def _pool(workers: int) -> Iterator[Executor | None]:
 
 
 def service_circles(net: StreetNetwork, services: gpd.GeoDataFrame, *,
-                    minutes: Sequence[float] | None = (5, 10, 15),
+                    minutes: Sequence[float] | None = WALK_MINUTES,
                     metres: Sequence[float] | None = None,
                     buffer_m: float = DEFAULT_BUFFER_M, type_col: str = "type",
                     service_id_col: str | None = "id", max_snap_m: float = 250.0,

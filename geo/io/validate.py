@@ -22,7 +22,14 @@ from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
 
 from geo.crs.utm import WGS84
-from geo.domain import MAX_AREA_KM2, CaseStatus, PropertyManagement
+from geo.domain import (
+    CASE_STATUSES,
+    MAX_AREA_KM2,
+    PROPERTY_MANAGEMENT,
+    CaseStatus,
+    PropertyManagement,
+    Term,
+)
 from geo.errors import CRSError, Hint, InvalidInputError, Problem
 from geo.io.labels import MAX_NAME, label_reason
 
@@ -54,12 +61,19 @@ class Field:
     values: Mapping[str, str] = field(default_factory=dict)  # alias → value for "enum"
 
 
-_STATUS = {s.value: s.value for s in CaseStatus} | {
-    "已上报": "reported", "待处理": "reported", "上报": "reported", "已派单": "dispatched",
-    "派单": "dispatched", "处理中": "handling", "办理中": "handling", "已办结": "closed",
-    "办结": "closed", "已关闭": "closed"}
-_PM = {p.value: p.value for p in PropertyManagement} | {
-    "有物业": "managed", "无物业": "unmanaged", "未知": "unknown"}
+
+
+def _spellings(terms: Mapping[str, Term], aliases: Mapping[str, str]) -> dict[str, str]:
+    """Accepted spellings of coded values: the code, its Chinese label, common aliases."""
+    out = {str(t.code): str(t.code) for t in terms.values()}
+    out |= {t.zh: str(t.code) for t in terms.values()}
+    return out | {k: str(v) for k, v in aliases.items()}
+
+
+_STATUS = _spellings(CASE_STATUSES, {
+    "待处理": CaseStatus.REPORTED, "上报": CaseStatus.REPORTED, "派单": CaseStatus.DISPATCHED,
+    "办理中": CaseStatus.HANDLING, "办结": CaseStatus.CLOSED, "已关闭": CaseStatus.CLOSED})
+_PM = _spellings(PROPERTY_MANAGEMENT, {"未知": PropertyManagement.UNKNOWN})
 _POLY = ("Polygon", "MultiPolygon")
 
 FIELDS: dict[str, dict[str, Field]] = {

@@ -7,13 +7,8 @@ matrix, :mod:`~geo.network.nearest` the nearest and second-nearest service of ea
 A city's network stored in PostGIS is loaded by :func:`geo.store.network.read_network`.
 """
 
-from geo.network.graph import (
-    COURIER_CIRCLE_M,
-    GB50180_METRES,
-    Mode,
-    StreetNetwork,
-    default_speed,
-)
+from geo.domain import COURIER_CIRCLE_M, GB50180_METRES
+from geo.network.graph import Mode, StreetNetwork, default_speed
 from geo.network.nearest import NearestResult, nearest_service
 from geo.network.osm import OsmExtract, read_osm
 from geo.network.reach import TravelMatrix, travel_matrix

@@ -4,8 +4,8 @@ A :class:`StreetNetwork` holds an undirected street graph for one travel mode (w
 riding an e-bike) in a metric CRS (the UTM zone of the data unless stated). Edge costs
 are lengths in metres; minutes are metres divided by ``speed_m_per_min`` (the default
 walking speed, 75 m/min, is documented in :mod:`geo.settings`). Thresholds can be given
-in minutes or in metres (GB 50180-2018: about 300 / 500 / 1,000 m for the 5-, 10- and
-15-minute life circles).
+in minutes or in metres (the GB 50180-2018 distances of the life circles are
+:data:`geo.domain.GB50180_METRES`).
 
 Callers never see internal node indices: points are snapped onto edges
 (:mod:`geo.network.snapping`) and results come back keyed by the callers' own ids. The graph
@@ -33,11 +33,6 @@ from geo.network.osm import read_osm
 from geo.settings import DEFAULT_RIDE_SPEED_M_PER_MIN, DEFAULT_WALK_SPEED_M_PER_MIN
 
 Mode = Literal["walk", "ride"]
-
-#: GB 50180-2018 walking distances of the 5-, 10- and 15-minute life circles (metres).
-GB50180_METRES: dict[int, float] = {5: 300.0, 10: 500.0, 15: 1000.0}
-#: The seeds' "1-kilometre service circle" of courier stations (network metres).
-COURIER_CIRCLE_M = 1000.0
 
 
 def default_speed(mode: Mode) -> float:

@@ -20,6 +20,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from geo.cases.counts import check_categories
 from geo.cases.stats import DEFAULT_OVERDUE_HOURS, DEFAULT_TZ
 from geo.courier.reach import DEFAULT_OVERLAP_SHARE, PRESETS
+from geo.domain import DEFAULT_SITING_TYPE, LIFE_CIRCLE_MINUTES, MAX_WALK_MINUTES, WALK_MINUTES
 from geo.errors import InvalidInputError, Problem
 from geo.io.labels import label_reason
 
@@ -153,7 +154,7 @@ class CoverageParams(Params):
             raise InvalidInputError("give minutes or metres, not both",
                                     [Problem("both given", field="minutes")])
         if self.minutes is None and self.metres is None:
-            return [5.0, 10.0, 15.0], None
+            return [float(m) for m in WALK_MINUTES], None
         return self.minutes, self.metres
 
 
@@ -218,7 +219,7 @@ class PlanParams(CaseFilter):
     """A siting scenario: the best ``p`` new stations of a type, or the fewest reaching a
     share. ``exclude`` and ``compounds`` are HTTP-only; the CLI adds ``--report``."""
 
-    service_type: str = Field(default="red_station", pattern=r"^[a-z][a-z0-9_]*$", max_length=64,
+    service_type: str = Field(default=DEFAULT_SITING_TYPE, pattern=r"^[a-z][a-z0-9_]*$", max_length=64,
                               description="Station type, e.g. red_station.")
     p: int = Field(default=5, ge=1, le=200, description="Number of new stations (mclp, pmedian).")
     model: Literal["mclp", "lscp", "pmedian"] = Field(
@@ -226,7 +227,7 @@ class PlanParams(CaseFilter):
         "target_share) or pmedian (least total walk).")
     target_share: float | None = Field(default=None, ge=0, le=1, description="Share of demand to "
                                        "cover (lscp).")
-    minutes: float = Field(default=15.0, gt=0, le=60, description="Walking circle in minutes.")
+    minutes: float = Field(default=LIFE_CIRCLE_MINUTES, gt=0, le=MAX_WALK_MINUTES, description="Walking circle in minutes.")
     weight: Weight = Field(default="residents", description=(
         "Demand: residents, households, elderly, cases (grid cases inside each compound) or "
         "rider_demand (imported courier demand)."))
@@ -252,9 +253,9 @@ class PlanParams(CaseFilter):
 class WhatIfParams(CaseFilter):
     """Coverage before and after user-proposed sites (lon/lat, EPSG:4326)."""
 
-    service_type: str = Field(default="red_station", pattern=r"^[a-z][a-z0-9_]*$", max_length=64,
+    service_type: str = Field(default=DEFAULT_SITING_TYPE, pattern=r"^[a-z][a-z0-9_]*$", max_length=64,
                               description="Station type, e.g. red_station.")
-    minutes: float = Field(default=15.0, gt=0, le=60, description="Walking circle in minutes.")
+    minutes: float = Field(default=LIFE_CIRCLE_MINUTES, gt=0, le=MAX_WALK_MINUTES, description="Walking circle in minutes.")
     weight: Weight = Field(default="residents", description="Demand measure (as for plans).")
     sites: list[tuple[float, float]] = Field(..., min_length=1, max_length=100,
                                              description="[[lon, lat], ...] in EPSG:4326")

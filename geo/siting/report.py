@@ -3,8 +3,9 @@
 The page holds the scenario's headline figures, the ranked proposal table (site, newly
 covered residents, compounds brought inside, cost where given) and a before/after map
 drawn as inline SVG (no tiles, so it prints offline): compounds covered before (green),
-brought inside by the proposals (orange), still outside (red); existing stations (blue
-squares) and proposed sites (numbered circles). Chinese labels with English alongside.
+brought inside by the proposals (orange), still outside (red); existing stations
+(outlined squares in their type's colour, :mod:`geo.domain`) and proposed sites (numbered
+circles). Chinese labels with English alongside.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 import shapely
 from markupsafe import Markup
 
-from geo.domain import SERVICE_TYPE_LABELS
+from geo.domain import PROPOSED_SITE_COLOR, Term, service_type_term
 from geo.siting.pdf import chromium_path, render_pdf
 
 WEIGHT_LABELS = {"residents": ("居民", "residents"), "households": ("户", "households"),
@@ -46,6 +47,9 @@ class ReportData:
     stations: gpd.GeoDataFrame | None = None
     solver: dict[str, Any] = field(default_factory=dict)
     created_at: str = ""
+    #: (zh, en) labels of a service type added at run time, as its lookup-table row has
+    #: them; built-in types take theirs from :data:`geo.domain.SERVICE_TYPES`.
+    type_labels: tuple[str, str] | None = None
 
 
 #: The report loads nothing and runs nothing: even markup slipped into a name stays inert.
@@ -97,8 +101,9 @@ footer { color: #777; font-size: 8pt; margin-top: 2mm; }
 <div class="legend"><span><i class="sw" style="background:#4caf50"></i>现状已覆盖 covered before</span>
 <span><i class="sw" style="background:#ff9800"></i>新纳入 brought inside</span>
 <span><i class="sw" style="background:#e53935"></i>仍未覆盖 still outside</span>
-<span><i class="sw" style="background:#1565c0"></i>现有站点 existing stations</span>
-<span><i class="sw" style="background:#6a1b9a;border-radius:50%"></i>建议新站点 proposed</span></div>
+<span><i class="sw" style="background:{{ type_color }};outline:1px solid #222"></i>现有站点 existing stations</span>
+<span><i class="sw" style="background:{{ proposed_color }};border-radius:50%"></i>建议新站点 proposed</span>
+</div>
 <footer>{{ solver_line }} · {{ d.created_at }} · 底图数据 Map data © OpenStreetMap contributors</footer>
 </body></html>
 """)
@@ -109,8 +114,9 @@ def _fmt(v: float) -> str:
 
 
 def _svg(d: ReportData) -> Markup:
-    """The before/after map as inline SVG. Built from numbers and fixed colours only (no
-    names or other text), so it is the one piece of the page marked safe."""
+    """The before/after map as inline SVG. Built from numbers and the vocabulary's colours
+    only (no names or other text), so it is the one piece of the page marked safe."""
+    station_color = _term(d).color
     layers = [g for g in (d.compounds, d.stations, d.sites) if g is not None and len(g)]
     if not layers:
         return Markup("")
@@ -140,22 +146,29 @@ def _svg(d: ReportData) -> Markup:
     if d.stations is not None and len(d.stations):
         for p in pts(shapely.get_coordinates(d.stations.to_crs(4326).geometry.values)).split():
             x, y = p.split(",")
-            out.append(f'<rect x="{float(x) - 3:.1f}" y="{float(y) - 3:.1f}" width="6" '
-                       'height="6" fill="#1565c0"/>')
+            out.append(f'<rect x="{float(x) - 4:.1f}" y="{float(y) - 4:.1f}" width="8" '
+                       f'height="8" fill="{station_color}" stroke="#222" stroke-width="1"/>')
     sites = d.sites.to_crs(4326)
     xy = shapely.get_coordinates(sites.geometry.values)
     for rank, p in zip(sites["rank"], pts(xy).split(), strict=True):
         cx, cy = (float(v) for v in p.split(","))
-        out.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="8" fill="#6a1b9a" stroke="#fff"/>'
+        out.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="8" fill="{PROPOSED_SITE_COLOR}" '
+                   'stroke="#fff"/>'
                    f'<text x="{cx:.1f}" y="{cy + 3.5:.1f}" font-size="10" text-anchor="middle" '
                    f'fill="#fff">{int(rank)}</text>')
     out.append("</svg>")
     return Markup("".join(out))  # numbers and constants only, see the docstring
 
 
+def _term(d: ReportData) -> Term:
+    zh, en = d.type_labels or (None, None)
+    return service_type_term(d.service_type, zh=zh, en=en)
+
+
 def render_html(d: ReportData) -> str:
     """The one-page report as a self-contained HTML string; every text value is escaped."""
-    type_zh, type_en = SERVICE_TYPE_LABELS.get(d.service_type, (d.service_type, d.service_type))
+    term = _term(d)
+    type_zh, type_en = term.zh, term.en
     w_zh, w_en = WEIGHT_LABELS.get(d.weight, (d.weight, d.weight))
     sites = d.sites.to_crs(4326)
     xy = shapely.get_coordinates(sites.geometry.values)
@@ -179,4 +192,5 @@ def render_html(d: ReportData) -> str:
 
     return str(_TEMPLATE.render(d=d, rows=rows, svg=_svg(d), fmt=_fmt, pct=pct, type_zh=type_zh,
                             type_en=type_en, w_zh=w_zh, w_en=w_en, n_sites=len(rows),
+                            type_color=term.color, proposed_color=PROPOSED_SITE_COLOR,
                             solver_line=solver_line, csp=REPORT_CSP))

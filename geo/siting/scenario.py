@@ -19,6 +19,7 @@ import pandas as pd
 import shapely
 
 from geo.coverage.analysis import compound_origins
+from geo.domain import LIFE_CIRCLE_MINUTES
 from geo.errors import InvalidInputError, Problem
 from geo.network.graph import StreetNetwork
 from geo.siting.base import SitingResult
@@ -75,7 +76,7 @@ def demand_points(compounds: gpd.GeoDataFrame, *, weight: str = "residents") -> 
 
 
 def prepare(net: StreetNetwork, compounds: gpd.GeoDataFrame, stations: gpd.GeoDataFrame, *,
-            minutes: float = 15.0, weight: str = "residents") -> WhatIf:
+            minutes: float = LIFE_CIRCLE_MINUTES, weight: str = "residents") -> WhatIf:
     """The what-if engine for ``compounds`` (``id`` + ``weight`` column) and existing
     ``stations`` of the type within ``minutes`` of walking."""
     demand = demand_points(compounds, weight=weight)
@@ -84,7 +85,7 @@ def prepare(net: StreetNetwork, compounds: gpd.GeoDataFrame, stations: gpd.GeoDa
 
 
 def plan_sites(net: StreetNetwork, compounds: gpd.GeoDataFrame, stations: gpd.GeoDataFrame, *,
-               p: int = 5, minutes: float = 15.0, weight: str = "residents",
+               p: int = 5, minutes: float = LIFE_CIRCLE_MINUTES, weight: str = "residents",
                model: str = "mclp", target_share: float | None = None,
                imported: gpd.GeoDataFrame | None = None, generate: bool = True,
                exclude: gpd.GeoDataFrame | None = None, spacing_m: float = 100.0,

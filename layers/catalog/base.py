@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from geo.domain import SERVICE_TYPES, ServiceType
 from layers.registry import Layer, Source, Style
-from layers.styles import RESIDENT_CLASSES, case_category_classes, service_type_classes
+from layers.styles import (
+    RESIDENT_CLASSES,
+    UNTYPED_COLOR,
+    case_category_classes,
+    service_type_classes,
+)
 
 _UNIT = ("external_id", "name", "source")
+_EXAMPLES = tuple(SERVICE_TYPES[t] for t in (ServiceType.PARTY_MASS_CENTRE, ServiceType.RED_STATION,
+                                             ServiceType.COURIER_STATION))
 
 LAYERS: tuple[Layer, ...] = (
     Layer(
@@ -45,10 +53,11 @@ LAYERS: tuple[Layer, ...] = (
         source=Source("service_point", columns=("external_id", "type", "name", "address",
                                                 "opening_hours", "capacity", "floor_area_m2",
                                                 "source")),
-        style=Style("circle", "#c0392b", fill_opacity=0.9, radius=7.0, property="type",
+        style=Style("circle", UNTYPED_COLOR, fill_opacity=0.9, radius=7.0, property="type",
                     classify="categorical", classes=service_type_classes()),
-        description_zh="党群服务中心、红色驿站、小哥驿站等", description_en="Party-mass centres, "
-        "red stations, courier rest stations and other service points",
+        description_zh="、".join(t.zh for t in _EXAMPLES) + "等",
+        description_en=", ".join(f"{t.en.lower()}s" for t in _EXAMPLES) + " and other service "
+        "points",
     ),
     Layer(
         name="street_edges", title_zh="路网", title_en="Street network",

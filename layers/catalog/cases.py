@@ -12,18 +12,22 @@ personal (analysts only). Filtering by category or period on the fly is served b
 
 from __future__ import annotations
 
+from geo.cases.hotspots import CONFIDENCE_LEVELS
 from layers.legend import LegendClass
 from layers.registry import Layer, Source, Style
 
-#: Diverging hot/cold legend of Gi* confidence bins (ColorBrewer RdBu).
+#: Diverging hot/cold legend of Gi* confidence bins (ColorBrewer RdBu), from the confidence
+#: levels of :data:`geo.cases.hotspots.CONFIDENCE_LEVELS` (strictest first).
+_HOT, _COLD = ("#b2182b", "#ef8a62", "#fddbc7"), ("#2166ac", "#67a9cf", "#d1e5f0")
+_NEUTRAL = "#f7f7f7"
 HOTSPOT_CLASSES: tuple[LegendClass, ...] = (
-    LegendClass(3, "#b2182b", "热点 99% 置信", "Hot spot, 99 % confidence"),
-    LegendClass(2, "#ef8a62", "热点 95% 置信", "Hot spot, 95 % confidence"),
-    LegendClass(1, "#fddbc7", "热点 90% 置信", "Hot spot, 90 % confidence"),
-    LegendClass(0, "#f7f7f7", "不显著", "Not significant"),
-    LegendClass(-1, "#d1e5f0", "冷点 90% 置信", "Cold spot, 90 % confidence"),
-    LegendClass(-2, "#67a9cf", "冷点 95% 置信", "Cold spot, 95 % confidence"),
-    LegendClass(-3, "#2166ac", "冷点 99% 置信", "Cold spot, 99 % confidence"),
+    *(LegendClass(mag, c, f"热点 {round(100 * conf)}% 置信",
+                  f"Hot spot, {round(100 * conf)} % confidence")
+      for (conf, _, mag), c in zip(CONFIDENCE_LEVELS, _HOT, strict=True)),
+    LegendClass(0, _NEUTRAL, "不显著", "Not significant"),
+    *(LegendClass(-mag, c, f"冷点 {round(100 * conf)}% 置信",
+                  f"Cold spot, {round(100 * conf)} % confidence")
+      for (conf, _, mag), c in reversed(list(zip(CONFIDENCE_LEVELS, _COLD, strict=True)))),
 )
 
 #: Cases per hexagon (public: suppressed below the minimum count).

@@ -9,9 +9,10 @@ along the walkable ones. Figures are residents (resident counts are public compo
 
 from __future__ import annotations
 
-from geo.domain import ServiceType
+from geo.domain import COURIER_CIRCLE_M, SERVICE_TYPES, ServiceType
 from layers.legend import LegendClass
 from layers.registry import Layer, Source, Style
+from layers.styles import UNTYPED_COLOR
 
 #: Residents reached by one station.
 REACH_CLASSES: tuple[LegendClass, ...] = (
@@ -37,12 +38,16 @@ OVERLAP_CLASSES: tuple[LegendClass, ...] = (
 )
 
 _RUN = ("analysis_run",)
+_COURIER = SERVICE_TYPES[ServiceType.COURIER_STATION]
+_CIRCLE_KM = f"{COURIER_CIRCLE_M / 1000:g}"
 _STATION_COLS = ("external_id", "name", "mode", "budget_m", "compounds", "residents",
                  "households", "grids", "demand", "catchment_street_m")
 
 
-def _type_layers(kind: ServiceType, *, key: str, zh: str, en: str, how_zh: str, how_en: str,
-                 color: str, visible: bool) -> tuple[Layer, ...]:
+def _type_layers(kind: ServiceType, *, key: str, how_zh: str, how_en: str,
+                 visible: bool) -> tuple[Layer, ...]:
+    term = SERVICE_TYPES[kind]
+    zh, en, color = term.zh, term.en, term.color or UNTYPED_COLOR
     f = (("service_type", str(kind)),)
     return (
         Layer(
@@ -52,7 +57,7 @@ def _type_layers(kind: ServiceType, *, key: str, zh: str, en: str, how_zh: str, 
             source=Source("courier_catchment_latest", columns=_STATION_COLS, filters=f,
                           version_tables=("courier_station", *_RUN)),
             style=Style("fill", color, fill_opacity=0.12, weight=1.0),
-            description_zh=f"每个{zh}沿街道{how_zh}可达的范围（预算见分析参数，默认 1 公里）",
+            description_zh=f"每个{zh}沿街道{how_zh}可达的范围（预算见分析参数，默认 {_CIRCLE_KM} 公里）",
             description_en=f"Streets reached from each {en.lower()} ({how_en}; budget in the "
             "run's parameters)",
         ),
@@ -84,15 +89,13 @@ def _type_layers(kind: ServiceType, *, key: str, zh: str, en: str, how_zh: str, 
 
 
 LAYERS: tuple[Layer, ...] = (
-    *_type_layers(ServiceType.COURIER_STATION, key="courier", zh="小哥驿站",
-                  en="Courier rest station", how_zh="骑行", how_en="riding",
-                  color="#17a589", visible=True),
-    *_type_layers(ServiceType.PARCEL_STATION, key="parcel", zh="快递驿站",
-                  en="Parcel station", how_zh="步行", how_en="walking",
-                  color="#7d3c98", visible=False),
+    *_type_layers(ServiceType.COURIER_STATION, key="courier", how_zh="骑行", how_en="riding",
+                  visible=True),
+    *_type_layers(ServiceType.PARCEL_STATION, key="parcel", how_zh="步行", how_en="walking",
+                  visible=False),
     Layer(
-        name="courier_grid_reach", title_zh="网格小哥驿站覆盖率",
-        title_en="Courier-station reach by grid", geometry_type="MultiPolygon",
+        name="courier_grid_reach", title_zh=f"网格{_COURIER.zh}覆盖率",
+        title_en=f"{_COURIER.en} reach by grid", geometry_type="MultiPolygon",
         minzoom=11, maxzoom=18, group="courier", visible=False,
         source=Source("courier_grid_latest",
                       columns=("external_id", "name", "residents", "residents_reached",
@@ -101,8 +104,8 @@ LAYERS: tuple[Layer, ...] = (
                       version_tables=("courier_grid", "grid", *_RUN)),
         style=Style("fill", "#1a9641", fill_opacity=0.45, weight=1.0, property="share_reached",
                     classify="graduated", classes=GRID_SHARE_CLASSES),
-        description_zh="网格内居民在小哥驿站服务范围内的比例（按小区与网格的居民分摊）",
-        description_en="Share of each grid's residents inside some courier station's reach "
+        description_zh=f"网格内居民在{_COURIER.zh}服务范围内的比例（按小区与网格的居民分摊）",
+        description_en=f"Share of each grid's residents inside some {_COURIER.en.lower()}'s reach "
         "(compounds apportioned by resident share)",
     ),
     Layer(

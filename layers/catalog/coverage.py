@@ -1,32 +1,37 @@
 """Coverage layers of each city's newest coverage run (``servicecircle analyze coverage``).
 
-Walking service circles per type (5 / 10 / 15 minutes), the circles of single service
-points, gaps (compound area outside the circle), compounds coloured by minutes to the
-nearest service, grid coverage in residents and compound completeness. Every feature
+Walking service circles per type (one layer per threshold of
+:data:`geo.domain.WALK_MINUTES`), the circles of single service points, gaps (compound
+area outside the circle), compounds coloured by minutes to the nearest service, grid coverage in residents and compound completeness. Every feature
 carries ``service_type`` and ``minutes`` so that the map can select a type and a
 threshold. Aggregated figures only: public.
 """
 
 from __future__ import annotations
 
-from geo.domain import SERVICE_TYPE_LABELS
+from geo.coverage.circles import DEFAULT_BUFFER_M
+from geo.domain import LIFE_CIRCLE_MINUTES, SERVICE_TYPES, WALK_MINUTES
+from geo.settings import DEFAULT_WALK_SPEED_M_PER_MIN
 from layers.legend import LegendClass
-from layers.registry import Layer, Source, Style
+from layers.registry import AnyCode, Layer, Source, Style
+from layers.styles import UNTYPED_COLOR, service_type_classes
 
-TYPE_COLORS = {
-    "party_mass_centre": "#c62828", "red_station": "#e53935", "grid_station": "#1565c0",
-    "convenience_point": "#f9a825", "courier_station": "#2e7d32", "parcel_station": "#6d4c41",
-    "elderly_canteen": "#ef6c00", "elderly_daycare": "#8e24aa", "after_school": "#00838f",
-}
-TYPE_CLASSES = tuple(LegendClass(code, TYPE_COLORS.get(code, "#607d8b"), zh, en)
-                     for code, (zh, en) in SERVICE_TYPE_LABELS.items())
-MINUTE_CLASSES = (
-    LegendClass(0, "#1a9850", "5分钟内", "within 5 min"),
-    LegendClass(5, "#91cf60", "5–10分钟", "5–10 min"),
-    LegendClass(10, "#fee08b", "10–15分钟", "10–15 min"),
-    LegendClass(15, "#fc8d59", "15–30分钟", "15–30 min"),
-    LegendClass(30, "#d73027", "30分钟以上或不可达", "over 30 min or unreachable"),
-)
+TYPE_CLASSES = service_type_classes()
+
+
+def _minute_classes() -> tuple[LegendClass, ...]:
+    """Walking minutes to the nearest service: the thresholds, then twice the largest."""
+    bounds = (0, *WALK_MINUTES, 2 * LIFE_CIRCLE_MINUTES)
+    ramp = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027")  # green → red
+    first, far = bounds[1], bounds[-1]
+    out = [LegendClass(0, ramp[0], f"{first}分钟内", f"within {first} min")]
+    out += [LegendClass(a, c, f"{a}–{b}分钟", f"{a}–{b} min")
+            for a, b, c in zip(bounds[1:-1], bounds[2:], ramp[1:-1], strict=True)]
+    out.append(LegendClass(far, ramp[-1], f"{far}分钟以上或不可达", f"over {far} min or unreachable"))
+    return tuple(out)
+
+
+MINUTE_CLASSES = _minute_classes()
 SHARE_CLASSES = (
     LegendClass(0, "#d73027", "覆盖不足25%", "under 25 % covered"),
     LegendClass(0.25, "#fc8d59", "25–50%", "25–50 %"),
@@ -36,8 +41,12 @@ SHARE_CLASSES = (
 )
 VERSIONS = ("analysis_run",)
 #: Tile filters the map's selectors use (``?service_type=…&minutes=…``).
-BY_TYPE = (("service_type", tuple(str(t) for t in SERVICE_TYPE_LABELS)),)
-BY_TYPE_MINUTES = (*BY_TYPE, ("minutes", (5, 10, 15)))
+#: Service types grow at run time (``servicecircle types add``): any code is accepted.
+BY_TYPE = (("service_type", AnyCode(tuple(SERVICE_TYPES))),)
+BY_TYPE_MINUTES = (*BY_TYPE, ("minutes", WALK_MINUTES))
+_SPEED = f"{DEFAULT_WALK_SPEED_M_PER_MIN:g}"
+_MINUTES = "/".join(str(m) for m in WALK_MINUTES)
+_BUFFER = f"{DEFAULT_BUFFER_M:g}"
 LEVEL = ("service_type", "minutes", "budget_m")
 
 
@@ -45,16 +54,17 @@ def _circles(minutes: int) -> Layer:
     return Layer(
         name=f"coverage_circles_{minutes}", title_zh=f"{minutes}分钟步行服务圈（按类型）",
         title_en=f"{minutes}-minute walking circles (by type)", geometry_type="MultiPolygon",
-        minzoom=10, maxzoom=22, group="coverage", visible=minutes == 15,
+        minzoom=10, maxzoom=22, group="coverage", visible=minutes == LIFE_CIRCLE_MINUTES,
         source=Source("service_circle_union_latest", columns=(*LEVEL, "n_points"),
                       filters=(("minutes", minutes),), name_column=None,
                       version_tables=("service_circle_union", *VERSIONS),
                       query_filters=BY_TYPE),
-        style=Style("fill", "#e53935", fill_opacity=0.18, weight=1.0, property="service_type",
+        style=Style("fill", UNTYPED_COLOR, fill_opacity=0.18, weight=1.0, property="service_type",
                     classify="categorical", classes=TYPE_CLASSES, label_property="service_type"),
-        description_zh=f"沿街道步行{minutes}分钟（75米/分钟）可达范围，道路两侧各40米，按服务类型合并",
-        description_en=f"Streets reachable within a {minutes}-minute walk (75 m/min), 40 m either "
-        "side, united per service type",
+        description_zh=f"沿街道步行{minutes}分钟（{_SPEED}米/分钟）可达范围，道路两侧各{_BUFFER}米，"
+        "按服务类型合并",
+        description_en=f"Streets reachable within a {minutes}-minute walk ({_SPEED} m/min), "
+        f"{_BUFFER} m either side, united per service type",
     )
 
 
@@ -62,7 +72,7 @@ def _gaps(minutes: int) -> Layer:
     return Layer(
         name=f"coverage_gaps_{minutes}", title_zh=f"{minutes}分钟服务圈覆盖缺口",
         title_en=f"Gaps outside the {minutes}-minute circle", geometry_type="MultiPolygon",
-        minzoom=11, maxzoom=22, group="coverage", visible=minutes == 15,
+        minzoom=11, maxzoom=22, group="coverage", visible=minutes == LIFE_CIRCLE_MINUTES,
         source=Source("coverage_gap_latest",
                       columns=(*LEVEL, "compound_id", "gap_area_m2", "gap_share",
                                "residents_gap_est"),
@@ -78,8 +88,8 @@ def _gaps(minutes: int) -> Layer:
 
 
 LAYERS: tuple[Layer, ...] = (
-    *(_circles(m) for m in (15, 10, 5)),
-    *(_gaps(m) for m in (15, 10, 5)),
+    *(_circles(m) for m in reversed(WALK_MINUTES)),
+    *(_gaps(m) for m in reversed(WALK_MINUTES)),
     Layer(
         name="coverage_compound_minutes", title_zh="小区到最近服务点的步行时间",
         title_en="Compounds by walking minutes to the nearest service",
@@ -113,18 +123,19 @@ LAYERS: tuple[Layer, ...] = (
         "grids apportioned by resident share)",
     ),
     Layer(
-        name="coverage_completeness", title_zh="小区15分钟生活圈完整度",
-        title_en="Compound 15-minute completeness", geometry_type="MultiPolygon",
-        minzoom=11, maxzoom=22, group="coverage", visible=False,
+        name="coverage_completeness", title_zh=f"小区{LIFE_CIRCLE_MINUTES}分钟生活圈完整度",
+        title_en=f"Compound {LIFE_CIRCLE_MINUTES}-minute completeness",
+        geometry_type="MultiPolygon", minzoom=11, maxzoom=22, group="coverage", visible=False,
         source=Source("coverage_completeness_latest",
                       columns=("compound_id", "name", "n_required", "n_within", "score",
                                "missing", "residents"),
                       version_tables=("coverage_completeness", *VERSIONS)),
         style=Style("fill", "#91cf60", fill_opacity=0.6, weight=0.5, property="score",
                     classify="graduated", classes=SHARE_CLASSES),
-        description_zh="15分钟步行范围内具备的必备服务类型比例（GB 50180-2018、完整社区建设指南）",
-        description_en="Share of the required service types within a 15-minute walk "
-        "(GB 50180-2018; Complete Community Construction Guide)",
+        description_zh=f"{LIFE_CIRCLE_MINUTES}分钟步行范围内具备的必备服务类型比例"
+        "（GB 50180-2018、完整社区建设指南）",
+        description_en="Share of the required service types within a "
+        f"{LIFE_CIRCLE_MINUTES}-minute walk (GB 50180-2018; Complete Community Construction Guide)",
     ),
     Layer(
         name="coverage_point_circles", title_zh="单个服务点的步行服务圈",
@@ -134,9 +145,9 @@ LAYERS: tuple[Layer, ...] = (
                       columns=(*LEVEL, "service_point_id", "name", "street_m"),
                       version_tables=("service_circle", *VERSIONS),
                       query_filters=BY_TYPE_MINUTES),
-        style=Style("line", "#e53935", fill_opacity=0.05, weight=1.0, property="service_type",
+        style=Style("line", UNTYPED_COLOR, fill_opacity=0.05, weight=1.0, property="service_type",
                     classify="categorical", classes=TYPE_CLASSES),
-        description_zh="每个服务点沿街道的5/10/15分钟可达范围",
-        description_en="5/10/15-minute street-following circle of each service point",
+        description_zh=f"每个服务点沿街道的{_MINUTES}分钟可达范围",
+        description_en=f"{_MINUTES}-minute street-following circle of each service point",
     ),
 )

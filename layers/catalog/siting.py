@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from geo.domain import PROPOSED_SITE_COLOR
 from layers.legend import LegendClass
 from layers.registry import Layer, Source, Style
 
 RANK_CLASSES = (
-    LegendClass(1, "#6a1b9a", "第1–3名建议站点", "Proposed site, rank 1–3"),
+    LegendClass(1, PROPOSED_SITE_COLOR, "第1–3名建议站点", "Proposed site, rank 1–3"),
     LegendClass(4, "#9c27b0", "第4–10名建议站点", "Proposed site, rank 4–10"),
     LegendClass(11, "#ce93d8", "第11名及以后", "Proposed site, rank 11 and later"),
 )
@@ -21,7 +22,7 @@ LAYERS: tuple[Layer, ...] = (
                                "candidate", "kind", "name", "gain", "demand_inside", "cost",
                                "source"),
                       version_tables=("siting_site", "siting_scenario")),
-        style=Style("circle", "#6a1b9a", fill_opacity=0.9, radius=9.0, property="rank",
+        style=Style("circle", PROPOSED_SITE_COLOR, fill_opacity=0.9, radius=9.0, property="rank",
                     classify="graduated", classes=RANK_CLASSES),
         description_zh="每个城市最新保存的选址方案中建议的新站点；gain 为按排名新增覆盖的居民数",
         description_en="Sites proposed by each city's newest saved siting scenario; gain is "

@@ -1,44 +1,38 @@
-/* Grid-case hot spots on the planners' map, filtered by category and period. */
+/* Grid-case hot spots on the planners' map, filtered by category and period. Categories
+   come from the vocabulary, the hot/cold bins from the catalogue's hot-spot layer. */
 (function () {
   'use strict';
-  var C = window.SC_CONFIG || {}, zh = C.lang !== 'en';
-  var T = zh ? {
-    title: '事件热点筛选', cats: '事件类别', from: '起始月份', to: '截止月份（含）', run: '查询',
-    clear: '清除', loading: '正在计算热点…', city: '请在地址中加上 ?city=城市代码',
-    cells: '格', hot: '热点', cold: '冷点', none: '所选条件下没有显著热点或冷点',
-    pick: '请至少选择一个类别', error: '查询失败', hint: '选择类别和时段后点击“查询”',
-    cases: '事件数'
-  } : {
-    title: 'Case hot spots', cats: 'Categories', from: 'From month', to: 'To month (incl.)',
-    run: 'Show', clear: 'Clear', loading: 'Computing hot spots…',
-    city: 'Add ?city=<code> to the address', cells: 'cells', hot: 'hot', cold: 'cold',
-    none: 'No significant hot or cold spots for this selection', pick: 'Pick at least one category',
-    error: 'Request failed', hint: 'Choose categories and a period, then Show', cases: 'Cases'
-  };
-  var FALLBACK_BINS = { 3: '#b2182b', 2: '#ef8a62', 1: '#fddbc7', 0: '#f7f7f7', '-1': '#d1e5f0',
-    '-2': '#67a9cf', '-3': '#2166ac' };
+  var SC = window.SC, C = SC.config, esc = SC.esc;
+  var T = SC.i18n({
+    zh: { title: '事件热点筛选', cats: '事件类别', from: '起始月份', to: '截止月份（含）', run: '查询',
+          clear: '清除', loading: '正在计算热点…', city: '请在地址中加上 ?city=城市代码',
+          cells: '格', hot: '热点', cold: '冷点', none: '所选条件下没有显著热点或冷点',
+          pick: '请至少选择一个类别', error: '查询失败', hint: '选择类别和时段后点击“查询”',
+          cases: '事件数' },
+    en: { title: 'Case hot spots', cats: 'Categories', from: 'From month', to: 'To month (incl.)',
+          run: 'Show', clear: 'Clear', loading: 'Computing hot spots…',
+          city: 'Add ?city=<code> to the address', cells: 'cells', hot: 'hot', cold: 'cold',
+          none: 'No significant hot or cold spots for this selection',
+          pick: 'Pick at least one category', error: 'Request failed',
+          hint: 'Choose categories and a period, then Show', cases: 'Cases' }
+  });
 
-  function esc(v) {
-    return String(v).replace(/[&<>"']/g, function (c) {
-      return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c];
-    });
-  }
+  var H3_RESOLUTION = 9;  // hexagons of about 0.1 km², finer than a grid
+
   function layerOf(cat, name) {
     return (cat.layers || []).filter(function (l) { return l.name === name; })[0];
   }
   // "2025-03" → "2025-04-01" (the window end is exclusive, the month inclusive).
   function nextMonth(m) {
-    var y = Number(m.slice(0, 4)), mo = Number(m.slice(5, 7));
+    var ym = m.split('-'), y = Number(ym[0]), mo = Number(ym[1]);
     if (mo === 12) { y += 1; mo = 1; } else { mo += 1; }
-    return y + '-' + (mo < 10 ? '0' : '') + mo + '-01';
+    return y + '-' + String(mo).padStart(2, '0') + '-01';
   }
 
-  function start(map, cat) {
-    var cases = layerOf(cat, 'grid_cases'), hs = layerOf(cat, 'case_hotspots');
-    var categories = cases ? cases.style.classes : [];
-    var bins = hs ? hs.style.classes : Object.keys(FALLBACK_BINS).map(function (b) {
-      return { value: Number(b), color: FALLBACK_BINS[b], label: String(b) };
-    });
+  function start(map, cat, vocab) {
+    var hs = layerOf(cat, 'case_hotspots');
+    var categories = vocab.case_categories;
+    var bins = hs ? hs.style.classes : [];
     var colour = {};
     bins.forEach(function (b) { colour[String(b.value)] = b.color; });
     var box = L.DomUtil.create('details', 'legend sc-hotspots');
@@ -46,7 +40,7 @@
     box.innerHTML = '<summary><b>' + esc(T.title) + '</b></summary>' +
       '<div class="hs-cats" role="group" aria-label="' + esc(T.cats) + '">' +
       categories.map(function (c) {
-        return '<label><input type="checkbox" name="hs-cat" value="' + esc(c.value) + '" checked>' +
+        return '<label><input type="checkbox" name="hs-cat" value="' + esc(c.code) + '" checked>' +
           '<span class="sw" style="background:' + esc(c.color) + '"></span>' + esc(c.label) + '</label>';
       }).join('') + '</div>' +
       '<label>' + esc(T.from) + ' <input id="hs-start" type="month"></label><br>' +
@@ -76,7 +70,7 @@
       var chosen = Array.prototype.filter.call(box.querySelectorAll('input[name=hs-cat]'),
         function (i) { return i.checked; }).map(function (i) { return i.value; });
       if (!chosen.length) { say(T.pick, 'error'); return; }
-      var q = ['resolution=9'];
+      var q = ['resolution=' + H3_RESOLUTION];
       if (chosen.length < categories.length) { q.push('categories=' + encodeURIComponent(chosen.join(','))); }
       var s = box.querySelector('#hs-start').value, e = box.querySelector('#hs-end').value;
       if (s) { q.push('start=' + s + '-01'); }
@@ -85,10 +79,7 @@
       runBtn.disabled = true;
       box.classList.add('loading');
       say(T.loading, 'loading');
-      var key = window.sessionStorage.getItem('sc_api_key') || '';
-      fetch('/cities/' + encodeURIComponent(C.city) + '/cases/hotspots?' + q.join('&'),
-            { headers: key ? { 'X-API-Key': key } : {} })
-        .then(function (r) { return r.json().then(function (j) { return [r.ok, j]; }); })
+      SC.request('/cities/' + encodeURIComponent(C.city) + '/cases/hotspots?' + q.join('&'))
         .then(function (res) {
           if (mine !== seq) { return; }
           var ok = res[0], j = res[1];
@@ -99,7 +90,7 @@
           }
           clear();
           // the stored (unfiltered) run would hide the filtered cells underneath
-          var stored = window.SC.state.overlays.case_hotspots;
+          var stored = SC.state.overlays.case_hotspots;
           if (stored && map.hasLayer(stored)) { map.removeLayer(stored); }
           var feats = j.features || [], hot = 0, cold = 0;
           feats.forEach(function (f) {
@@ -114,14 +105,14 @@
             },
             onEachFeature: function (f, lyr) {
               var p = f.properties;
-              lyr.bindPopup('<div class="popup"><strong>' + esc(zh ? p.label_zh : p.label_en) +
+              lyr.bindPopup('<div class="popup"><strong>' + esc(SC.lang === 'en' ? p.label_en : p.label_zh) +
                 '</strong>' + (p.n_cases !== undefined && p.n_cases !== null
                   ? '<br>' + esc(T.cases) + ': ' + esc(p.n_cases) : '') + '</div>');
             }
           }).addTo(map);
           say(feats.length + ' ' + T.cells + ' · ' + T.hot + ' ' + hot + ' · ' + T.cold + ' ' + cold +
               (hot + cold ? '' : ' — ' + T.none), 'done');
-          window.SC.hotspots.last = { cells: feats.length, hot: hot, cold: cold, meta: j.meta };
+          SC.hotspots.last = { cells: feats.length, hot: hot, cold: cold, meta: j.meta };
         })
         .catch(function (err) {
           if (mine === seq) { say(T.error + ': ' + (err && err.message ? err.message : err), 'error'); }
@@ -138,11 +129,8 @@
       runBtn.disabled = false;
       box.classList.remove('loading');
     });
-    window.SC.hotspots = { run: run, clear: clear, layer: function () { return drawn; }, last: null };
+    SC.hotspots = { run: run, clear: clear, layer: function () { return drawn; }, last: null };
   }
 
-  function wait() {
-    if (window.SC && window.SC.ready && window.SC.catalogue) { start(window.SC.map, window.SC.catalogue); } else { window.setTimeout(wait, 50); }
-  }
-  wait();
+  SC.whenReady(function () { start(SC.map, SC.catalogue, SC.vocab); });
 }());

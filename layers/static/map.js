@@ -1,30 +1,19 @@
-/* The planners' map: layers from /layers, drawn from our /tiles endpoint. No CDN. */
+/* The planners' map: layers from /layers, drawn from our /tiles endpoint. No CDN.
+   Codes, labels, colours and thresholds come from /vocabulary (see common.js). */
 (function () {
   'use strict';
-  // Page settings come as JSON data (the page allows no inline script).
-  var C = window.SC_CONFIG = JSON.parse(document.getElementById('sc-config').textContent);
-  var S = C.strings;
-  var T = C.lang === 'en'
-    ? { coverage: 'Service circles', service_type: 'Service type', all_types: 'All types',
-        minutes: 'Walking minutes', unreachable: 'unreachable' }
-    : { coverage: '服务圈', service_type: '服务类型', all_types: '全部类型', minutes: '步行分钟',
-        unreachable: '不可达', locked: '（受限）' };
+  var SC = window.SC, C = SC.config, S = C.strings, esc = SC.esc;
+  var T = SC.i18n({
+    zh: { coverage: '服务圈', service_type: '服务类型', all_types: '全部类型', minutes: '步行分钟',
+          unreachable: '不可达', locked: '（受限）' },
+    en: { coverage: 'Service circles', service_type: 'Service type', all_types: 'All types',
+          minutes: 'Walking minutes', unreachable: 'unreachable', locked: ' (restricted)' }
+  });
   // Leaflet >= 1.8 dropped fakeStop, which Leaflet.VectorGrid 1.3 calls on clicks.
   if (!L.DomEvent.fakeStop) {
     L.DomEvent.fakeStop = function (e) { e._stopped = true; return true; };
   }
-  // The API key lives in sessionStorage: gone when the browser session ends. Keys an older
-  // version kept in localStorage are removed.
-  try { window.localStorage.removeItem('sc_api_key'); } catch (e) { /* storage disabled */ }
-  var apiKey = window.sessionStorage.getItem('sc_api_key') || '';
-  var role = null;
-
-  function headers() { return apiKey ? { 'X-API-Key': apiKey } : {}; }
-  function esc(v) {
-    return String(v).replace(/[&<>"']/g, function (c) {
-      return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c];
-    });
-  }
+  var role = null, vocab = null;
 
   var map = L.map('map', { zoomControl: true, maxZoom: 20 });
   map.attributionControl.setPrefix(false);
@@ -32,24 +21,12 @@
   if (C.basemap_url) {
     L.tileLayer(C.basemap_url, { maxZoom: 19, attribution: esc(S.attribution) }).addTo(map);
   }
-  // Point layers get their own pane inside the tile pane, stacked above the area layers.
-  map.createPane('scPoints', map.getPane('tilePane')).style.zIndex = 10;
+  // Point layers get their own pane inside the tile pane, stacked above the area layers
+  // (its z-index is set above theirs once the layer control has numbered them).
+  var pointsPane = map.createPane('scPoints', map.getPane('tilePane'));
   L.control.scale({ imperial: false, position: 'bottomleft' }).addTo(map);
-  if (C.bounds) { map.fitBounds(C.bounds); } else { map.setView([28.25, 117.2], 12); }
-
-  var iconCache = {};
-  function glyphIcon(color, glyph) {
-    var k = color + glyph;
-    if (!iconCache[k]) {
-      var svg = '<svg xmlns="http://www.w3.org/2000/svg" width="22" height="22">' +
-        '<circle cx="11" cy="11" r="10" fill="' + color + '" stroke="#fff" stroke-width="2"/>' +
-        '<text x="11" y="15" font-size="12" text-anchor="middle" fill="#fff" ' +
-        'font-family="Noto Sans CJK SC, sans-serif">' + esc(glyph) + '</text></svg>';
-      iconCache[k] = L.icon({ iconUrl: 'data:image/svg+xml;charset=utf-8,' +
-        encodeURIComponent(svg), iconSize: [22, 22], iconAnchor: [11, 11] });
-    }
-    return iconCache[k];
-  }
+  // The city's extent comes with the page (from the database); no city: the whole world.
+  if (C.bounds) { map.fitBounds(C.bounds); } else { map.fitWorld(); }
 
   function classFor(style, props) {
     if (!style.property || !style.classes.length) { return null; }
@@ -63,11 +40,12 @@
   }
 
   // Graduated point symbols: area proportional to the value (e.g. residents reached).
+  var R_MIN = 3, R_MAX = 24, R_PER_SQRT = 0.07;  // pixels; pixels per square root of the value
   function sized(st) { return st.kind === 'circle' && st.classify === 'graduated' && st.property; }
   function radiusFor(st, v) {
     var n = Number(v);
-    if (!isFinite(n) || n <= 0) { return 3; }
-    return Math.min(24, 3 + Math.sqrt(n / 1000) * 2.2);
+    if (!isFinite(n) || n <= 0) { return R_MIN; }
+    return Math.min(R_MAX, R_MIN + Math.sqrt(n) * R_PER_SQRT);
   }
   function symbolRadius(st, props) {
     return sized(st) ? radiusFor(st, props[st.property]) : st.radius;
@@ -82,7 +60,7 @@
                  color: st.property ? '#666' : st.color, opacity: 0.9 };
       }
       if (st.kind === 'line') { return { color: col, weight: st.weight, opacity: 0.9 }; }
-      if (c && c.icon) { return { icon: glyphIcon(col, c.icon) }; }
+      if (c && c.icon) { return { icon: SC.glyphIcon(col, c.icon) }; }
       return { radius: symbolRadius(st, props), fill: true, fillColor: col, fillOpacity: st.fill_opacity,
                color: '#fff', weight: 1 };
     };
@@ -91,16 +69,17 @@
   // Internal identifiers mean nothing to planners: not shown in popups.
   var HIDDEN = /(^|_)id$|^h3$|^fid$|^station_[ab]$|^label_(zh|en)$/;
   var PERCENT = /(^|_)share(_|$)|^score$|^jaccard$|closure_rate/;
-  var fmtNum = new Intl.NumberFormat(C.lang === 'en' ? 'en' : 'zh-CN', { maximumFractionDigits: 1 });
   function formatValue(layer, k, v) {
     if (v === null || v === undefined || v === '') { return '–'; }
+    var term = vocab.label(k, v);  // service types (also those added), categories, statuses…
+    if (term !== null) { return term; }
     var labels = (layer.value_labels || {})[k];
     if (labels && labels[String(v)] !== undefined) { return labels[String(v)]; }
     if (typeof v === 'number' || (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) && !/_at$/.test(k))) {
       var n = Number(v);
       if (!isFinite(n)) { return T.unreachable; }
-      if (PERCENT.test(k)) { return fmtNum.format(100 * n) + ' %'; }
-      return fmtNum.format(n);
+      if (PERCENT.test(k)) { return SC.fmt.percent(n); }
+      return SC.fmt.number(n);
     }
     if (typeof v === 'string' && /_at$/.test(k)) { return v.replace('T', ' ').slice(0, 16); }
     return v;
@@ -119,14 +98,14 @@
       esc(layer.title) + '</small><table>' + rows + '</table></div>';
   }
 
-  // Coverage selectors: service type and minutes, sent to the tile server as filters.
-  var sel = { service_type: 'party_mass_centre', minutes: 15 };
+  // Coverage selectors: service type and minutes, sent to the tile server as filters of
+  // the layers declaring them (the first type and the life circle when the map opens).
+  var sel = {};
   function tileUrl(layer) {
     var q = C.city ? ['city=' + encodeURIComponent(C.city)] : [];
     Object.keys(layer.filters || {}).forEach(function (k) {
       var v = sel[k];
-      if (v !== null && v !== undefined && v !== '' &&
-          layer.filters[k].map(String).indexOf(String(v)) >= 0) {
+      if (v !== null && v !== undefined && v !== '') {
         q.push(encodeURIComponent(k) + '=' + encodeURIComponent(v));
       }
     });
@@ -139,14 +118,14 @@
     styles[layer.name] = styleFn(layer);
     var vg = L.vectorGrid.protobuf(url, {
       vectorTileLayerStyles: styles, interactive: true, minZoom: layer.minzoom,
-      maxNativeZoom: layer.maxzoom, maxZoom: 20, fetchOptions: { headers: headers() },
+      maxNativeZoom: layer.maxzoom, maxZoom: 20, fetchOptions: { headers: SC.headers() },
       scGroup: layer.group,
       getFeatureId: function (f) { return f.id; },  // keeps drawn features reachable
       pane: /Point/.test(layer.geometry_type) ? 'scPoints' : 'tilePane',  // points above areas
       rendererFactory: L.svg.tile
     });
     vg.on('click', function (e) {
-      if (window.SC.dropping) { return; }  // the siting panel is placing sites
+      if (SC.dropping) { return; }  // the siting panel is placing sites
       L.popup({ maxWidth: 320 }).setLatLng(e.latlng)
         .setContent(popupHtml(layer, e.layer.properties || {})).openOn(map);
     });
@@ -179,8 +158,8 @@
       if (chosen) {  // a selector narrows the layer to one class: show only that one
         classes = classes.filter(function (c) { return String(c.value) === String(chosen); });
       }
-      classes.forEach(function (c) {
-        var d = sized(st) ? Math.round(2 * radiusFor(st, Math.max(Number(c.value), 500))) : 16;
+      classes.forEach(function (c, i) {
+        var d = sized(st) ? Math.round(2 * radiusFor(st, legendValue(classes, i))) : 16;
         var sw = (st.kind === 'circle')
           ? '<span class="pt" style="background:' + esc(c.color) + ';width:' + d + 'px;height:' + d +
             'px">' + esc(c.icon || '') + '</span>'
@@ -191,8 +170,26 @@
     legend._div.innerHTML = html;
   }
 
+  // The value a graduated class's legend symbol stands for: its lower bound, or half the
+  // next one for a class starting at zero.
+  function legendValue(classes, i) {
+    var v = Number(classes[i].value);
+    return v > 0 || !classes[i + 1] ? v : Number(classes[i + 1].value) / 2;
+  }
+
+  // Categorical styles on a vocabulary column (service type, case category) take their
+  // classes from the vocabulary: the same colours, plus the service types added later.
+  function withVocabulary(layer) {
+    var st = layer.style, classes = st.classify === 'categorical' && vocab.classes(st.property);
+    if (classes) { st.classes = classes; }
+    return layer;
+  }
+
   function build(catalogue) {
     var groups = catalogue.groups || {};
+    var types = vocab.service_types;
+    sel.service_type = types.length ? types[0].code : '';
+    sel.minutes = vocab.defaults.minutes;
     var Grouped = L.Control.Layers.extend({
       _update: function () {
         this._lastGroup = null;
@@ -208,7 +205,8 @@
       }
     });
     var control = new Grouped(null, {}, { collapsed: false, position: 'topright' });
-    state.layers = catalogue.layers.filter(function (l) { return l.available !== false; });
+    state.layers = catalogue.layers.filter(function (l) { return l.available !== false; })
+      .map(withVocabulary);
     state.layers.forEach(function (layer) {
       if (!layer.public && role !== 'analyst' && role !== 'admin') { return; }
       var ov = makeOverlay(layer);
@@ -217,28 +215,30 @@
       if (layer.visible) { ov.addTo(map); }
     });
     control.addTo(map);
+    pointsPane.style.zIndex = String(state.layers.length + 1);
     map.on('overlayadd overlayremove', renderLegend);
     renderLegend();
     coverageControl();
-    window.SC.catalogue = catalogue;
-    window.SC.ready = true;
+    SC.catalogue = catalogue;
+    SC.vocab = vocab;
+    SC.setReady();
   }
 
   // One panel drives every coverage layer: tiles are re-requested with the chosen
-  // service type; layers fixed to one threshold (circles_15/10/5, gaps_15/10/5) are
-  // swapped for the variant of the chosen minutes.
+  // service type (any of the vocabulary, also those added later); layers fixed to one
+  // threshold (coverage_circles_<minutes>, coverage_gaps_<minutes>) are swapped for the
+  // variant of the chosen minutes.
   function coverageControl() {
     var typed = state.layers.filter(function (l) { return (l.filters || {}).service_type; });
     if (!typed.length) { return; }
-    var codes = typed[0].filters.service_type, names = typed[0].value_labels.service_type || {};
-    var minutes = [5, 10, 15];
+    var minutes = vocab.thresholds.walk_minutes;
     var box = L.DomUtil.create('div', 'legend sc-coverage');
     box.innerHTML = '<h4>' + esc(T.coverage) + '</h4>' +
       '<label>' + esc(T.service_type) + ' <select id="cov-type">' +
       '<option value="">' + esc(T.all_types) + '</option>' +
-      codes.map(function (c) {
-        return '<option value="' + esc(c) + '"' + (c === sel.service_type ? ' selected' : '') + '>' +
-          esc(names[c] || c) + '</option>';
+      vocab.service_types.map(function (t) {
+        return '<option value="' + esc(t.code) + '"' + (t.code === sel.service_type ? ' selected' : '') +
+          '>' + esc(t.label) + '</option>';
       }).join('') + '</select></label> ' +
       '<label>' + esc(T.minutes) + ' <select id="cov-min">' + minutes.map(function (m) {
         return '<option value="' + m + '"' + (m === sel.minutes ? ' selected' : '') + '>' + m + '</option>';
@@ -276,38 +276,43 @@
     }
     box.querySelector('#cov-type').addEventListener('change', apply);
     box.querySelector('#cov-min').addEventListener('change', apply);
-    window.SC.coverage = { apply: apply, selection: sel };
+    SC.coverage = { apply: apply, selection: sel };
     // Only the chosen threshold's variant is shown when the map opens.
     apply();
   }
 
-  window.SC = { map: map, state: state, ready: false };
-  fetch('/keys/me', { headers: headers() })
-    .then(function (r) { return r.ok ? r.json() : { role: null }; })
-    .then(function (me) { role = me.role; })
-    .catch(function () { role = null; })
-    .then(function () { return fetch('/layers?lang=' + C.lang); })
-    .then(function (r) { return r.json(); })
-    .then(build);
+  SC.map = map;
+  SC.state = state;
+  Promise.all([
+    SC.request('/keys/me').then(function (res) { return res[0] ? res[1].role : null; },
+                                function () { return null; }),
+    SC.request('/layers?lang=' + SC.lang),
+    SC.vocabulary
+  ]).then(function (res) {
+    role = res[0];
+    vocab = res[2];
+    build(res[1][1]);
+  });
 
   // City selector: reload the page framed on the chosen city.
   var citySel = document.getElementById('city');
   if (citySel) {
     citySel.addEventListener('change', function () {
-      window.location.search = '?lang=' + encodeURIComponent(C.lang) + '&city=' +
+      window.location.search = '?lang=' + encodeURIComponent(SC.lang) + '&city=' +
         encodeURIComponent(citySel.value);
     });
   }
 
   // API key box (kept for this browser session only).
   var keyInput = document.getElementById('key');
-  keyInput.value = apiKey;
+  keyInput.value = SC.apiKey();
   document.getElementById('keysave').addEventListener('click', function () {
-    window.sessionStorage.setItem('sc_api_key', keyInput.value.trim());
+    SC.saveApiKey(keyInput.value.trim());
     window.location.reload();
   });
 
-  // Search by name across the layers the caller may read.
+  // Search by name across the layers the caller may read (after a pause in typing).
+  var SEARCH_DELAY_MS = 200;
   var q = document.getElementById('q'), list = document.getElementById('results'), timer = null;
   document.getElementById('search').addEventListener('submit', function (e) { e.preventDefault(); });
   q.addEventListener('input', function () {
@@ -316,7 +321,8 @@
       var text = q.value.trim();
       if (!text) { list.hidden = true; return; }
       var url = '/search?q=' + encodeURIComponent(text) + (C.city ? '&city=' + encodeURIComponent(C.city) : '');
-      fetch(url, { headers: headers() }).then(function (r) { return r.json(); }).then(function (res) {
+      SC.request(url).then(function (answer) {
+        var res = answer[1];
         var titles = {};
         state.layers.forEach(function (l) { titles[l.name] = l.title; });
         list.innerHTML = (res.results || []).map(function (f, i) {
@@ -331,6 +337,6 @@
           });
         });
       });
-    }, 250);
+    }, SEARCH_DELAY_MS);
   });
 }());

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine, text
 
-from geo.domain import SERVICE_TYPE_LABELS
+from geo.domain import SERVICE_TYPES
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +139,7 @@ def test_service_type_and_minutes_drive_coverage_tiles(page: Any, demo_server: s
         ".find(h => h.textContent.startsWith('5分钟步行服务圈')).nextElementSibling;"
         " while (el && el.tagName !== 'H5') { out.push(el.textContent); el = el.nextElementSibling; }"
         " return out; })()")
-    assert rows == [SERVICE_TYPE_LABELS[second][0]]
+    assert rows == [SERVICE_TYPES[second].zh]
     page.screenshot(path=str(artifacts / "map-coverage-selectors.png"))
 
     # "all types" draws at least as many circles as any single type

@@ -18,6 +18,7 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import Point, box
 
+from geo.domain import PROPOSED_SITE_COLOR, SERVICE_TYPES, added_type_color
 from geo.errors import GeoError
 from geo.siting.report import ReportData, render_html, render_pdf
 
@@ -50,6 +51,20 @@ def test_html_has_ranked_table_and_figures():
     assert html.count("<polygon") == 3 and html.count("<circle") == 2
 
 
+
+def test_stations_and_legend_take_the_vocabulary_colour_of_their_type():
+    html = render_html(_data())
+    red = SERVICE_TYPES["red_station"].color
+    assert f'height="8" fill="{red}"' in html  # the existing station's square
+    assert f"background:{red}" in html  # its legend swatch
+    assert f'fill="{PROPOSED_SITE_COLOR}"' in html
+
+
+def test_an_added_type_shows_its_stored_labels_and_own_colour():
+    html = render_html(replace(_data(), service_type="youth_station",
+                               type_labels=("青年驿站", "Youth station")))
+    assert "青年驿站" in html and "Youth station" in html and "红色驿站" not in html
+    assert f'height="8" fill="{added_type_color("youth_station")}"' in html
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Chromium")
 def test_pdf_is_one_page(tmp_path, artifacts):

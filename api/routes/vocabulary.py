@@ -1,0 +1,104 @@
+"""``GET /vocabulary``: the codes, labels (zh/en), colours and thresholds the web map uses.
+
+They are defined once, in :mod:`geo.domain`; service types added at run time
+(``servicecircle types add``) come from the lookup table with the labels stored there and
+a colour of their own. The map's JavaScript restates none of it: its selectors, legends,
+popups and panels are built from this answer and the layer catalogue (``/layers``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from api.deps import ConnDep, SettingsDep
+from geo.domain import (
+    COURIER_CIRCLE_M,
+    DEFAULT_SITING_TYPE,
+    GB50180_METRES,
+    LIFE_CIRCLE_MINUTES,
+    MAX_WALK_MINUTES,
+    WALK_MINUTES,
+    Term,
+)
+from geo.store.vocabulary import service_type_terms
+from layers.styles import VOCABULARY, VOCABULARY_COLUMNS
+
+router = APIRouter(tags=["vocabulary"])
+
+
+class TermOut(BaseModel):
+    """One code with its labels and, if the map draws it, its colour and marker glyph."""
+
+    code: str
+    label: str = Field(description="The label in the requested language")
+    label_zh: str
+    label_en: str
+    color: str | None = Field(None, description="CSS hex colour (map, legend, report)")
+    glyph: str | None = Field(None, description="Short text drawn on point markers")
+    builtin: bool = Field(True, description="False for a service type added at run time")
+
+
+class ThresholdsOut(BaseModel):
+    """Thresholds of the analyses (minutes, metres, metres per minute)."""
+
+    walk_minutes: list[int] = Field(description="Walking-time thresholds of the life circles")
+    life_circle_minutes: int = Field(description="The life circle of completeness and siting")
+    max_walk_minutes: int = Field(description="Longest walking circle siting accepts")
+    gb50180_m: dict[int, float] = Field(
+        description="GB 50180-2018 walking distance (m) of each life circle (minutes)")
+    courier_circle_m: float = Field(description="The couriers' service circle (network m)")
+    walk_speed_m_per_min: float = Field(description="Walking speed of this service")
+    ride_speed_m_per_min: float = Field(description="Couriers' riding speed of this service")
+
+
+class DefaultsOut(BaseModel):
+    """What the map's panels start with."""
+
+    siting_service_type: str
+    minutes: int
+
+
+class VocabularyOut(BaseModel):
+    """Every list of codes, which property columns hold them, thresholds and defaults."""
+
+    lang: Literal["zh", "en"]
+    service_types: list[TermOut] = Field(description="Built-in types, then those added")
+    case_categories: list[TermOut]
+    case_statuses: list[TermOut]
+    property_management: list[TermOut]
+    columns: dict[str, str] = Field(
+        description="Property column → the list above holding its codes (e.g. type → "
+        "service_types)")
+    thresholds: ThresholdsOut
+    defaults: DefaultsOut
+
+
+def _terms(terms: Iterable[Term], lang: str) -> list[TermOut]:
+    return [TermOut(code=t.code, label=t.label(lang), label_zh=t.zh, label_en=t.en,
+                    color=t.color, glyph=t.glyph, builtin=t.builtin) for t in terms]
+
+
+@router.get("/vocabulary")
+def vocabulary(conn: ConnDep, settings: SettingsDep,
+               lang: Annotated[Literal["zh", "en"], Query(description="Language of labels")] = "zh"
+               ) -> VocabularyOut:
+    """Service types (built-in and added), case categories and statuses, property
+    management: codes, zh/en labels, colours; the thresholds and the map's defaults."""
+    return VocabularyOut(
+        lang=lang, service_types=_terms(service_type_terms(conn), lang),
+        case_categories=_terms(VOCABULARY["case_categories"].values(), lang),
+        case_statuses=_terms(VOCABULARY["case_statuses"].values(), lang),
+        property_management=_terms(VOCABULARY["property_management"].values(), lang),
+        columns=VOCABULARY_COLUMNS,
+        thresholds=ThresholdsOut(
+            walk_minutes=list(WALK_MINUTES), life_circle_minutes=LIFE_CIRCLE_MINUTES,
+            max_walk_minutes=MAX_WALK_MINUTES, gb50180_m=GB50180_METRES,
+            courier_circle_m=COURIER_CIRCLE_M,
+            walk_speed_m_per_min=settings.walk_speed_m_per_min,
+            ride_speed_m_per_min=settings.ride_speed_m_per_min),
+        defaults=DefaultsOut(siting_service_type=DEFAULT_SITING_TYPE,
+                             minutes=LIFE_CIRCLE_MINUTES))

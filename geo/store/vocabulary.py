@@ -1,0 +1,27 @@
+"""The vocabulary as a database holds it: the built-in terms and service types added later.
+
+Service types live in the lookup table ``service_type``: the built-in ones seeded by the
+first migration (their labels agree with :data:`geo.domain.SERVICE_TYPES`, which a test
+checks) and any added with ``servicecircle types add`` (:func:`geo.store.imports.add_service_type`).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, text
+
+from geo.domain import SERVICE_TYPES, Term, service_type_term
+
+
+def service_type_terms(conn: Connection) -> tuple[Term, ...]:
+    """Every service type of the lookup table as a :class:`~geo.domain.Term`.
+
+    Built-in types first, in the vocabulary's order, with their labels, colours and glyphs
+    from :mod:`geo.domain`; then the types added at run time, by code, with the labels of
+    their table row and a colour of their own (:func:`geo.domain.service_type_term`).
+    """
+    rows = conn.execute(text("SELECT code, name_zh, name_en FROM service_type")).all()
+    stored = {r.code: (r.name_zh, r.name_en) for r in rows}
+    builtin = [term for code, term in SERVICE_TYPES.items() if code in stored]
+    added = [service_type_term(code, zh=zh, en=en) for code, (zh, en) in sorted(stored.items())
+             if code not in SERVICE_TYPES]
+    return (*builtin, *added)
