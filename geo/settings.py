@@ -84,6 +84,9 @@ class Settings:
     public_max_siting_p: int = 20
     public_max_solve_s: float = 20.0
     public_min_spacing_m: float = 50.0
+    #: Seconds a server process keeps the result of checking an API key (0 = check every
+    #: request): a key revoked elsewhere (CLI, another process) stops working within this.
+    key_cache_s: float = 5.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -118,6 +121,7 @@ class Settings:
             "PUBLIC_MAX_SITING_P": ("public_max_siting_p", int),
             "PUBLIC_MAX_SOLVE_S": ("public_max_solve_s", float),
             "PUBLIC_MIN_SPACING_M": ("public_min_spacing_m", float),
+            "KEY_CACHE_S": ("key_cache_s", float),
         }
         changes = {}
         for key, (attr, typ) in conv.items():

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from api.auth import key_cache
 from api.deps import AdminUser, ConnDep, CurrentUser
 from geo.store.keys import ApiKey, create_key, list_keys, revoke_key
 
@@ -43,6 +44,8 @@ def create(body: NewKey, conn: ConnDep, admin: AdminUser) -> dict[str, Any]:
 
 
 @router.delete("/keys/{name}")
-def revoke(name: str, conn: ConnDep, admin: AdminUser) -> dict[str, Any]:
+def revoke(request: Request, name: str, conn: ConnDep, admin: AdminUser) -> dict[str, Any]:
     """Revoke a key (404 problem if unknown)."""
-    return _key_json(revoke_key(conn, name))
+    revoked = _key_json(revoke_key(conn, name))
+    key_cache(request).clear()  # at once in this process; others within Settings.key_cache_s
+    return revoked
