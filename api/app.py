@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api import errors, security
 from api.db import database
+from api.hosts import HostCheck
 from api.limits import BodyLimit
 from api.routes import cases as case_routes
 from api.routes import courier as courier_routes
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"],
                        allow_headers=["X-API-Key", "Authorization", "If-None-Match"],
                        expose_headers=["ETag"])
+    app.add_middleware(HostCheck, settings=settings)  # outermost: links use the Host header
     errors.install(app)
     security.install(app)
     app.include_router(health.router)

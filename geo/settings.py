@@ -29,6 +29,11 @@ def _default_home() -> Path:
     return Path.cwd() / ".servicecircle"
 
 
+def _names(value: str) -> tuple[str, ...]:
+    """``"a.org, b.org"`` → ``("a.org", "b.org")``."""
+    return tuple(n.strip().lower() for n in value.split(",") if n.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     """Deployment settings.
@@ -47,6 +52,10 @@ class Settings:
     db_admin_user: str = "servicecircle_admin"
     host: str = "127.0.0.1"
     port: int = 8000
+    #: Host names (``Host`` header) the service answers to besides ``host`` and the
+    #: loopback names; ``*.example.org`` matches subdomains, ``*`` any host (links in
+    #: responses are built from the Host header, so only names you trust belong here).
+    allowed_hosts: tuple[str, ...] = ()
     basemap_url: str | None = None
     walk_speed_m_per_min: float = DEFAULT_WALK_SPEED_M_PER_MIN
     ride_speed_m_per_min: float = DEFAULT_RIDE_SPEED_M_PER_MIN
@@ -100,6 +109,7 @@ class Settings:
             "DB_NAME": ("db_name", str),
             "HOST": ("host", str),
             "PORT": ("port", int),
+            "ALLOWED_HOSTS": ("allowed_hosts", _names),
             "BASEMAP_URL": ("basemap_url", str),
             "WALK_SPEED_M_PER_MIN": ("walk_speed_m_per_min", float),
             "RIDE_SPEED_M_PER_MIN": ("ride_speed_m_per_min", float),

@@ -30,3 +30,40 @@ def test_hotspot_seed_of_32_bits_is_accepted(client: TestClient,
     r = client.get(HOTSPOTS, params={"seed": 2**32 - 1, "resolution": 7, "permutations": 99},
                    headers={"X-API-Key": api_keys["analyst"]})
     assert r.status_code == 200, r.text
+
+
+# --- Host header ---------------------------------------------------------------------------
+
+FORGED = "evil.example"
+LINKED = ["/", "/collections", "/collections/compounds", "/collections/compounds/items?limit=1",
+          "/tiles/compounds/tilejson.json", "/layers", "/layers/compounds"]
+
+
+@pytest.mark.parametrize("path", LINKED)
+def test_a_forged_host_gets_a_400_problem_and_no_links(client: TestClient, path: str) -> None:
+    r = client.get(path, headers={"Host": FORGED})
+    assert r.status_code == 400
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["code"] == "invalid-host"
+    assert FORGED not in r.text
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:8000", "localhost", "[::1]:8000", "testserver"])
+def test_trusted_hosts_are_served_and_linked(client: TestClient, host: str) -> None:
+    r = client.get("/collections/compounds/items?limit=1", headers={"Host": host})
+    assert r.status_code == 200
+    assert all(link["href"].startswith(f"http://{host}/") for link in r.json()["links"])
+
+
+def test_allowed_hosts_come_from_the_settings() -> None:
+    from api.hosts import host_name, is_trusted, trusted_hosts
+    from geo.settings import Settings
+
+    s = Settings.from_env({"SERVICECIRCLE_ALLOWED_HOSTS": "grid.example.org, *.city.gov.cn",
+                           "SERVICECIRCLE_HOST": "0.0.0.0"})
+    trusted = trusted_hosts(s)
+    assert "0.0.0.0" not in trusted
+    assert is_trusted(host_name("GRID.example.org:443"), trusted)
+    assert is_trusted(host_name("map.city.gov.cn"), trusted)
+    assert not is_trusted(host_name("city.gov.cn.evil.example"), trusted)
+    assert not is_trusted(host_name("grid.example.org.evil.example"), trusted)

@@ -17,6 +17,9 @@ from geo.settings import Settings
 from geo.store import cluster, keys, migrate
 from tests.support.sample import live_server, load_sample
 
+#: The Host header of Starlette's TestClient, trusted by the apps the tests build.
+TEST_HOSTS = ("testserver",)
+
 
 @pytest.fixture(scope="session")
 def sample_settings() -> Iterator[Settings]:
@@ -26,7 +29,7 @@ def sample_settings() -> Iterator[Settings]:
         cluster.up(base)
     name = f"sc_api_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     migrate.create_database(base, name)
-    s = replace(base, db_name=name)
+    s = replace(base, db_name=name, allowed_hosts=TEST_HOSTS)
     eng = migrate.make_engine(s)
     try:
         with eng.begin() as conn:
