@@ -15,11 +15,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from sample import live_server
 from sqlalchemy import Engine, text
 
 from api.app import create_app
 from geo.settings import Settings
+from tests.support.sample import live_server
 
 UPLOAD = "/cities/testville/imports/service-points"
 UPLOAD_LIMIT = 1024 * 1024

@@ -10,12 +10,12 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sample import free_port, live_server, tile_of
 from sqlalchemy import Engine, text
 
 from api.app import create_app
 from api.deps import ConnDep
 from geo.settings import Settings
+from tests.support.sample import free_port, live_server, tile_of
 
 
 def _assert_503(r: httpx.Response, code: str = "database-unavailable") -> None:
