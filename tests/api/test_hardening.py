@@ -67,3 +67,28 @@ def test_allowed_hosts_come_from_the_settings() -> None:
     assert is_trusted(host_name("map.city.gov.cn"), trusted)
     assert not is_trusted(host_name("city.gov.cn.evil.example"), trusted)
     assert not is_trusted(host_name("grid.example.org.evil.example"), trusted)
+
+
+# --- extents of restricted layers ----------------------------------------------------------
+
+#: Bounds of the sample city testville; its 20 raw cases lie strictly inside.
+TESTVILLE = [117.0, 28.2, 117.1, 28.3]
+
+
+def test_the_raw_case_collection_shows_its_cities_bounds_not_its_cases(
+        client: TestClient) -> None:
+    body = client.get("/collections/grid_cases").json()
+    assert body["extent"]["spatial"]["bbox"] == [pytest.approx(TESTVILLE)]
+    listed = {c["id"]: c for c in client.get("/collections").json()["collections"]}
+    assert listed["grid_cases"]["extent"] == body["extent"]
+
+
+def test_the_raw_case_tilejson_shows_its_cities_bounds(client: TestClient) -> None:
+    assert client.get("/tiles/grid_cases/tilejson.json").json()["bounds"] == \
+        pytest.approx(TESTVILLE)
+
+
+def test_public_layers_keep_their_exact_extent(client: TestClient) -> None:
+    bbox = client.get("/collections/compounds").json()["extent"]["spatial"]["bbox"][0]
+    assert bbox != pytest.approx(TESTVILLE)
+    assert TESTVILLE[0] < bbox[0] < bbox[2] < TESTVILLE[2]
