@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import errors, security
+from api import errors, logs, security
 from api.db import database
 from api.hosts import HostCheck
 from api.limits import BodyLimit
@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
         reaches tile clients within this time.
     """
     settings = settings or Settings.from_env()
+    logs.install()  # no API key reaches the access log, even one sent in a URL
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

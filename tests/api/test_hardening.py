@@ -3,6 +3,9 @@ forged Host headers, restricted layers' extents, keys in access logs."""
 
 from __future__ import annotations
 
+import logging
+
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -92,3 +95,43 @@ def test_public_layers_keep_their_exact_extent(client: TestClient) -> None:
     bbox = client.get("/collections/compounds").json()["extent"]["spatial"]["bbox"][0]
     assert bbox != pytest.approx(TESTVILLE)
     assert TESTVILLE[0] < bbox[0] < bbox[2] < TESTVILLE[2]
+
+
+# --- no API key in the access log ----------------------------------------------------------
+
+class _Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def test_keys_in_urls_do_not_reach_the_access_log(server: str, api_keys: dict[str, str]) -> None:
+    key = api_keys["analyst"]
+    access = logging.getLogger("uvicorn.access")
+    lines, level = _Lines(), access.level
+    access.addHandler(lines)
+    access.setLevel(logging.INFO)
+    try:
+        for url in (f"/collections/compounds/items?limit=1&api_key={key}",
+                    f"/keys/me?token=hunter2hunter2&x=1", f"/layers/{key}"):
+            httpx.get(server + url, timeout=30)
+    finally:
+        access.removeHandler(lines)
+        access.setLevel(level)
+    logged = "\n".join(lines.lines)
+    assert len(lines.lines) == 3, logged
+    assert key not in logged and key.partition("_")[2] not in logged
+    assert "hunter2" not in logged
+    assert logged.count("[redacted]") == 3
+    assert "limit=1" in logged and "x=1" in logged  # the rest of the line is kept
+
+
+def test_redact_keeps_ordinary_parameters() -> None:
+    from api.logs import redact
+
+    assert redact("/collections/x/items?city=guixi&limit=10") == \
+        "/collections/x/items?city=guixi&limit=10"
+    assert redact("/a?monkey=1&key=sc1_abcdefghijklmnopqrstu") == "/a?monkey=1&key=[redacted]"
