@@ -17,7 +17,8 @@ SECRET_PARAMS = ("api_key", "apikey", "api-key", "x-api-key", "key", "token",
                  "access_token", "auth", "authorization", "password", "secret")
 REDACTED = "[redacted]"
 _KEYLIKE = re.compile(r"sc\d{1,10}_[A-Za-z0-9_-]{8,}")
-_PARAM = re.compile(r"(?i)(^|[?&;])((?:%s)=)[^&;#]*" % "|".join(map(re.escape, SECRET_PARAMS)))
+_NAMES = "|".join(map(re.escape, SECRET_PARAMS))
+_PARAM = re.compile(rf"(?i)(^|[?&;])((?:{_NAMES})=)[^&;#]*")
 ACCESS_LOGGER = "uvicorn.access"
 
 

@@ -116,7 +116,7 @@ def test_keys_in_urls_do_not_reach_the_access_log(server: str, api_keys: dict[st
     access.setLevel(logging.INFO)
     try:
         for url in (f"/collections/compounds/items?limit=1&api_key={key}",
-                    f"/keys/me?token=hunter2hunter2&x=1", f"/layers/{key}"):
+                    "/keys/me?token=hunter2hunter2&x=1", f"/layers/{key}"):
             httpx.get(server + url, timeout=30)
     finally:
         access.removeHandler(lines)
