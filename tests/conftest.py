@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine
 
 from geo.settings import Settings
 from geo.store import cluster, migrate
-from tests.support.mapservice_fixtures import TEST_HOSTS
+from tests.support import TEST_HOSTS
 
 #: The sample cities' database, app, live servers and API keys (tests/api, tests/browser, …).
 pytest_plugins = ("tests.support.mapservice_fixtures",)

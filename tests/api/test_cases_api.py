@@ -17,7 +17,7 @@ from api.app import create_app
 from geo.demo.synthetic_cases import synthetic_cases
 from geo.settings import Settings
 from geo.store import cluster, keys, migrate
-from tests.support.mapservice_fixtures import TEST_HOSTS
+from tests.support import TEST_HOSTS
 
 BOUNDS = (119.00, 30.00, 119.04, 30.04)
 LONELY = (119.035, 30.035)  # three cases alone in a corner

@@ -15,10 +15,8 @@ from sqlalchemy import Engine
 from api.app import create_app
 from geo.settings import Settings
 from geo.store import cluster, keys, migrate
+from tests.support import TEST_HOSTS
 from tests.support.sample import live_server, load_sample
-
-#: The Host header of Starlette's TestClient, trusted by the apps the tests build.
-TEST_HOSTS = ("testserver",)
 
 
 @pytest.fixture(scope="session")
