@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, unquote
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -102,7 +103,7 @@ class Settings:
         """Build settings from ``SERVICECIRCLE_*`` variables (``os.environ`` by default)."""
         env = os.environ if environ is None else environ
         s = cls()
-        conv = {
+        conv: dict[str, tuple[str, Callable[[str], Any]]] = {
             "DATABASE_URL": ("database_url", str),
             "HOME": ("home", Path),
             "PG_PORT": ("pg_port", int),
@@ -133,7 +134,7 @@ class Settings:
             "PUBLIC_MIN_SPACING_M": ("public_min_spacing_m", float),
             "KEY_CACHE_S": ("key_cache_s", float),
         }
-        changes = {}
+        changes: dict[str, Any] = {}
         for key, (attr, typ) in conv.items():
             value = env.get(f"SERVICECIRCLE_{key}")
             if value:
