@@ -2,7 +2,7 @@
 
 Files are made on the fly into a folder (nothing large is committed)::
 
-    python -m tests.corpus.generate /tmp/corpus      # writes the files, lists them
+    python -m tests.corpus.generate corpus-files     # writes the files, lists them
 
 Each :class:`Case` names its kind (as on the command line), its format, its defect class
 and the options of the import (``--crs``). Every case must be refused with a specific
