@@ -10,8 +10,9 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
-from api import errors, security
+from api import errors, logs, security
 from api.db import database
+from api.hosts import HostCheck
 from api.limits import BodyLimit
 from api.routes import cases as case_routes
 from api.routes import courier as courier_routes
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
         reaches tile clients within this time.
     """
     settings = settings or Settings.from_env()
+    logs.install()  # no API key reaches the access log, even one sent in a URL
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -63,6 +65,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"],
                        allow_headers=["X-API-Key", "Authorization", "If-None-Match"],
                        expose_headers=["ETag"])
+    app.add_middleware(HostCheck, settings=settings)  # outermost: links use the Host header
     errors.install(app)
     security.install(app)
     app.include_router(health.router)

@@ -22,6 +22,7 @@ from sqlalchemy.exc import TimeoutError as SAPoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geo.errors import (
+    ConflictError,
     CRSError,
     DatabaseUnavailableError,
     GeoError,
@@ -72,6 +73,7 @@ STATUS_CODES: list[tuple[type[Exception], int, str]] = [
     (InvalidInputError, 422, "Invalid input"),
     (NotFoundError, 404, "Not found"),
     (InfeasibleError, 409, "No feasible solution"),
+    (ConflictError, 409, "Conflict"),
     (ContentTooLargeError, 413, "Content too large"),
     (TooManyRequestsError, 429, "Too many requests"),
     (QueryTimeoutError, 503, "Query took too long"),

@@ -13,4 +13,5 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "courier": ("networkx",),
     "siting": ("pulp",),
     "tiles": ("tipg",),
+    "load": (),
 }

@@ -122,6 +122,13 @@ class InfeasibleError(GeoError):
     code = "infeasible"
 
 
+class ConflictError(GeoError):
+    """A write collided with concurrent writes and could not be completed (HTTP 409); nothing
+    was written, and sending it again usually works."""
+
+    code = "conflict"
+
+
 class DatabaseUnavailableError(GeoError):
     """The database cannot be reached or set up; the message says what to do."""
 

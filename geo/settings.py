@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, unquote
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -27,6 +28,11 @@ def _default_home() -> Path:
     if (PROJECT_ROOT / "pyproject.toml").exists():
         return PROJECT_ROOT / ".servicecircle"
     return Path.cwd() / ".servicecircle"
+
+
+def _names(value: str) -> tuple[str, ...]:
+    """``"a.org, b.org"`` → ``("a.org", "b.org")``."""
+    return tuple(n.strip().lower() for n in value.split(",") if n.strip())
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,10 @@ class Settings:
     db_admin_user: str = "servicecircle_admin"
     host: str = "127.0.0.1"
     port: int = 8000
+    #: Host names (``Host`` header) the service answers to besides ``host`` and the
+    #: loopback names; ``*.example.org`` matches subdomains, ``*`` any host (links in
+    #: responses are built from the Host header, so only names you trust belong here).
+    allowed_hosts: tuple[str, ...] = ()
     basemap_url: str | None = None
     walk_speed_m_per_min: float = DEFAULT_WALK_SPEED_M_PER_MIN
     ride_speed_m_per_min: float = DEFAULT_RIDE_SPEED_M_PER_MIN
@@ -84,19 +94,23 @@ class Settings:
     public_max_siting_p: int = 20
     public_max_solve_s: float = 20.0
     public_min_spacing_m: float = 50.0
+    #: Seconds a server process keeps the result of checking an API key (0 = check every
+    #: request): a key revoked elsewhere (CLI, another process) stops working within this.
+    key_cache_s: float = 5.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Build settings from ``SERVICECIRCLE_*`` variables (``os.environ`` by default)."""
         env = os.environ if environ is None else environ
         s = cls()
-        conv = {
+        conv: dict[str, tuple[str, Callable[[str], Any]]] = {
             "DATABASE_URL": ("database_url", str),
             "HOME": ("home", Path),
             "PG_PORT": ("pg_port", int),
             "DB_NAME": ("db_name", str),
             "HOST": ("host", str),
             "PORT": ("port", int),
+            "ALLOWED_HOSTS": ("allowed_hosts", _names),
             "BASEMAP_URL": ("basemap_url", str),
             "WALK_SPEED_M_PER_MIN": ("walk_speed_m_per_min", float),
             "RIDE_SPEED_M_PER_MIN": ("ride_speed_m_per_min", float),
@@ -118,8 +132,9 @@ class Settings:
             "PUBLIC_MAX_SITING_P": ("public_max_siting_p", int),
             "PUBLIC_MAX_SOLVE_S": ("public_max_solve_s", float),
             "PUBLIC_MIN_SPACING_M": ("public_min_spacing_m", float),
+            "KEY_CACHE_S": ("key_cache_s", float),
         }
-        changes = {}
+        changes: dict[str, Any] = {}
         for key, (attr, typ) in conv.items():
             value = env.get(f"SERVICECIRCLE_{key}")
             if value:

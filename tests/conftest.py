@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine
 
 from geo.settings import Settings
 from geo.store import cluster, migrate
+from tests.support import TEST_HOSTS
 
 #: The sample cities' database, app, live servers and API keys (tests/api, tests/browser, …).
 pytest_plugins = ("tests.support.mapservice_fixtures",)
@@ -32,7 +33,7 @@ def settings() -> Iterator[Settings]:
         cluster.up(base)
     name = f"sc_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     migrate.create_database(base, name)
-    s = replace(base, db_name=name)
+    s = replace(base, db_name=name, allowed_hosts=TEST_HOSTS)
     yield s
     migrate.drop_database(base, name)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 
 import typer
 
@@ -40,5 +41,11 @@ serve.register(app)
 
 
 def main() -> None:
-    """Entry point of the ``servicecircle`` script."""
+    """Entry point of the ``servicecircle`` script.
+
+    Python warnings (e.g. GDAL's notes on a file it is reading) are not shown: every
+    problem a user can act on is printed as a problem; ``python -W default`` shows them.
+    """
+    if not sys.warnoptions:
+        warnings.simplefilter("ignore")
     sys.exit(run_cli(app))

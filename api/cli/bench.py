@@ -31,6 +31,8 @@ BENCHMARKS: dict[str, str] = {
     "courier": "Courier-station reach at city scale.",
     "cases": "Case hex aggregation and Getis-Ord Gi* at scale.",
     "siting": "MCLP siting: our solver next to HiGHS and PuLP+CBC.",
+    "load": "100 concurrent clients on 127.0.0.1, one server worker per CPU: cached tiles "
+            "(with and without a key), feature pages, peak memory.",
 }
 
 

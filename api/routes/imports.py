@@ -64,7 +64,7 @@ _FORM = {"requestBody": {"required": True, "content": {"multipart/form-data": {"
 
 
 @router.post("/cities/{city}/imports/{kind}", status_code=201, openapi_extra=_FORM,
-             response_model=ImportReport, responses=problems(401, 403, 404, 413, 422, 503))
+             response_model=ImportReport, responses=problems(401, 403, 404, 409, 413, 422, 503))
 async def upload(
     request: Request, city: CityCode, kind: str, admin: AdminUser, engine: EngineDep,
     settings: SettingsDep,

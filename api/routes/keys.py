@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from api.auth import key_cache
 from api.deps import AdminUser, ConnDep, CurrentUser
 from api.errors import problems
 from api.schemas import CreatedKey, Key, Keys, Me
@@ -46,6 +47,8 @@ def create(body: NewKey, conn: ConnDep, admin: AdminUser) -> dict[str, Any]:
 
 
 @router.delete("/keys/{name}", response_model=Key, responses=problems(401, 403, 404, 503))
-def revoke(name: str, conn: ConnDep, admin: AdminUser) -> dict[str, Any]:
+def revoke(request: Request, name: str, conn: ConnDep, admin: AdminUser) -> dict[str, Any]:
     """Revoke a key (404 problem if unknown)."""
-    return _key_json(revoke_key(conn, name))
+    revoked = _key_json(revoke_key(conn, name))
+    key_cache(request).clear()  # at once in this process; others within Settings.key_cache_s
+    return revoked

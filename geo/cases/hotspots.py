@@ -101,6 +101,18 @@ class HotSpotResult:
     fdr: bool
 
 
+#: Largest permutation seed (seeds are 32-bit unsigned integers).
+MAX_SEED = 2**32 - 1
+
+
+def check_seed(seed: int) -> None:
+    """:class:`InvalidInputError` unless ``seed`` is a whole number in 0…2³²−1."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) \
+            or not 0 <= seed <= MAX_SEED:
+        raise InvalidInputError("invalid seed", [Problem(
+            f"seed must be a whole number from 0 to {MAX_SEED}, got {seed!r}", field="seed")])
+
+
 def gi_star(counts: gpd.GeoDataFrame, *, k: int = 1, permutations: int = 999, seed: int = 0,
             fdr: bool = False) -> HotSpotResult:
     """Getis-Ord Gi* of ``counts`` (``h3``, ``n_cases``; zero-count cells included).
@@ -120,6 +132,7 @@ def gi_star(counts: gpd.GeoDataFrame, *, k: int = 1, permutations: int = 999, se
     if permutations < 99:
         raise InvalidInputError("at least 99 permutations are needed",
                                 [Problem(f"got {permutations}", field="permutations")])
+    check_seed(seed)
     if len(counts) < 3:
         raise InvalidInputError("Gi* needs at least 3 cells", [Problem(f"got {len(counts)}")])
     cells = np.array([h3i.str_to_int(h) for h in counts["h3"]], dtype=np.int64)
@@ -246,6 +259,7 @@ def hotspots_for_cases(cases: gpd.GeoDataFrame, *, area: BaseGeometry, resolutio
     Cells of ``area`` without cases take part with 0; cells outside ``area`` holding
     cases are added too, so no case is dropped.
     """
+    check_seed(seed)
     counts = CaseIndex.from_cases(cases, resolution=resolution).counts()
     frame = counts_frame(counts, area_cells(area, resolution))
     return gi_star(frame, k=k, permutations=permutations, seed=seed, fdr=fdr)

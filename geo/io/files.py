@@ -9,7 +9,9 @@ raises :class:`InvalidInputError` naming the encoding it looks like.
 
 Files are untrusted input: a file that cannot be parsed (truncated, random, empty) is one
 problem ("not a readable GeoParquet file") naming the file by its name only, never a
-library's message or a server path; a file without a single row is an error; zipped
+library's message or a server path; a file without a single row is an error, so is one
+with more than :data:`MAX_COLUMNS` columns or an archive member named to land outside
+the archive (``../``, an absolute path); zipped
 Shapefiles, .xlsx and GeoParquet are checked against ``max_unpacked_bytes`` from their
 directory/metadata before anything is unpacked, and a zipped Shapefile is unpacked with
 bounded copies. Readers that would silently truncate text at a NUL character (GDAL:
@@ -21,6 +23,7 @@ from __future__ import annotations
 import codecs
 import io
 import json
+import re
 import sqlite3
 import struct
 import tempfile
@@ -78,6 +81,8 @@ _MAX_ZIP_MEMBERS = 1000
 _SHP_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 _MAX_LISTED = 100
 _SQLITE_BUDGET_S = 30.0
+#: Most columns a file may have (real feature files have a few dozen).
+MAX_COLUMNS = 1000
 
 
 @dataclass(frozen=True)
@@ -403,10 +408,23 @@ def _dbf_nul_problems(dbf: Path) -> list[Problem]:
 
 # --- containers: zip directories and GeoParquet metadata, checked before unpacking ---------
 
+def _unsafe_member(member: str) -> bool:
+    """An archive member named to land outside the folder it is unpacked to."""
+    path = member.replace("\\", "/")
+    return (path.startswith("/") or ".." in path.split("/")
+            or (len(path) > 1 and path[1] == ":"))
+
+
 def _zip_infos(zf: zipfile.ZipFile, name: str, fmt: str, limit: int) -> list[zipfile.ZipInfo]:
     infos = zf.infolist()
     if len(infos) > _MAX_ZIP_MEMBERS:
         raise _unreadable(name, fmt, f"more than {_MAX_ZIP_MEMBERS} entries")
+    unsafe = [i.filename for i in infos if _unsafe_member(i.filename)]
+    if unsafe:
+        label = FORMAT_NAMES.get(fmt, f"{fmt} file")
+        raise InvalidInputError(f"{name} is not a safe {label}", [Problem(
+            f"archive member {m[:100]!r} points outside the archive (absolute path or '..')",
+            field="file") for m in unsafe[:_MAX_LISTED]])
     total = sum(i.file_size for i in infos)
     if total > limit:
         raise _too_large_unpacked(name, total, limit)
@@ -533,10 +551,12 @@ def _gpkg_layer(path: Path, layer: str | None) -> tuple[str, str]:
                 hint=Hint(option="layer", value=spatial[0]))])
         chosen = spatial[0]
     try:
-        fid = pyogrio.read_info(path, layer=chosen).get("fid_column") or "rowid"
+        info = pyogrio.read_info(path, layer=chosen)
     except Exception:  # noqa: BLE001
         raise _unreadable(name, "gpkg") from None
-    return chosen, str(fid)
+    if len(info.get("fields", ())) > MAX_COLUMNS:
+        raise _too_many_columns(name, len(info["fields"]))
+    return chosen, str(info.get("fid_column") or "rowid")
 
 
 def _shapefile_encoding_check(path: Path, encoding: str | None) -> None:
@@ -564,6 +584,19 @@ def _read_shapefile(shp: Path, name: str, fmt: str, encoding: str | None) -> gpd
 def _unshorten(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     back = {short: long for long, short in SHP_SHORT.items() if short in gdf.columns}
     return gdf.rename(columns=back)
+
+
+def _too_many_columns(name: str, n: int) -> InvalidInputError:
+    return InvalidInputError(f"{name} has too many columns", [Problem(
+        f"{n} columns; at most {MAX_COLUMNS} are accepted: remove the ones not imported",
+        field="file")])
+
+
+def _check_columns(result: ReadResult, name: str) -> ReadResult:
+    n = len(result.frame.columns) - 1  # the geometry column is not one of the file's
+    if n > MAX_COLUMNS:
+        raise _too_many_columns(name, n)
+    return result
 
 
 def read_file(path: str | Path, *, encoding: str | None = None,
@@ -612,12 +645,13 @@ def read_file(path: str | Path, *, encoding: str | None = None,
         except pd.errors.EmptyDataError:
             raise _no_rows(name) from None
         except (pd.errors.ParserError, ValueError) as exc:
-            raise InvalidInputError(f"cannot read {name} as CSV",
-                                    [Problem(str(exc), field="file")]) from None
+            why = re.sub(r"^Error tokenizing data\. C error: ", "", str(exc).splitlines()[0])
+            raise InvalidInputError(f"cannot read {name} as CSV", [Problem(
+                f"not a readable CSV file: {why[:200]}", field="file")]) from None
         if len(df) == 0:
             raise _no_rows(name)
         df = apply_field_map(df, field_map)
-        return ReadResult(table_to_frame(df, what=name), fmt, None, True)
+        return _check_columns(ReadResult(table_to_frame(df, what=name), fmt, None, True), name)
     if fmt == "excel":
         _check_zip_container(path, fmt, max_unpacked_bytes)
         try:
@@ -627,9 +661,9 @@ def read_file(path: str | Path, *, encoding: str | None = None,
         if len(df) == 0:
             raise _no_rows(name)
         df = apply_field_map(df, field_map)
-        return ReadResult(table_to_frame(df, what=name), fmt, None, True)
+        return _check_columns(ReadResult(table_to_frame(df, what=name), fmt, None, True), name)
     if fmt == "parquet":
-        return _read_parquet(path, field_map, max_unpacked_bytes)
+        return _check_columns(_read_parquet(path, field_map, max_unpacked_bytes), name)
     unknown_crs: str | None = None
     declared: CRS | None = None
     if fmt == "geojson":
@@ -657,7 +691,8 @@ def read_file(path: str | Path, *, encoding: str | None = None,
     if declared is not None and (file_crs is None
                                  or not file_crs.equals(declared, ignore_axis_order=True)):
         file_crs = declared
-    return ReadResult(apply_field_map(gdf, field_map), fmt, file_crs, False, unknown_crs)
+    return _check_columns(ReadResult(apply_field_map(gdf, field_map), fmt, file_crs, False,
+                                     unknown_crs), name)
 
 
 def apply_field_map(gdf: pd.DataFrame, field_map: Mapping[str, str] | None) -> pd.DataFrame:

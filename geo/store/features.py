@@ -118,6 +118,15 @@ def _select(layer: Layer, *, personal: bool) -> str:
             f"FROM {quote(s.table)} AS t")
 
 
+def _order(layer: Layer, alias: str = "t") -> str:
+    """ORDER BY list equal to ordering by :func:`fid_sql`, in columns an index can serve."""
+    s = layer.source
+    col = f"{alias}.{quote(s.id_column)}"
+    if s.id_per_city and s.city_column:
+        return f"{alias}.{quote(s.city_column)}, {col}"
+    return col
+
+
 def _feature(row: Any) -> dict[str, Any]:
     return {"type": "Feature", "id": int(row.fid), "geometry": json.loads(row.geometry),
             "properties": json.loads(row.properties)}
@@ -152,7 +161,7 @@ def query_features(conn: Connection, layer: Layer, *, bbox: BBox | None = None, 
     matched = conn.execute(text(f"SELECT count(*) FROM {quote(layer.source.table)} AS t{where}"),
                            params).scalar_one()
     rows = conn.execute(text(f"{_select(layer, personal=personal)}{where} "
-                             f"ORDER BY 1 LIMIT :limit OFFSET :offset"),
+                             f"ORDER BY {_order(layer)} LIMIT :limit OFFSET :offset"),
                         {**params, "limit": limit, "offset": offset})
     return FeaturePage([_feature(r) for r in rows], int(matched))
 
@@ -170,15 +179,30 @@ def get_feature(conn: Connection, layer: Layer, fid: int, *, personal: bool = Fa
 
 
 def layer_extent(conn: Connection, layer: Layer) -> BBox | None:
-    """Bounding box (EPSG:4326) of the layer's features, ``None`` when it is empty."""
+    """Bounding box (EPSG:4326) of the layer's features, ``None`` when it is empty.
+
+    A restricted layer's features may not be located by the public, so its extent is
+    coarsened: the bounds of the cities it has features in (or, without a city column,
+    the features' box widened to whole degrees).
+    """
     s = layer.source
     clauses, params = _where(conn, layer, bbox=None, filters={}, city=None, personal=False)
     where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
-    row = conn.execute(text(
-        f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-        f"(SELECT ST_Extent(t.{quote(s.geometry_column)}) AS e FROM {quote(s.table)} AS t{where}) x"),
-        params).one()
-    return None if row[0] is None else (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
+    if not layer.public and s.city_column:
+        own = " AND ".join([f"t.{quote(s.city_column)} = c.id", *clauses])
+        inner = (f"SELECT ST_Extent(c.bounds) AS e FROM city c WHERE EXISTS "
+                 f"(SELECT 1 FROM {quote(s.table)} AS t WHERE {own})")
+    else:
+        inner = f"SELECT ST_Extent(t.{quote(s.geometry_column)}) AS e FROM {quote(s.table)} AS t{where}"
+    row = conn.execute(text(f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM ({inner}) x"),
+                       params).one()
+    if row[0] is None:
+        return None
+    box = (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
+    if not layer.public and not s.city_column:
+        box = (float(math.floor(box[0])), float(math.floor(box[1])),
+               float(math.ceil(box[2])), float(math.ceil(box[3])))
+    return box
 
 
 def existing_tables(conn: Connection, names: Iterable[str]) -> set[str]:

@@ -4,23 +4,35 @@
 row first and raises one :class:`InvalidInputError` listing every problem before anything
 is written; the CLI commits only when it returns. Lookup tables (service types, case
 categories) are read here and passed to the pure validators.
+
+Concurrent imports: rows are written in id order (:mod:`geo.store.write`), so imports of
+overlapping ids wait for each other instead of deadlocking. Should PostgreSQL still fail
+the write for a deadlock or a serialization failure (a lock cycle with some other
+transaction), the write step is rolled back to a savepoint and run again, at most
+:data:`WRITE_ATTEMPTS` times with a short random pause; after that the import fails with
+:class:`ConflictError` (HTTP 409), having written nothing.
 """
 
 from __future__ import annotations
 
+import logging
+import random
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import psycopg
 import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
 
 from geo.crs.chinese import detect_offset
-from geo.errors import Hint, InvalidInputError, Problem
+from geo.errors import ConflictError, Hint, InvalidInputError, Problem
 from geo.io.files import read_file, resolve_crs
 from geo.io.validate import validate_features
 from geo.settings import Settings
@@ -38,6 +50,12 @@ _OFFSET_SAMPLE = 5000
 UNPACK_FACTOR = 4
 #: Fewer features than this are never reported as GCJ-02/BD-09-shifted (too few to tell).
 _OFFSET_MIN_FEATURES = 10
+#: Runs of the write step when PostgreSQL fails it for a deadlock or serialization failure.
+WRITE_ATTEMPTS = 4
+#: Longest pause (seconds) before the last run; earlier pauses are shorter (doubling).
+_RETRY_PAUSE_S = 0.4
+
+log = logging.getLogger("servicecircle.imports")
 
 
 @dataclass(frozen=True)
@@ -190,6 +208,49 @@ def _write_candidates(conn: Connection, city_id: int, gdf: gpd.GeoDataFrame) -> 
     return WriteCounts(written - updated, updated)
 
 
+def _transient(exc: BaseException) -> bool:
+    """Whether ``exc`` is a deadlock or serialization failure (SQLSTATE class 40)."""
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    return str(getattr(orig, "sqlstate", "") or "").startswith("40")
+
+
+def write_retrying(conn: Connection, write: Callable[[], WriteCounts], *,
+                   what: str) -> WriteCounts:
+    """``write()`` inside a savepoint, run again after a deadlock or serialization failure.
+
+    Rolling back to the savepoint releases the locks ``write`` took, so the other side
+    can go on; at most :data:`WRITE_ATTEMPTS` runs, then :class:`ConflictError`. Anything
+    that happened in the transaction before stays.
+    """
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        savepoint = conn.begin_nested()
+        try:
+            counts = write()
+        except (psycopg.Error, DBAPIError) as exc:
+            savepoint.rollback()
+            if not _transient(exc):
+                raise
+            if attempt == WRITE_ATTEMPTS:
+                log.warning("%s: gave up after %d deadlocks/serialization failures",
+                            what, attempt)
+                raise ConflictError(
+                    f"{what} collided with other writes {attempt} times and was not "
+                    "written; try again") from None
+            pause = _RETRY_PAUSE_S * 2.0 ** (attempt - WRITE_ATTEMPTS) * random.uniform(0.5, 1)
+            log.warning("%s: %s; retrying in %.2f s (attempt %d of %d)", what,
+                        type(getattr(exc, "orig", exc)).__name__, pause, attempt + 1,
+                        WRITE_ATTEMPTS)
+            time.sleep(pause)
+            continue
+        except BaseException:
+            if savepoint.is_active:
+                savepoint.rollback()
+            raise
+        savepoint.commit()
+        return counts
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def import_file(conn: Connection, city_code: str, kind: str, path: str | Path, *,
                 crs: str | None = None, repair: bool = False,
                 field_map: Mapping[str, str] | None = None, encoding: str | None = None,
@@ -247,12 +308,17 @@ def import_file(conn: Connection, city_code: str, kind: str, path: str | Path, *
             problems.insert(0, p)
     if problems or valid is None:
         raise InvalidInputError(f"{len(problems)} problem(s) in {path.name} ({kind})", problems)
-    if table == "siting_candidate":
-        counts = _write_candidates(conn, city.id, valid.frame)
-    else:
-        counts = upsert_counts(conn, table, city.id, valid.frame)
-    if table in ("grid", "compound"):
-        refresh_grid_compound(conn, city.id)
+
+    def write() -> WriteCounts:
+        if table == "siting_candidate":
+            counts = _write_candidates(conn, city.id, valid.frame)
+        else:
+            counts = upsert_counts(conn, table, city.id, valid.frame)
+        if table in ("grid", "compound"):
+            refresh_grid_compound(conn, city.id)
+        return counts
+
+    counts = write_retrying(conn, write, what=f"importing {path.name} ({kind})")
     warnings = valid.warnings
     if not declared_wgs84:
         warnings += (f"coordinates converted from {crs} to WGS-84",)

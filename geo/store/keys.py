@@ -85,6 +85,11 @@ def revoke_key(conn: Connection, name: str) -> ApiKey:
     return ApiKey(*row)
 
 
+def well_formed(key: str) -> bool:
+    """Whether ``key`` looks like a key this module makes (checked without the database)."""
+    return bool(_KEY.match(key or ""))
+
+
 def verify_key(conn: Connection, key: str) -> ApiKey | None:
     """The active key matching the plain ``key``, or ``None`` (malformed, wrong, revoked)."""
     m = _KEY.match(key or "")

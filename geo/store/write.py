@@ -4,7 +4,9 @@ Rows in problems are numbered from 1 in frame order. Rows are matched by
 ``(city_id, external_id)``: writing the same external id again
 updates that row. Data goes through ``COPY`` into a temporary staging table and then one
 ``INSERT … SELECT … ON CONFLICT … DO UPDATE`` per call, so tens of thousands of rows take
-well under a second or two. Geometries are EPSG:4326. Nothing here commits.
+well under a second or two. Rows are written in external-id order, so concurrent writes of
+overlapping ids lock them in one order and cannot deadlock each other. Geometries are
+EPSG:4326. Nothing here commits.
 """
 
 from __future__ import annotations
@@ -307,7 +309,10 @@ def _merge(cur: Any, spec: KindSpec, city_id: int, source: str) -> WriteCounts:
     updates = sql.SQL(", ").join(
         sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c))
         for c in target if c not in ("city_id", "external_id"))
-    q = sql.SQL("INSERT INTO {t} ({cols}) SELECT {sel} FROM {stage} s{join} ORDER BY s.row_no "
+    # rows are inserted (and locked) in id order: two imports of overlapping ids, in
+    # whatever order their files list them, take their row locks in the same order
+    q = sql.SQL("INSERT INTO {t} ({cols}) SELECT {sel} FROM {stage} s{join} "
+                "ORDER BY s.external_id COLLATE \"C\" "
                 "ON CONFLICT (city_id, external_id) DO UPDATE SET {upd} "
                 "RETURNING (xmax = 0) AS inserted").format(
         t=sql.Identifier(spec.table), cols=sql.SQL(", ").join(map(sql.Identifier, target)),

@@ -17,6 +17,7 @@ from api.app import create_app
 from geo.demo.synthetic_cases import synthetic_cases
 from geo.settings import Settings
 from geo.store import cluster, keys, migrate
+from tests.support import TEST_HOSTS
 
 BOUNDS = (119.00, 30.00, 119.04, 30.04)
 LONELY = (119.035, 30.035)  # three cases alone in a corner
@@ -34,7 +35,7 @@ def case_db() -> Iterator[tuple[Settings, dict[str, str]]]:
         cluster.up(base)
     name = f"sc_cases_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     migrate.create_database(base, name)
-    s = replace(base, db_name=name, min_public_case_count=5)
+    s = replace(base, db_name=name, min_public_case_count=5, allowed_hosts=TEST_HOSTS)
     eng = migrate.make_engine(s)
     plain = {}
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -32,8 +33,12 @@ def test_create_list_revoke(sample_settings: Settings, client: TestClient) -> No
     listed = _cli(sample_settings, "list")
     assert "cli-analyst\tanalyst" in listed.stdout and key not in listed.stdout
     assert _cli(sample_settings, "revoke", "cli-analyst").returncode == 0
-    assert client.get("/collections/grid_cases/items",
-                      headers={"X-API-Key": key}).status_code == 401
+    # the server keeps key checks Settings.key_cache_s seconds: refused within that time
+    deadline = time.monotonic() + sample_settings.key_cache_s + 2
+    while client.get("/collections/grid_cases/items",
+                     headers={"X-API-Key": key}).status_code != 401:
+        assert time.monotonic() < deadline, "revoked key still accepted"
+        time.sleep(0.1)
 
 
 def test_bad_role_fails_without_traceback(sample_settings: Settings) -> None:

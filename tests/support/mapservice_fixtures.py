@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from api.app import create_app
 from geo.settings import Settings
 from geo.store import cluster, keys, migrate
+from tests.support import TEST_HOSTS
 from tests.support.sample import live_server, load_sample
 
 
@@ -26,7 +27,7 @@ def sample_settings() -> Iterator[Settings]:
         cluster.up(base)
     name = f"sc_api_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     migrate.create_database(base, name)
-    s = replace(base, db_name=name)
+    s = replace(base, db_name=name, allowed_hosts=TEST_HOSTS)
     eng = migrate.make_engine(s)
     try:
         with eng.begin() as conn:

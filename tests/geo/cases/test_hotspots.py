@@ -151,3 +151,11 @@ def test_kde_integrates_to_the_number_of_cases() -> None:
     surface = kde_surface(pts, cells, epsg=32650, bandwidth_m=300.0)
     area_km2 = np.array([h3.cell_area(c, "km^2") for c in cells])
     assert (surface.cells["density_per_km2"] * area_km2).sum() == pytest.approx(2.0, rel=0.03)
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, 1.5, True])
+def test_seed_must_fit_32_bits(seed: object) -> None:
+    from geo.cases.hotspots import check_seed
+
+    with pytest.raises(InvalidInputError, match="seed"):
+        check_seed(seed)  # type: ignore[arg-type]
