@@ -52,7 +52,9 @@ async def get_registry(request: Request) -> Registry:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
-ConnDep = Annotated[Connection, Depends(get_conn)]
+# scope="function": the commit runs before the response starts, so a failed commit (the
+# database going away) is still answered as a problem (503), not a broken response
+ConnDep = Annotated[Connection, Depends(get_conn, scope="function")]
 RegistryDep = Annotated[Registry, Depends(get_registry)]
 
 #: The ``{city}`` path parameter: a city code, checked before any SQL.

@@ -51,20 +51,21 @@ def create_key(conn: Connection, name: str, *, role: str) -> tuple[ApiKey, str]:
                                 field="name"))
     if problems:
         raise InvalidInputError("invalid API key", problems)
-    exists = conn.execute(text("SELECT 1 FROM api_key WHERE name = :n"), {"n": name}).first()
-    if exists:
-        raise InvalidInputError("invalid API key",
-                                [Problem(f"a key named {name!r} exists; revoke it or choose "
-                                         "another name", field="name")])
     key_id = int(conn.execute(
         text("SELECT nextval(pg_get_serial_sequence('api_key', 'id'))")).scalar_one())
     secret = secrets.token_urlsafe(32)
     salt = secrets.token_hex(16)
+    # ON CONFLICT: two concurrent requests for one name cannot both pass a check-then-insert
     row = conn.execute(
         text("INSERT INTO api_key (id, name, role, key_hash) VALUES (:id, :n, :r, :h) "
+             "ON CONFLICT (name) DO NOTHING "
              "RETURNING id, name, role, created_at, revoked_at"),
         {"id": key_id, "n": name, "r": role, "h": f"sha256${salt}${_digest(salt, secret)}"},
-    ).one()
+    ).first()
+    if row is None:
+        raise InvalidInputError("invalid API key",
+                                [Problem(f"a key named {name!r} exists; revoke it or choose "
+                                         "another name", field="name")])
     return ApiKey(*row), f"sc{key_id}_{secret}"
 
 

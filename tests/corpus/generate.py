@@ -371,7 +371,7 @@ def _gbk(kind: str, fmt: str) -> Case:
                     zf.writestr(f"data{suffix}", data)
         else:
             _write(gdf, path)
-            path.write_bytes(path.read_text(encoding="utf-8").encode("gbk"))
+            path.write_bytes(path.read_text(encoding="utf-8-sig").encode("gbk"))
         return path
 
     case = Case("encoding-gbk", kind, fmt, make)
