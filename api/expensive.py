@@ -23,8 +23,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections import OrderedDict
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -37,6 +36,7 @@ from sqlalchemy import Connection
 from api.auth import CurrentUser, User, check_role
 from geo.errors import InvalidInputError, Problem, TooManyRequestsError
 from geo.settings import Settings
+from geo.store.cache import SizedLRU
 from geo.store.cities import data_version
 
 #: Seconds a client refused for concurrency is asked to wait.
@@ -91,44 +91,6 @@ class ConcurrencyLimiter:
                     del self._running[client]
 
 
-class ResultCache:
-    """A thread-safe LRU of rendered results (bytes), bounded in total size."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self._data: OrderedDict[Hashable, bytes] = OrderedDict()
-        self._size = 0
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: Hashable) -> bytes | None:
-        with self._lock:
-            item = self._data.get(key)
-            if item is None:
-                self.misses += 1
-                return None
-            self._data.move_to_end(key)
-            self.hits += 1
-            return item
-
-    def put(self, key: Hashable, value: bytes) -> None:
-        if len(value) > self.max_bytes:
-            return
-        with self._lock:
-            old = self._data.pop(key, None)
-            if old is not None:
-                self._size -= len(old)
-            self._data[key] = value
-            self._size += len(value)
-            while self._size > self.max_bytes and self._data:
-                _, v = self._data.popitem(last=False)
-                self._size -= len(v)
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-
 _STATE_LOCK = threading.Lock()
 
 
@@ -144,13 +106,13 @@ def limiter(request: Request) -> ConcurrencyLimiter:
     return out
 
 
-def result_cache(request: Request) -> ResultCache:
+def result_cache(request: Request) -> SizedLRU[bytes]:
     """The app's cache of expensive results (created on first use)."""
     state = request.app.state
     with _STATE_LOCK:
         if getattr(state, "analysis_cache", None) is None:
-            state.analysis_cache = ResultCache(state.settings.analysis_cache_mb * 1024 * 1024)
-    out: ResultCache = state.analysis_cache
+            state.analysis_cache = SizedLRU(state.settings.analysis_cache_mb * 1024 * 1024, size_of=len)
+    out: SizedLRU[bytes] = state.analysis_cache
     return out
 
 

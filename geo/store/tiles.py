@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, text
 
 from geo.errors import InvalidInputError, NotFoundError, Problem
+from geo.store.cache import SizedLRU
 from geo.store.features import fid_sql, quote
 from layers.registry import Layer
 
@@ -127,66 +126,36 @@ def render_tile(conn: Connection, layer: Layer, z: int, x: int, y: int, *, perso
     return bytes(data) if data else b""
 
 
-#: Bytes an entry of :class:`TileCache` costs besides its tile (key, ETag, bookkeeping), so
-#: empty tiles (``b""``) count too.
-ENTRY_OVERHEAD = 256
-
-
 class TileCache:
-    """A thread-safe LRU of rendered tiles; keys include the source versions, so a data
-    change makes old entries unreachable (they age out).
+    """A thread-safe LRU of rendered tiles with their ETags; keys include the source
+    versions, so a data change makes old entries unreachable (they age out).
 
-    Bounded in bytes, each entry counted as its tile plus :data:`ENTRY_OVERHEAD` (an empty
+    Bounded in bytes, each entry counted as its tile plus :data:`geo.store.cache.ENTRY_OVERHEAD` (an empty
     tile is not free), and in entries (``max_entries``).
     """
 
     def __init__(self, max_bytes: int = 64 * 1024 * 1024, max_entries: int = 100_000) -> None:
+        self._lru: SizedLRU[tuple[bytes, str]] = SizedLRU(
+            max_bytes, size_of=lambda item: len(item[0]), max_entries=max_entries)
         self.max_bytes = max_bytes
-        self.max_entries = max_entries
-        self._data: OrderedDict[Hashable, tuple[bytes, str]] = OrderedDict()
-        self._size = 0
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
 
     @property
     def size(self) -> int:
         """Bytes counted against ``max_bytes``."""
-        return self._size
+        return self._lru.size
 
     def get(self, key: Hashable) -> tuple[bytes, str] | None:
         """``(tile, etag)`` or ``None``."""
-        with self._lock:
-            item = self._data.get(key)
-            if item is None:
-                self.misses += 1
-                return None
-            self._data.move_to_end(key)
-            self.hits += 1
-            return item
+        return self._lru.get(key)
 
     def put(self, key: Hashable, tile: bytes) -> tuple[bytes, str]:
         """Store ``tile``; return it with its ETag (a quoted hash of the bytes)."""
-        etag = '"' + hashlib.blake2b(tile, digest_size=12).hexdigest() + '"'
-        cost = len(tile) + ENTRY_OVERHEAD
-        if cost > self.max_bytes:
-            return tile, etag
-        with self._lock:
-            old = self._data.pop(key, None)
-            if old is not None:
-                self._size -= len(old[0]) + ENTRY_OVERHEAD
-            self._data[key] = (tile, etag)
-            self._size += cost
-            while self._data and (self._size > self.max_bytes
-                                  or len(self._data) > self.max_entries):
-                _, (t, _) = self._data.popitem(last=False)
-                self._size -= len(t) + ENTRY_OVERHEAD
-        return tile, etag
+        item = (tile, '"' + hashlib.blake2b(tile, digest_size=12).hexdigest() + '"')
+        self._lru.put(key, item)
+        return item
 
     def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-            self._size = 0
+        self._lru.clear()
 
     def __len__(self) -> int:
-        return len(self._data)
+        return len(self._lru)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from geo.store.tiles import ENTRY_OVERHEAD, TileCache
+from geo.store.cache import ENTRY_OVERHEAD
+from geo.store.tiles import TileCache
 
 
 def test_empty_tiles_count_against_the_byte_limit() -> None:
