@@ -158,6 +158,10 @@ def osmnx_walkable(rule: WalkRule, *, trunk_by_default: bool = False) -> bool:
     return ours if rule.osmnx is None else rule.osmnx
 
 
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
 def _yes_no(v: bool | None) -> str:
     return {True: "walkable", False: "excluded", None: "setting"}[v]
 
@@ -169,6 +173,6 @@ def rules_markdown() -> str:
     for i, r in enumerate(WALK_RULES, 1):
         hw = ", ".join(sorted(r.highway)) if r.highway else "any"
         osmnx = "same" if r.osmnx is None else _yes_no(r.osmnx)
-        lines.append(f"| {i} | `{r.code}` | {hw} | {r.condition} | {_yes_no(r.walkable)} | "
-                     f"{osmnx} | {r.note} |")
+        lines.append(f"| {i} | `{r.code}` | {hw} | {_cell(r.condition)} | "
+                     f"{_yes_no(r.walkable)} | {osmnx} | {_cell(r.note)} |")
     return "\n".join(lines)

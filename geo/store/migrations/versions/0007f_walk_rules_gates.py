@@ -1,7 +1,7 @@
 """Walkability rules per edge, network figures per city, OSM gates and inferred compound gates.
 
 Revision ID: 0007f
-Revises: 0006
+Revises: 0006, 0002
 Create Date: 2026-12-01
 
 - ``street_edge.walk_rule``: the rule of :data:`geo.network.walkable.WALK_RULES` that
@@ -27,7 +27,7 @@ from geoalchemy2 import Geometry
 from geo.store.migrations.ddl import track_versions, untrack_versions
 
 revision = "0007f"
-down_revision = "0006"
+down_revision = ("0006", "0002")  # 0002: coverage_compound
 branch_labels = None
 depends_on = None
 
