@@ -22,8 +22,9 @@ def osm_file(tmp_path: Path, nodes: dict[int, tuple[float, float]],
     xs = [x for x, _ in nodes.values()]
     ys = [y for _, y in nodes.values()]
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="test">',
-             f' <bounds minlat="{LAT0 + (min(ys) - 1) * STEP}" minlon="{LON0 + (min(xs) - 1) * STEP}"'
-             f' maxlat="{LAT0 + (max(ys) + 1) * STEP}" maxlon="{LON0 + (max(xs) + 1) * STEP}"/>']
+             (f' <bounds minlat="{LAT0 + (min(ys) - 1) * STEP}" '
+              f'minlon="{LON0 + (min(xs) - 1) * STEP}" maxlat="{LAT0 + (max(ys) + 1) * STEP}" '
+              f'maxlon="{LON0 + (max(xs) + 1) * STEP}"/>')]
     for nid, (x, y) in nodes.items():
         lines.append(f' <node id="{nid}" lat="{LAT0 + y * STEP:.7f}" lon="{LON0 + x * STEP:.7f}"/>')
     for wid, refs, tags in ways:
