@@ -49,7 +49,7 @@ def passes(tags: dict[str, str], conds: list[tuple[str, str | None, str | None]]
 def osmnx_walk_lengths(path: Path, tmp_path: Path) -> tuple[dict[int, float], dict[int, dict]]:
     """Metres per OSM way in OSMnx's walk network within the file's bounds, and every
     highway way's tags."""
-    tree = ET.parse(path)  # noqa: S314  (our own data file)
+    tree = ET.parse(path)
     root = tree.getroot()
     conds = osmnx_filter()
     tags_of: dict[int, dict[str, str]] = {}
