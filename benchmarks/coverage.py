@@ -238,8 +238,8 @@ def to_markdown(result: dict[str, Any]) -> str:
         f"1-min load average at the end {result['machine']['load_avg_1m_at_end']} "
         "(the machine is shared; figures are wall-clock medians)."), "",
         "## Demo cities (walking, all service types, compounds by their gates)", "",
-        "Nodes: those with a walking edge; parts: connected parts of the walking network; "
-        "largest: its share of the street length.", "",
+        ("Nodes: those with a walking edge; parts: connected parts of the walking network; "
+         "largest: its share of the street length."), "",
         ("| city | nodes | edges | parts | largest | points | compounds "
          "| nearest+2nd, all types (s) | circles 5/10/15 min, all points (s) |"),
         "|---|---|---|---|---|---|---|---|---|"]
