@@ -96,7 +96,7 @@ def network_figures(edges: pd.DataFrame, *, mode: str = "walk") -> NetworkFigure
                                   if ways[i] is not None and not pd.isna(ways[i])))
         pieces.append(NetworkPiece(len(idx), float(per[c]), tuple(named[:5]), tuple(wids[:5])))
     return NetworkFigures(mode=mode, n_nodes=n, n_edges=len(e), n_components=int(n_comp),
-                          length_m=float(length.sum()), largest_length_m=float(per[order[0]]),
+                          length_m=float(per.sum()), largest_length_m=float(per[order[0]]),
                           pieces=tuple(pieces))
 
 
