@@ -82,6 +82,20 @@ def test_wudaokou_compounds_walk_from_osm_gates(client: TestClient, demo_engine:
     assert kinds.count("inferred_gate") >= 3 and set(kinds) <= {"gate", "inferred_gate"}
 
 
+def test_gate_layer_is_served_like_other_layers(client: TestClient) -> None:
+    assert "compound_gates" in {x["name"] for x in client.get("/layers").json()["layers"]}
+    r = client.get("/collections/compound_gates/items", params={"city": "wudaokou",
+                                                                "limit": 1000})
+    assert r.status_code == 200
+    feats = r.json()["features"]
+    kinds = {f["properties"]["origin_kind"] for f in feats}
+    assert kinds == {"gate", "inferred_gate"}
+    assert all(f["geometry"]["type"] == "Point" for f in feats)
+    assert all(f["properties"]["used"] for f in feats)  # Wudaokou: one kind per compound
+    tj = client.get("/tiles/compound_gates/tilejson.json")
+    assert tj.status_code == 200
+
+
 def test_health_lists_honest_walking_networks(client: TestClient, demo_engine: Engine) -> None:
     from sqlalchemy import text
 
