@@ -145,10 +145,11 @@ class StreetNetwork:
     @classmethod
     def from_osm(cls, path: str | Path, *, mode: Mode = "walk",
                  speed_m_per_min: float | None = None,
-                 bbox: tuple[float, float, float, float] | None = None) -> StreetNetwork:
+                 bbox: tuple[float, float, float, float] | None = None,
+                 walk_trunk_by_default: bool = False) -> StreetNetwork:
         """Build from an OSM extract (.osm / .osm.pbf) read by
-        :func:`geo.network.osm.read_osm`."""
-        ext = read_osm(path, bbox=bbox)
+        :func:`geo.network.osm.read_osm` (walkability: :mod:`geo.network.walkable`)."""
+        ext = read_osm(path, bbox=bbox, walk_trunk_by_default=walk_trunk_by_default)
         return cls.from_edges(ext.nodes, ext.edges, mode=mode, speed_m_per_min=speed_m_per_min)
 
     # ------------------------------------------------------------------ properties
