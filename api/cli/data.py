@@ -59,6 +59,16 @@ def load_demo_command() -> None:
     for name in next(iter(counts.values())):
         table.add_row(name, *[f"{counts[c][name]:,}" for c in counts])
     out.print(table)
+    from geo.settings import Settings
+    from geo.store.network import network_figures_by_city
+
+    with engine() as eng, eng.connect() as conn:
+        figures = network_figures_by_city(conn)
+    for code in counts:
+        if figures.get(code):
+            out.print(f"{code}:")
+            print_network_figures(figures[code] or {},
+                                  min_share=Settings.from_env().largest_component_min_share)
 
 
 @city_app.command("add")
