@@ -77,20 +77,20 @@ def osmnx_walk_lengths(path: Path, tmp_path: Path) -> tuple[dict[int, float], di
     return dict(per_way), tags_of
 
 
-@pytest.mark.parametrize("path", EXTRACTS, ids=[p.stem for p in EXTRACTS])
-def test_walk_network_matches_osmnx_except_documented_rules(path: Path, tmp_path: Path) -> None:
-    assert EXTRACTS, "no extracts in data/osm"
+def compare(path: Path, tmp_path: Path, *, trunk: bool = False) -> tuple[float, float, float]:
+    """Print the comparison; return (ours, OSMnx, |difference on the ways both keep|) in m.
+
+    Every way only one side keeps must be decided by a rule documented as differing.
+    """
     theirs, tags_of = osmnx_walk_lengths(path, tmp_path)
-    edges = read_osm(path).edges
+    edges = read_osm(path, walk_trunk_by_default=trunk).edges
     ours = edges[edges["walk"]].groupby("osm_way_id")["length_m"].sum().to_dict()
     ours = {int(k): float(v) for k, v in ours.items()}
-    assert sum(theirs.values()) > 50_000  # both extracts hold tens of km of walkable streets
-
     by_rule: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0])  # ours, theirs, ways
     for way in set(ours) ^ set(theirs):
         rule = walk_rule(tags_of[way])
-        # a way only one side keeps is decided by a rule documented as differing from OSMnx
-        assert rule.osmnx is not None and osmnx_walkable(rule) == (way in theirs), (way, rule)
+        assert rule.osmnx is not None, (way, rule.code)
+        assert osmnx_walkable(rule, trunk_by_default=trunk) == (way in theirs), (way, rule.code)
         by_rule[rule.code][0] += ours.get(way, 0.0)
         by_rule[rule.code][1] += theirs.get(way, 0.0)
         by_rule[rule.code][2] += 1
@@ -98,7 +98,6 @@ def test_walk_network_matches_osmnx_except_documented_rules(path: Path, tmp_path
     ours_common = sum(ours[w] for w in common)
     theirs_common = sum(theirs[w] for w in common)
     total_ours, total_theirs = sum(ours.values()), sum(theirs.values())
-
     print(f"\n{path.name}: ours {total_ours / 1000:.2f} km, OSMnx {total_theirs / 1000:.2f} km "
           f"({(total_ours - total_theirs) / total_theirs:+.2%})")
     for code, (o, t, n) in sorted(by_rule.items()):
@@ -106,4 +105,31 @@ def test_walk_network_matches_osmnx_except_documented_rules(path: Path, tmp_path
               f"OSMnx {t / 1000:.3f} km")
     print(f"  ways both keep: ours {ours_common / 1000:.2f} km, OSMnx {theirs_common / 1000:.2f} "
           f"km ({(ours_common - theirs_common) / theirs_common:+.2%})")
-    assert abs(ours_common - theirs_common) <= TOLERANCE * total_theirs
+    return total_ours, total_theirs, abs(ours_common - theirs_common)
+
+
+@pytest.mark.parametrize("path", EXTRACTS, ids=[p.stem for p in EXTRACTS])
+def test_walk_network_matches_osmnx_except_documented_rules(path: Path, tmp_path: Path) -> None:
+    assert EXTRACTS, "no extracts in data/osm"
+    _, theirs, residual = compare(path, tmp_path)
+    assert theirs > 50_000  # both extracts hold tens of km of walkable streets
+    assert residual <= TOLERANCE * theirs
+
+
+@pytest.mark.parametrize("trunk", [False, True], ids=["trunks-by-tags", "trunks-by-default"])
+def test_trunk_and_cycleway_rules_against_osmnx(tmp_path: Path, trunk: bool) -> None:
+    from tests.geo.network.test_walkable import osm_file
+
+    nodes = {i: (float(i), 0.0) for i in range(1, 9)}
+    ways = [(1, [1, 2], {"highway": "residential"}),
+            (2, [2, 3], {"highway": "trunk", "sidewalk": "both"}),
+            (3, [3, 4], {"highway": "trunk"}),
+            (4, [4, 5], {"highway": "trunk_link", "sidewalk": "no"}),
+            (5, [5, 6], {"highway": "trunk", "foot": "designated"}),
+            (6, [6, 7], {"highway": "cycleway", "foot": "yes"}),
+            (7, [7, 8], {"highway": "cycleway"})]
+    ours, theirs, residual = compare(osm_file(tmp_path, nodes, ways), tmp_path, trunk=trunk)
+    assert residual <= 0.005 * theirs  # sphere (OSMnx) against ellipsoid (ours) lengths
+    step = theirs / 5  # OSMnx keeps ways 1–5, one grid step each
+    # ours: 1, 2, 5 and the shared cycleway 6, plus the untagged trunk 3 by default
+    assert ours == pytest.approx(step * (5 if trunk else 4), rel=0.01)
