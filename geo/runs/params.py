@@ -20,7 +20,13 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from geo.cases.counts import check_categories
 from geo.cases.stats import DEFAULT_OVERDUE_HOURS, DEFAULT_TZ
 from geo.courier.reach import DEFAULT_OVERLAP_SHARE, PRESETS
-from geo.domain import DEFAULT_SITING_TYPE, LIFE_CIRCLE_MINUTES, MAX_WALK_MINUTES, WALK_MINUTES
+from geo.domain import (
+    DEFAULT_SITING_TYPE,
+    LIFE_CIRCLE_MINUTES,
+    MAX_WALK_MINUTES,
+    WALK_MINUTES,
+    SitingModel,
+)
 from geo.errors import InvalidInputError, Problem
 from geo.io.labels import label_reason
 
@@ -222,8 +228,8 @@ class PlanParams(CaseFilter):
     service_type: str = Field(default=DEFAULT_SITING_TYPE, pattern=r"^[a-z][a-z0-9_]*$", max_length=64,
                               description="Station type, e.g. red_station.")
     p: int = Field(default=5, ge=1, le=200, description="Number of new stations (mclp, pmedian).")
-    model: Literal["mclp", "lscp", "pmedian"] = Field(
-        default="mclp", description="mclp (most demand covered), lscp (fewest sites reaching "
+    model: SitingModel = Field(
+        default=SitingModel.MCLP, description="mclp (most demand covered), lscp (fewest sites reaching "
         "target_share) or pmedian (least total walk).")
     target_share: float | None = Field(default=None, ge=0, le=1, description="Share of demand to "
                                        "cover (lscp).")
