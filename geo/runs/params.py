@@ -1,8 +1,8 @@
 """One parameter object per analysis, shared by the command line and the HTTP API.
 
-Each model is the FastAPI request body of its endpoint *and* what the Typer command builds
-from its options (one option per field, help texts taken from the field descriptions), so
-the two front ends cannot drift apart. Fields left ``None`` take their deployment default
+Each model is the FastAPI request body of its endpoint *and* the options of its Typer
+command, generated from the fields (:mod:`api.cli.options`: one option per field with the
+field's default, description and bounds), so the two front ends cannot drift apart. Fields left ``None`` take their deployment default
 (walking/riding speed, snap distance, public case minimum) from :class:`geo.settings.Settings`
 in the run functions of :mod:`geo.runs` — and only there.
 
@@ -38,7 +38,6 @@ __all__ = [
     "Params",
     "PlanParams",
     "WhatIfParams",
-    "field_help",
     "parse",
     "parse_categories",
     "parse_time",
@@ -134,11 +133,6 @@ def validation_problems(errors: Any, skip: tuple[str, ...] = ()) -> list[Problem
         else:
             out.append(Problem(e.get("msg", "invalid"), field=field))
     return out
-
-
-def field_help(model: type[BaseModel], name: str) -> str:
-    """The description of ``model.name`` (the CLI's help text for its option)."""
-    return model.model_fields[name].description or ""
 
 
 class CoverageParams(Params):
