@@ -67,6 +67,16 @@ class PropertyManagement(StrEnum):
     UNKNOWN = "unknown"
 
 
+class SitingModel(StrEnum):
+    """Location models of new-station siting (stated in :mod:`geo.siting.problem`): the
+    most demand newly covered by ``p`` sites, the fewest sites covering a share of it, the
+    least total walk."""
+
+    MCLP = "mclp"
+    LSCP = "lscp"
+    PMEDIAN = "pmedian"
+
+
 class OriginKind(StrEnum):
     """Where a walk from a compound starts: the user's gate, a gate inferred from
     OpenStreetMap, or (no gate known) an interior point of the compound."""

@@ -1,8 +1,8 @@
 """One parameter object per analysis, shared by the command line and the HTTP API.
 
-Each model is the FastAPI request body of its endpoint *and* what the Typer command builds
-from its options (one option per field, help texts taken from the field descriptions), so
-the two front ends cannot drift apart. Fields left ``None`` take their deployment default
+Each model is the FastAPI request body of its endpoint *and* the options of its Typer
+command, generated from the fields (:mod:`api.cli.options`: one option per field with the
+field's default, description and bounds), so the two front ends cannot drift apart. Fields left ``None`` take their deployment default
 (walking/riding speed, snap distance, public case minimum) from :class:`geo.settings.Settings`
 in the run functions of :mod:`geo.runs` — and only there.
 
@@ -20,7 +20,13 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from geo.cases.counts import check_categories
 from geo.cases.stats import DEFAULT_OVERDUE_HOURS, DEFAULT_TZ
 from geo.courier.reach import DEFAULT_OVERLAP_SHARE, PRESETS
-from geo.domain import DEFAULT_SITING_TYPE, LIFE_CIRCLE_MINUTES, MAX_WALK_MINUTES, WALK_MINUTES
+from geo.domain import (
+    DEFAULT_SITING_TYPE,
+    LIFE_CIRCLE_MINUTES,
+    MAX_WALK_MINUTES,
+    WALK_MINUTES,
+    SitingModel,
+)
 from geo.errors import InvalidInputError, Problem
 from geo.io.labels import label_reason
 
@@ -32,7 +38,6 @@ __all__ = [
     "Params",
     "PlanParams",
     "WhatIfParams",
-    "field_help",
     "parse",
     "parse_categories",
     "parse_time",
@@ -130,11 +135,6 @@ def validation_problems(errors: Any, skip: tuple[str, ...] = ()) -> list[Problem
     return out
 
 
-def field_help(model: type[BaseModel], name: str) -> str:
-    """The description of ``model.name`` (the CLI's help text for its option)."""
-    return model.model_fields[name].description or ""
-
-
 class CoverageParams(Params):
     """A coverage run: thresholds in walking minutes *or* network metres."""
 
@@ -222,8 +222,8 @@ class PlanParams(CaseFilter):
     service_type: str = Field(default=DEFAULT_SITING_TYPE, pattern=r"^[a-z][a-z0-9_]*$", max_length=64,
                               description="Station type, e.g. red_station.")
     p: int = Field(default=5, ge=1, le=200, description="Number of new stations (mclp, pmedian).")
-    model: Literal["mclp", "lscp", "pmedian"] = Field(
-        default="mclp", description="mclp (most demand covered), lscp (fewest sites reaching "
+    model: SitingModel = Field(
+        default=SitingModel.MCLP, description="mclp (most demand covered), lscp (fewest sites reaching "
         "target_share) or pmedian (least total walk).")
     target_share: float | None = Field(default=None, ge=0, le=1, description="Share of demand to "
                                        "cover (lscp).")

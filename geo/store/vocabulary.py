@@ -25,3 +25,11 @@ def service_type_terms(conn: Connection) -> tuple[Term, ...]:
     added = [service_type_term(code, zh=zh, en=en) for code, (zh, en) in sorted(stored.items())
              if code not in SERVICE_TYPES]
     return (*builtin, *added)
+
+
+def service_type_of(conn: Connection, code: str) -> Term | None:
+    """The :class:`~geo.domain.Term` of service type ``code`` with the labels its table row
+    has (a type added at run time included); ``None`` when the table has no such type."""
+    row = conn.execute(text("SELECT name_zh, name_en FROM service_type WHERE code = :c"),
+                       {"c": code}).first()
+    return None if row is None else service_type_term(code, zh=row.name_zh, en=row.name_en)
