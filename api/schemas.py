@@ -149,10 +149,36 @@ ScenarioWithSites = create_model("ScenarioWithSites", __base__=Scenario,
 
 # --- catalogue, keys, health, imports, OGC -------------------------------------------------
 
+class NetworkPart(Model):
+    """A part of a walking network apart from the largest (street names, OSM ways)."""
+
+    n_edges: int
+    length_m: float
+    names: list[str]
+    way_ids: list[int]
+
+
+class WalkNetwork(Model):
+    """A city's walking network: only nodes with walking edges count; ``n_components``
+    parts, the largest holding ``largest_share`` of the street length (null without
+    figures: a network stored before they were kept)."""
+
+    city: str
+    n_nodes: int | None = None
+    n_edges: int | None = None
+    n_components: int | None = None
+    length_m: float | None = None
+    largest_length_m: float | None = None
+    largest_share: float | None = None
+    pieces: list[NetworkPart] = []
+
+
 class Health(Model):
     status: str
     postgis: str
     cities: list[str]
+    networks: list[WalkNetwork] = Field(
+        default=[], description="Walking-network figures per city, as `city add` printed them")
 
 
 class Layer(Model):

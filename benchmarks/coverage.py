@@ -186,7 +186,9 @@ def _demo() -> list[dict[str, Any]]:
         circ, _, c = timed(partial(service_circles, net, svc, minutes=WALK_MINUTES,
                                     service_id_col="external_id"), 3)
         out.append({"city": city.code, "nodes": net.n_nodes, "edges": net.n_edges,
-                    "components": net.n_components, "service_points": len(svc),
+                    "components": net.n_components,
+                    "largest_component_share": net.largest_component_share,
+                    "service_points": len(svc),
                     "compounds": len(comp), "network_build_s": build,
                     "nearest_and_second_all_types_s_median": near,
                     "circles_5_10_15_all_points_s_median": circ, "circles": len(c)})
@@ -232,10 +234,15 @@ def to_markdown(result: dict[str, Any]) -> str:
         f"1-min load average at the end {result['machine']['load_avg_1m_at_end']} "
         "(the machine is shared; figures are wall-clock medians)."), "",
         "## Demo cities (walking, all service types, compounds by their gates)", "",
-        ("| city | nodes | edges | parts | points | compounds | nearest+2nd, all types (s) "
-        "| circles 5/10/15 min, all points (s) |"), "|---|---|---|---|---|---|---|---|"]
+        ("Nodes: those with a walking edge; parts: connected parts of the walking network; "
+         "largest: its share of the street length."), "",
+        ("| city | nodes | edges | parts | largest | points | compounds "
+         "| nearest+2nd, all types (s) | circles 5/10/15 min, all points (s) |"),
+        "|---|---|---|---|---|---|---|---|---|"]
     for d in result["demo_cities"]:
+        share = d.get("largest_component_share")
         lines.append(f"| {d['city']} | {d['nodes']} | {d['edges']} | {d['components']} | "
+                     f"{'' if share is None else f'{share:.1%}'} | "
                      f"{d['service_points']} | {d['compounds']} | "
                      f"{d['nearest_and_second_all_types_s_median']:.3f} | "
                      f"{d['circles_5_10_15_all_points_s_median']:.2f} |")

@@ -77,6 +77,15 @@ class SitingModel(StrEnum):
     PMEDIAN = "pmedian"
 
 
+class OriginKind(StrEnum):
+    """Where a walk from a compound starts: the user's gate, a gate inferred from
+    OpenStreetMap, or (no gate known) an interior point of the compound."""
+
+    GATE = "gate"
+    INFERRED_GATE = "inferred_gate"
+    INTERIOR_POINT = "interior_point"
+
+
 # ----------------------------------------------------------------------------- terms
 
 
@@ -135,6 +144,12 @@ CASE_STATUSES: dict[str, Term] = _terms(
     Term(CaseStatus.DISPATCHED, "已派单", "Dispatched"),
     Term(CaseStatus.HANDLING, "处理中", "In progress"),
     Term(CaseStatus.CLOSED, "已办结", "Closed"),
+)
+
+ORIGIN_KINDS: dict[str, Term] = _terms(
+    Term(OriginKind.GATE, "小区出入口", "Gate", "#1f618d"),
+    Term(OriginKind.INFERRED_GATE, "推断出入口（OSM）", "Inferred gate (OSM)", "#5dade2"),
+    Term(OriginKind.INTERIOR_POINT, "小区内部点（无出入口）", "Interior point (no gate known)"),
 )
 
 PROPERTY_MANAGEMENT: dict[str, Term] = _terms(

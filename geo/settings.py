@@ -30,6 +30,16 @@ def _default_home() -> Path:
     return Path.cwd() / ".servicecircle"
 
 
+def _flag(value: str) -> bool:
+    """``1/true/yes/on`` → True, ``0/false/no/off`` → False; anything else is an error."""
+    v = value.strip().lower()
+    if v in ("1", "true", "yes", "on"):
+        return True
+    if v in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
 def _names(value: str) -> tuple[str, ...]:
     """``"a.org, b.org"`` → ``("a.org", "b.org")``."""
     return tuple(n.strip().lower() for n in value.split(",") if n.strip())
@@ -61,6 +71,13 @@ class Settings:
     walk_speed_m_per_min: float = DEFAULT_WALK_SPEED_M_PER_MIN
     ride_speed_m_per_min: float = DEFAULT_RIDE_SPEED_M_PER_MIN
     max_snap_m: float = 250.0
+    #: Trunk roads (``highway=trunk|trunk_link``) without sidewalk or foot tags are
+    #: walkable (OSMnx's walk network) instead of not (rule ``trunk_untagged`` of
+    #: :data:`geo.network.walkable.WALK_RULES`); applied when a city's network is built.
+    walk_trunk_by_default: bool = False
+    #: ``city add`` warns when the largest part of the walking network holds less than this
+    #: share of its street length, and names the other parts.
+    largest_component_min_share: float = 0.8
     max_upload_bytes: int = 50 * 1024 * 1024
     #: Largest request body of any other endpoint (JSON); 10,000 candidate sites fit.
     max_body_bytes: int = 2 * 1024 * 1024
@@ -115,6 +132,8 @@ class Settings:
             "WALK_SPEED_M_PER_MIN": ("walk_speed_m_per_min", float),
             "RIDE_SPEED_M_PER_MIN": ("ride_speed_m_per_min", float),
             "MAX_SNAP_M": ("max_snap_m", float),
+            "WALK_TRUNK_BY_DEFAULT": ("walk_trunk_by_default", _flag),
+            "LARGEST_COMPONENT_MIN_SHARE": ("largest_component_min_share", float),
             "MAX_UPLOAD_BYTES": ("max_upload_bytes", int),
             "MAX_BODY_BYTES": ("max_body_bytes", int),
             "DB_SLOTS": ("db_slots", int),

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from geo.domain import (
     CASE_CATEGORIES,
     CASE_STATUSES,
+    ORIGIN_KINDS,
     PROPERTY_MANAGEMENT,
     SERVICE_TYPES,
     ServiceType,
@@ -51,6 +52,7 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "street_id": ("所属街道", "Street"), "community_id": ("所属社区", "Community"),
     "households": ("户数", "Households"), "residents": ("居民人数", "Residents"),
     "elderly": ("老年人数", "Elderly residents"),
+    "origin_kind": ("出发点", "Walk starts at"), "walk_rule": ("步行规则", "Walk rule"),
     "property_management": ("物业管理", "Property management"),
     "type": ("类型", "Type"), "address": ("地址", "Address"),
     "opening_hours": ("开放时间", "Opening hours"), "capacity": ("容量", "Capacity"),
@@ -93,6 +95,7 @@ def _pairs(terms: Mapping[str, Term]) -> dict[str, tuple[str, str]]:
 #: zh/en labels of coded property values shown in popups, by column.
 VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
     **{column: _pairs(VOCABULARY[kind]) for column, kind in VOCABULARY_COLUMNS.items()},
+    "origin_kind": _pairs(ORIGIN_KINDS),
     "mode": {"walk": ("步行", "Walking"), "ride": ("骑行", "Riding")},
     "walk": {"true": ("是", "Yes"), "false": ("否", "No")},
     "ride": {"true": ("是", "Yes"), "false": ("否", "No")},

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -59,6 +59,16 @@ def load_demo_command() -> None:
     for name in next(iter(counts.values())):
         table.add_row(name, *[f"{counts[c][name]:,}" for c in counts])
     out.print(table)
+    from geo.settings import Settings
+    from geo.store.network import network_figures_by_city
+
+    with engine() as eng, eng.connect() as conn:
+        figures = network_figures_by_city(conn)
+    for code in counts:
+        if figures.get(code):
+            out.print(f"{code}:")
+            print_network_figures(figures[code] or {},
+                                  min_share=Settings.from_env().largest_component_min_share)
 
 
 @city_app.command("add")
@@ -79,15 +89,17 @@ def city_add(
     `servicecircle import`.
     """
     from geo.network.osm import read_osm
+    from geo.settings import Settings
     from geo.store.cities import code_problems, create_city
-    from geo.store.network import write_network
+    from geo.store.osm import write_osm_network
 
     problems = code_problems(code)
     if problems:
         raise InvalidInputError("invalid city code", problems)
     box = parse_bbox(bbox) if bbox is not None else None
+    settings = Settings.from_env()
     with console.status(f"Reading {osm.name}…"):
-        extract = read_osm(osm, bbox=box)
+        extract = read_osm(osm, bbox=box, walk_trunk_by_default=settings.walk_trunk_by_default)
     edges = extract.edges
     if edges.empty:
         raise InvalidInputError(f"no walkable or rideable streets inside the bounds of {osm.name}",
@@ -95,13 +107,45 @@ def city_add(
     with engine() as eng, eng.begin() as conn, console.status("Writing the street network…"):
         city = create_city(conn, code, name_zh=name_zh or code, name_en=name_en or code,
                            bounds=extract.bounds)
-        write_network(conn, city.id, extract.nodes, edges)
-    walk_km = edges.loc[edges["walk"], "length_m"].sum() / 1000
+        figures = write_osm_network(conn, city.id, nodes=extract.nodes, edges=edges,
+                                    gate_points=extract.gate_points,
+                                    walk_rules=extract.walk_rules)
     ride_km = edges.loc[edges["ride"], "length_m"].sum() / 1000
     out.print(f"city {city.code} ({city.name_zh} / {city.name_en}), metric CRS EPSG:{city.metric_epsg}")
-    out.print(f"  {len(extract.nodes):,} nodes, {len(edges):,} edges; "
-              f"walk {walk_km:,.1f} km, ride {ride_km:,.1f} km")
+    out.print(f"  stored: {len(extract.nodes):,} nodes, {len(edges):,} edges (walking and riding); "
+              f"ride {ride_km:,.1f} km")
+    print_network_figures(figures, min_share=settings.largest_component_min_share)
+    out.print(f"  OSM gate and entrance nodes: {len(extract.gate_points):,}")
     out.print("  © OpenStreetMap contributors (ODbL)")
+
+
+def print_network_figures(figures: dict[str, Any], *, min_share: float) -> None:
+    """The walking network's figures, km per walkability rule, and a warning naming the
+    disconnected parts when the largest part holds less than ``min_share`` of the length."""
+    w = figures["walk"]
+    share = w["largest_share"]
+    out.print(f"  walking network: {w['n_nodes']:,} nodes, {w['n_edges']:,} edges, "
+              f"{w['length_m'] / 1000:,.1f} km in {w['n_components']:,} part(s); the largest "
+              f"holds {w['largest_length_m'] / 1000:,.1f} km"
+              + (f" ({share:.1%})" if share is not None else ""))
+    table = Table(title="Walkability rules (km of streets in the bounds each rule decided)")
+    for col in ("rule", "effect", "ways", "km"):
+        table.add_column(col, justify="right" if col in ("ways", "km") else "left")
+    for r in figures["walk_rules"]:
+        table.add_row(r["rule"], "added" if r["walkable"] else "removed", f"{r['ways']:,}",
+                      f"{r['km']:,.2f}")
+    out.print(table)
+    if share is not None and share < min_share:
+        out.print(f"[yellow]warning:[/yellow] the largest part of the walking network holds "
+                  f"only {share:.1%} of its length (below {min_share:.0%}); travel between "
+                  f"parts is impossible. The other parts, longest first:")
+        for p in w["pieces"]:
+            names = "、".join(p["names"]) or "(unnamed)"
+            ways = ", ".join(f"way {i}" for i in p["way_ids"])
+            out.print(f"    {p['length_m'] / 1000:,.2f} km, {p['n_edges']} edges: {names} "
+                      f"({ways})")
+        if w["n_components"] - 1 > len(w["pieces"]):
+            out.print(f"    … and {w['n_components'] - 1 - len(w['pieces'])} smaller part(s)")
 
 
 @city_app.command("list")

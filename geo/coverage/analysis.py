@@ -23,7 +23,7 @@ day care and canteen, after-school care, convenience shops, parcel pick-up): see
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import geopandas as gpd
 import numpy as np
@@ -31,7 +31,7 @@ import pandas as pd
 import shapely
 
 from geo.coverage.circles import DEFAULT_BUFFER_M, service_circles, union_by_type
-from geo.domain import LIFE_CIRCLE_MINUTES, WALK_MINUTES, ServiceType
+from geo.domain import LIFE_CIRCLE_MINUTES, WALK_MINUTES, OriginKind, ServiceType
 from geo.errors import InvalidInputError, Problem
 from geo.network.graph import StreetNetwork
 from geo.network.nearest import NearestResult, nearest_service
@@ -59,17 +59,22 @@ def thresholds(net: StreetNetwork, *, minutes: Sequence[float] | None = WALK_MIN
 
 
 def compound_origins(compounds: gpd.GeoDataFrame, *, id_col: str = "id",
-                     gates_col: str = "gates") -> gpd.GeoDataFrame:
-    """Access points of compounds: their gates (MultiPoint) or, without gates, a
-    representative point. Columns ``compound_id, origin_kind ('gates'|'representative')``."""
-    gates = (compounds[gates_col] if gates_col in compounds.columns
-             else pd.Series([None] * len(compounds), index=compounds.index))
-    gates = gpd.GeoSeries(gates.to_numpy(), crs=compounds.crs)
-    has = ~(gates.isna().to_numpy() | gates.is_empty.to_numpy())
+                     gates_col: str = "gates",
+                     inferred_col: str = "inferred_gates") -> gpd.GeoDataFrame:
+    """Access points of compounds: the user's gates (MultiPoint), else gates inferred from
+    OSM (:mod:`geo.network.gates`), else a representative point. Columns ``compound_id,
+    origin_kind`` (:class:`geo.domain.OriginKind`)."""
     rep = compounds.geometry.representative_point().to_numpy()
-    geom = np.where(has, gates.to_numpy(), rep)
-    return gpd.GeoDataFrame({"compound_id": compounds[id_col].to_numpy(),
-                             "origin_kind": np.where(has, "gates", "representative")},
+    geom = np.asarray(rep, dtype=object)
+    kind = np.full(len(compounds), str(OriginKind.INTERIOR_POINT), dtype=object)
+    for col, name in ((inferred_col, OriginKind.INFERRED_GATE), (gates_col, OriginKind.GATE)):
+        if col not in compounds.columns:
+            continue
+        g = gpd.GeoSeries(compounds[col].to_numpy(), crs=compounds.crs)
+        has = ~(g.isna().to_numpy() | g.is_empty.to_numpy())
+        geom = np.where(has, g.to_numpy(), geom)
+        kind = np.where(has, str(name), kind)  # the user's gates come last: they win
+    return gpd.GeoDataFrame({"compound_id": compounds[id_col].to_numpy(), "origin_kind": kind},
                             geometry=list(geom), crs=compounds.crs)
 
 
@@ -77,11 +82,14 @@ def compound_access(net: StreetNetwork, compounds: gpd.GeoDataFrame,
                     services: gpd.GeoDataFrame, *, id_col: str = "id",
                     types: Sequence[str] | None = None, max_snap_m: float = 250.0,
                     include_snap: bool = True) -> NearestResult:
-    """Nearest and second-nearest service of each type for every compound (best gate)."""
+    """Nearest and second-nearest service of each type for every compound (best gate);
+    the table says which access point was used (``origin_kind``, :class:`~geo.domain.OriginKind`)."""
     origins = compound_origins(compounds, id_col=id_col)
-    return nearest_service(net, origins, services, origin_id_col="compound_id",
+    near = nearest_service(net, origins, services, origin_id_col="compound_id",
                            types=list(types) if types is not None else None,
                            max_snap_m=max_snap_m, include_snap=include_snap)
+    kinds = dict(zip(origins["compound_id"], origins["origin_kind"], strict=True))
+    return replace(near, table=near.table.assign(origin_kind=near.table["origin"].map(kinds)))
 
 
 def coverage_by_compound(compounds: gpd.GeoDataFrame, nearest: pd.DataFrame,

@@ -18,7 +18,8 @@ from geo.demo.model import LAYERS, DemoCity
 from geo.demo.wudaokou import build_wudaokou
 from geo.settings import PROJECT_ROOT
 from geo.store.cities import create_city
-from geo.store.network import write_network
+from geo.store.gates import refresh_inferred_gates
+from geo.store.osm import write_osm_network
 from geo.store.write import refresh_grid_compound, upsert_features
 
 __all__ = ["DEMO_CITIES", "OSM_DIR", "DemoCity", "demo_cities", "load_demo", "table_counts"]
@@ -96,7 +97,8 @@ def load_demo(conn: Connection, *, progress: Progress | None = None,
         step(f"{demo.name_zh} ({code}): generated")
         city = create_city(conn, demo.code, name_zh=demo.name_zh, name_en=demo.name_en,
                            bounds=demo.bounds, metric_epsg=demo.metric_epsg)
-        write_network(conn, city.id, demo.nodes, demo.edges)
+        write_osm_network(conn, city.id, nodes=demo.nodes, edges=demo.edges,
+                          gate_points=demo.gate_points, walk_rules=demo.walk_rules)
         step(f"{demo.name_zh} ({code}): street network")
         for kind in LAYERS:
             gdf = demo.layers[kind]
@@ -106,6 +108,7 @@ def load_demo(conn: Connection, *, progress: Progress | None = None,
             step(f"{demo.name_zh} ({code}): {kind}")
         _drop_stale(conn, city.id, demo)
         refresh_grid_compound(conn, city.id)
+        refresh_inferred_gates(conn, city.id)  # the compounds came after the network
         step(f"{demo.name_zh} ({code}): grid–compound overlay")
         counts[code] = table_counts(conn, city.id)
     return counts

@@ -95,7 +95,8 @@ def build_guixi(osm_path: str | Path, *, seed: int = SEED) -> DemoCity:
         "grid_case": finish(cases, "generated"),
     }
     return DemoCity(code="guixi", name_zh="贵溪", name_en="Guixi", bounds=x.bounds,
-                    metric_epsg=epsg, nodes=x.nodes, edges=x.edges, layers=layers)
+                    metric_epsg=epsg, nodes=x.nodes, edges=x.edges, layers=layers,
+                    gate_points=x.gate_points, walk_rules=x.walk_rules)
 
 
 def balance_households(compounds: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,

@@ -23,7 +23,8 @@ class DemoCity:
     """One demo city; every frame in EPSG:4326 with ``external_id`` and a ``source`` column.
 
     ``layers`` maps a writer kind (:data:`LAYERS`) to its frame; ``nodes``/``edges`` are
-    the street network as returned by :func:`geo.network.osm.read_osm`.
+    the street network, ``gate_points`` the gate nodes and ``walk_rules`` the km per
+    walkability rule, as returned by :func:`geo.network.osm.read_osm`.
     """
 
     code: str
@@ -34,6 +35,8 @@ class DemoCity:
     nodes: gpd.GeoDataFrame
     edges: gpd.GeoDataFrame
     layers: dict[str, gpd.GeoDataFrame]
+    gate_points: gpd.GeoDataFrame
+    walk_rules: pd.DataFrame
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,8 @@
-"""Wudaokou 五道口 demo city: real OSM streets, 小区 polygons and postal points.
+"""Wudaokou 五道口 demo city: real OSM streets, 小区 polygons, their gates and postal points.
+
+Compounds whose gates OpenStreetMap shows (gate nodes, walkable ways crossing the
+outline: :mod:`geo.network.gates`) keep those; the others get generated gates facing
+the nearest streets.
 
 Households, residents, communities, grids, other service points and cases are generated
 (rules in ``data/README.md``; deterministic from ``SEED``).
@@ -19,6 +23,7 @@ from geo.demo.model import DemoCity, finish, metric_extract, rng_for
 from geo.demo.services import PROFILES, generate_service_points
 from geo.demo.units import locate, partition_grids
 from geo.domain import ServiceType as T
+from geo.network.gates import infer_gates
 from geo.network.osm import read_osm
 
 SEED = 20170624
@@ -87,6 +92,12 @@ def build_wudaokou(osm_path: str | Path, *, seed: int = SEED) -> DemoCity:
     sites = [MultiPoint(list(compounds.gates.iloc[int(np.argmax(np.where(label == j, residents,
                                                                           -1)))].geoms)).geoms[0]
              for j in range(len(cells))]
+    # gates from OpenStreetMap where it shows them (the loader infers them again from the
+    # stored network and gate nodes); generated gates only where OSM shows none
+    osm_gates = infer_gates(compounds, x.gate_points, x.edges, metric_epsg=epsg)
+    compounds["gates"] = gpd.GeoSeries(
+        np.where(osm_gates.geometry.isna().to_numpy(), compounds["gates"].to_numpy(), None),
+        crs=epsg)
     services = generate_service_points(
         communities=communities, community_sites=sites, grids=grids, compounds=compounds,
         edges=edges_m, counts=SERVICE_COUNTS, rng=rng_for(seed, "services"),
@@ -116,7 +127,8 @@ def build_wudaokou(osm_path: str | Path, *, seed: int = SEED) -> DemoCity:
         "grid_case": finish(cases, "generated"),
     }
     return DemoCity(code="wudaokou", name_zh="五道口", name_en="Wudaokou", bounds=x.bounds,
-                    metric_epsg=epsg, nodes=x.nodes, edges=x.edges, layers=layers)
+                    metric_epsg=epsg, nodes=x.nodes, edges=x.edges, layers=layers,
+                    gate_points=x.gate_points, walk_rules=x.walk_rules)
 
 
 def pd_concat(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:

@@ -103,10 +103,12 @@ class StreetNetwork:
         if mode in edges.columns:
             edges = edges[edges[mode].astype(bool).to_numpy()]
         epsg = metric_epsg or metric_epsg_for(nodes.to_crs(WGS84))
-        nodes_m = nodes.to_crs(epsg)
-        ids = nodes_m["node_id"].to_numpy()
-        if pd.Index(ids).has_duplicates:
+        if pd.Index(nodes["node_id"]).has_duplicates:
             raise InvalidInputError("duplicate node ids", [Problem("duplicate", field="node_id")])
+        # nodes without an edge of this mode are not part of its network
+        used = nodes["node_id"].isin(pd.concat([edges["u"], edges["v"]])).to_numpy()
+        nodes_m = nodes[used].to_crs(epsg)
+        ids = nodes_m["node_id"].to_numpy()
         index = pd.Index(ids)
         u = index.get_indexer(edges["u"].to_numpy())
         v = index.get_indexer(edges["v"].to_numpy())
@@ -143,15 +145,17 @@ class StreetNetwork:
     @classmethod
     def from_osm(cls, path: str | Path, *, mode: Mode = "walk",
                  speed_m_per_min: float | None = None,
-                 bbox: tuple[float, float, float, float] | None = None) -> StreetNetwork:
+                 bbox: tuple[float, float, float, float] | None = None,
+                 walk_trunk_by_default: bool = False) -> StreetNetwork:
         """Build from an OSM extract (.osm / .osm.pbf) read by
-        :func:`geo.network.osm.read_osm`."""
-        ext = read_osm(path, bbox=bbox)
+        :func:`geo.network.osm.read_osm` (walkability: :mod:`geo.network.walkable`)."""
+        ext = read_osm(path, bbox=bbox, walk_trunk_by_default=walk_trunk_by_default)
         return cls.from_edges(ext.nodes, ext.edges, mode=mode, speed_m_per_min=speed_m_per_min)
 
     # ------------------------------------------------------------------ properties
     @property
     def n_nodes(self) -> int:
+        """Nodes of the network: those with at least one edge of its mode."""
         return len(self.node_ids)
 
     @property
@@ -160,8 +164,21 @@ class StreetNetwork:
 
     @property
     def n_components(self) -> int:
-        """Number of disconnected parts of the network."""
+        """Number of disconnected parts of the network (each has at least one edge)."""
         return int(self.component.max() + 1) if len(self.component) else 0
+
+    @property
+    def length_m(self) -> float:
+        """Total street length in metres."""
+        return float(self.edge_length_m.sum())
+
+    @property
+    def largest_component_share(self) -> float:
+        """Share of the street length in the largest part (by length); NaN without edges."""
+        if not self.n_edges:
+            return float("nan")
+        per = np.bincount(self.component[self.edge_u], weights=self.edge_length_m)
+        return float(per.max() / per.sum())
 
     def minutes(self, metres: np.ndarray | float) -> np.ndarray:
         """Convert network metres to minutes at this network's speed (inf stays inf)."""

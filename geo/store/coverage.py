@@ -101,9 +101,10 @@ def write_run(conn: Connection, city: City, result: CoverageResult, compounds: g
     c = city.id
     _copy(conn, "coverage_compound", (
         "run_id", "city_id", "compound_id", "service_type", "nearest_id", "nearest_m",
-        "nearest_min", "second_id", "second_m", "second_min", "snapped"),
+        "nearest_min", "second_id", "second_m", "second_min", "snapped", "origin_kind"),
         ((run_id, c, int(r.origin), r.type, _i(r.nearest_id), _f(r.nearest_m),
-          _f(r.nearest_min), _i(r.second_id), _f(r.second_m), _f(r.second_min), bool(r.snapped))
+          _f(r.nearest_min), _i(r.second_id), _f(r.second_m), _f(r.second_min), bool(r.snapped),
+          getattr(r, "origin_kind", None))
          for r in near.itertuples()))
     people = [f"{p}_{k}" for p in ("residents", "households") for k in ("in", "out", "unknown")]
     for kind in UNIT_KINDS:
@@ -160,11 +161,12 @@ def _budget_filter(minutes: float | None) -> tuple[str, dict[str, Any]]:
 def compound_rows(conn: Connection, city_id: int, *, service_type: str | None = None
                   ) -> list[dict[str, Any]]:
     """Per compound and type of the latest run: nearest / second nearest (ids, metres,
-    minutes; None when unreachable or not snapped) and people."""
+    minutes; None when unreachable or not snapped), the access point used (``origin_kind``:
+    gate, inferred_gate or interior_point) and people."""
     run = latest_run(conn, city_id)
     sql = ("SELECT c.id AS compound_id, c.external_id, c.name, t.service_type, "
            "n.external_id AS nearest, t.nearest_m, t.nearest_min, s.external_id AS second, "
-           "t.second_m, t.second_min, t.snapped, c.residents, c.households "
+           "t.second_m, t.second_min, t.snapped, t.origin_kind, c.residents, c.households "
            "FROM coverage_compound t JOIN compound c ON c.id = t.compound_id "
            "LEFT JOIN service_point n ON n.id = t.nearest_id "
            "LEFT JOIN service_point s ON s.id = t.second_id WHERE t.run_id = :r")

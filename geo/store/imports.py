@@ -37,6 +37,7 @@ from geo.io.files import read_file, resolve_crs
 from geo.io.validate import validate_features
 from geo.settings import Settings
 from geo.store.cities import City, get_city
+from geo.store.gates import refresh_inferred_gates
 from geo.store.siting import write_candidates
 from geo.store.write import WriteCounts, refresh_grid_compound, upsert_counts
 
@@ -316,6 +317,8 @@ def import_file(conn: Connection, city_code: str, kind: str, path: str | Path, *
             counts = upsert_counts(conn, table, city.id, valid.frame)
         if table in ("grid", "compound"):
             refresh_grid_compound(conn, city.id)
+        if table == "compound":  # gates from OSM where the file gives none
+            refresh_inferred_gates(conn, city.id)
         return counts
 
     counts = write_retrying(conn, write, what=f"importing {path.name} ({kind})")

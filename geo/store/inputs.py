@@ -35,11 +35,13 @@ def _wkb(v: Any) -> Any:
 def read_compounds(conn: Connection, city_id: int) -> gpd.GeoDataFrame:
     """Compounds of ``city_id`` ordered by id: ``id, external_id, name, community_id,
     street_id`` (nullable integers), ``residents, households, elderly`` (0 where unknown),
-    ``gates`` (MultiPoint or None, EPSG:4326) and the polygon."""
+    ``gates`` (the user's) and ``inferred_gates`` (from OSM, :mod:`geo.store.gates`) —
+    MultiPoint or None, EPSG:4326 — and the polygon."""
     rows = conn.execute(text("""
         SELECT c.id, c.external_id, c.name, c.community_id, m.street_id, c.residents,
                c.households, COALESCE(c.elderly, 0) AS elderly,
-               ST_AsBinary(c.gates) AS gates, ST_AsBinary(c.geom) AS wkb
+               ST_AsBinary(c.gates) AS gates, ST_AsBinary(c.inferred_gates) AS inferred,
+               ST_AsBinary(c.geom) AS wkb
         FROM compound c LEFT JOIN community m ON m.id = c.community_id
         WHERE c.city_id = :city ORDER BY c.id"""), {"city": city_id}).all()
     return gpd.GeoDataFrame(
@@ -50,7 +52,8 @@ def read_compounds(conn: Connection, city_id: int) -> gpd.GeoDataFrame:
          "residents": [int(r.residents) for r in rows],
          "households": [int(r.households) for r in rows],
          "elderly": [int(r.elderly) for r in rows],
-         "gates": gpd.GeoSeries([_wkb(r.gates) for r in rows], crs=WGS84)},
+         "gates": gpd.GeoSeries([_wkb(r.gates) for r in rows], crs=WGS84),
+         "inferred_gates": gpd.GeoSeries([_wkb(r.inferred) for r in rows], crs=WGS84)},
         geometry=[_wkb(r.wkb) for r in rows], crs=WGS84)
 
 

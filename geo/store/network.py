@@ -1,7 +1,9 @@
 """The street network of a city: nodes and undirected edges flagged walk / ride.
 
 Edges are undirected street segments between intersections (and way ends) with their
-real geometry, as built by :func:`geo.network.osm.read_osm`. All geometries EPSG:4326;
+real geometry, as built by :func:`geo.network.osm.read_osm`, each with the walkability rule
+that decided it (``walk_rule``, optional). :func:`write_network_figures` keeps the
+city's honest walking-network figures and the kilometres per walkability rule. All geometries EPSG:4326;
 ``length_m`` is the geodesic length in metres. :func:`read_network` is the loader of the
 analysis object, :class:`~geo.network.graph.StreetNetwork` (pandana's pattern: the core
 never reads the database; the loader builds the core object).
@@ -9,6 +11,7 @@ never reads the database; the loader builds the core object).
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -77,9 +80,11 @@ def write_network(conn: Connection, city_id: int, nodes: gpd.GeoDataFrame,
         Columns ``node_id, osm_id, geometry`` (Point), EPSG:4326.
     edges
         Columns ``edge_id, u, v, osm_way_id, length_m`` (metres), ``highway, name, walk,
-        ride, geometry`` (LineString), EPSG:4326.
+        ride, geometry`` (LineString), EPSG:4326; optional ``walk_rule``.
     """
     _check(nodes, edges)
+    rules = (edges["walk_rule"].tolist() if "walk_rule" in edges.columns
+             else [None] * len(edges))
     conn.execute(text("DELETE FROM street_edge WHERE city_id = :c"), {"c": city_id})
     conn.execute(text("DELETE FROM street_node WHERE city_id = :c"), {"c": city_id})
     raw = conn.connection.driver_connection
@@ -89,12 +94,13 @@ def write_network(conn: Connection, city_id: int, nodes: gpd.GeoDataFrame,
                                    strict=True):
                 cp.write_row((city_id, int(nid), _opt_int(osm), g))
         with cur.copy("COPY street_edge (city_id, edge_id, u, v, osm_way_id, length_m, highway, "
-                      "name, walk, ride, geom) FROM STDIN") as cp:
+                      "name, walk, ride, walk_rule, geom) FROM STDIN") as cp:
             cols = [edges[c].tolist() for c in EDGE_COLUMNS[:-1]]
-            for row in zip(*cols, _ewkb(edges.geometry), strict=True):
-                eid, u, v, way, length, hw, name, walk, ride, g = row
+            for row in zip(*cols, rules, _ewkb(edges.geometry), strict=True):
+                eid, u, v, way, length, hw, name, walk, ride, rule, g = row
                 cp.write_row((city_id, int(eid), int(u), int(v), _opt_int(way), float(length),
-                              _opt_str(hw), _opt_str(name), bool(walk), bool(ride), g))
+                              _opt_str(hw), _opt_str(name), bool(walk), bool(ride),
+                              _opt_str(rule), g))
 
 
 def read_network_frames(conn: Connection, city_id: int, *,
@@ -110,7 +116,7 @@ def read_network_frames(conn: Connection, city_id: int, *,
                                 [Problem("unknown mode", field="mode")])
     mode_sql = {None: "", "walk": " AND walk", "ride": " AND ride"}[mode]
     erows = conn.execute(text(
-        "SELECT edge_id, u, v, osm_way_id, length_m, highway, name, walk, ride, "
+        "SELECT edge_id, u, v, osm_way_id, length_m, highway, name, walk, ride, walk_rule, "
         f"ST_AsBinary(geom) AS g FROM street_edge WHERE city_id = :c{mode_sql} ORDER BY edge_id"),
         {"c": city_id}).all()
     node_sql = "SELECT node_id, osm_id, ST_AsBinary(geom) AS g FROM street_node n WHERE city_id = :c"
@@ -131,9 +137,23 @@ def read_network_frames(conn: Connection, city_id: int, *,
          "highway": pd.Series([r.highway for r in erows], dtype=object),
          "name": pd.Series([r.name for r in erows], dtype=object),
          "walk": np.array([r.walk for r in erows], dtype=bool),
-         "ride": np.array([r.ride for r in erows], dtype=bool)},
+         "ride": np.array([r.ride for r in erows], dtype=bool),
+         "walk_rule": pd.Series([r.walk_rule for r in erows], dtype=object)},
         geometry=shapely.from_wkb([bytes(r.g) for r in erows]), crs=WGS84)
     return nodes, edges
+
+
+def write_network_figures(conn: Connection, city_id: int, figures: dict[str, Any]) -> None:
+    """Keep the figures of a city's network (JSON: :meth:`NetworkFigures.as_dict` of the
+    walking network and the km per walkability rule); the caller commits."""
+    conn.execute(text("UPDATE city SET network_figures = CAST(:f AS json) WHERE id = :c"),
+                 {"f": json.dumps(figures, allow_nan=False), "c": city_id})
+
+
+def network_figures_by_city(conn: Connection) -> dict[str, dict[str, Any] | None]:
+    """The stored network figures of every city by code (None where not computed yet)."""
+    rows = conn.execute(text("SELECT code, network_figures FROM city ORDER BY code")).all()
+    return {r.code: r.network_figures for r in rows}
 
 
 def read_network(conn: Connection, city_id: int, *, mode: Mode = "walk",

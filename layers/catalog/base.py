@@ -64,7 +64,7 @@ LAYERS: tuple[Layer, ...] = (
         name="street_edges", title_zh="路网", title_en="Street network",
         geometry_type="LineString", minzoom=13, maxzoom=22,
         source=Source("street_edge", id_column="edge_id", id_per_city=True,
-                      columns=("name", "highway", "length_m", "walk", "ride"),
+                      columns=("name", "highway", "length_m", "walk", "ride", "walk_rule"),
                       version_tables=("street_edge",)),
         style=Style("line", "#7b7d7d", weight=1.2),
         visible=False,

@@ -63,6 +63,54 @@ def test_compounds_csv(client: TestClient) -> None:
     assert rows and "nearest_min" in rows[0] and "second_min" in rows[0]
 
 
+def test_compound_table_names_the_origin_in_json_and_csv(client: TestClient) -> None:
+    params = {"type": "elderly_canteen"}
+    rows = client.get(f"{URL}/compounds", params=params).json()["rows"]
+    # Guixi's compounds all carry the (generated) gates they were loaded with: those win
+    assert rows and {x["origin_kind"] for x in rows} == {"gate"}
+    r = client.get(f"{URL}/compounds", params={**params, "format": "csv"})
+    table = list(csv.DictReader(io.StringIO(r.text.lstrip("\ufeff"))))
+    assert [x["origin_kind"] for x in table] == [x["origin_kind"] for x in rows]
+
+
+def test_wudaokou_compounds_walk_from_osm_gates(client: TestClient, demo_engine: Engine) -> None:
+    with demo_engine.begin() as conn:
+        run_coverage(conn, "wudaokou")
+    rows = client.get("/cities/wudaokou/coverage/compounds",
+                      params={"type": "parcel_station"}).json()["rows"]
+    kinds = [x["origin_kind"] for x in rows]
+    assert kinds.count("inferred_gate") >= 3 and set(kinds) <= {"gate", "inferred_gate"}
+
+
+def test_gate_layer_is_served_like_other_layers(client: TestClient) -> None:
+    assert "compound_gates" in {x["name"] for x in client.get("/layers").json()["layers"]}
+    r = client.get("/collections/compound_gates/items", params={"city": "wudaokou",
+                                                                "limit": 1000})
+    assert r.status_code == 200
+    feats = r.json()["features"]
+    kinds = {f["properties"]["origin_kind"] for f in feats}
+    assert kinds == {"gate", "inferred_gate"}
+    assert all(f["geometry"]["type"] == "Point" for f in feats)
+    assert all(f["properties"]["used"] for f in feats)  # Wudaokou: one kind per compound
+    tj = client.get("/tiles/compound_gates/tilejson.json")
+    assert tj.status_code == 200
+
+
+def test_health_lists_honest_walking_networks(client: TestClient, demo_engine: Engine) -> None:
+    from sqlalchemy import text
+
+    nets = {n["city"]: n for n in client.get("/health").json()["networks"]}
+    with demo_engine.connect() as conn:
+        for code in ("guixi", "wudaokou"):
+            walk_nodes = conn.execute(text(
+                "SELECT count(*) FROM street_node n JOIN city c ON c.id = n.city_id "
+                "WHERE c.code = :c AND EXISTS (SELECT 1 FROM street_edge e WHERE "
+                "e.city_id = n.city_id AND e.walk AND n.node_id IN (e.u, e.v))"),
+                {"c": code}).scalar_one()
+            assert nets[code]["n_nodes"] == walk_nodes
+            assert nets[code]["n_components"] >= 1 and 0 < nets[code]["largest_share"] <= 1
+
+
 def test_unknown_city_is_404_problem(client: TestClient) -> None:
     r = client.get("/cities/atlantis/coverage/grids")
     assert r.status_code == 404

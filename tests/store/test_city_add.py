@@ -173,3 +173,48 @@ def _counts(engine: Engine) -> dict[str, tuple[int, int]]:
 def test_help(args):
     r = CliRunner().invoke(app, [*args, "--help"])
     assert r.exit_code == 0 and "Usage" in r.output
+
+
+SPLIT = """<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6" generator="test">
+ <bounds minlat="39.999" minlon="116.299" maxlat="40.006" maxlon="116.304"/>
+ <node id="1" lat="40.0000" lon="116.3000"/>
+ <node id="2" lat="40.0000" lon="116.3020"/>
+ <node id="3" lat="40.0040" lon="116.3000"/>
+ <node id="4" lat="40.0040" lon="116.3015"/>
+ <node id="5" lat="40.0050" lon="116.3000"/>
+ <node id="6" lat="40.0050" lon="116.3020"/>
+ <way id="10"><nd ref="1"/><nd ref="2"/><tag k="highway" v="residential"/>
+  <tag k="name" v="南街"/></way>
+ <way id="11"><nd ref="3"/><nd ref="4"/><tag k="highway" v="footway"/><tag k="name" v="北巷"/></way>
+ <way id="12"><nd ref="5"/><nd ref="6"/><tag k="highway" v="cycleway"/></way>
+</osm>
+"""
+
+
+def test_city_add_warns_about_a_split_network_and_names_the_parts(settings, engine, cleanup,
+                                                                  tmp_path):
+    p = tmp_path / "split.osm"
+    p.write_text(SPLIT, encoding="utf-8")
+    r = cli(settings, "city", "add", "t-cli-tiny", "--osm", str(p))
+    assert r.returncode == 0, r.stderr
+    out = " ".join(r.stdout.split())  # rich wraps long lines
+    # the cycleway's nodes are stored (riders use it) but are not part of the walking network
+    assert "walking network: 4 nodes, 2 edges" in out and "in 2 part(s)" in out
+    assert "warning" in out and "below 80%" in out
+    assert "北巷" in out and "way 11" in out
+    assert "南街" not in out.split("warning", 1)[1]  # the largest part is not listed
+
+
+def test_city_add_prints_km_per_rule_and_no_warning_when_connected(settings, engine, cleanup):
+    r = cli(settings, "city", "add", "t-cli-wdk", "--osm", str(OSM / "wudaokou_2017.osm"))
+    assert r.returncode == 0, r.stderr
+    rows = {line.split("│")[1].strip(): line for line in r.stdout.splitlines()
+            if line.count("│") == 5}
+    assert {"never", "cycleway", "cycleway_foot", "pedestrian_area", "default"} <= set(rows)
+    assert "removed" in rows["cycleway"] and "added" in rows["pedestrian_area"]
+    assert "warning" not in r.stdout
+    with engine.connect() as conn:
+        fig = conn.execute(text("SELECT network_figures FROM city WHERE code = 't-cli-wdk'")
+                           ).scalar_one()
+    assert f"{fig['walk']['n_nodes']:,} nodes" in r.stdout

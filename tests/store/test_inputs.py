@@ -38,7 +38,8 @@ def guixi(demo: Connection) -> int:
 def test_compounds_have_one_column_set_for_every_analysis(demo: Connection, guixi: int) -> None:
     compounds = read_compounds(demo, guixi)
     assert list(compounds.columns) == ["id", "external_id", "name", "community_id", "street_id",
-                                       "residents", "households", "elderly", "gates", "geometry"]
+                                       "residents", "households", "elderly", "gates", "inferred_gates",
+                                       "geometry"]
     n = int(demo.execute(text("SELECT count(*) FROM compound WHERE city_id = :c"),
                          {"c": guixi}).scalar_one())
     assert len(compounds) == n and compounds["id"].is_monotonic_increasing
