@@ -17,7 +17,7 @@ from api.limits import BodyLimit
 from api.routes import cases as case_routes
 from api.routes import courier as courier_routes
 from api.routes import coverage as coverage_routes
-from api.routes import features, health, imports, keys, layers, map, tiles, vocabulary
+from api.routes import health, imports, keys, layers, map, ogc, tiles, vocabulary
 from api.routes import siting as siting_routes
 from api.schemas import FeatureCollection, Problem
 from geo.settings import Settings
@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     errors.install(app)
     security.install(app)
     app.include_router(health.router)
-    app.include_router(features.router)
+    app.include_router(ogc.router)
     app.include_router(layers.router)
     app.include_router(vocabulary.router)
     app.include_router(tiles.router)
