@@ -17,17 +17,17 @@ from qgis.core import (  # type: ignore[import-not-found]
     QgsApplication,
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
-    QgsFields,
+    QgsFillSymbol,
+    QgsLineSymbol,
     QgsMapRendererParallelJob,
     QgsMapSettings,
+    QgsMarkerSymbol,
     QgsProject,
     QgsRectangle,
-    QgsTileXYZ,
     QgsVectorLayer,
     QgsVectorTileBasicRenderer,
     QgsVectorTileBasicRendererStyle,
     QgsVectorTileLayer,
-    QgsVectorTileMVTDecoder,
     QgsWkbTypes,
 )
 from qgis.PyQt.QtCore import QSize  # type: ignore[import-not-found]
@@ -51,6 +51,44 @@ def read_collection(base: str, name: str) -> dict:
     return {"valid": True, "count": layer.featureCount(), "read": len(ids)}
 
 
+def symbol_of(st: dict, colour: str) -> object:
+    c = QColor(colour)
+    rgb = f"{c.red()},{c.green()},{c.blue()}"
+    if st["kind"] == "fill":
+        return QgsFillSymbol.createSimple({
+            "color": f"{rgb},{round(255 * float(st['fill_opacity']))}",
+            "outline_color": f"{rgb},255", "outline_width": str(0.26 * float(st["weight"]))})
+    if st["kind"] == "line":
+        return QgsLineSymbol.createSimple({"line_color": f"{rgb},255",
+                                           "line_width": str(0.26 * float(st["weight"]))})
+    return QgsMarkerSymbol.createSimple({"color": f"{rgb},255",
+                                         "size": str(float(st["radius"]) / 2)})
+
+
+def styles_of(layer_name: str, st: dict) -> list:
+    """The layer's style as served by ``/layers``: one rule per legend class (graduated:
+    ``value <= x < next value``; categorical: ``= value``), else one colour."""
+    classes, prop = st.get("classes") or [], st.get("property")
+    if not classes or not prop:
+        rule = QgsVectorTileBasicRendererStyle(layer_name, layer_name, GEOMETRY[st["kind"]])
+        rule.setSymbol(symbol_of(st, st["color"]))
+        return [rule]
+    rules = []
+    for i, c in enumerate(classes):
+        if st.get("classify") == "graduated":
+            expr = f'"{prop}" >= {float(c["value"])}'
+            if i + 1 < len(classes):
+                expr += f' AND "{prop}" < {float(classes[i + 1]["value"])}'
+        else:
+            expr = f""""{prop}" = '{c["value"]}'"""
+        rule = QgsVectorTileBasicRendererStyle(f"{layer_name} {c['label_en']}", layer_name,
+                                               GEOMETRY[st["kind"]])
+        rule.setFilterExpression(expr)
+        rule.setSymbol(symbol_of(st, c["color"]))
+        rules.append(rule)
+    return rules
+
+
 def tiles_of(bounds: list[float], z: int) -> list[tuple[int, int]]:
     def tile(lon: float, lat: float) -> tuple[int, int]:
         n = 1 << z
@@ -72,32 +110,23 @@ def vector_tiles(base: str, layer_name: str, city: str, png: str) -> dict:
     layer = QgsVectorTileLayer(uri, layer_name)
     if not layer.isValid():
         return {"valid": False}
-    rule = QgsVectorTileBasicRendererStyle(layer_name, layer_name, GEOMETRY[st["kind"]])
-    colour = QColor(st["color"])
-    if st["kind"] == "fill":
-        rule.setSymbolColor(colour)
-        colour.setAlphaF(float(st["fill_opacity"]))
-        rule.symbol().setColor(colour)
-        rule.symbol().symbolLayer(0).setStrokeColor(QColor(st["color"]))
-    else:
-        rule.setSymbolColor(colour)
     renderer = QgsVectorTileBasicRenderer()
-    renderer.setStyles([rule])
+    renderer.setStyles(styles_of(layer_name, st))
     layer.setRenderer(renderer)
     QgsProject.instance().addMapLayer(layer)
-    # features: every tile of the city at the layer's first zoom, decoded by QGIS
-    decoder = QgsVectorTileMVTDecoder(layer.tileMatrixSet()) if hasattr(
-        layer, "tileMatrixSet") else QgsVectorTileMVTDecoder()
+    # features: every tile of the city at the layer's first zoom, each read by QGIS (its
+    # OGR provider with GDAL's MVT driver; QGIS 3.22 has no MVT decoder in Python)
     ids: set[int] = set()
     for x, y in tiles_of(tj["bounds"], z):
-        data = layer.getRawTile(QgsTileXYZ(x, y, z))
-        if data.isEmpty():
-            continue
-        if not decoder.decode(QgsTileXYZ(x, y, z), data):
-            continue
-        fields = {name: QgsFields() for name in decoder.layers()}
-        feats = decoder.layerFeatures(fields, QgsCoordinateTransform())
-        ids |= {f.id() for f in feats.get(layer_name, [])}
+        url = f"{base}/tiles/{layer_name}/{z}/{x}/{y}.mvt?city={city}"
+        with urllib.request.urlopen(url, timeout=60) as r:
+            if r.status == 204:
+                continue
+        tile = QgsVectorLayer(f"MVT:/vsicurl/{url}|layername={layer_name}", "tile", "ogr")
+        if not tile.isValid():
+            raise RuntimeError(f"QGIS cannot read tile {z}/{x}/{y}")
+        ids |= {int(f["mvt_id"]) if "mvt_id" in f.fields().names() else f.id()
+                for f in tile.getFeatures()}
     # picture: the city as the style draws it
     settings = QgsMapSettings()
     settings.setLayers([layer])

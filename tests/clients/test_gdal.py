@@ -47,7 +47,7 @@ def test_pyogrio_lists_every_collection(demo_server: str, public_counts: dict[st
 def test_pyogrio_reads_every_public_collection(demo_server: str,
                                                public_counts: dict[str, int]) -> None:
     got = _python(READ, demo_server, *public_counts)
-    for _name, (n, bounds, crs) in got.items():
+    for n, bounds, crs in got.values():
         if n:
             assert crs == "OGC:CRS84"  # lon/lat, as served
             minx, miny, maxx, maxy = bounds
