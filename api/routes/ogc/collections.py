@@ -109,7 +109,8 @@ def collection_doc(request: Request, conn: Connection, layer: Layer, *, fmt: str
         "public": layer.public,
         "links": [
             *alternates(f"{href}{q}", fmt, JSON),
-            link(f"{href}/items?f=json{amp}", "items", GEOJSON, "Features"),
+            # no ?f=json: GDAL looks this path up in the API definition for its page size
+            link(f"{href}/items{q}", "items", GEOJSON, "Features"),
             link(f"{href}/items?f=html{amp}", "items", HTML, "Features as HTML"),
             link(f"{href}/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables",
                  "application/schema+json", "Queryables"),

@@ -4,10 +4,15 @@ GeoJSON (CRS84 lon/lat by default) or HTML. Parameters: ``bbox`` (+ ``bbox-crs``
 (Part 2: CRS84, EPSG:4326 lat/lon, CGCS2000 EPSG:4490, the cities' UTM zones; the answer
 names it in ``Content-Crs``), ``datetime`` (cases and analysis runs), ``filter`` with
 ``filter-lang`` cql2-text or cql2-json (Part 3), ``sortby``, ``property=value`` on
-queryables, ``city``. ``limit`` above :data:`MAX_LIMIT` is capped, not refused; paging
-follows the ``next`` links, whose pages hold at least :data:`NEXT_PAGE_LIMIT` features
-(clients with a small fixed page, such as GDAL before 3.8 with its 10, still read a large
-collection in a few requests). Unknown parameters are a 400 naming the known ones.
+queryables, ``city``. ``limit`` above :data:`MAX_LIMIT` is capped, not refused.
+
+Page sizes are chosen for clients that read whole collections: without ``limit`` a GeoJSON
+page holds :data:`DEFAULT_LIMIT` features (an HTML page :data:`HTML_LIMIT`), and the
+``next`` links ask for at least :data:`DEFAULT_LIMIT`. GDAL 3.8+ takes the ``default`` of
+``limit`` in the OpenAPI document as its page size when it is above its own 1,000; GDAL
+before 3.8 always starts with ``limit=10`` and then follows ``next`` links. Either way a
+10,000-feature collection takes three requests. Unknown parameters are a 400 naming the
+known ones.
 Restricted collections need an analyst key; personal properties go to analysts only.
 """
 
@@ -45,8 +50,11 @@ from geo.store.filters import parse_cql2, parse_datetime
 
 router = APIRouter(tags=["features"])
 
-#: Features per page of the ``next`` links at least (a client's larger ``limit`` is kept).
-NEXT_PAGE_LIMIT = 2_500
+#: Features per GeoJSON page without ``limit``, and at least per page of a ``next`` link
+#: (a client's larger ``limit`` is kept).
+DEFAULT_LIMIT = 5_000
+#: Features per HTML page without ``limit``.
+HTML_LIMIT = 50
 VARY = "X-API-Key, Authorization, Accept"
 
 
@@ -63,9 +71,10 @@ def items(
                                           description="CRS of bbox (URI)")] = None,
     crs: Annotated[str | None, Query(max_length=200, description="Output CRS (URI), one "
                                      "of the collection's crs list")] = None,
-    limit: Annotated[int, Query(
-        ge=1, description=f"Features per page (1 … {MAX_LIMIT}; larger values are capped)",
-        json_schema_extra={"maximum": MAX_LIMIT})] = 10,
+    limit: Annotated[int | None, Query(
+        ge=1, description=f"Features per page (1 … {MAX_LIMIT}; larger values are capped); "
+        f"default {DEFAULT_LIMIT} (HTML: {HTML_LIMIT})",
+        json_schema_extra={"maximum": MAX_LIMIT, "default": DEFAULT_LIMIT})] = None,
     offset: Annotated[int, Query(ge=0, le=2**62, description="Features to skip")] = 0,
     city: Annotated[str | None, Query(max_length=64, description="City code")] = None,
     datetime_: Annotated[str | None, Query(
@@ -96,7 +105,8 @@ def items(
     if filter_crs and parse_crs(filter_crs, allowed, field="filter-crs").uri != CRS84_URI:
         raise QueryParameterError("unsupported filter-crs", [Problem(
             "filters are evaluated in CRS84 only", field="filter-crs")])
-    n, start = min(limit, MAX_LIMIT), offset
+    n = min(limit or (HTML_LIMIT if fmt == "html" else DEFAULT_LIMIT), MAX_LIMIT)
+    start = offset
     query = FeatureQuery(
         bbox=parse_bbox(bbox, box_crs, error=QueryParameterError), bbox_srid=box_crs.srid,
         filters={k: v for k, v in request.query_params.items() if k in props},
@@ -117,7 +127,7 @@ def items(
              link(page_url(start, n, other), "alternate", GEOJSON if kind == "html" else HTML),
              link(f"{b}/collections/{layer.name}", "collection", JSON)]
     if start + len(page.features) < page.number_matched:
-        size = n if kind == "html" else max(n, NEXT_PAGE_LIMIT)
+        size = n if kind == "html" else max(n, DEFAULT_LIMIT)
         links.append(link(page_url(start + n, min(size, MAX_LIMIT), kind), "next",
                           HTML if kind == "html" else GEOJSON, "Next page"))
     if start > 0:

@@ -6,6 +6,11 @@ document with the 3.1-only schema forms rewritten to their 3.0 equivalents: ``nu
 ``example``, numeric ``exclusiveMinimum``/``exclusiveMaximum`` → boolean flags,
 ``prefixItems`` → ``items`` with the length fixed. Linked from the landing page as its
 ``service-desc`` of type ``application/vnd.oai.openapi+json;version=3.0``.
+
+As OGC API – Features recommends, it also lists the items path of every collection
+(``/collections/compounds/items`` …) with ``limit`` as the shared parameter component
+``#/components/parameters/limit`` (maximum :data:`geo.store.features.MAX_LIMIT`): GDAL 3.8+
+reads its page size from there, so it pages by 10,000 instead of its default 1,000.
 """
 
 from __future__ import annotations
@@ -85,6 +90,32 @@ def _walk(node: Any) -> Any:
     return out
 
 
+ITEMS = "/collections/{collection_id}/items"
+
+
+def with_collection_paths(doc: dict[str, Any], collections: list[str]) -> dict[str, Any]:
+    """``doc`` with ``limit`` as a parameter component and one items path per collection
+    (the operation of :data:`ITEMS` without its path parameter)."""
+    op = doc.get("paths", {}).get(ITEMS, {}).get("get")
+    if op is None:
+        return doc
+    params = op.get("parameters", [])
+    limit = next((p for p in params if p.get("name") == "limit"), None)
+    if limit is None:
+        return doc
+    doc.setdefault("components", {}).setdefault("parameters", {})["limit"] = limit
+    ref = {"$ref": "#/components/parameters/limit"}
+    op["parameters"] = [ref if p is limit else p for p in params]
+    for name in collections:
+        concrete = copy.deepcopy(op)
+        concrete["operationId"] = f"{op.get('operationId', 'items')}_{name}"
+        concrete["summary"] = f"Features of {name}"
+        concrete["parameters"] = [p for p in concrete["parameters"]
+                                  if p.get("name") != "collection_id"]
+        doc["paths"][f"/collections/{name}/items"] = {"get": concrete}
+    return doc
+
+
 def downgrade(doc: dict[str, Any]) -> dict[str, Any]:
     """An OpenAPI 3.1 document (as FastAPI writes it) as OpenAPI 3.0.3."""
     out = _walk(copy.deepcopy(doc))
@@ -100,5 +131,6 @@ def openapi_30(request: Request) -> JSONResponse:
     app = request.app
     cached = getattr(app.state, "openapi_30", None)
     if cached is None:
-        cached = app.state.openapi_30 = downgrade(app.openapi())
+        cached = app.state.openapi_30 = with_collection_paths(
+            downgrade(app.openapi()), app.state.registry.names())
     return JSONResponse(cached, media_type=MEDIA_TYPE)
