@@ -253,12 +253,20 @@ def test_items_html_lists_the_features(client: TestClient) -> None:
     assert "幸福小区1期" in r.text and "Features matched: 6" in r.text
 
 
-def test_item_html_escapes_text(client: TestClient) -> None:
-    first = client.get("/collections/grid_cases/items", params={"limit": 1}).status_code
-    assert first == 401
-    fid = client.get(ITEMS, params={"limit": 1}).json()["features"][0]["id"]
-    r = client.get(f"{ITEMS}/{fid}", params={"f": "html"})
-    assert r.status_code == 200 and "<td><code>residents</code></td>" in r.text
+def test_item_html_escapes_text(client: TestClient, sample_engine: Engine) -> None:
+    with sample_engine.begin() as conn:
+        fid = conn.execute(text(
+            "INSERT INTO compound (city_id, external_id, name, residents, households, geom) SELECT id, "
+            "'XSS', '<script>alert(1)</script>', 1, 1, ST_Multi(ST_Buffer(ST_SetSRID("
+            "ST_MakePoint(117.09, 28.29), 4326), 0.001)) FROM city WHERE code = 'testville' "
+            "RETURNING id")).scalar_one()
+    try:
+        r = client.get(f"{ITEMS}/{fid}", params={"f": "html"})
+        assert r.status_code == 200 and "居民" in r.text
+        assert "<script>" not in r.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in r.text
+    finally:
+        with sample_engine.begin() as conn:
+            conn.execute(text("DELETE FROM compound WHERE id = :id"), {"id": fid})
 
 
 def test_conformance_is_truthful(client: TestClient) -> None:

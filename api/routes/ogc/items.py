@@ -140,7 +140,8 @@ def items(
     if kind == "html":
         return html.page("items", {**body, "id": layer.name, "title": layer.title(lang),
                                    "columns": list(layer.source.visible_columns(
-                                       personal=personal))}, lang, headers=headers)
+                                       personal=personal)),
+                                   "labels": layer.labels(lang)}, lang, headers=headers)
     return GeoJSONResponse(body, headers=headers)
 
 
@@ -171,5 +172,6 @@ def item(request: Request, conn: ConnDep, registry: RegistryDep, user: CurrentUs
     headers = {"Vary": VARY, "Content-Crs": content_crs_header(out_crs)}
     if fmt == "html":
         return html.page("item", {**feature, "collection": layer.name,
-                                  "title": layer.title(lang)}, lang, headers=headers)
+                                  "title": layer.title(lang), "labels": layer.labels(lang)},
+                         lang, headers=headers)
     return GeoJSONResponse(feature, headers=headers)
