@@ -290,3 +290,11 @@ def test_service_desc_is_openapi_30(client: TestClient) -> None:
     params = doc["paths"]["/collections/compounds/items"]["get"]["parameters"]
     assert {"$ref": "#/components/parameters/limit"} in params
     assert doc["components"]["parameters"]["limit"]["schema"]["maximum"] == 10_000
+
+
+def test_openapi_30_rendition_is_valid_openapi_30(client: TestClient) -> None:
+    from openapi_spec_validator import OpenAPIV30SpecValidator
+
+    doc = client.get("/openapi-3.0.json").json()
+    errors = [str(e)[:300] for e in OpenAPIV30SpecValidator(doc).iter_errors()]
+    assert errors == []
