@@ -5,14 +5,20 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine, text
 
+from geo.runs import CourierParams, CoverageParams, run_courier, run_coverage
+from geo.settings import Settings
 from geo.store.features import existing_tables
 from layers.catalog import default_registry
 
 
 @pytest.fixture(scope="session")
-def public_counts(demo_engine: Engine) -> dict[str, int]:
+def public_counts(demo_engine: Engine, settings: Settings) -> dict[str, int]:
     """Feature count of every public collection, counted in the database directly (the
-    layer's table or view with its fixed conditions)."""
+    layer's table or view with its fixed conditions), after a coverage and a courier run
+    of guixi so that analysis layers have features too."""
+    with demo_engine.begin() as conn:
+        run_coverage(conn, "guixi", CoverageParams(minutes=[5, 10, 15]), settings)
+        run_courier(conn, "guixi", CourierParams(metres=1000), settings)
     registry = default_registry()
     out = {}
     with demo_engine.connect() as conn:
@@ -26,4 +32,5 @@ def public_counts(demo_engine: Engine) -> dict[str, int]:
             out[layer.name] = int(conn.execute(text(sql), {f"v{i}": v for i, (_, v) in
                                                            enumerate(s.filters)}).scalar_one())
     assert sum(out.values()) > 1000  # the demo cities, not an empty database
+    assert out["coverage_gaps_15"] > 0 and out["courier_reach"] > 0  # analysis layers too
     return out

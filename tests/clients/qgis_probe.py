@@ -43,7 +43,7 @@ def get_json(url: str) -> dict:
 
 
 def read_collection(base: str, name: str) -> dict:
-    uri = f"url='{base}' typename='{name}' pagingEnabled='true' pageSize='1000'"
+    uri = f"url='{base}' typename='{name}' pagingEnabled='true' pageSize='97'"
     layer = QgsVectorLayer(uri, name, "OAPIF")
     if not layer.isValid():
         return {"valid": False, "error": layer.error().summary()}

@@ -31,7 +31,8 @@ import json, sys, pyogrio
 base, names = sys.argv[1], sys.argv[2:]
 out = {}
 for name in names:
-    df = pyogrio.read_dataframe(f"OAPIF:{base}/collections/{name}")
+    # a small first page (97), so that every collection above it is read across pages
+    df = pyogrio.read_dataframe(f"OAPIF:{base}/collections/{name}", PAGE_SIZE=97)
     out[name] = [len(df), list(map(float, df.total_bounds)) if len(df) else None,
                  df.crs.to_string() if df.crs is not None else None]
 print(json.dumps(out))
