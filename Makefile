@@ -3,7 +3,8 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 SC := $(VENV)/bin/servicecircle
-DEB_PACKAGES := postgresql postgresql-postgis gdal-bin chromium osmium-tool fonts-noto-cjk poppler-utils
+DEB_PACKAGES := postgresql postgresql-postgis gdal-bin chromium osmium-tool fonts-noto-cjk poppler-utils \
+	qgis python3-qgis
 
 .PHONY: demo test setup system venv db load analyze serve bench lint clean
 

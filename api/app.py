@@ -18,12 +18,12 @@ from api.routes import (
     cases,
     courier,
     coverage,
-    features,
     health,
     imports,
     keys,
     layers,
     map,
+    ogc,
     siting,
     tiles,
     vocabulary,
@@ -35,7 +35,7 @@ from layers.catalog import default_registry
 from layers.registry import Registry
 
 #: The resources served, in the order their routes are matched.
-ROUTES = (health, features, layers, vocabulary, tiles, keys, imports, map, cases, courier,
+ROUTES = (health, ogc, layers, vocabulary, tiles, keys, imports, map, cases, courier,
           siting, coverage)
 
 

@@ -30,6 +30,7 @@ from geo.errors import (
     InfeasibleError,
     InvalidInputError,
     NotFoundError,
+    QueryParameterError,
     QueryTimeoutError,
     TooManyRequestsError,
 )
@@ -67,8 +68,12 @@ class BusyError(GeoError):
     code = "busy"
 
 
+#: Paths (besides ``/collections…``) of OGC API resources, where bad parameters are 400.
+OGC_400_PATHS = ("/", "/conformance")
+
 #: Domain error → (HTTP status, title). Order matters: first match wins.
 STATUS_CODES: list[tuple[type[Exception], int, str]] = [
+    (QueryParameterError, 400, "Bad query parameter"),
     (CRSError, 422, "Wrong or missing coordinate reference system"),
     (InvalidInputError, 422, "Invalid input"),
     (NotFoundError, 404, "Not found"),
@@ -194,8 +199,12 @@ def install(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [_error(p) | {"field": p.field or ""} for p in validation_problems(
             exc.errors(), skip=("query", "path", "body"))]
-        return problem(422, "Invalid request parameters", "One or more parameters are invalid.",
-                       code="invalid-parameter", errors=errors)
+        # OGC API – Features answers a bad parameter with 400 (its standard's rule)
+        path = request.url.path
+        status = 400 if path in OGC_400_PATHS or path.startswith("/collections") else 422
+        return problem(status, "Invalid request parameters",
+                       "One or more parameters are invalid.", code="invalid-parameter",
+                       errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -2,7 +2,8 @@
 
 Each HTML page gets a Content-Security-Policy of its own: the map and the API docs run
 scripts from this origin only (no inline script); siting reports load and run nothing.
-Every other response gets ``default-src 'none'``. All responses also carry
+The OGC API's HTML pages allow this origin's stylesheet only
+(set by the route, :data:`OGC_HTML_CSP`). Every other response gets ``default-src 'none'``. All responses also carry
 ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY`` and
 ``Referrer-Policy: no-referrer``. A header a route sets itself is kept.
 """
@@ -24,6 +25,9 @@ DOCS_CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inl
             "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
             f"form-action 'self'; {_CLOSED}")
 REPORT_PAGE_CSP = f"{REPORT_CSP}; {_CLOSED}"
+#: HTML pages of the OGC API resources: this origin's stylesheet, no script, no form.
+OGC_HTML_CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; "
+                f"form-action 'none'; {_CLOSED}")
 HEADERS = {"x-content-type-options": "nosniff", "x-frame-options": "DENY",
            "referrer-policy": "no-referrer"}
 

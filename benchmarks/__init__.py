@@ -14,4 +14,5 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "siting": ("pulp",),
     "tiles": ("tipg",),
     "load": (),
+    "ogc": (),
 }

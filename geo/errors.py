@@ -104,6 +104,15 @@ class InvalidInputError(GeoError, ValueError):
         return "\n".join(lines)
 
 
+class QueryParameterError(InvalidInputError):
+    """A query parameter of a standard protocol (OGC API) is unknown or malformed.
+
+    Answered with 400, as those standards require, rather than 422.
+    """
+
+    code = "bad-parameter"
+
+
 class CRSError(InvalidInputError):
     """A coordinate reference system is missing, unknown or not the one expected."""
 

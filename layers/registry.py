@@ -97,6 +97,10 @@ class Source:
         Column holding ``city.id`` (enables ``?city=<code>``), or ``None``.
     version_tables
         ``layer_version`` tables whose counters version the cached tiles (default: ``table``).
+    time_column
+        Column (timestamptz) holding each feature's time, for the OGC ``datetime``
+        parameter; layers of analysis-run results (``analysis_run`` among the versions)
+        use their run's time without it (:func:`geo.store.features.time_expr`).
     query_filters
         Columns a client may filter tiles by (``?column=value``), each with its allowed
         values (or :class:`AnyCode`); see :meth:`parse_query_filters`.
@@ -113,6 +117,7 @@ class Source:
     name_column: str | None = "name"
     id_per_city: bool = False  # id unique per city only: fid = city_id * 2**32 + id
     query_filters: tuple[tuple[str, FilterValues], ...] = ()
+    time_column: str | None = None
 
     @property
     def versions(self) -> tuple[str, ...]:
@@ -205,6 +210,8 @@ def validate_layer(layer: Layer) -> None:
     idents += [("source.query_filters", c) for c, _ in s.query_filters]
     if s.city_column:
         idents.append(("source.city_column", s.city_column))
+    if s.time_column:
+        idents.append(("source.time_column", s.time_column))
     for fld, value in idents:
         if not _IDENT.match(value):
             problems.append(Problem(f"{value!r} is not a plain lower-case identifier", field=fld))

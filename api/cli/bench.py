@@ -33,6 +33,8 @@ BENCHMARKS: dict[str, str] = {
     "siting": "MCLP siting: our solver next to HiGHS and PuLP+CBC.",
     "load": "100 concurrent clients on 127.0.0.1, one server worker per CPU: cached tiles "
             "(with and without a key), feature pages, peak memory.",
+    "ogc": "A 10,000-feature OGC API collection read in full through GDAL (pyogrio, "
+           "ogr2ogr): requests and seconds.",
 }
 
 

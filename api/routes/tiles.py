@@ -30,7 +30,7 @@ from api.deps import ConnDep, CurrentUser, RegistryDep, readable_layer, sees_per
 from api.errors import problems
 from api.schemas import TileJSON
 from geo.errors import DatabaseUnavailableError, NotFoundError
-from geo.store.cities import all_versions, city_ids
+from geo.store.cities import all_versions, city_ids, get_city
 from geo.store.features import layer_extent
 from geo.store.tiles import (
     BUFFER,
@@ -137,11 +137,17 @@ def tilejson(request: Request, conn: ConnDep, registry: RegistryDep, user: Curre
              layer: str,
              city: Annotated[str | None, Query(max_length=64, description="City code")] = None
              ) -> dict[str, Any]:
-    """TileJSON 3.0.0 of ``layer`` (one vector layer named after it); ``city`` filters tiles."""
+    """TileJSON 3.0.0 of ``layer`` (one vector layer named after it); ``city`` filters
+    tiles, and the bounds and centre are then that city's (its features', or the city's
+    own bounds when the layer has none there)."""
     lyr = registry.get(layer)
     base = str(request.base_url).rstrip("/")
     suffix = f"?{urlencode({'city': city})}" if city else ""
-    bounds = layer_extent(conn, lyr) or (-180.0, -85.0511, 180.0, 85.0511)
+    bounds = layer_extent(conn, lyr, city=city) if lyr.source.city_column or not city else None
+    if bounds is None and city:
+        box = get_city(conn, city).bounds.bounds
+        bounds = (float(box[0]), float(box[1]), float(box[2]), float(box[3]))
+    bounds = bounds or (-180.0, -85.0511, 180.0, 85.0511)
     columns = lyr.source.visible_columns(personal=sees_personal(user))
     center_zoom = max(lyr.minzoom, min(14, lyr.maxzoom))
     return {

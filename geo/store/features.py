@@ -12,11 +12,14 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, text
 
-from geo.errors import InvalidInputError, NotFoundError, Problem
+from geo.crs.ogc import CRS84, OutputCRS
+from geo.errors import InvalidInputError, NotFoundError, Problem, QueryParameterError
+from geo.store.filters import Interval, cql2_sql, json_type, sortby_sql
 from layers.registry import Layer
 
 BBox = tuple[float, float, float, float]
@@ -41,8 +44,11 @@ def fid_sql(layer: Layer, alias: str = "t") -> str:
     return f"{col}::bigint"
 
 
-def parse_bbox(value: str | None) -> BBox | None:
-    """``"minx,miny,maxx,maxy"`` in EPSG:4326 degrees → tuple; 422-type error if malformed."""
+def parse_bbox(value: str | None, crs: OutputCRS = CRS84, *,
+               error: type[InvalidInputError] = InvalidInputError) -> BBox | None:
+    """``"minx,miny,maxx,maxy"`` in ``crs`` (default EPSG:4326 lon/lat degrees) → tuple in
+    that CRS's x/y order (a latitude-first CRS's ``lat,lon,lat,lon`` is swapped to
+    ``lon,lat,lon,lat``); ``error`` (422 by default) if malformed."""
     if value is None or value == "":
         return None
     parts = value.split(",")
@@ -50,18 +56,55 @@ def parse_bbox(value: str | None) -> BBox | None:
         nums = [float(p) for p in parts]
     except ValueError:
         nums = []
+    order = "miny,minx,maxy,maxx" if crs.lat_first else "minx,miny,maxx,maxy"
     if len(nums) != 4 or not all(math.isfinite(n) for n in nums):
-        raise InvalidInputError("invalid bbox", [Problem(
-            "bbox must be four numbers minx,miny,maxx,maxy (EPSG:4326 lon/lat)", field="bbox")])
+        raise error("invalid bbox", [Problem(
+            f"bbox must be four numbers {order} ({crs.uri})", field="bbox")])
+    if crs.lat_first:
+        nums = [nums[1], nums[0], nums[3], nums[2]]
     minx, miny, maxx, maxy = nums
     problems = []
-    if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90):
-        problems.append(Problem("bbox is outside lon/lat range (EPSG:4326 degrees)", field="bbox"))
+    geographic = crs.srid in (4326, 4490)
+    if geographic and not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90
+                           and -90 <= maxy <= 90):
+        problems.append(Problem("bbox is outside lon/lat range (degrees)", field="bbox"))
     if minx > maxx or miny > maxy:
-        problems.append(Problem("bbox needs minx <= maxx and miny <= maxy", field="bbox"))
+        problems.append(Problem(f"bbox needs {order} with min <= max", field="bbox"))
     if problems:
-        raise InvalidInputError("invalid bbox", problems)
+        raise error("invalid bbox", problems)
     return (minx, miny, maxx, maxy)
+
+
+@dataclass(frozen=True)
+class FeatureQuery:
+    """What a client asks of a collection beyond paging (OGC API – Features Parts 1–3).
+
+    Parameters
+    ----------
+    bbox, bbox_srid
+        Box in x/y order of ``bbox_srid`` (4326 lon/lat by default); features intersecting it.
+    filters
+        Queryable property → value, equality, the value converted to the column's type.
+    cql
+        A CQL2-JSON tree (:func:`geo.store.filters.parse_cql2`).
+    sortby
+        The ``sortby`` parameter (``name,-residents``); ties are broken by feature id.
+    interval
+        Time interval on the layer's time (:meth:`layers.registry.Source.time_expr`).
+    city
+        City code; :class:`NotFoundError` if unknown.
+    crs
+        Output CRS of the geometries.
+    """
+
+    bbox: BBox | None = None
+    bbox_srid: int = 4326
+    filters: Mapping[str, str] | None = None
+    cql: Mapping[str, Any] | None = None
+    sortby: str | None = None
+    interval: Interval | None = None
+    city: str | None = None
+    crs: OutputCRS = CRS84
 
 
 @dataclass(frozen=True)
@@ -72,28 +115,85 @@ class FeaturePage:
     number_matched: int
 
 
+def column_types(conn: Connection, layer: Layer) -> dict[str, str]:
+    """PostgreSQL type (``format_type``) of each column of the layer's table or view."""
+    rows = conn.execute(text(
+        "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+        "WHERE a.attrelid = to_regclass(:t) AND a.attnum > 0 AND NOT a.attisdropped"),
+        {"t": layer.source.table})
+    return {r[0]: r[1] for r in rows}
+
+
+def queryables(conn: Connection, layer: Layer, *, personal: bool) -> dict[str, str]:
+    """Properties a client may filter and sort by, with their type (``integer``,
+    ``number``, ``boolean``, ``string``, ``date-time``, ``date``): the exposed columns
+    (personal ones only when ``personal``) of a queryable type."""
+    types = column_types(conn, layer)
+    out = {}
+    for col in layer.source.visible_columns(personal=personal):
+        kind = json_type(types.get(col, ""))
+        if kind is not None:
+            out[col] = kind
+    return out
+
+
+def _typed(value: str, kind: str, col: str) -> Any:
+    """A query-string value converted to a column's type (400 if it cannot be)."""
+    try:
+        if kind == "integer":
+            return int(value)
+        if kind == "number":
+            number = float(value)
+            if not math.isfinite(number):
+                raise ValueError(value)
+            return number
+        if kind == "boolean":
+            return {"true": True, "false": False}[value.lower()]
+    except (ValueError, KeyError):
+        raise QueryParameterError("invalid property filter", [Problem(
+            f"{value!r} is not a valid {kind} for {col!r}", field=col)]) from None
+    if "\x00" in value:
+        raise QueryParameterError("invalid property filter",
+                                  [Problem("text must not contain NUL", field=col)])
+    return value
+
+
 def _where(conn: Connection, layer: Layer, *, bbox: BBox | None, filters: Mapping[str, str],
-           city: str | None, personal: bool) -> tuple[list[str], dict[str, Any]]:
+           city: str | None, personal: bool, bbox_srid: int = 4326,
+           cql: Mapping[str, Any] | None = None, interval: Interval | None = None,
+           ) -> tuple[list[str], dict[str, Any]]:
     s = layer.source
     clauses: list[str] = []
     params: dict[str, Any] = {}
     for i, (col, value) in enumerate(s.filters):
         clauses.append(f"t.{quote(col)} = :fixed{i}")
         params[f"fixed{i}"] = value
-    allowed = s.visible_columns(personal=personal)
-    bad = [k for k in filters if k not in allowed]
+    kinds = queryables(conn, layer, personal=personal) if (filters or cql) else {}
+    bad = [k for k in filters if k not in kinds]
     if bad:
-        raise InvalidInputError("unknown property filter", [Problem(
-            f"{k!r} is not a filterable property; use one of {', '.join(allowed)}", field=k)
-            for k in bad])
+        raise QueryParameterError("unknown parameter or property", [Problem(
+            f"{k!r} is neither a query parameter nor a queryable property; properties: "
+            f"{', '.join(kinds)}", field=k) for k in bad])
     for i, (col, value) in enumerate(sorted(filters.items())):
-        clauses.append(f"t.{quote(col)}::text = :prop{i}")
-        params[f"prop{i}"] = value
+        clauses.append(f"t.{quote(col)} = :prop{i}")
+        params[f"prop{i}"] = _typed(value, kinds[col], col)
+    if cql is not None:
+        condition, values = cql2_sql(cql, kinds)
+        clauses.append(condition)
+        params.update(values)
+    if interval is not None:
+        expr = time_expr(layer)
+        if expr is None:
+            raise QueryParameterError("datetime not available", [Problem(
+                f"collection {layer.name!r} has no time; datetime applies to cases and "
+                "analysis runs", field="datetime")])
+        clauses.append(interval.sql(expr, params))
     if bbox is not None:
-        clauses.append(f"t.{quote(s.geometry_column)} && "
-                       "ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326) AND "
-                       f"ST_Intersects(t.{quote(s.geometry_column)}, "
-                       "ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326))")
+        env = "ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)"
+        if bbox_srid != 4326:
+            env = f"ST_Transform(ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, {int(bbox_srid)}), 4326)"
+        clauses.append(f"t.{quote(s.geometry_column)} && {env} AND "
+                       f"ST_Intersects(t.{quote(s.geometry_column)}, {env})")
         params.update(zip(("minx", "miny", "maxx", "maxy"), bbox))
     if city is not None:
         if not s.city_column:
@@ -108,12 +208,34 @@ def _where(conn: Connection, layer: Layer, *, bbox: BBox | None, filters: Mappin
     return clauses, params
 
 
-def _select(layer: Layer, *, personal: bool) -> str:
+def time_expr(layer: Layer, alias: str = "t") -> str | None:
+    """SQL expression of a feature's time (timestamptz), or ``None`` for timeless layers:
+    the source's ``time_column``, or for a layer of analysis-run results (versioned by
+    ``analysis_run``) the time its run was made."""
+    s = layer.source
+    if s.time_column:
+        return f"{alias}.{quote(s.time_column)}"
+    if "analysis_run" in s.versions:
+        return f"(SELECT r.created_at FROM analysis_run r WHERE r.id = {alias}.run_id)"
+    return None
+
+
+def _geometry(layer: Layer, crs: OutputCRS) -> str:
+    g = f"t.{quote(layer.source.geometry_column)}"
+    if crs.srid != 4326:
+        g = f"ST_Transform({g}, {int(crs.srid)})"
+    if crs.lat_first:
+        g = f"ST_FlipCoordinates({g})"
+    digits = 7 if crs.srid in (4326, 4490) else 3  # ~1 cm in degrees; mm in metres
+    return f"ST_AsGeoJSON({g}, {digits})"
+
+
+def _select(layer: Layer, *, personal: bool, crs: OutputCRS = CRS84) -> str:
     s = layer.source
     cols = s.visible_columns(personal=personal)
     props = ", ".join(f"'{c}', t.{quote(c)}" for c in cols)
     return (f"SELECT {fid_sql(layer)} AS fid, "
-            f"ST_AsGeoJSON(t.{quote(s.geometry_column)}, 7) AS geometry, "
+            f"{_geometry(layer, crs)} AS geometry, "
             f"json_build_object({props})::text AS properties "
             f"FROM {quote(s.table)} AS t")
 
@@ -134,20 +256,24 @@ def _feature(row: Any) -> dict[str, Any]:
 
 def query_features(conn: Connection, layer: Layer, *, bbox: BBox | None = None, limit: int = 10,
                    offset: int = 0, filters: Mapping[str, str] | None = None,
-                   city: str | None = None, personal: bool = False) -> FeaturePage:
-    """Features of ``layer`` ordered by id, with paging and filters.
+                   city: str | None = None, personal: bool = False,
+                   query: FeatureQuery | None = None) -> FeaturePage:
+    """Features of ``layer`` ordered by id (or ``query.sortby``), with paging and filters.
 
     Parameters
     ----------
     bbox
         ``(minx, miny, maxx, maxy)`` in EPSG:4326 degrees; features intersecting it.
     filters
-        Exposed property column → value, compared as text.
+        Queryable property → value (equality, converted to the column's type).
     city
         City code; :class:`NotFoundError` if unknown.
     personal
         Include the layer's personal columns (callers check the role).
+    query
+        Everything else (:class:`FeatureQuery`); its fields win over the keywords above.
     """
+    q = query or FeatureQuery(bbox=bbox, filters=filters, city=city)
     problems = []
     if not 1 <= limit <= MAX_LIMIT:
         problems.append(Problem(f"limit must be between 1 and {MAX_LIMIT}", field="limit"))
@@ -155,38 +281,46 @@ def query_features(conn: Connection, layer: Layer, *, bbox: BBox | None = None, 
         problems.append(Problem("offset must be >= 0", field="offset"))
     if problems:
         raise InvalidInputError("invalid paging", problems)
-    clauses, params = _where(conn, layer, bbox=bbox, filters=filters or {}, city=city,
-                             personal=personal)
+    clauses, params = _where(conn, layer, bbox=q.bbox, filters=q.filters or {}, city=q.city,
+                             personal=personal, bbox_srid=q.bbox_srid, cql=q.cql,
+                             interval=q.interval)
     where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
     matched = conn.execute(text(f"SELECT count(*) FROM {quote(layer.source.table)} AS t{where}"),
                            params).scalar_one()
-    rows = conn.execute(text(f"{_select(layer, personal=personal)}{where} "
-                             f"ORDER BY {_order(layer)} LIMIT :limit OFFSET :offset"),
+    order = _order(layer)
+    if q.sortby:
+        order = ", ".join([*sortby_sql(q.sortby, queryables(conn, layer, personal=personal)),
+                           order])
+    rows = conn.execute(text(f"{_select(layer, personal=personal, crs=q.crs)}{where} "
+                             f"ORDER BY {order} LIMIT :limit OFFSET :offset"),
                         {**params, "limit": limit, "offset": offset})
     return FeaturePage([_feature(r) for r in rows], int(matched))
 
 
-def get_feature(conn: Connection, layer: Layer, fid: int, *, personal: bool = False
-                ) -> dict[str, Any]:
-    """The feature ``fid`` of ``layer``; :class:`NotFoundError` if there is none."""
+def get_feature(conn: Connection, layer: Layer, fid: int, *, personal: bool = False,
+                crs: OutputCRS = CRS84) -> dict[str, Any]:
+    """The feature ``fid`` of ``layer`` (geometry in ``crs``); :class:`NotFoundError` if
+    there is none."""
     clauses, params = _where(conn, layer, bbox=None, filters={}, city=None, personal=personal)
     clauses.append(f"{fid_sql(layer)} = :fid")
-    row = conn.execute(text(f"{_select(layer, personal=personal)} WHERE {' AND '.join(clauses)}"),
+    row = conn.execute(text(f"{_select(layer, personal=personal, crs=crs)} "
+                            f"WHERE {' AND '.join(clauses)}"),
                        {**params, "fid": fid}).one_or_none()
     if row is None:
         raise NotFoundError(f"no feature {fid} in collection {layer.name!r}")
     return _feature(row)
 
 
-def layer_extent(conn: Connection, layer: Layer) -> BBox | None:
-    """Bounding box (EPSG:4326) of the layer's features, ``None`` when it is empty.
+def layer_extent(conn: Connection, layer: Layer, *, city: str | None = None) -> BBox | None:
+    """Bounding box (EPSG:4326) of the layer's features (of ``city`` if given), ``None``
+    when there are none.
 
     A restricted layer's features may not be located by the public, so its extent is
     coarsened: the bounds of the cities it has features in (or, without a city column,
     the features' box widened to whole degrees).
     """
     s = layer.source
-    clauses, params = _where(conn, layer, bbox=None, filters={}, city=None, personal=False)
+    clauses, params = _where(conn, layer, bbox=None, filters={}, city=city, personal=False)
     where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
     if not layer.public and s.city_column:
         own = " AND ".join([f"t.{quote(s.city_column)} = c.id", *clauses])
@@ -203,6 +337,24 @@ def layer_extent(conn: Connection, layer: Layer) -> BBox | None:
         box = (float(math.floor(box[0])), float(math.floor(box[1])),
                float(math.ceil(box[2])), float(math.ceil(box[3])))
     return box
+
+
+def temporal_extent(conn: Connection, layer: Layer, *, city: str | None = None
+                    ) -> tuple[datetime, datetime] | None:
+    """First and last time of the layer's features (``None`` if timeless or empty); for a
+    restricted layer widened to whole calendar months (UTC), like its coarsened extent."""
+    expr = time_expr(layer)
+    if expr is None:
+        return None
+    clauses, params = _where(conn, layer, bbox=None, filters={}, city=city, personal=False)
+    where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+    lo, hi = f"min({expr})", f"max({expr})"
+    if not layer.public:
+        lo = f"date_trunc('month', {lo} AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
+        hi = f"(date_trunc('month', {hi} AT TIME ZONE 'UTC') + interval '1 month') AT TIME ZONE 'UTC'"
+    row = conn.execute(text(f"SELECT {lo}, {hi} FROM {quote(layer.source.table)} AS t{where}"),
+                       params).one()
+    return None if row[0] is None else (row[0], row[1])
 
 
 def existing_tables(conn: Connection, names: Iterable[str]) -> set[str]:

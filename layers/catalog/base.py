@@ -73,7 +73,7 @@ LAYERS: tuple[Layer, ...] = (
     Layer(
         name="grid_cases", title_zh="网格事件（原始点位，受限）", title_en="Grid cases (raw, restricted)",
         geometry_type="Point", minzoom=12, maxzoom=22, public=False, group="cases",
-        source=Source("grid_case", name_column="external_id",
+        source=Source("grid_case", name_column="external_id", time_column="reported_at",
                       columns=("external_id", "category", "status", "reported_at", "closed_at",
                                "satisfaction", "handling_unit", "channel", "description"),
                       personal=("external_id", "handling_unit", "channel", "description")),
