@@ -55,8 +55,8 @@ def coverage(
         "--metres", help=field_help(H, "metres") + " Comma-separated.")] = None,
     speed_m_per_min: Annotated[float | None, typer.Option(
         "--speed", help=field_help(H, "speed_m_per_min"))] = None,
-    buffer_m: Annotated[float, typer.Option("--buffer", help=field_help(H, "buffer_m"))]
-    = 40.0,
+    trim_m: Annotated[float | None, typer.Option("--trim", help=field_help(H, "trim_m"))]
+    = None,
 ) -> None:
     """Nearest service, 5/10/15-minute walking circles, gaps and coverage in people.
 
@@ -64,10 +64,10 @@ def coverage(
     """
     from geo.runs import run_coverage
 
-    params = build(CoverageParams, flags={"speed_m_per_min": "--speed", "buffer_m": "--buffer"},
+    params = build(CoverageParams, flags={"speed_m_per_min": "--speed", "trim_m": "--trim"},
                    minutes=parse_numbers(minutes, "minutes"),
                    metres=parse_numbers(metres, "metres"), speed_m_per_min=speed_m_per_min,
-                   buffer_m=buffer_m)
+                   trim_m=trim_m)
     params.thresholds()
     s = settings()
     with engine() as eng:

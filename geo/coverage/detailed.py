@@ -1,0 +1,201 @@
+"""Detailed service-area polygons: land takes the walk time of its nearest street access point.
+
+The street part of the coverage definition (:mod:`geo.coverage.analysis` states the whole
+of it). On a grid of square cells of ``cell_m`` metres laid over the network (its metric
+CRS):
+
+* **street samples** are points every ``cell_m`` metres or closer along every walkable
+  edge, both ends included; a cell holding a sample is a *street cell*;
+* the **access cell** of a cell is the street cell nearest to it (distance between cell
+  centres; :func:`scipy.ndimage.distance_transform_edt`, ties broken by scipy's scan
+  order). Cells farther than the **trim distance** ``trim_m`` from every street cell have
+  none: they are never inside a circle;
+* a street cell is **reached** when one of its samples lies on a reached stretch (the
+  edges and partial edges walked within the budget, :func:`geo.coverage.circles`);
+* a **circle** is the union of the cells whose access cell is reached.
+
+So the land between two streets is split along the line half-way between them (each
+side takes the time of its own street), and a block's interior counts as far as the trim
+distance reaches — what a network service-area "detailed polygon" with a polygon trim
+distance draws (ArcGIS Network Analyst: 100 m by default). Boundaries lie on the cell
+grid (within one cell of the exact partition); the grid is computed once per network,
+cell size and trim distance and reused by every circle.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import shapely
+from scipy import ndimage
+
+from geo.network.graph import StreetNetwork
+
+
+@dataclass(frozen=True)
+class AccessGrid:
+    """The cell grid of a network: each cell's access (street) cell.
+
+    ``access[row, col]`` is the number of the street cell nearest to the cell (rows from
+    the lower-left corner ``x0, y0``), ``-1`` beyond the trim distance;
+    ``sample_street[i]`` is the street cell number of street sample ``i`` and
+    ``street_rc`` the (row, col) of every street cell.
+    """
+
+    x0: float
+    y0: float
+    cell_m: float
+    trim_m: float
+    access: np.ndarray
+    street_rc: np.ndarray
+    sample_street: np.ndarray
+    sample_ptr: np.ndarray  # edge e's samples are sample_ptr[e]:sample_ptr[e+1]
+    sample_along: np.ndarray  # network metres from the edge's start
+
+    @property
+    def n_streets(self) -> int:
+        return len(self.street_rc)
+
+
+_GRIDS: weakref.WeakKeyDictionary[StreetNetwork, dict[tuple[float, float], AccessGrid]] = \
+    weakref.WeakKeyDictionary()
+
+
+def _samples(net: StreetNetwork, step_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points every ``step_m`` (or closer) along every edge, both ends included:
+    ``(ptr, xy, along_m)``, edge ``e``'s points in ``ptr[e]:ptr[e+1]`` (linear
+    interpolation along the edges' vertices, vectorised)."""
+    count = np.ceil(net.edge_length_m / step_m).astype(np.int64) + 1
+    ptr = np.zeros(net.n_edges + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum(count)
+    edge = np.repeat(np.arange(net.n_edges), count)
+    frac = (np.arange(ptr[-1]) - ptr[edge]) / (count[edge] - 1)
+    xy, gi = shapely.get_coordinates(net.edge_geoms, return_index=True)
+    seg = np.zeros(len(xy))
+    seg[1:] = np.hypot(*np.diff(xy, axis=0).T)
+    first = np.r_[True, gi[1:] != gi[:-1]]
+    seg[first] = 0.0
+    cum = np.cumsum(seg)  # global, increasing; each edge starts where the last ended
+    start = cum[np.flatnonzero(first)]
+    glen = np.r_[start[1:], cum[-1]] - start
+    pos = start[edge] + frac * glen[edge]
+    j = np.clip(np.searchsorted(cum, pos, side="right"), 1, len(cum) - 1)
+    j = np.where(gi[j] != edge, j - 1, j)  # never step past the edge's last vertex
+    j = np.maximum(j, np.flatnonzero(first)[edge] + 1)
+    t = np.divide(pos - cum[j - 1], seg[j], out=np.zeros(len(pos)), where=seg[j] > 0)
+    t = np.clip(t, 0.0, 1.0)[:, None]
+    pts = xy[j - 1] * (1 - t) + xy[j] * t
+    return ptr, pts, frac * net.edge_length_m[edge]
+
+
+def access_grid(net: StreetNetwork, *, cell_m: float, trim_m: float) -> AccessGrid:
+    """The :class:`AccessGrid` of ``net`` (computed once per network, cell and trim)."""
+    cache = _GRIDS.setdefault(net, {})
+    key = (float(cell_m), float(trim_m))
+    if key in cache:
+        return cache[key]
+    sptr, sxy, along = _samples(net, cell_m)
+    pad = trim_m + 2 * cell_m
+    x0, y0 = sxy.min(axis=0) - pad
+    nx = int(np.ceil((sxy[:, 0].max() + pad - x0) / cell_m))
+    ny = int(np.ceil((sxy[:, 1].max() + pad - y0) / cell_m))
+    flat = (((sxy[:, 1] - y0) // cell_m).astype(np.int64) * nx
+            + ((sxy[:, 0] - x0) // cell_m).astype(np.int64))
+    street_flat, sample_street = np.unique(flat, return_inverse=True)
+    free = np.ones(ny * nx, dtype=bool)
+    free[street_flat] = False
+    iy, ix = ndimage.distance_transform_edt(free.reshape(ny, nx), return_distances=False,
+                                            return_indices=True)
+    del free
+    lut = np.full(ny * nx, -1, dtype=np.int32)
+    lut[street_flat] = np.arange(len(street_flat), dtype=np.int32)
+    r = trim_m / cell_m
+    rows = np.arange(ny, dtype=np.int32)[:, None]
+    cols = np.arange(nx, dtype=np.int32)[None, :]
+    far = (iy - rows).astype(np.float32) ** 2 + (ix - cols).astype(np.float32) ** 2 > r * r
+    access = lut[iy.astype(np.int64) * nx + ix]
+    del iy, ix
+    access[far] = -1
+    grid = AccessGrid(x0=float(x0), y0=float(y0), cell_m=float(cell_m), trim_m=float(trim_m),
+                      access=access,
+                      street_rc=np.column_stack(np.divmod(street_flat, nx)).astype(np.int64),
+                      sample_street=sample_street.ravel(), sample_ptr=sptr,
+                      sample_along=along)
+    cache[key] = grid
+    return grid
+
+
+def reached_streets(grid: AccessGrid, gid: np.ndarray, edges: np.ndarray, a: np.ndarray,
+                    b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Street cells reached by the stretches [a, b] (network metres) of ``edges`` per
+    group ``gid``: ``(group, street cell)`` pairs, unique, sorted by group."""
+    count = grid.sample_ptr[edges + 1] - grid.sample_ptr[edges]
+    first = np.repeat(grid.sample_ptr[edges] - np.cumsum(count) + count, count)
+    idx = first + np.arange(count.sum())
+    g = np.repeat(gid, count)
+    keep = ((grid.sample_along[idx] >= np.repeat(a, count) - 1e-9)
+            & (grid.sample_along[idx] <= np.repeat(b, count) + 1e-9))
+    key = np.sort(g[keep].astype(np.int64) * grid.n_streets + grid.sample_street[idx[keep]])
+    key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key
+    return key // grid.n_streets, key % grid.n_streets
+
+
+def _polygon(grid: AccessGrid, streets: np.ndarray, mark: np.ndarray) -> object:
+    """Union of the cells whose access cell is one of ``streets`` (metric CRS);
+    ``mark`` is a scratch array of ``n_streets + 1`` False values (left as found)."""
+    if len(streets) == 0:
+        return shapely.Polygon()
+    rc = grid.street_rc[streets]
+    reach = int(np.ceil(grid.trim_m / grid.cell_m)) + 1
+    r0, c0 = np.maximum(rc.min(axis=0) - reach, 0)
+    r1, c1 = rc.max(axis=0) + reach + 1
+    window = grid.access[r0:r1, c0:c1]
+    mark[streets] = True
+    mask = mark[window]  # -1 (beyond the trim) reads the last entry, always False
+    mark[streets] = False
+    # runs of cells in a row → one box each, united as a coverage
+    edge = np.diff(np.pad(mask, ((0, 0), (1, 1))).astype(np.int8), axis=1)
+    rs, cs = np.nonzero(edge == 1)
+    _, ce = np.nonzero(edge == -1)
+    s = grid.cell_m
+    x0, y0 = grid.x0 + c0 * s, grid.y0 + r0 * s
+    boxes = shapely.box(x0 + cs * s, y0 + rs * s, x0 + ce * s, y0 + (rs + 1) * s)
+    poly = shapely.coverage_union_all(boxes)
+    # cells touching only at a corner leave a ring touching itself: split it there
+    return poly if shapely.is_valid(poly) else shapely.make_valid(poly, method="structure")
+
+
+#: Grids handed to forked worker processes by key (set before the pool forks).
+_SHARED: dict[int, AccessGrid] = {}
+
+
+def share(grid: AccessGrid) -> None:
+    """Make ``grid`` visible to worker processes forked after this call."""
+    _SHARED[id(grid)] = grid
+
+
+def _draw(key: int, groups: Sequence[np.ndarray]) -> list[object]:
+    grid = _SHARED[key]
+    mark = np.zeros(grid.n_streets + 1, dtype=bool)
+    return [_polygon(grid, s, mark) for s in groups]
+
+
+def detailed_polygons(grid: AccessGrid, gid: np.ndarray, edges: np.ndarray, a: np.ndarray,
+                      b: np.ndarray, *, pool: Executor | None = None) -> dict[Any, Any]:
+    """Detailed polygons of the stretches [a, b] of ``edges`` per group ``gid``: keys are
+    the groups, values (Multi)Polygons in the network's metric CRS, or futures of lists of
+    them (batches of 16 groups, keyed by a tuple of groups) when ``pool`` is given (forked
+    after :func:`share`)."""
+    g, street = reached_streets(grid, gid, edges, a, b)
+    uniq, first = np.unique(g, return_index=True)
+    parts = np.split(street, first[1:])
+    if pool is None:
+        mark = np.zeros(grid.n_streets + 1, dtype=bool)
+        return {g_: _polygon(grid, s, mark) for g_, s in zip(uniq.tolist(), parts, strict=True)}
+    return {tuple(uniq[i:i + 16].tolist()): pool.submit(_draw, id(grid), parts[i:i + 16])
+            for i in range(0, len(uniq), 16)}
