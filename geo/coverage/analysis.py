@@ -369,6 +369,17 @@ class CoverageResult:
     metric_epsg: int
 
 
+def _valid_4326(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``gdf`` in EPSG:4326 with geometries made valid (projecting may pinch rings)."""
+    out = gdf.to_crs(4326)
+    geoms = np.asarray(out.geometry.to_numpy(), dtype=object)
+    bad = ~(shapely.is_missing(geoms) | shapely.is_valid(geoms))
+    if bad.any():
+        geoms[bad] = shapely.make_valid(geoms[bad], method="structure")
+        out["geometry"] = geoms
+    return out
+
+
 def analyze_coverage(net: StreetNetwork, compounds: gpd.GeoDataFrame,
                      services: gpd.GeoDataFrame, *,
                      minutes: Sequence[float] | None = WALK_MINUTES,
@@ -390,11 +401,12 @@ def analyze_coverage(net: StreetNetwork, compounds: gpd.GeoDataFrame,
     cov = coverage_by_compound(compounds, near.table, levels, id_col=id_col)
     svc = services[services["type"].astype(str).isin(wanted)]
     land = service_circles(net, svc, minutes=minutes, metres=metres, trim_m=trim_m,
-                           cell_m=cell_m, max_snap_m=max_snap_m)
+                           cell_m=cell_m, max_snap_m=max_snap_m, crs=net.metric_epsg)
     circles = coverage_circles(land, compounds, cov, id_col=id_col,
                                metric_epsg=net.metric_epsg)
     unions = union_by_type(circles)
     gaps = coverage_gaps(compounds, cov, unions, id_col=id_col, metric_epsg=net.metric_epsg)
+    circles, unions = _valid_4326(circles), _valid_4326(unions)
     complete_m = (net.budget_m(minutes=LIFE_CIRCLE_MINUTES) if minutes is not None
                   else max(b for _, b in levels))
     comp = completeness(near.table, required_types=required_types, budget_m=complete_m)

@@ -254,18 +254,24 @@ def service_circles(net: StreetNetwork, services: gpd.GeoDataFrame, *,
     return gpd.GeoDataFrame(out, geometry=geom, crs=net.metric_epsg).to_crs(crs)
 
 
+def _union(geoms: np.ndarray) -> object:
+    try:
+        return shapely.union_all(geoms)
+    except shapely.errors.GEOSException:  # nearly coincident edges: snap to 1 mm
+        return shapely.union_all(shapely.make_valid(geoms), grid_size=1e-3)
+
+
 def union_by_type(circles: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Union of the circles per (type, threshold): ``type, minutes, budget_m, n_points``.
 
-    The result keeps ``circles``' CRS.
+    The result keeps ``circles``' CRS (unite in a metric CRS: the cells of the circles
+    share their corners exactly there).
     """
     rows = []
     for (typ, budget), grp in circles.groupby(["type", "budget_m"], sort=True):
-        g = grp.geometry.dropna().values
+        g = np.asarray(grp.geometry.dropna().values, dtype=object)
         rows.append({"type": typ, "minutes": grp["minutes"].iloc[0], "budget_m": budget,
-                     "n_points": len(g),
-                     "geometry": shapely.union_all(np.asarray(g, dtype=object))
-                     if len(g) else None})
+                     "n_points": len(g), "geometry": _union(g) if len(g) else None})
     cols = ["type", "minutes", "budget_m", "n_points", "geometry"]
     return gpd.GeoDataFrame(pd.DataFrame(rows, columns=cols), geometry="geometry",
                             crs=circles.crs)
