@@ -46,6 +46,7 @@ from geo.coverage import (
     data_completeness,
     service_circles,
     thresholds,
+    type_circles,
     union_by_type,
 )
 from geo.crs import (
@@ -113,6 +114,6 @@ __all__ = [
     "grid_closure_table", "hex_counts", "hotspots_for_cases", "kde_surface", "monthly_trend",
     "nearest_service", "plan_sites", "preset", "public_closure_table", "read_file", "read_osm",
     "service_circles", "snap_points", "station_reach", "suppress_counts", "thresholds",
-    "to_wgs84", "travel_matrix", "union_by_type", "utm_epsg", "validate_features",
+    "to_wgs84", "travel_matrix", "type_circles", "union_by_type", "utm_epsg", "validate_features",
     "wgs84_to_bd09", "wgs84_to_gcj02", "write_file",
 ]

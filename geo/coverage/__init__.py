@@ -19,10 +19,11 @@ from geo.coverage.analysis import (
     coverage_gaps,
     data_completeness,
     thresholds,
+    type_circles,
 )
 from geo.coverage.circles import service_circles, union_by_type
 
 __all__ = ["REQUIRED_TYPES", "CoverageResult", "analyze_coverage", "apportion",
            "completeness", "compound_access", "compound_origins", "coverage_by_compound",
            "coverage_by_unit", "coverage_circles", "coverage_gaps", "data_completeness",
-           "service_circles", "thresholds", "union_by_type"]
+           "service_circles", "thresholds", "type_circles", "union_by_type"]

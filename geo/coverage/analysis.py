@@ -23,9 +23,12 @@ network metres):
    grid of ``cell_m`` cells).
 4. **Circles.** The circle of a service point is the land of (3) reached from it within
    *B*, minus every compound, plus the inside compounds whose nearest service point of
-   *T* it is (each inside compound is drawn in exactly one circle). The circle of *T*
-   (the map's coverage layer) is the union of its points' circles: the land of (3)
-   within *B* of some point, minus every compound, plus every inside compound.
+   *T* it is (each inside compound is drawn in exactly one circle); it is drawn on the
+   cells of (3), a compound being the cells whose centres it holds
+   (:func:`coverage_circles`). The circle of *T* (the map's coverage layer) is the union
+   of its points' circles with compound land made exact: the land of (3) within *B* of
+   some point, minus every compound polygon, plus every inside compound polygon
+   (:func:`type_circles`).
 5. **Gaps.** One gap feature per outside compound, per type and threshold: its geometry
    is the part of the compound not covered by the circle of *T* (by (4) the whole
    compound, less any overlap with an inside compound), its people are the compound's
@@ -223,50 +226,51 @@ def _metric_compounds(compounds: gpd.GeoDataFrame, metric_epsg: int) -> np.ndarr
                       dtype=object)
 
 
-def coverage_circles(circles: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame,
-                     compound_cov: pd.DataFrame, *, id_col: str = "id", metric_epsg: int
-                     ) -> gpd.GeoDataFrame:
-    """Circles of (4) in the module's definition: each point's land circle
-    (:func:`~geo.coverage.circles.service_circles`) minus every compound, plus the inside
-    compounds whose nearest point of the type it is. Same rows and CRS as ``circles``."""
-    crs = circles.crs
-    circ = circles.to_crs(metric_epsg)
-    geoms = np.asarray(circ.geometry.to_numpy(), dtype=object).copy()
-    has = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
-    cgeom = _metric_compounds(compounds, metric_epsg)
-    if len(has) and len(cgeom):
-        tree = shapely.STRtree(cgeom)
-        ci, ki = tree.query(geoms[has], predicate="intersects")
-        if len(ci):
-            order = np.argsort(ci, kind="stable")
-            ci, ki = ci[order], ki[order]
-            uniq, first = np.unique(ci, return_index=True)
-            blocks = np.split(ki, first[1:])
-            cut = np.array([shapely.union_all(cgeom[k]) for k in blocks], dtype=object)
-            geoms[has[uniq]] = shapely.difference(geoms[has[uniq]], cut)
+def coverage_circles(net: StreetNetwork, services: gpd.GeoDataFrame,
+                     compounds: gpd.GeoDataFrame, compound_cov: pd.DataFrame, *,
+                     minutes: Sequence[float] | None = WALK_MINUTES,
+                     metres: Sequence[float] | None = None, trim_m: float = DEFAULT_TRIM_M,
+                     cell_m: float = DEFAULT_CELL_M, id_col: str = "id",
+                     max_snap_m: float = 250.0, workers: int = 1) -> gpd.GeoDataFrame:
+    """Circles of the service points by (4) of the module's definition, on the cells:
+    land within the budget, compound cells left out but for the inside compounds whose
+    nearest point of the type each point is. Rows of
+    :func:`~geo.coverage.circles.service_circles` (services' ``id``), network metric CRS."""
     inside = compound_cov[compound_cov["status"] == "inside"]
-    if len(inside) and len(geoms):
-        key = pd.MultiIndex.from_arrays([circ["service_id"].to_numpy(),
-                                         circ["type"].astype(str).to_numpy(),
-                                         circ["budget_m"].to_numpy()])
-        pos = pd.Series(np.arange(len(circ)), index=key)
-        pos = pos[~pos.index.duplicated()]
-        want = pd.MultiIndex.from_arrays([inside["nearest_id"].to_numpy(),
-                                          inside["type"].astype(str).to_numpy(),
-                                          inside["budget_m"].to_numpy()])
-        row = pos.reindex(want).to_numpy()
-        idx = pd.Series(np.arange(len(compounds)), index=compounds[id_col].to_numpy())
-        comp = idx.reindex(inside["compound_id"].to_numpy()).to_numpy()
-        ok = ~(np.isnan(row) | np.isnan(comp))
-        row, comp = row[ok].astype(np.int64), comp[ok].astype(np.int64)
-        for r in np.unique(row):
-            parts = cgeom[comp[row == r]]
-            base = geoms[r]
-            geoms[r] = shapely.union_all(np.concatenate(
-                [parts, [base] if base is not None else []]).astype(object))
-    out = circ.copy()
+    served = pd.DataFrame({"service_id": inside["nearest_id"].to_numpy(),
+                           "budget_m": inside["budget_m"].to_numpy(),
+                           "compound_id": inside["compound_id"].to_numpy()})
+    return service_circles(net, services, minutes=minutes, metres=metres, trim_m=trim_m,
+                           cell_m=cell_m, max_snap_m=max_snap_m, crs=net.metric_epsg,
+                           workers=workers, compounds=compounds, served=served,
+                           compound_id_col=id_col)
+
+
+def type_circles(circles: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame,
+                 compound_cov: pd.DataFrame, *, id_col: str = "id", metric_epsg: int
+                 ) -> gpd.GeoDataFrame:
+    """Circles of the types by (4): the union of their points' circles, with compound
+    land exact — every compound taken out, the inside compounds of the type put back
+    whole. Rows of :func:`~geo.coverage.circles.union_by_type`, ``metric_epsg``."""
+    uni = union_by_type(circles.to_crs(metric_epsg))
+    cgeom = _metric_compounds(compounds, metric_epsg)
+    if len(uni) == 0 or len(cgeom) == 0:
+        return uni
+    every = shapely.union_all(cgeom)
+    pos = pd.Series(np.arange(len(compounds)), index=compounds[id_col].to_numpy())
+    inside = compound_cov[compound_cov["status"] == "inside"]
+    geoms = np.asarray(uni.geometry.to_numpy(), dtype=object).copy()
+    for i, (typ, budget) in enumerate(zip(uni["type"].astype(str), uni["budget_m"],
+                                          strict=True)):
+        ids = inside.loc[(inside["type"].astype(str) == typ)
+                         & (inside["budget_m"] == budget), "compound_id"].to_numpy()
+        whole = cgeom[pos.reindex(ids).dropna().to_numpy(dtype=np.int64)]
+        land = geoms[i] if geoms[i] is not None else shapely.Polygon()
+        geoms[i] = shapely.union_all(np.array([shapely.difference(land, every), *whole],
+                                              dtype=object))
+    out = uni.copy()
     out["geometry"] = geoms
-    return out.to_crs(crs)
+    return out
 
 
 def coverage_gaps(compounds: gpd.GeoDataFrame, compound_cov: pd.DataFrame,
@@ -400,11 +404,10 @@ def analyze_coverage(net: StreetNetwork, compounds: gpd.GeoDataFrame,
                            max_snap_m=max_snap_m)
     cov = coverage_by_compound(compounds, near.table, levels, id_col=id_col)
     svc = services[services["type"].astype(str).isin(wanted)]
-    land = service_circles(net, svc, minutes=minutes, metres=metres, trim_m=trim_m,
-                           cell_m=cell_m, max_snap_m=max_snap_m, crs=net.metric_epsg)
-    circles = coverage_circles(land, compounds, cov, id_col=id_col,
-                               metric_epsg=net.metric_epsg)
-    unions = union_by_type(circles)
+    circles = coverage_circles(net, svc, compounds, cov, minutes=minutes, metres=metres,
+                               trim_m=trim_m, cell_m=cell_m, id_col=id_col,
+                               max_snap_m=max_snap_m)
+    unions = type_circles(circles, compounds, cov, id_col=id_col, metric_epsg=net.metric_epsg)
     gaps = coverage_gaps(compounds, cov, unions, id_col=id_col, metric_epsg=net.metric_epsg)
     circles, unions = _valid_4326(circles), _valid_4326(unions)
     complete_m = (net.budget_m(minutes=LIFE_CIRCLE_MINUTES) if minutes is not None

@@ -23,7 +23,7 @@ import pandas as pd
 import shapely
 from scipy.sparse import csr_matrix
 
-from geo.coverage.detailed import access_grid, detailed_polygons, share
+from geo.coverage.detailed import access_grid, compound_cells, detailed_polygons, share
 from geo.crs.utm import WGS84
 from geo.domain import WALK_MINUTES
 from geo.errors import InvalidInputError, Problem
@@ -149,7 +149,9 @@ def service_circles(net: StreetNetwork, services: gpd.GeoDataFrame, *,
                     trim_m: float = DEFAULT_TRIM_M, cell_m: float = DEFAULT_CELL_M,
                     type_col: str = "type", service_id_col: str | None = "id",
                     max_snap_m: float = 250.0, include_snap: bool = True, crs: int = WGS84,
-                    chunk: int = 64, polygons: bool = True, workers: int = 1
+                    chunk: int = 64, polygons: bool = True, workers: int = 1,
+                    compounds: gpd.GeoDataFrame | None = None,
+                    served: pd.DataFrame | None = None, compound_id_col: str = "id"
                     ) -> gpd.GeoDataFrame:
     """Street-following circles (detailed service-area polygons) of every service point.
 
@@ -174,6 +176,11 @@ def service_circles(net: StreetNetwork, services: gpd.GeoDataFrame, *,
     workers
         Processes drawing the polygons in parallel (forked, so leave 1 inside a threaded
         server); the main process finds the reach of the next block meanwhile.
+    compounds, served
+        Compound polygons: their land is left out of every circle (cells by their centres)
+        except in the circles ``served`` names: rows ``service_id, budget_m, compound_id``
+        (the compound drawn whole in that point's circle at that budget; see
+        :func:`geo.coverage.analysis.coverage_circles`).
 
     Returns
     -------
@@ -203,8 +210,25 @@ def service_circles(net: StreetNetwork, services: gpd.GeoDataFrame, *,
     k, nb = len(pts), len(budgets)
     inc = _incidence(net)
     grid = access_grid(net, cell_m=cell_m, trim_m=trim_m) if polygons and net.n_edges else None
-    if grid is not None:
-        share(grid)
+    comp = None
+    by_group: dict[int, np.ndarray] = {}
+    ids = services[service_id_col].to_numpy() if service_id_col else services.index.to_numpy()
+    if grid is not None and compounds is not None and len(compounds):
+        comp = compound_cells(grid, np.asarray(shapely.make_valid(
+            net.to_metric(compounds, "compounds").geometry.to_numpy()), dtype=object))
+        if served is not None and len(served):
+            pos = pd.Series(np.arange(k), index=ids)
+            pos = pos[~pos.index.duplicated()]
+            cpos = pd.Series(np.arange(len(compounds)),
+                             index=compounds[compound_id_col].to_numpy())
+            bpos = pd.Series(np.arange(nb), index=budgets)
+            grp = (pos.reindex(served["service_id"].to_numpy()).to_numpy() * nb
+                   + bpos.reindex(served["budget_m"].to_numpy()).to_numpy())
+            cp = cpos.reindex(served["compound_id"].to_numpy()).to_numpy()
+            ok = ~(np.isnan(grp) | np.isnan(cp))
+            frame = pd.DataFrame({"g": grp[ok].astype(np.int64), "c": cp[ok].astype(np.int64)})
+            by_group = {int(g_): c_.to_numpy() for g_, c_ in frame.groupby("g")["c"]}
+    key = share(grid, comp) if grid is not None else 0
     street = np.zeros(k * nb)
     geom = np.full(k * nb, None, dtype=object)
     pending: dict[Any, Any] = {}
@@ -227,7 +251,8 @@ def service_circles(net: StreetNetwork, services: gpd.GeoDataFrame, *,
                                                np.concatenate([a, oa]), np.concatenate([b, ob]))
                 np.add.at(street, gid, b - a)
                 if grid is not None:
-                    drawn = detailed_polygons(grid, gid, edges, a, b, pool=pool)
+                    drawn = detailed_polygons(grid, gid, edges, a, b, comp=comp,
+                                              served=by_group, key=key, pool=pool)
                     if pool is None:
                         for g, poly in drawn.items():
                             geom[g] = poly
@@ -237,10 +262,9 @@ def service_circles(net: StreetNetwork, services: gpd.GeoDataFrame, *,
                     _assemble(geom, gid, _lines(net, edges, a, b))
         for gids, fut in pending.items():
             geom[list(gids)] = fut.result()
-    ids = services[service_id_col].to_numpy() if service_id_col else services.index.to_numpy()
     snapped = np.repeat(s.snapped, nb)
     if grid is not None:  # a snapped point reaching no cell still has an (empty) circle
-        empty = snapped & np.array([g is None for g in geom])
+        empty = snapped & shapely.is_missing(geom)
         geom[empty] = shapely.Polygon()
     out = pd.DataFrame({
         "service_id": np.repeat(ids, nb),

@@ -145,23 +145,81 @@ def reached_streets(grid: AccessGrid, gid: np.ndarray, edges: np.ndarray, a: np.
     return key // grid.n_streets, key % grid.n_streets
 
 
-def _polygon(grid: AccessGrid, streets: np.ndarray, mark: np.ndarray) -> object:
-    """Union of the cells whose access cell is one of ``streets`` (metric CRS);
-    ``mark`` is a scratch array of ``n_streets + 1`` False values (left as found)."""
+@dataclass(frozen=True)
+class CompoundCells:
+    """Compounds on an :class:`AccessGrid`: ``cells[row, col]`` is the position of the
+    compound holding the cell's centre (``-1``: none), ``box[k]`` the (row0, col0, row1,
+    col1) cell range of compound ``k`` (inclusive)."""
+
+    cells: np.ndarray
+    box: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.box)
+
+
+def compound_cells(grid: AccessGrid, polygons: np.ndarray) -> CompoundCells:
+    """Rasterise compound polygons (network metric CRS) onto ``grid`` by cell centres."""
+    ny, nx = grid.access.shape
+    s = grid.cell_m
+    n = len(polygons)
+    b = shapely.bounds(polygons)
+    c0 = np.clip(np.floor((b[:, 0] - grid.x0) / s), 0, nx - 1).astype(np.int64)
+    c1 = np.clip(np.floor((b[:, 2] - grid.x0) / s), 0, nx - 1).astype(np.int64)
+    r0 = np.clip(np.floor((b[:, 1] - grid.y0) / s), 0, ny - 1).astype(np.int64)
+    r1 = np.clip(np.floor((b[:, 3] - grid.y0) / s), 0, ny - 1).astype(np.int64)
+    cells = np.full((ny, nx), -1, dtype=np.int32)
+    w = c1 - c0 + 1
+    count = (r1 - r0 + 1) * w
+    if n:
+        k = np.repeat(np.arange(n), count)
+        i = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+        r, c = r0[k] + i // w[k], c0[k] + i % w[k]
+        hit = shapely.contains_xy(polygons[k], grid.x0 + (c + 0.5) * s, grid.y0 + (r + 0.5) * s)
+        cells[r[hit], c[hit]] = k[hit]
+    return CompoundCells(cells=cells, box=np.column_stack([r0, c0, r1, c1]))
+
+
+class _Scratch:
+    """Marker arrays reused by every polygon of a process (left all False)."""
+
+    def __init__(self, grid: AccessGrid, comp: CompoundCells | None) -> None:
+        self.street = np.zeros(grid.n_streets + 1, dtype=bool)
+        self.compound = np.zeros((comp.n if comp is not None else 0) + 1, dtype=bool)
+
+
+def _polygon(grid: AccessGrid, streets: np.ndarray, scratch: _Scratch,
+             comp: CompoundCells | None = None, served: np.ndarray | None = None) -> object:
+    """Union of the cells whose access cell is one of ``streets`` (metric CRS); with
+    ``comp``, cells of compounds are left out except those of the ``served`` ones."""
     if len(streets) == 0:
         return shapely.Polygon()
     rc = grid.street_rc[streets]
     reach = int(np.ceil(grid.trim_m / grid.cell_m)) + 1
     r0, c0 = np.maximum(rc.min(axis=0) - reach, 0)
     r1, c1 = rc.max(axis=0) + reach + 1
+    if comp is not None and served is not None and len(served):
+        bx = comp.box[served]
+        r0, c0 = min(r0, int(bx[:, 0].min())), min(c0, int(bx[:, 1].min()))
+        r1, c1 = max(r1, int(bx[:, 2].max()) + 1), max(c1, int(bx[:, 3].max()) + 1)
     window = grid.access[r0:r1, c0:c1]
-    mark[streets] = True
-    mask = mark[window]  # -1 (beyond the trim) reads the last entry, always False
-    mark[streets] = False
+    scratch.street[streets] = True
+    mask = scratch.street[window]  # -1 (beyond the trim) reads the last entry: False
+    scratch.street[streets] = False
+    if comp is not None:
+        cw = comp.cells[r0:r1, c0:c1]
+        mask &= cw < 0
+        if served is not None and len(served):
+            scratch.compound[served] = True
+            mask |= scratch.compound[cw]
+            scratch.compound[served] = False
     # runs of cells in a row → one box each, united as a coverage
     edge = np.diff(np.pad(mask, ((0, 0), (1, 1))).astype(np.int8), axis=1)
     rs, cs = np.nonzero(edge == 1)
     _, ce = np.nonzero(edge == -1)
+    if len(rs) == 0:
+        return shapely.Polygon()
     s = grid.cell_m
     x0, y0 = grid.x0 + c0 * s, grid.y0 + r0 * s
     boxes = shapely.box(x0 + cs * s, y0 + rs * s, x0 + ce * s, y0 + (rs + 1) * s)
@@ -170,32 +228,42 @@ def _polygon(grid: AccessGrid, streets: np.ndarray, mark: np.ndarray) -> object:
     return poly if shapely.is_valid(poly) else shapely.make_valid(poly, method="structure")
 
 
-#: Grids handed to forked worker processes by key (set before the pool forks).
-_SHARED: dict[int, AccessGrid] = {}
+#: Grids (and compound cells) handed to forked worker processes by key (set before the
+#: pool forks).
+_SHARED: dict[int, tuple[AccessGrid, CompoundCells | None]] = {}
 
 
-def share(grid: AccessGrid) -> None:
-    """Make ``grid`` visible to worker processes forked after this call."""
-    _SHARED[id(grid)] = grid
+def share(grid: AccessGrid, comp: CompoundCells | None = None) -> int:
+    """Make ``grid`` and ``comp`` visible to worker processes forked after this call;
+    returns their key."""
+    key = id(grid) ^ (id(comp) << 1)
+    _SHARED[key] = (grid, comp)
+    return key
 
 
-def _draw(key: int, groups: Sequence[np.ndarray]) -> list[object]:
-    grid = _SHARED[key]
-    mark = np.zeros(grid.n_streets + 1, dtype=bool)
-    return [_polygon(grid, s, mark) for s in groups]
+def _draw(key: int, groups: Sequence[tuple[np.ndarray, np.ndarray | None]]) -> list[object]:
+    grid, comp = _SHARED[key]
+    scratch = _Scratch(grid, comp)
+    return [_polygon(grid, st, scratch, comp, sv) for st, sv in groups]
 
 
 def detailed_polygons(grid: AccessGrid, gid: np.ndarray, edges: np.ndarray, a: np.ndarray,
-                      b: np.ndarray, *, pool: Executor | None = None) -> dict[Any, Any]:
+                      b: np.ndarray, *, comp: CompoundCells | None = None,
+                      served: dict[int, np.ndarray] | None = None, key: int = 0,
+                      pool: Executor | None = None) -> dict[Any, Any]:
     """Detailed polygons of the stretches [a, b] of ``edges`` per group ``gid``: keys are
     the groups, values (Multi)Polygons in the network's metric CRS, or futures of lists of
     them (batches of 16 groups, keyed by a tuple of groups) when ``pool`` is given (forked
-    after :func:`share`)."""
+    after :func:`share`, whose ``key`` to pass). With ``comp``, compound cells are left
+    out of every polygon except those of the compounds ``served[group]`` (positions)."""
     g, street = reached_streets(grid, gid, edges, a, b)
     uniq, first = np.unique(g, return_index=True)
     parts = np.split(street, first[1:])
+    served = served or {}
+    tasks = [(st, served.get(g_)) for g_, st in zip(uniq.tolist(), parts, strict=True)]
     if pool is None:
-        mark = np.zeros(grid.n_streets + 1, dtype=bool)
-        return {g_: _polygon(grid, s, mark) for g_, s in zip(uniq.tolist(), parts, strict=True)}
-    return {tuple(uniq[i:i + 16].tolist()): pool.submit(_draw, id(grid), parts[i:i + 16])
+        scratch = _Scratch(grid, comp)
+        return {g_: _polygon(grid, st, scratch, comp, sv)
+                for g_, (st, sv) in zip(uniq.tolist(), tasks, strict=True)}
+    return {tuple(uniq[i:i + 16].tolist()): pool.submit(_draw, key, tasks[i:i + 16])
             for i in range(0, len(uniq), 16)}

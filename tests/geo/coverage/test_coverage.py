@@ -129,6 +129,9 @@ def test_gaps_are_the_outside_compounds_with_their_people(line_net: StreetNetwor
     assert circle.contains(metric.loc[1].buffer(-1e-6))
     assert circle.intersection(metric.loc[2]).area < 1e-3
     assert circle.intersection(metric.loc[3]).area < 1e-3
+    # the point's own circle, on the cells: compound 1 in, compound 2 out
+    own = res.circles.to_crs(32650).geometry.iloc[0]
+    assert own.contains(metric.loc[1].centroid) and not own.contains(metric.loc[2].centroid)
     assert res.completeness.set_index("compound_id").loc[1, "score"] == 1.0
     assert res.data["compounds"] == 3 and res.data["compounds_with_gates"] == 1
 
