@@ -39,8 +39,9 @@ network metres):
    ``grid_compound.resident_share`` in **whole people**: each of its inside / outside /
    unknown counts is split by the largest-remainder (Hamilton) method — floors first,
    the people left over to the largest fractional parts (ties to the lower grid id) —
-   so the parts are integers adding up to the compound's count times its total share.
-   Every count of people is an integer.
+   so the parts are integers adding up to the compound's count times its total share,
+   rounded half up (the count itself when the shares add up to 1). Every count of
+   people is an integer; :func:`apportion` is the one rounding rule.
 7. **Completeness** (of the life circle): the share of a required set of service types
    within 15 minutes of a compound. The default set follows the 15-minute life circle of
    GB 50180-2018 (community service, elderly care, children, convenience facilities) and

@@ -214,18 +214,61 @@ def _polygon(grid: AccessGrid, streets: np.ndarray, scratch: _Scratch,
             scratch.compound[served] = True
             mask |= scratch.compound[cw]
             scratch.compound[served] = False
-    # runs of cells in a row → one box each, united as a coverage
+    mask = _four_connected(mask)
+    return _cells_polygon(mask, grid.x0 + c0 * grid.cell_m, grid.y0 + r0 * grid.cell_m,
+                          grid.cell_m)
+
+
+def _cells_polygon(mask: np.ndarray, x0: float, y0: float, cell_m: float) -> object:
+    """The union of the cells of ``mask`` (row 0 at ``y0``): one box per run of cells in
+    a row, noded where the runs of the rows above and below begin or end (so that the
+    boxes form a proper coverage), united by GEOS' coverage union."""
     edge = np.diff(np.pad(mask, ((0, 0), (1, 1))).astype(np.int8), axis=1)
     rs, cs = np.nonzero(edge == 1)
     _, ce = np.nonzero(edge == -1)
     if len(rs) == 0:
         return shapely.Polygon()
-    s = grid.cell_m
-    x0, y0 = grid.x0 + c0 * s, grid.y0 + r0 * s
-    boxes = shapely.box(x0 + cs * s, y0 + rs * s, x0 + ce * s, y0 + (rs + 1) * s)
-    poly = shapely.coverage_union_all(boxes)
-    # cells touching only at a corner leave a ring touching itself: split it there
-    return poly if shapely.is_valid(poly) else shapely.make_valid(poly, method="structure")
+    width = mask.shape[1] + 2
+    bkey = np.sort(np.concatenate([rs * width + cs, rs * width + ce]))
+
+    def between(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Boundaries of ``rows`` strictly inside each run: (box, column)."""
+        lo = np.searchsorted(bkey, rows * width + cs, side="right")
+        hi = np.searchsorted(bkey, rows * width + ce, side="left")
+        n = np.maximum(hi - lo, 0)
+        idx = np.repeat(lo - np.cumsum(n) + n, n) + np.arange(n.sum())
+        return np.repeat(np.arange(len(rs)), n), bkey[idx] % width
+
+    nbox = len(rs)
+    ib, below = between(rs - 1)
+    it, above = between(rs + 1)
+    span = (ce - cs + 1).astype(float)
+    box = np.concatenate([np.arange(nbox), ib, np.arange(nbox), np.arange(nbox), it,
+                          np.arange(nbox)])
+    col = np.concatenate([cs, below, ce, ce, above, cs])
+    row = np.concatenate([rs, rs[ib], rs, rs + 1, rs[it] + 1, rs + 1])
+    key = np.concatenate([np.zeros(nbox), 1 + (below - cs[ib]) / span[ib], np.full(nbox, 2.0),
+                          np.full(nbox, 3.0), 3 + (ce[it] - above) / span[it],
+                          np.full(nbox, 4.0)])
+    order = np.lexsort((key, box))
+    xy = np.column_stack([x0 + col[order] * cell_m, y0 + row[order] * cell_m])
+    rings = shapely.linearrings(xy, indices=box[order])
+    return shapely.coverage_union_all(shapely.polygons(rings))
+
+
+def _four_connected(mask: np.ndarray) -> np.ndarray:
+    """``mask`` with no two cells (or two holes) touching only at a corner: of each such
+    2 × 2 checkerboard one empty cell is filled (upper right, or upper left), so the
+    union of the cells is a valid polygon (a ring never touches itself)."""
+    mask = np.pad(mask, 1)
+    while True:
+        a, b, c, d = mask[:-1, :-1], mask[:-1, 1:], mask[1:, :-1], mask[1:, 1:]
+        diag = a & d & ~b & ~c
+        anti = b & c & ~a & ~d
+        if not (diag.any() or anti.any()):
+            return mask[1:-1, 1:-1]
+        mask[:-1, 1:] |= diag
+        mask[:-1, :-1] |= anti
 
 
 #: Grids (and compound cells) handed to forked worker processes by key (set before the
