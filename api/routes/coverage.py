@@ -24,7 +24,7 @@ from api.deps import CityDep, ConnDep
 from api.errors import problems
 from api.responses import JSONBody, csv_response, formats, table, xlsx_response
 from api.schemas import CoveragePanel, CoverageRun, Table
-from geo.domain import LIFE_CIRCLE_MINUTES, service_type_term
+from geo.domain import DEFAULT_SITING_TYPE, LIFE_CIRCLE_MINUTES, service_type_term
 from geo.errors import Hint, NotFoundError
 from geo.store.cities import City
 from geo.store.coverage import compound_rows, coverage_totals, latest_run, unit_rows
@@ -84,7 +84,8 @@ def _unit_label(kind: str, lang: str) -> str:
             summary="The numbers beside the map: totals and rows by community, grid and street")
 def panel(conn: ConnDep, city: CityDep,
           type: Annotated[str, Query(alias="type", pattern=r"^[a-z][a-z0-9_]*$", max_length=64,
-                                     description="Service type code.")],
+                                     description="Service type code (default: the map's "
+                                     "default type).")] = DEFAULT_SITING_TYPE,
           minutes: Annotated[float, Query(gt=0, le=120, description="Threshold, minutes.")]
           = LIFE_CIRCLE_MINUTES,
           lang: Annotated[Literal["zh", "en"], Query(description="Language of labels")] = "zh",
