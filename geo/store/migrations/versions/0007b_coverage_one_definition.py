@@ -1,7 +1,7 @@
 """Coverage stored by the one definition: whole people, gaps carrying their people, city totals.
 
 Revision ID: 0007b
-Revises: 0006
+Revises: 0002, 0006
 Create Date: 2026-12-01
 
 The coverage definition of :mod:`geo.coverage.analysis`: gaps are the compounds outside a
@@ -18,9 +18,9 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007b"
-down_revision = "0006"
+down_revision = ("0002", "0006")  # the coverage tables (0002), after the newest (0006)
 branch_labels = None
-depends_on = "0002"
+depends_on = None
 
 PEOPLE = [f"{p}_{k}" for p in ("residents", "households") for k in ("in", "out", "unknown")]
 COUNTS = ["compounds_in", "compounds_out", "compounds_unknown"]
