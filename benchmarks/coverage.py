@@ -349,6 +349,15 @@ def to_markdown(result: dict[str, Any]) -> str:
               "then a look-up of its reached street cells in a window of the grid, its rows "
               "turned into boxes and united with GEOS' coverage union. Worker processes only "
               "help when the second core is free (see the load average above)."), "",
+              (f"CPU seconds of the circles ({o['circles_15min_1proc_cpu_s']:.1f} s for "
+              f"{c['service_points']:,} circles in one process) are the figure least "
+              "disturbed by other work on the machine; they alone exceed the goal, so it is "
+              "not met even on an idle machine. The type circles (the map's coverage layer) "
+              "make compound land exact with a GEOS difference against the union of all "
+              "compounds and a union with the inside ones: cheap for a demo city (hundreds of "
+              "compounds), far too slow for 20,000 compounds — to be replaced by the cell "
+              "union (one polygon of the type's reached street cells) with exact compound "
+              "edges drawn by the gap layer instead."), "",
               ("The NetworkX approach snaps to the nearest node; ours snaps mid-edge and "
               "adds the snap distance, and also returns the second-nearest point. "
               "Wall-clock figures on a shared 2-core machine; CPU seconds of our process "
