@@ -5,6 +5,7 @@
 - **Tables** (:func:`table`): ``{"meta": {...}, "count": n, "rows": [...]}``, or with
   ``format=csv`` the same rows as CSV by :mod:`geo.io.tables` (UTF-8 with BOM, whole
   people, formula injection neutralised).
+- **Excel** (:func:`xlsx_response`): the same cells as CSV in an .xlsx workbook.
 - **GeoJSON** (:func:`feature_collection`): a FeatureCollection (EPSG:4326) with a ``meta``
   member, ``application/geo+json``.
 
@@ -25,10 +26,11 @@ import numpy as np
 import pandas as pd
 from fastapi.responses import JSONResponse, Response
 
-from geo.io.tables import csv_text
+from geo.io.tables import csv_text, xlsx_bytes
 
 GEOJSON = "application/geo+json"
 CSV = "text/csv; charset=utf-8"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Format = Literal["json", "csv", "geojson"]
 
 
@@ -78,11 +80,20 @@ def records(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> list[d
 
 
 def csv_response(rows: Sequence[Mapping[str, Any]], name: str,
-                 columns: Sequence[str] | None = None) -> Response:
-    """A CSV attachment ``name.csv`` (see :mod:`geo.io.tables`)."""
+                 columns: Sequence[str] | None = None,
+                 headers: Sequence[str] | None = None) -> Response:
+    """A CSV attachment ``name.csv`` (see :mod:`geo.io.tables`); ``headers`` label the
+    columns in the header line (default: the column names)."""
     cols = list(columns) if columns is not None else (list(rows[0]) if rows else [])
-    return Response(csv_text(cols, rows), media_type=CSV, headers={
+    return Response(csv_text(cols, rows, headers), media_type=CSV, headers={
         "Content-Disposition": f'attachment; filename="{name}.csv"'})
+
+
+def xlsx_response(rows: Sequence[Mapping[str, Any]], name: str, columns: Sequence[str],
+                  headers: Sequence[str] | None = None) -> Response:
+    """An Excel attachment ``name.xlsx``: the same cells as :func:`csv_response`."""
+    return Response(xlsx_bytes(columns, rows, headers, sheet=name), media_type=XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
 
 
 def table(rows: Sequence[Mapping[str, Any]], *, meta: Mapping[str, Any],
@@ -123,12 +134,14 @@ def frame_response(frame: gpd.GeoDataFrame, fmt: str, *, meta: Mapping[str, Any]
     return table(records(frame, cols), meta=meta, fmt=fmt, name=name, columns=cols)
 
 
-def formats(*kinds: Literal["csv", "geojson"]) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` entry documenting the CSV / GeoJSON variants of a 200."""
+def formats(*kinds: Literal["csv", "geojson", "xlsx"]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entry documenting the CSV / GeoJSON / Excel variants of a 200."""
     content: dict[str, Any] = {}
     if "csv" in kinds:
         content["text/csv"] = {"schema": {"type": "string"},
                                "example": "\ufeffexternal_id,name,residents\n"}
+    if "xlsx" in kinds:
+        content[XLSX] = {"schema": {"type": "string", "format": "binary"}}
     if "geojson" in kinds:
         content[GEOJSON] = {"schema": {"$ref": "#/components/schemas/FeatureCollection"}}
     return {200: {"content": content}}

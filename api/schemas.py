@@ -80,6 +80,66 @@ class CoverageRun(RunMeta):
     data_version: dict[str, Any]
 
 
+class CoverageCounts(Model):
+    """Whole people and compounds inside / outside / unknown (off the street network)."""
+
+    compounds: int
+    compounds_in: int
+    compounds_out: int
+    compounds_unknown: int
+    residents: int
+    residents_in: int
+    residents_out: int
+    residents_unknown: int
+    households: int
+    households_in: int
+    households_out: int
+    households_unknown: int
+    share_covered: float | None = Field(
+        description="Residents inside / residents with known access (null without any)")
+
+
+class CoverageUnitRow(CoverageCounts):
+    """One community, grid or street: ``unit_id`` is the feature id of the map's
+    ``communities`` / ``grids`` / ``streets`` layer."""
+
+    unit_kind: Literal["community", "grid", "street"]
+    unit_id: int
+    external_id: str | None
+    name: str | None
+
+
+class DataCompleteness(Model):
+    """How complete the compound data of the run were."""
+
+    compounds: int
+    compounds_with_residents: int
+    compounds_with_gates: int
+    share_with_residents: float | None
+    share_with_gates: float | None
+
+
+class CoveragePanel(Model):
+    """The numbers beside the map for one service type and threshold: city totals,
+    data completeness and the breakdown by community, grid and street (the rows the CSV
+    and Excel downloads hold). ``labels`` names every column in ``lang``."""
+
+    city: str
+    run_id: int
+    created_at: str
+    lang: Literal["zh", "en"]
+    service_type: str
+    service_type_label: str
+    minutes: float
+    budget_m: float
+    gap_layer: str = Field(description="The map layer of this threshold's gaps")
+    totals: CoverageCounts
+    data: DataCompleteness
+    labels: dict[str, str]
+    rows: list[CoverageUnitRow]
+    downloads: dict[str, str] = Field(description="csv and xlsx links of these rows")
+
+
 class CourierRunMeta(Model):
     city: str
     run_id: int

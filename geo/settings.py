@@ -22,6 +22,14 @@ DEFAULT_WALK_SPEED_M_PER_MIN = 75.0
 #: Default e-bike speed of couriers on urban streets: 15 km/h = 250 m/min (the
 #: 25 km/h legal cap of GB 17761-2018 minus stops at crossings and gates).
 DEFAULT_RIDE_SPEED_M_PER_MIN = 250.0
+#: Polygon trim distance of the service circles (metres): land farther than this from
+#: every street is in no circle; nearer, it takes the walk time of its nearest street
+#: access point (the default of network service-area "detailed polygons", ArcGIS Network
+#: Analyst; half the width of a 200 m urban block).
+#: See :mod:`geo.coverage.analysis`.
+DEFAULT_TRIM_M: float = 100.0
+#: Cell size of the grid the circles are drawn on (metres; boundaries within one cell).
+DEFAULT_CELL_M: float = 10.0
 
 
 def _default_home() -> Path:
@@ -78,6 +86,10 @@ class Settings:
     #: ``city add`` warns when the largest part of the walking network holds less than this
     #: share of its street length, and names the other parts.
     largest_component_min_share: float = 0.8
+    #: Service circles: polygon trim distance and drawing cell size, metres
+    #: (:mod:`geo.coverage.analysis`).
+    circle_trim_m: float = DEFAULT_TRIM_M
+    circle_cell_m: float = DEFAULT_CELL_M
     max_upload_bytes: int = 50 * 1024 * 1024
     #: Largest request body of any other endpoint (JSON); 10,000 candidate sites fit.
     max_body_bytes: int = 2 * 1024 * 1024
@@ -134,6 +146,8 @@ class Settings:
             "MAX_SNAP_M": ("max_snap_m", float),
             "WALK_TRUNK_BY_DEFAULT": ("walk_trunk_by_default", _flag),
             "LARGEST_COMPONENT_MIN_SHARE": ("largest_component_min_share", float),
+            "CIRCLE_TRIM_M": ("circle_trim_m", float),
+            "CIRCLE_CELL_M": ("circle_cell_m", float),
             "MAX_UPLOAD_BYTES": ("max_upload_bytes", int),
             "MAX_BODY_BYTES": ("max_body_bytes", int),
             "DB_SLOTS": ("db_slots", int),

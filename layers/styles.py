@@ -62,6 +62,25 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "reported_at": ("上报时间", "Reported"), "closed_at": ("办结时间", "Closed"),
     "satisfaction": ("满意度", "Satisfaction"), "handling_unit": ("处理单位", "Handling unit"),
     "channel": ("上报渠道", "Channel"), "description": ("描述", "Description"),
+    # coverage (geo.coverage.analysis): whole people, minutes, metres
+    "service_type": ("服务类型", "Service type"), "minutes": ("步行分钟", "Walking minutes"),
+    "budget_m": ("步行距离（米）", "Walking distance (m)"),
+    "nearest_min": ("到最近服务点（分钟）", "To the nearest (min)"),
+    "nearest_m": ("到最近服务点（米）", "To the nearest (m)"),
+    "second_min": ("到次近服务点（分钟）", "To the second nearest (min)"),
+    "unit_kind": ("单元类型", "Unit"), "unit_id": ("单元编号", "Unit id"),
+    "compound_id": ("小区编号", "Compound id"), "compounds": ("小区数", "Compounds"),
+    "compounds_in": ("圈内小区数", "Compounds inside"),
+    "compounds_out": ("圈外小区数", "Compounds outside"),
+    "compounds_unknown": ("未接入路网小区数", "Compounds off the network"),
+    "residents_in": ("圈内居民（人）", "Residents inside"),
+    "residents_out": ("圈外居民（人）", "Residents outside"),
+    "residents_unknown": ("未知居民（人）", "Residents unknown"),
+    "households_in": ("圈内户数", "Households inside"),
+    "households_out": ("圈外户数", "Households outside"),
+    "households_unknown": ("未知户数", "Households unknown"),
+    "share_covered": ("覆盖率", "Share covered"), "gap_area_m2": ("面积（平方米）", "Area (m²)"),
+    "n_points": ("服务点数", "Service points"), "street_m": ("可达街道长度（米）", "Streets reached (m)"),
 }
 
 _COURIER = SERVICE_TYPES[ServiceType.COURIER_STATION]

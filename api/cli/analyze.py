@@ -30,7 +30,7 @@ def cities(conn: Any, city: str) -> list[Any]:
 
 
 @app.command("coverage")
-@with_params(CoverageParams, flags={"speed_m_per_min": "--speed", "buffer_m": "--buffer"})
+@with_params(CoverageParams, flags={"speed_m_per_min": "--speed", "trim_m": "--trim"})
 def coverage(
     city: Annotated[str, typer.Option("--city", help="City code, or 'all'.")] = "all", *,
     options: Options[CoverageParams],

@@ -51,6 +51,9 @@ class ThresholdsOut(BaseModel):
     gb50180_m: dict[int, float] = Field(
         description="GB 50180-2018 walking distance (m) of each life circle (minutes)")
     courier_circle_m: float = Field(description="The couriers' service circle (network m)")
+    circle_trim_m: float = Field(description="Polygon trim distance of the circles (m): "
+                                 "land farther from every street is in no circle")
+    circle_cell_m: float = Field(description="Cell size the circles are drawn on (m)")
     walk_speed_m_per_min: float = Field(description="Walking speed of this service")
     ride_speed_m_per_min: float = Field(description="Couriers' riding speed of this service")
 
@@ -97,7 +100,8 @@ def vocabulary(conn: ConnDep, settings: SettingsDep,
         thresholds=ThresholdsOut(
             walk_minutes=list(WALK_MINUTES), life_circle_minutes=LIFE_CIRCLE_MINUTES,
             max_walk_minutes=MAX_WALK_MINUTES, gb50180_m=GB50180_METRES,
-            courier_circle_m=COURIER_CIRCLE_M,
+            courier_circle_m=COURIER_CIRCLE_M, circle_trim_m=settings.circle_trim_m,
+            circle_cell_m=settings.circle_cell_m,
             walk_speed_m_per_min=settings.walk_speed_m_per_min,
             ride_speed_m_per_min=settings.ride_speed_m_per_min),
         defaults=DefaultsOut(siting_service_type=DEFAULT_SITING_TYPE,

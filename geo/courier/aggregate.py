@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy.sparse import csr_matrix, triu
 
+from geo.coverage.analysis import apportion
 from geo.errors import InvalidInputError, Problem
 
 
@@ -64,7 +65,8 @@ def overlap_table(sid: np.ndarray, comp: tuple[np.ndarray, ...], dem: tuple[np.n
 
 def grid_reach(links: pd.DataFrame | None, pairs: pd.DataFrame, comp: pd.DataFrame,
            sid: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
-    """Grid reach from compound reach and the grid-compound resident shares."""
+    """Grid reach from compound reach and the grid-compound resident shares (whole
+    people: :func:`geo.coverage.analysis.apportion`)."""
     gcols = ["grid_id", "residents", "residents_reached", "residents_unknown", "share_reached",
              "compounds",
              "compounds_reached", "n_stations", "reached"]
@@ -75,10 +77,13 @@ def grid_reach(links: pd.DataFrame | None, pairs: pd.DataFrame, comp: pd.DataFra
     check_columns(links, ("compound_id", "grid_id", "share"), "grid links")
     lk = links[["compound_id", "grid_id", "share"]].merge(
         comp[["compound_id", "residents", "n_stations", "snapped"]], on="compound_id", how="inner")
-    lk["res"] = lk["residents"] * lk["share"]
+    # whole people: a compound split across grids by the largest-remainder rule
+    lk["res"] = apportion(lk["residents"].to_numpy(dtype=np.int64),
+                          lk["share"].to_numpy(dtype=float), lk["compound_id"].to_numpy(),
+                          lk["grid_id"].to_numpy())
     lk["hit"] = lk["n_stations"] > 0
-    lk["res_hit"] = np.where(lk["hit"], lk["res"], 0.0)
-    lk["res_unknown"] = np.where(lk["snapped"], 0.0, lk["res"])
+    lk["res_hit"] = np.where(lk["hit"], lk["res"], 0)
+    lk["res_unknown"] = np.where(lk["snapped"], 0, lk["res"])
     sg = pairs[["station_id", "compound_id"]].merge(lk[["compound_id", "grid_id", "res"]],
                                                      on="compound_id")
     station_grids = sg.groupby(["station_id", "grid_id"], sort=True)["res"].sum() \

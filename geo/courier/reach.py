@@ -31,12 +31,13 @@ import pandas as pd
 
 from geo.courier.aggregate import check_columns, grid_reach, overlap_pairs, overlap_table
 from geo.coverage.analysis import compound_origins
-from geo.coverage.circles import DEFAULT_BUFFER_M, service_circles
+from geo.coverage.circles import service_circles
 from geo.domain import COURIER_CIRCLE_M, ServiceType
 from geo.errors import InvalidInputError, Problem
 from geo.network.graph import Mode, StreetNetwork
 from geo.network.reach import travel_matrix
 from geo.network.snapping import snap_single_points
+from geo.settings import DEFAULT_TRIM_M
 
 #: Default share of the smaller catchment two stations must share to be flagged.
 DEFAULT_OVERLAP_SHARE = 0.5
@@ -185,7 +186,7 @@ def station_reach(net: StreetNetwork, stations: gpd.GeoDataFrame,
                   station_id_col: str = "id", compound_id_col: str = "id",
                   demand_id_col: str = "id", demand_weight_col: str = "weight",
                   max_snap_m: float = 250.0, include_snap: bool = True,
-                  catchments: bool = True, buffer_m: float = DEFAULT_BUFFER_M) -> CourierReach:
+                  catchments: bool = True, trim_m: float = DEFAULT_TRIM_M) -> CourierReach:
     """Which compounds, residents, households and grids each station reaches.
 
     Parameters
@@ -217,7 +218,7 @@ def station_reach(net: StreetNetwork, stations: gpd.GeoDataFrame,
     max_snap_m
         Metres; farther points are reported, not used.
     catchments
-        Also build each station's street-following catchment polygon (buffer ``buffer_m``
+        Also build each station's street-following catchment polygon (trim distance ``trim_m``
         metres, :func:`geo.coverage.circles.service_circles`).
     """
     if demand is not None and demand_points is not None:
@@ -323,7 +324,7 @@ def station_reach(net: StreetNetwork, stations: gpd.GeoDataFrame,
     if catchments:
         svc = gpd.GeoDataFrame({"id": sid, "type": "station"}, geometry=stations.geometry.values,
                                crs=stations.crs)
-        circles = service_circles(net, svc, minutes=None, metres=[budget], buffer_m=buffer_m,
+        circles = service_circles(net, svc, minutes=None, metres=[budget], trim_m=trim_m,
                                   max_snap_m=max_snap_m, include_snap=include_snap)
         circles = circles.rename(columns={"service_id": "station_id"}).drop(columns=["type"])
         st["catchment_street_m"] = circles["street_m"].to_numpy()

@@ -1,25 +1,29 @@
 """Service circles and coverage: who lives inside / outside them, and where the gaps are.
 
-:mod:`~geo.coverage.circles` builds the circles along the streets;
-:mod:`~geo.coverage.analysis` counts residents inside and outside per compound and unit,
-the gap polygons and the completeness of required service types.
+:mod:`~geo.coverage.analysis` states the one coverage definition and computes it;
+:mod:`~geo.coverage.circles` finds the streets reached from each point and
+:mod:`~geo.coverage.detailed` draws the land around them (detailed polygons).
 """
 
 from geo.coverage.analysis import (
     REQUIRED_TYPES,
     CoverageResult,
     analyze_coverage,
+    apportion,
     completeness,
     compound_access,
     compound_origins,
     coverage_by_compound,
     coverage_by_unit,
+    coverage_circles,
     coverage_gaps,
+    data_completeness,
     thresholds,
+    type_circles,
 )
-from geo.coverage.circles import DEFAULT_BUFFER_M, service_circles, union_by_type
+from geo.coverage.circles import service_circles, union_by_type
 
-__all__ = ["DEFAULT_BUFFER_M", "REQUIRED_TYPES", "CoverageResult", "analyze_coverage",
+__all__ = ["REQUIRED_TYPES", "CoverageResult", "analyze_coverage", "apportion",
            "completeness", "compound_access", "compound_origins", "coverage_by_compound",
-           "coverage_by_unit", "coverage_gaps", "service_circles", "thresholds",
-           "union_by_type"]
+           "coverage_by_unit", "coverage_circles", "coverage_gaps", "data_completeness",
+           "service_circles", "thresholds", "type_circles", "union_by_type"]

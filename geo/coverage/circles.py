@@ -1,12 +1,12 @@
 """Service circles: the streets reachable from a service point within a budget, buffered.
 
-A circle is built from the street edges reached within the budget (minutes × speed, or
+A circle starts from the street edges reached within the budget (minutes × speed, or
 metres), **including partially reached edges cut at the remaining budget** from each
-end, the stretch of the point's own edge walked directly, and the short connector from
-the point to its street. These lines are buffered by ``buffer_m`` (default 40 m: a street
-with the frontage plots either side, where a gate on that street is reached;
-:mod:`geo.coverage.buffers` draws them). Never a straight-line radius and never a convex
-hull.
+end, and the stretch of the point's own edge walked directly. The land around them is
+drawn as a detailed service-area polygon (:mod:`geo.coverage.detailed`): every place
+within the trim distance of a street takes the walk time of its nearest street access
+point. Never a straight-line radius and never a convex hull. How compounds enter the
+circles is stated in :mod:`geo.coverage.analysis`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import multiprocessing
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
-from typing import Any, Literal
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -23,16 +23,14 @@ import pandas as pd
 import shapely
 from scipy.sparse import csr_matrix
 
-from geo.coverage.buffers import Level, nested_buffers, raster_spans
+from geo.coverage.detailed import access_grid, compound_cells, detailed_polygons, share
 from geo.crs.utm import WGS84
 from geo.domain import WALK_MINUTES
 from geo.errors import InvalidInputError, Problem
 from geo.network.graph import StreetNetwork
 from geo.network.reach import DistanceBlock, local_distance_blocks
 from geo.network.snapping import point_array, snap_xy
-
-#: Default buffer (metres) around reached streets: a street and its frontage plots.
-DEFAULT_BUFFER_M = 40.0
+from geo.settings import DEFAULT_CELL_M, DEFAULT_TRIM_M
 
 
 def _incidence(net: StreetNetwork) -> csr_matrix:
@@ -148,13 +146,14 @@ def _pool(workers: int) -> Iterator[Executor | None]:
 def service_circles(net: StreetNetwork, services: gpd.GeoDataFrame, *,
                     minutes: Sequence[float] | None = WALK_MINUTES,
                     metres: Sequence[float] | None = None,
-                    buffer_m: float = DEFAULT_BUFFER_M, type_col: str = "type",
-                    service_id_col: str | None = "id", max_snap_m: float = 250.0,
-                    include_snap: bool = True, quad_segs: int = 2, crs: int = WGS84,
-                    chunk: int = 64, polygons: bool = True,
-                    method: Literal["buffer", "raster"] = "buffer",
-                    cell_m: float = 10.0, workers: int = 1) -> gpd.GeoDataFrame:
-    """Street-following circles of every service point for each threshold.
+                    trim_m: float = DEFAULT_TRIM_M, cell_m: float = DEFAULT_CELL_M,
+                    type_col: str = "type", service_id_col: str | None = "id",
+                    max_snap_m: float = 250.0, include_snap: bool = True, crs: int = WGS84,
+                    chunk: int = 64, polygons: bool = True, workers: int = 1,
+                    compounds: gpd.GeoDataFrame | None = None,
+                    served: pd.DataFrame | None = None, compound_id_col: str = "id"
+                    ) -> gpd.GeoDataFrame:
+    """Street-following circles (detailed service-area polygons) of every service point.
 
     Parameters
     ----------
@@ -164,26 +163,24 @@ def service_circles(net: StreetNetwork, services: gpd.GeoDataFrame, *,
     minutes, metres
         Thresholds; give minutes (converted with the network's speed) or metres
         (pass ``minutes=None``), e.g. GB 50180-2018's 300 / 500 / 1,000 m.
-    buffer_m
-        Width either side of the reached streets, metres.
+    trim_m
+        Polygon trim distance, metres: land farther than this from every street is in
+        no circle (:mod:`geo.coverage.detailed`).
+    cell_m
+        Cell size of the access grid, metres (boundaries lie within one cell).
     crs
         EPSG code of the returned polygons (default 4326).
     polygons
         False returns the reached street stretches themselves (MultiLineString) instead
-        of their buffer: the network part of the work, without the polygon union.
-    quad_segs
-        Segments per quarter circle of the buffers' round ends (default 2).
-    method
-        ``"buffer"`` (default): the exact GEOS buffer of the reached stretches — each
-        stretch buffered on its own (``quad_segs`` segments per quarter circle) and the
-        buffers united per circle; thresholds are done in ascending order and each circle
-        is the previous threshold's circle united with the buffers of the stretches that
-        were not already full edges there (the same polygon: the reach is nested).
-        ``"raster"``: the same buffer drawn on a ``cell_m`` grid (boundary within about
-        one cell of the exact one) — for city-scale batches.
+        of their polygons: the network part of the work.
     workers
         Processes drawing the polygons in parallel (forked, so leave 1 inside a threaded
         server); the main process finds the reach of the next block meanwhile.
+    compounds, served
+        Compound polygons: their land is left out of every circle (cells by their centres)
+        except in the circles ``served`` names: rows ``service_id, budget_m, compound_id``
+        (the compound drawn whole in that point's circle at that budget; see
+        :func:`geo.coverage.analysis.coverage_circles`).
 
     Returns
     -------
@@ -196,8 +193,10 @@ def service_circles(net: StreetNetwork, services: gpd.GeoDataFrame, *,
     if (minutes is None) == (metres is None):
         raise InvalidInputError("give thresholds in minutes or in metres",
                                 [Problem("exactly one of minutes/metres", field="minutes")])
-    if not buffer_m > 0:
-        raise InvalidInputError("buffer_m must be > 0", [Problem("> 0", field="buffer_m")])
+    bad = [Problem("> 0", field=f) for f, v in (("trim_m", trim_m), ("cell_m", cell_m))
+           if not v > 0]
+    if bad:
+        raise InvalidInputError("trim_m and cell_m must be > 0", bad)
     if type_col not in services.columns:
         raise InvalidInputError("services have no type column", [Problem("missing", field=type_col)])
     values = list(minutes if minutes is not None else metres)  # type: ignore[arg-type]
@@ -210,23 +209,38 @@ def service_circles(net: StreetNetwork, services: gpd.GeoDataFrame, *,
     s = snap_xy(net, pts, max_snap_m=max_snap_m)
     k, nb = len(pts), len(budgets)
     inc = _incidence(net)
-    spans: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    grid = access_grid(net, cell_m=cell_m, trim_m=trim_m) if polygons and net.n_edges else None
+    comp = None
+    by_group: dict[int, np.ndarray] = {}
+    ids = services[service_id_col].to_numpy() if service_id_col else services.index.to_numpy()
+    if grid is not None and compounds is not None and len(compounds):
+        comp = compound_cells(grid, np.asarray(shapely.make_valid(
+            net.to_metric(compounds, "compounds").geometry.to_numpy()), dtype=object))
+        if served is not None and len(served):
+            pos = pd.Series(np.arange(k), index=ids)
+            pos = pos[~pos.index.duplicated()]
+            cpos = pd.Series(np.arange(len(compounds)),
+                             index=compounds[compound_id_col].to_numpy())
+            bpos = pd.Series(np.arange(nb), index=budgets)
+            grp = (pos.reindex(served["service_id"].to_numpy()).to_numpy() * nb
+                   + bpos.reindex(served["budget_m"].to_numpy()).to_numpy())
+            cp = cpos.reindex(served["compound_id"].to_numpy()).to_numpy()
+            ok = ~(np.isnan(grp) | np.isnan(cp))
+            frame = pd.DataFrame({"g": grp[ok].astype(np.int64), "c": cp[ok].astype(np.int64)})
+            by_group = {int(g_): c_.to_numpy() for g_, c_ in frame.groupby("g")["c"]}
+    key = share(grid, comp) if grid is not None else 0
+    street = np.zeros(k * nb)
     geom = np.full(k * nb, None, dtype=object)
+    pending: dict[Any, Any] = {}
     blocks = local_distance_blocks(net, s, limit_m=float(budgets.max()),
                                    include_snap=include_snap, chunk=chunk)
-    pending: dict[Any, Any] = {}
-    futures: list[Any] = []
-    exact = polygons and method == "buffer"
-    with _pool(workers if polygons else 1) as pool:
+    with _pool(workers if grid is not None else 1) as pool:
         for blk in blocks:
             pos = blk.pos
-            levels: list[Level] = []
-            prev_full = np.zeros(0, dtype=np.int64)  # pos * n_edges + edge, full edges so far
-            prev_conn = np.zeros(0, dtype=np.int64)
-            for bi in np.argsort(budgets, kind="stable").tolist():
+            for bi in range(nb):
                 budget = budgets[bi]
                 rows, edges, a, b = _pieces(net, blk, inc, budget)
-                # own edge walked directly, and the connector from the point to the street
+                # own edge walked directly from the snapped point
                 rest = budget - (s.snap_m[pos] if include_snap else 0.0)
                 own = rest > 0
                 oe = s.edge[pos][own]
@@ -235,76 +249,53 @@ def service_circles(net: StreetNetwork, services: gpd.GeoDataFrame, *,
                 gid, edges, a, b = merge_spans(np.concatenate([pos[rows], pos[own]]) * nb + bi,
                                                np.concatenate([edges, oe]),
                                                np.concatenate([a, oa]), np.concatenate([b, ob]))
-                spans.append((gid, edges, a, b))
-                conn = pos[own & (s.snap_m[pos] > 0)]
-                if polygons and method == "raster":
-                    ends = np.concatenate([shapely.get_coordinates(pts[conn]), s.xy[conn]])
-                    drawn = raster_spans(net, gid, edges, a, b, ends, np.tile(conn * nb + bi, 2),
-                                         buffer_m, cell_m=cell_m, pool=pool)
+                np.add.at(street, gid, b - a)
+                if grid is not None:
+                    drawn = detailed_polygons(grid, gid, edges, a, b, comp=comp,
+                                              served=by_group, key=key, pool=pool)
                     if pool is None:
                         for g, poly in drawn.items():
                             geom[g] = poly
                     else:
                         pending.update(drawn)
-                    continue
-                if exact:
-                    # only what the previous (smaller) threshold did not hold in full
-                    p = gid // nb
-                    key = p * net.n_edges + edges
-                    full = (a <= 0) & (b >= net.edge_length_m[edges])
-                    new = ~np.isin(key, prev_full)
-                    prev_full = np.union1d(prev_full, key[full])
-                    conn_new = conn[~np.isin(conn, prev_conn)]
-                    prev_conn = np.union1d(prev_conn, conn)
-                    p, edges, a, b, conn = p[new], edges[new], a[new], b[new], conn_new
-                    gid = p * nb + bi
-                connectors = (shapely.linestrings(np.stack(
-                    [shapely.get_coordinates(pts[conn]), s.xy[conn]], axis=1))
-                    if len(conn) else np.zeros(0, dtype=object))
-                lines = np.concatenate([_lines(net, edges, a, b), connectors])
-                if exact:
-                    levels.append((bi, np.concatenate([gid // nb, conn]), lines))
                 else:
-                    _assemble(geom, np.concatenate([gid, conn * nb + bi]), lines)
-            if exact:
-                if pool is None:
-                    for g, poly in nested_buffers(levels, nb, buffer_m, quad_segs).items():
-                        geom[g] = poly
-                else:  # hand the union to the workers and go on with the next block
-                    futures.append(pool.submit(nested_buffers, levels, nb, buffer_m, quad_segs))
+                    _assemble(geom, gid, _lines(net, edges, a, b))
         for gids, fut in pending.items():
             geom[list(gids)] = fut.result()
-        for fut in futures:
-            for g, poly in fut.result().items():
-                geom[g] = poly
-    street = np.zeros(k * nb)
-    for gid_, _, a_, b_ in spans:
-        np.add.at(street, gid_, b_ - a_)
-    ids = services[service_id_col].to_numpy() if service_id_col else services.index.to_numpy()
+    snapped = np.repeat(s.snapped, nb)
+    if grid is not None:  # a snapped point reaching no cell still has an (empty) circle
+        empty = snapped & shapely.is_missing(geom)
+        geom[empty] = shapely.Polygon()
     out = pd.DataFrame({
         "service_id": np.repeat(ids, nb),
         "type": np.repeat(services[type_col].astype(str).to_numpy(), nb),
         "minutes": np.tile(np.array(values, dtype=float) if minutes is not None
                            else np.full(nb, np.nan), k),
         "budget_m": np.tile(budgets, k),
-        "snapped": np.repeat(s.snapped, nb),
-        "street_m": np.where(np.repeat(s.snapped, nb), street, np.nan),
+        "snapped": snapped,
+        "street_m": np.where(snapped, street, np.nan),
     })
     return gpd.GeoDataFrame(out, geometry=geom, crs=net.metric_epsg).to_crs(crs)
+
+
+def _union(geoms: np.ndarray) -> object:
+    try:
+        return shapely.union_all(geoms)
+    except shapely.errors.GEOSException:  # nearly coincident edges: snap to 1 mm
+        return shapely.union_all(shapely.make_valid(geoms), grid_size=1e-3)
 
 
 def union_by_type(circles: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Union of the circles per (type, threshold): ``type, minutes, budget_m, n_points``.
 
-    The result keeps ``circles``' CRS.
+    The result keeps ``circles``' CRS (unite in a metric CRS: the cells of the circles
+    share their corners exactly there).
     """
     rows = []
     for (typ, budget), grp in circles.groupby(["type", "budget_m"], sort=True):
-        g = grp.geometry.dropna().values
+        g = np.asarray(grp.geometry.dropna().values, dtype=object)
         rows.append({"type": typ, "minutes": grp["minutes"].iloc[0], "budget_m": budget,
-                     "n_points": len(g),
-                     "geometry": shapely.union_all(np.asarray(g, dtype=object))
-                     if len(g) else None})
+                     "n_points": len(g), "geometry": _union(g) if len(g) else None})
     cols = ["type", "minutes", "budget_m", "n_points", "geometry"]
     return gpd.GeoDataFrame(pd.DataFrame(rows, columns=cols), geometry="geometry",
                             crs=circles.crs)

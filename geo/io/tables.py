@@ -1,7 +1,7 @@
 """Tables written for people to open: CSV (UTF-8 with BOM) and Excel cells made safe.
 
-One rule for every table the service writes (HTTP ``format=csv`` answers and ``export``
-files alike):
+One rule for every table the service writes (HTTP ``format=csv`` / ``xlsx`` answers and
+``export`` files alike):
 
 - **UTF-8 with a byte-order mark**, so Excel shows Chinese names correctly;
 - **whole people**: counts of people (``residents…``, ``households…``, ``elderly…``) are
@@ -64,14 +64,33 @@ def cell(column: str, value: Any) -> Any:
     return safe_text(str(value))
 
 
-def csv_text(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
-    """A CSV document (BOM, header, one line per row) of ``rows`` by ``columns``."""
+def csv_text(columns: Sequence[str], rows: Iterable[Mapping[str, Any]],
+             headers: Sequence[str] | None = None) -> str:
+    """A CSV document (BOM, header, one line per row) of ``rows`` by ``columns``; the
+    header line shows ``headers`` (e.g. labels) if given, else the column names."""
     buf = io.StringIO()
     buf.write(BOM)
     writer = csv.writer(buf)
-    writer.writerow([safe_text(c) for c in columns])
+    writer.writerow([safe_text(c) for c in (headers or columns)])
     for r in rows:
         writer.writerow(["" if (v := cell(c, r.get(c))) is None else v for c in columns])
+    return buf.getvalue()
+
+
+def xlsx_bytes(columns: Sequence[str], rows: Iterable[Mapping[str, Any]],
+               headers: Sequence[str] | None = None, *, sheet: str = "Sheet1") -> bytes:
+    """An Excel workbook (.xlsx, one sheet) of ``rows`` by ``columns``, cells by the
+    rules of this module (whole people, formulas neutralised); header as in
+    :func:`csv_text`."""
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(sheet[:31])
+    ws.append([safe_text(c) for c in (headers or columns)])
+    for r in rows:
+        ws.append([cell(c, r.get(c)) for c in columns])
+    buf = io.BytesIO()
+    wb.save(buf)
     return buf.getvalue()
 
 

@@ -26,7 +26,9 @@ def run_coverage(conn: Connection, city: City | str, params: CoverageParams | No
     """Compute the coverage of ``city`` on its walking network and store it (never commits).
 
     Thresholds in minutes (walking at ``params.speed_m_per_min``, default the settings'
-    walking speed) or in metres; service points snap within ``settings.max_snap_m``.
+    walking speed) or in metres; service points snap within ``settings.max_snap_m``;
+    circles trimmed at ``params.trim_m`` (default ``settings.circle_trim_m``) on cells of
+    ``settings.circle_cell_m`` (the definition: :mod:`geo.coverage.analysis`).
     """
     params = params or CoverageParams()
     settings = settings or Settings()
@@ -40,11 +42,12 @@ def run_coverage(conn: Connection, city: City | str, params: CoverageParams | No
     if len(compounds) == 0:
         raise InvalidInputError(f"city {c.code!r} has no compounds",
                                 [Problem("no compounds", field="compound")])
+    trim_m = params.trim_m or settings.circle_trim_m
     result = analyze_coverage(net, compounds, services, minutes=minutes, metres=metres,
-                              buffer_m=params.buffer_m, required_types=REQUIRED_TYPES,
-                              max_snap_m=settings.max_snap_m)
+                              trim_m=trim_m, cell_m=settings.circle_cell_m,
+                              required_types=REQUIRED_TYPES, max_snap_m=settings.max_snap_m)
     stored = {"mode": "walk", "speed_m_per_min": net.speed_m_per_min, "minutes": minutes,
-              "metres": metres, "buffer_m": params.buffer_m,
+              "metres": metres, "trim_m": trim_m, "cell_m": settings.circle_cell_m,
               "types": sorted(set(result.nearest.table["type"])),
               "required_types": [str(t) for t in REQUIRED_TYPES],
               "max_snap_m": settings.max_snap_m, "metric_epsg": net.metric_epsg,

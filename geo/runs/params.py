@@ -144,9 +144,10 @@ class CoverageParams(Params):
                                "instead, e.g. 300, 500, 1000 (GB 50180-2018).")
     speed_m_per_min: float | None = Field(default=None, gt=0, le=1000, description=(
         "Walking speed in m/min (default: the deployment's walking speed, 75 = 4.5 km/h)."))
-    buffer_m: float = Field(
-        default=40.0, gt=0, le=500, description="Width in metres either side of "
-                            "reached streets.")
+    trim_m: float | None = Field(
+        default=None, gt=0, le=500, description="Polygon trim distance of the circles in "
+        "metres: land farther than this from every street is in no circle (default: the "
+        "deployment's, 100).")
 
     def thresholds(self) -> tuple[list[float] | None, list[float] | None]:
         """``(minutes, metres)``: exactly one of them, 5/10/15 minutes when neither is given."""

@@ -19,7 +19,12 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
-from geo.coverage.analysis import CoverageResult, coverage_by_unit
+from geo.coverage.analysis import (
+    PEOPLE_COLUMNS,
+    STATUSES,
+    CoverageResult,
+    coverage_by_unit,
+)
 from geo.crs.utm import WGS84
 from geo.errors import Hint, InvalidInputError, NotFoundError, Problem
 from geo.store.cities import City
@@ -73,24 +78,35 @@ def _polygonal(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def summarize(result: CoverageResult, compounds: gpd.GeoDataFrame) -> dict[str, Any]:
-    """The headline figures stored with a run (compounds, types, residents inside 15 min)."""
+    """The headline figures stored with a run: compounds, types, data completeness,
+    residents inside the largest threshold (whole people)."""
     near = result.nearest.table
+    top = result.compounds[result.compounds["budget_m"] == max(b for _, b in result.levels)]
     return {
         "compounds": len(compounds), "service_types": sorted(set(near["type"])),
         "unsnapped_compounds": len(result.nearest.unsnapped_origins),
         "unsnapped_services": len(result.nearest.unsnapped_services),
-        "residents": float(compounds["residents"].sum()),
-        "residents_in_15min": {t: float(g["residents_in"].sum()) for t, g in
-                               result.compounds[result.compounds["budget_m"] ==
-                                                max(b for _, b in result.levels)
-                                                ].groupby("type")},
+        "residents": int(compounds["residents"].sum()),
+        "residents_in_15min": {t: int(g["residents_in"].sum()) for t, g in top.groupby("type")},
+        "data": dict(result.data), "trim_m": result.trim_m, "cell_m": result.cell_m,
     }
+
+
+def city_links(compounds: gpd.GeoDataFrame, city_id: int) -> pd.DataFrame:
+    """Every compound whole in its city: the links of the ``city`` totals."""
+    return pd.DataFrame({"compound_id": compounds["id"].to_numpy(), "unit_id": city_id,
+                         "share": 1.0})
 
 
 def write_run(conn: Connection, city: City, result: CoverageResult, compounds: gpd.GeoDataFrame,
               links: dict[str, pd.DataFrame], *, params: dict[str, Any],
               versions: dict[str, int], summary: dict[str, Any] | None = None) -> int:
-    """Store ``result`` as a new coverage run of ``city``; returns the run id."""
+    """Store ``result`` as a new coverage run of ``city``; returns the run id.
+
+    Unit tables (grid, community, street and the ``city`` totals) are
+    :func:`geo.coverage.analysis.coverage_by_unit` of the compound coverage; the gaps
+    carry their compounds' people outside, so both add up to the same figures.
+    """
     near = result.nearest.table
     summary = summary if summary is not None else summarize(result, compounds)
     run_id = int(conn.execute(text(
@@ -106,15 +122,17 @@ def write_run(conn: Connection, city: City, result: CoverageResult, compounds: g
           _f(r.nearest_min), _i(r.second_id), _f(r.second_m), _f(r.second_min), bool(r.snapped),
           getattr(r, "origin_kind", None))
          for r in near.itertuples()))
-    people = [f"{p}_{k}" for p in ("residents", "households") for k in ("in", "out", "unknown")]
-    for kind in UNIT_KINDS:
-        u = coverage_by_unit(result.compounds, links[kind])
+    counts = [f"compounds_{k}" for k in STATUSES]
+    units = {**links, "city": city_links(compounds, c)}
+    for kind in (*UNIT_KINDS, "city"):
+        u = coverage_by_unit(result.compounds, units[kind])
         _copy(conn, "coverage_unit", ("run_id", "city_id", "unit_kind", "unit_id",
                                       "service_type", "minutes", "budget_m", "compounds",
-                                      "residents", "households", *people, "share_covered"),
+                                      *counts, "residents", "households", *PEOPLE_COLUMNS,
+                                      "share_covered"),
               ((run_id, c, kind, int(r["unit_id"]), r["type"], _f(r["minutes"]),
-                float(r["budget_m"]), int(r["compounds"]), float(r["residents"]),
-                float(r["households"]), *(float(r[p]) for p in people),
+                float(r["budget_m"]), int(r["compounds"]), *(int(r[k]) for k in counts),
+                int(r["residents"]), int(r["households"]), *(int(r[p]) for p in PEOPLE_COLUMNS),
                 _f(r["share_covered"])) for _, r in u.iterrows()))
     _copy(conn, "coverage_completeness", ("run_id", "city_id", "compound_id", "n_required",
                                           "n_within", "score", "missing"),
@@ -131,13 +149,16 @@ def write_run(conn: Connection, city: City, result: CoverageResult, compounds: g
                                          "budget_m", "n_points", "geom"),
           ((run_id, c, r.type, _f(r.minutes), float(r.budget_m), int(r.n_points), g)
            for r, g in zip(uni.itertuples(), _multi(uni.geometry), strict=True)))
-    gaps = _polygonal(result.gaps)
+    gaps = result.gaps
+    polys = _polygonal(gaps)
+    if len(polys) != len(gaps):  # a gap is never dropped: its people are the table's
+        raise ValueError("a coverage gap has no polygonal geometry")
     _copy(conn, "coverage_gap", ("run_id", "city_id", "compound_id", "service_type", "minutes",
-                                 "budget_m", "gap_area_m2", "gap_share", "residents_gap_est",
-                                 "geom"),
+                                 "budget_m", "nearest_min", "residents", "households",
+                                 "gap_area_m2", "geom"),
           ((run_id, c, int(r.compound_id), r.type, _f(r.minutes), float(r.budget_m),
-            float(r.gap_area_m2), float(r.gap_share), float(r.residents_gap_est), g)
-           for r, g in zip(gaps.itertuples(), _multi(gaps.geometry), strict=True)))
+            _f(r.nearest_min), int(r.residents), int(r.households), float(r.gap_area_m2), g)
+           for r, g in zip(polys.itertuples(), _multi(polys.geometry), strict=True)))
     return run_id
 
 
@@ -183,10 +204,18 @@ def compound_rows(conn: Connection, city_id: int, *, service_type: str | None = 
     return out
 
 
+_UNIT_COLUMNS = ("t.compounds, t.compounds_in, t.compounds_out, t.compounds_unknown, "
+                 "t.residents, t.residents_in, t.residents_out, t.residents_unknown, "
+                 "t.households, t.households_in, t.households_out, t.households_unknown, "
+                 "t.share_covered")
+
+
 def unit_rows(conn: Connection, city_id: int, *, unit_kind: str,
               service_type: str | None = None, minutes: float | None = None
               ) -> list[dict[str, Any]]:
-    """Coverage in people per unit of the latest run (``unit_kind`` grid/community/street)."""
+    """Coverage in whole people per unit of the latest run (``unit_kind`` grid, community,
+    street; ``unit_id`` is the feature id of the ``grids`` / ``communities`` / ``streets``
+    layers)."""
     if unit_kind not in UNIT_KINDS:
         raise InvalidInputError(f"unknown unit {unit_kind!r}; allowed: {', '.join(UNIT_KINDS)}",
                                 [Problem("unknown unit", field="unit")])
@@ -198,12 +227,40 @@ def unit_rows(conn: Connection, city_id: int, *, unit_kind: str,
         params["t"] = service_type
     table = {"grid": "grid", "community": "community", "street": "street"}[unit_kind]
     rows = conn.execute(text(
-        f"SELECT u.id AS unit_id, u.external_id, u.name, t.service_type, t.minutes, "
-        f"t.budget_m, t.compounds, t.residents, t.residents_in, t.residents_out, "
-        f"t.residents_unknown, t.households, t.households_in, t.households_out, "
-        f"t.share_covered FROM coverage_unit t JOIN {table} u ON u.id = t.unit_id "
+        f"SELECT t.unit_kind, u.id AS unit_id, u.external_id, u.name, t.service_type, "
+        f"t.minutes, t.budget_m, {_UNIT_COLUMNS} FROM coverage_unit t "
+        f"JOIN {table} u ON u.id = t.unit_id "
         f"WHERE t.run_id = :r AND t.unit_kind = :k{where} "
         f"ORDER BY u.id, t.service_type, t.budget_m"), params).all()
+    return [_finite(dict(r._mapping)) for r in rows]
+
+
+def coverage_totals(conn: Connection, city_id: int, *, service_type: str, minutes: float
+                    ) -> dict[str, Any] | None:
+    """The city totals of the latest run for one type and threshold (``unit_kind``
+    ``city``), or None when the run has no such type or threshold."""
+    run = latest_run(conn, city_id)
+    row = conn.execute(text(
+        f"SELECT t.service_type, t.minutes, t.budget_m, {_UNIT_COLUMNS} FROM coverage_unit t "
+        "WHERE t.run_id = :r AND t.unit_kind = 'city' AND t.service_type = :t "
+        "AND t.minutes = :m"), {"r": run["id"], "t": service_type, "m": float(minutes)}
+    ).one_or_none()
+    return None if row is None else _finite(dict(row._mapping))
+
+
+def gap_rows(conn: Connection, city_id: int, *, service_type: str | None = None,
+             minutes: float | None = None) -> list[dict[str, Any]]:
+    """Gap features of the latest run (the gap layers' rows, without geometry)."""
+    run = latest_run(conn, city_id)
+    where, params = _budget_filter(minutes)
+    params["r"] = run["id"]
+    if service_type:
+        where += " AND t.service_type = :t"
+        params["t"] = service_type
+    rows = conn.execute(text(
+        "SELECT t.id, t.compound_id, t.service_type, t.minutes, t.budget_m, t.nearest_min, "
+        "t.residents, t.households, t.gap_area_m2 FROM coverage_gap t "
+        f"WHERE t.run_id = :r{where} ORDER BY t.id"), params).all()
     return [_finite(dict(r._mapping)) for r in rows]
 
 

@@ -1,17 +1,19 @@
 """Coverage layers of each city's newest coverage run (``servicecircle analyze coverage``).
 
 Walking service circles per type (one layer per threshold of
-:data:`geo.domain.WALK_MINUTES`), the circles of single service points, gaps (compound
-area outside the circle), compounds coloured by minutes to the nearest service, grid coverage in residents and compound completeness. Every feature
-carries ``service_type`` and ``minutes`` so that the map can select a type and a
-threshold. Aggregated figures only: public.
+:data:`geo.domain.WALK_MINUTES`), the circles of single service points, gaps (the
+compounds outside the circle, each with its residents outside), compounds coloured by
+minutes to the nearest service, grid coverage in residents and compound completeness —
+all from the one coverage definition of :mod:`geo.coverage.analysis`, so the residents of
+a gap layer add up to the residents outside in the tables. Every feature carries
+``service_type`` and ``minutes`` so that the map can select a type and a threshold.
+Aggregated figures only: public.
 """
 
 from __future__ import annotations
 
-from geo.coverage.circles import DEFAULT_BUFFER_M
 from geo.domain import LIFE_CIRCLE_MINUTES, SERVICE_TYPES, WALK_MINUTES
-from geo.settings import DEFAULT_WALK_SPEED_M_PER_MIN
+from geo.settings import DEFAULT_TRIM_M, DEFAULT_WALK_SPEED_M_PER_MIN
 from layers.legend import LegendClass
 from layers.registry import AnyCode, Layer, Source, Style
 from layers.styles import UNTYPED_COLOR, service_type_classes
@@ -46,7 +48,7 @@ BY_TYPE = (("service_type", AnyCode(tuple(SERVICE_TYPES))),)
 BY_TYPE_MINUTES = (*BY_TYPE, ("minutes", WALK_MINUTES))
 _SPEED = f"{DEFAULT_WALK_SPEED_M_PER_MIN:g}"
 _MINUTES = "/".join(str(m) for m in WALK_MINUTES)
-_BUFFER = f"{DEFAULT_BUFFER_M:g}"
+_TRIM = f"{DEFAULT_TRIM_M:g}"
 LEVEL = ("service_type", "minutes", "budget_m")
 
 
@@ -61,10 +63,12 @@ def _circles(minutes: int) -> Layer:
                       query_filters=BY_TYPE),
         style=Style("fill", UNTYPED_COLOR, fill_opacity=0.18, weight=1.0, property="service_type",
                     classify="categorical", classes=TYPE_CLASSES, label_property="service_type"),
-        description_zh=f"沿街道步行{minutes}分钟（{_SPEED}米/分钟）可达范围，道路两侧各{_BUFFER}米，"
-        "按服务类型合并",
-        description_en=f"Streets reachable within a {minutes}-minute walk ({_SPEED} m/min), "
-        f"{_BUFFER} m either side, united per service type",
+        description_zh=f"沿街道步行{minutes}分钟（{_SPEED}米/分钟）可达的范围：街道间的用地取最近街道"
+        f"接入点的步行时间（距街道{_TRIM}米以内），小区按出入口步行时间整体计入，按服务类型合并",
+        description_en=f"Land within a {minutes}-minute walk along the streets ({_SPEED} m/min): "
+        f"land between streets takes the walk of its nearest street access point (within "
+        f"{_TRIM} m of a street), compounds the walk from their gates, whole; united per "
+        "service type",
     )
 
 
@@ -74,16 +78,16 @@ def _gaps(minutes: int) -> Layer:
         title_en=f"Gaps outside the {minutes}-minute circle", geometry_type="MultiPolygon",
         minzoom=11, maxzoom=22, group="coverage", visible=minutes == LIFE_CIRCLE_MINUTES,
         source=Source("coverage_gap_latest",
-                      columns=(*LEVEL, "compound_id", "gap_area_m2", "gap_share",
-                               "residents_gap_est"),
-                      filters=(("minutes", minutes),), name_column=None,
+                      columns=(*LEVEL, "compound_id", "name", "nearest_min", "residents",
+                               "households", "gap_area_m2"),
+                      filters=(("minutes", minutes),),
                       version_tables=("coverage_gap", *VERSIONS),
                       query_filters=BY_TYPE),
         style=Style("fill", "#b71c1c", fill_opacity=0.45, weight=0.5, property="service_type",
-                    classify="categorical", classes=TYPE_CLASSES, label_property="service_type"),
-        description_zh="小区用地中位于该类型服务圈之外的部分；residents_gap_est 为按面积估算的居民数",
-        description_en="Compound area outside the circle of the type; residents_gap_est "
-        "apportions residents by area (an estimate)",
+                    classify="categorical", classes=TYPE_CLASSES, label_property="name"),
+        description_zh=f"出入口步行{minutes}分钟内没有该类型服务点的小区，居民人数即服务圈外居民（与统计表一致）",
+        description_en=f"Compounds with no service point of the type within a {minutes}-minute "
+        "walk from their gates; their residents are the residents outside in the tables",
     )
 
 
@@ -111,7 +115,8 @@ LAYERS: tuple[Layer, ...] = (
         title_en="Grid coverage (share of residents)", geometry_type="MultiPolygon",
         minzoom=10, maxzoom=22, group="coverage", visible=False,
         source=Source("coverage_grid_latest",
-                      columns=("grid_id", "name", *LEVEL, "compounds", "residents",
+                      columns=("grid_id", "name", *LEVEL, "compounds", "compounds_in",
+                               "compounds_out", "compounds_unknown", "residents",
                                "residents_in", "residents_out", "residents_unknown",
                                "share_covered"),
                       version_tables=("coverage_unit", *VERSIONS),

@@ -1,0 +1,312 @@
+"""Detailed service-area polygons: land takes the walk time of its nearest street access point.
+
+The street part of the coverage definition (:mod:`geo.coverage.analysis` states the whole
+of it). On a grid of square cells of ``cell_m`` metres laid over the network (its metric
+CRS):
+
+* **street samples** are points every ``cell_m`` metres or closer along every walkable
+  edge, both ends included; a cell holding a sample is a *street cell*;
+* the **access cell** of a cell is the street cell nearest to it (distance between cell
+  centres; :func:`scipy.ndimage.distance_transform_edt`, ties broken by scipy's scan
+  order). Cells farther than the **trim distance** ``trim_m`` from every street cell have
+  none: they are never inside a circle;
+* a street cell is **reached** when one of its samples lies on a reached stretch (the
+  edges and partial edges walked within the budget, :func:`geo.coverage.circles`);
+* a **circle** is the union of the cells whose access cell is reached.
+
+So the land between two streets is split along the line half-way between them (each
+side takes the time of its own street), and a block's interior counts as far as the trim
+distance reaches — what a network service-area "detailed polygon" with a polygon trim
+distance draws (ArcGIS Network Analyst: 100 m by default). Boundaries lie on the cell
+grid (within one cell of the exact partition); the grid is computed once per network,
+cell size and trim distance and reused by every circle.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import shapely
+from scipy import ndimage
+
+from geo.network.graph import StreetNetwork
+
+
+@dataclass(frozen=True)
+class AccessGrid:
+    """The cell grid of a network: each cell's access (street) cell.
+
+    ``access[row, col]`` is the number of the street cell nearest to the cell (rows from
+    the lower-left corner ``x0, y0``), ``-1`` beyond the trim distance;
+    ``sample_street[i]`` is the street cell number of street sample ``i`` and
+    ``street_rc`` the (row, col) of every street cell.
+    """
+
+    x0: float
+    y0: float
+    cell_m: float
+    trim_m: float
+    access: np.ndarray
+    street_rc: np.ndarray
+    sample_street: np.ndarray
+    sample_ptr: np.ndarray  # edge e's samples are sample_ptr[e]:sample_ptr[e+1]
+    sample_along: np.ndarray  # network metres from the edge's start
+
+    @property
+    def n_streets(self) -> int:
+        return len(self.street_rc)
+
+
+_GRIDS: weakref.WeakKeyDictionary[StreetNetwork, dict[tuple[float, float], AccessGrid]] = \
+    weakref.WeakKeyDictionary()
+
+
+def _samples(net: StreetNetwork, step_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points every ``step_m`` (or closer) along every edge, both ends included:
+    ``(ptr, xy, along_m)``, edge ``e``'s points in ``ptr[e]:ptr[e+1]`` (linear
+    interpolation along the edges' vertices, vectorised)."""
+    count = np.ceil(net.edge_length_m / step_m).astype(np.int64) + 1
+    ptr = np.zeros(net.n_edges + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum(count)
+    edge = np.repeat(np.arange(net.n_edges), count)
+    frac = (np.arange(ptr[-1]) - ptr[edge]) / (count[edge] - 1)
+    xy, gi = shapely.get_coordinates(net.edge_geoms, return_index=True)
+    seg = np.zeros(len(xy))
+    seg[1:] = np.hypot(*np.diff(xy, axis=0).T)
+    first = np.r_[True, gi[1:] != gi[:-1]]
+    seg[first] = 0.0
+    cum = np.cumsum(seg)  # global, increasing; each edge starts where the last ended
+    start = cum[np.flatnonzero(first)]
+    glen = np.r_[start[1:], cum[-1]] - start
+    pos = start[edge] + frac * glen[edge]
+    j = np.clip(np.searchsorted(cum, pos, side="right"), 1, len(cum) - 1)
+    j = np.where(gi[j] != edge, j - 1, j)  # never step past the edge's last vertex
+    j = np.maximum(j, np.flatnonzero(first)[edge] + 1)
+    t = np.divide(pos - cum[j - 1], seg[j], out=np.zeros(len(pos)), where=seg[j] > 0)
+    t = np.clip(t, 0.0, 1.0)[:, None]
+    pts = xy[j - 1] * (1 - t) + xy[j] * t
+    return ptr, pts, frac * net.edge_length_m[edge]
+
+
+def access_grid(net: StreetNetwork, *, cell_m: float, trim_m: float) -> AccessGrid:
+    """The :class:`AccessGrid` of ``net`` (computed once per network, cell and trim)."""
+    cache = _GRIDS.setdefault(net, {})
+    key = (float(cell_m), float(trim_m))
+    if key in cache:
+        return cache[key]
+    sptr, sxy, along = _samples(net, cell_m)
+    pad = trim_m + 2 * cell_m
+    x0, y0 = sxy.min(axis=0) - pad
+    nx = int(np.ceil((sxy[:, 0].max() + pad - x0) / cell_m))
+    ny = int(np.ceil((sxy[:, 1].max() + pad - y0) / cell_m))
+    flat = (((sxy[:, 1] - y0) // cell_m).astype(np.int64) * nx
+            + ((sxy[:, 0] - x0) // cell_m).astype(np.int64))
+    street_flat, sample_street = np.unique(flat, return_inverse=True)
+    free = np.ones(ny * nx, dtype=bool)
+    free[street_flat] = False
+    iy, ix = ndimage.distance_transform_edt(free.reshape(ny, nx), return_distances=False,
+                                            return_indices=True)
+    del free
+    lut = np.full(ny * nx, -1, dtype=np.int32)
+    lut[street_flat] = np.arange(len(street_flat), dtype=np.int32)
+    r = trim_m / cell_m
+    rows = np.arange(ny, dtype=np.int32)[:, None]
+    cols = np.arange(nx, dtype=np.int32)[None, :]
+    far = (iy - rows).astype(np.float32) ** 2 + (ix - cols).astype(np.float32) ** 2 > r * r
+    access = lut[iy.astype(np.int64) * nx + ix]
+    del iy, ix
+    access[far] = -1
+    grid = AccessGrid(x0=float(x0), y0=float(y0), cell_m=float(cell_m), trim_m=float(trim_m),
+                      access=access,
+                      street_rc=np.column_stack(np.divmod(street_flat, nx)).astype(np.int64),
+                      sample_street=sample_street.ravel(), sample_ptr=sptr,
+                      sample_along=along)
+    cache[key] = grid
+    return grid
+
+
+def reached_streets(grid: AccessGrid, gid: np.ndarray, edges: np.ndarray, a: np.ndarray,
+                    b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Street cells reached by the stretches [a, b] (network metres) of ``edges`` per
+    group ``gid``: ``(group, street cell)`` pairs, unique, sorted by group."""
+    count = grid.sample_ptr[edges + 1] - grid.sample_ptr[edges]
+    first = np.repeat(grid.sample_ptr[edges] - np.cumsum(count) + count, count)
+    idx = first + np.arange(count.sum())
+    g = np.repeat(gid, count)
+    keep = ((grid.sample_along[idx] >= np.repeat(a, count) - 1e-9)
+            & (grid.sample_along[idx] <= np.repeat(b, count) + 1e-9))
+    key = np.sort(g[keep].astype(np.int64) * grid.n_streets + grid.sample_street[idx[keep]])
+    key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key
+    return key // grid.n_streets, key % grid.n_streets
+
+
+@dataclass(frozen=True)
+class CompoundCells:
+    """Compounds on an :class:`AccessGrid`: ``cells[row, col]`` is the position of the
+    compound holding the cell's centre (``-1``: none), ``box[k]`` the (row0, col0, row1,
+    col1) cell range of compound ``k`` (inclusive)."""
+
+    cells: np.ndarray
+    box: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.box)
+
+
+def compound_cells(grid: AccessGrid, polygons: np.ndarray) -> CompoundCells:
+    """Rasterise compound polygons (network metric CRS) onto ``grid`` by cell centres."""
+    ny, nx = grid.access.shape
+    s = grid.cell_m
+    n = len(polygons)
+    b = shapely.bounds(polygons)
+    c0 = np.clip(np.floor((b[:, 0] - grid.x0) / s), 0, nx - 1).astype(np.int64)
+    c1 = np.clip(np.floor((b[:, 2] - grid.x0) / s), 0, nx - 1).astype(np.int64)
+    r0 = np.clip(np.floor((b[:, 1] - grid.y0) / s), 0, ny - 1).astype(np.int64)
+    r1 = np.clip(np.floor((b[:, 3] - grid.y0) / s), 0, ny - 1).astype(np.int64)
+    cells = np.full((ny, nx), -1, dtype=np.int32)
+    w = c1 - c0 + 1
+    count = (r1 - r0 + 1) * w
+    if n:
+        k = np.repeat(np.arange(n), count)
+        i = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+        r, c = r0[k] + i // w[k], c0[k] + i % w[k]
+        hit = shapely.contains_xy(polygons[k], grid.x0 + (c + 0.5) * s, grid.y0 + (r + 0.5) * s)
+        cells[r[hit], c[hit]] = k[hit]
+    return CompoundCells(cells=cells, box=np.column_stack([r0, c0, r1, c1]))
+
+
+class _Scratch:
+    """Marker arrays reused by every polygon of a process (left all False)."""
+
+    def __init__(self, grid: AccessGrid, comp: CompoundCells | None) -> None:
+        self.street = np.zeros(grid.n_streets + 1, dtype=bool)
+        self.compound = np.zeros((comp.n if comp is not None else 0) + 1, dtype=bool)
+
+
+def _polygon(grid: AccessGrid, streets: np.ndarray, scratch: _Scratch,
+             comp: CompoundCells | None = None, served: np.ndarray | None = None) -> object:
+    """Union of the cells whose access cell is one of ``streets`` (metric CRS); with
+    ``comp``, cells of compounds are left out except those of the ``served`` ones."""
+    if len(streets) == 0:
+        return shapely.Polygon()
+    rc = grid.street_rc[streets]
+    reach = int(np.ceil(grid.trim_m / grid.cell_m)) + 1
+    r0, c0 = np.maximum(rc.min(axis=0) - reach, 0)
+    r1, c1 = rc.max(axis=0) + reach + 1
+    if comp is not None and served is not None and len(served):
+        bx = comp.box[served]
+        r0, c0 = min(r0, int(bx[:, 0].min())), min(c0, int(bx[:, 1].min()))
+        r1, c1 = max(r1, int(bx[:, 2].max()) + 1), max(c1, int(bx[:, 3].max()) + 1)
+    window = grid.access[r0:r1, c0:c1]
+    scratch.street[streets] = True
+    mask = scratch.street[window]  # -1 (beyond the trim) reads the last entry: False
+    scratch.street[streets] = False
+    if comp is not None:
+        cw = comp.cells[r0:r1, c0:c1]
+        mask &= cw < 0
+        if served is not None and len(served):
+            scratch.compound[served] = True
+            mask |= scratch.compound[cw]
+            scratch.compound[served] = False
+    mask = _four_connected(mask)
+    return _cells_polygon(mask, grid.x0 + c0 * grid.cell_m, grid.y0 + r0 * grid.cell_m,
+                          grid.cell_m)
+
+
+def _cells_polygon(mask: np.ndarray, x0: float, y0: float, cell_m: float) -> object:
+    """The union of the cells of ``mask`` (row 0 at ``y0``): one box per run of cells in
+    a row, noded where the runs of the rows above and below begin or end (so that the
+    boxes form a proper coverage), united by GEOS' coverage union."""
+    edge = np.diff(np.pad(mask, ((0, 0), (1, 1))).astype(np.int8), axis=1)
+    rs, cs = np.nonzero(edge == 1)
+    _, ce = np.nonzero(edge == -1)
+    if len(rs) == 0:
+        return shapely.Polygon()
+    width = mask.shape[1] + 2
+    bkey = np.sort(np.concatenate([rs * width + cs, rs * width + ce]))
+
+    def between(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Boundaries of ``rows`` strictly inside each run: (box, column)."""
+        lo = np.searchsorted(bkey, rows * width + cs, side="right")
+        hi = np.searchsorted(bkey, rows * width + ce, side="left")
+        n = np.maximum(hi - lo, 0)
+        idx = np.repeat(lo - np.cumsum(n) + n, n) + np.arange(n.sum())
+        return np.repeat(np.arange(len(rs)), n), bkey[idx] % width
+
+    nbox = len(rs)
+    ib, below = between(rs - 1)
+    it, above = between(rs + 1)
+    span = (ce - cs + 1).astype(float)
+    box = np.concatenate([np.arange(nbox), ib, np.arange(nbox), np.arange(nbox), it,
+                          np.arange(nbox)])
+    col = np.concatenate([cs, below, ce, ce, above, cs])
+    row = np.concatenate([rs, rs[ib], rs, rs + 1, rs[it] + 1, rs + 1])
+    key = np.concatenate([np.zeros(nbox), 1 + (below - cs[ib]) / span[ib], np.full(nbox, 2.0),
+                          np.full(nbox, 3.0), 3 + (ce[it] - above) / span[it],
+                          np.full(nbox, 4.0)])
+    order = np.lexsort((key, box))
+    xy = np.column_stack([x0 + col[order] * cell_m, y0 + row[order] * cell_m])
+    rings = shapely.linearrings(xy, indices=box[order])
+    return shapely.coverage_union_all(shapely.polygons(rings))
+
+
+def _four_connected(mask: np.ndarray) -> np.ndarray:
+    """``mask`` with no two cells (or two holes) touching only at a corner: of each such
+    2 × 2 checkerboard one empty cell is filled (upper right, or upper left), so the
+    union of the cells is a valid polygon (a ring never touches itself)."""
+    mask = np.pad(mask, 1)
+    while True:
+        a, b, c, d = mask[:-1, :-1], mask[:-1, 1:], mask[1:, :-1], mask[1:, 1:]
+        diag = a & d & ~b & ~c
+        anti = b & c & ~a & ~d
+        if not (diag.any() or anti.any()):
+            return mask[1:-1, 1:-1]
+        mask[:-1, 1:] |= diag
+        mask[:-1, :-1] |= anti
+
+
+#: Grids (and compound cells) handed to forked worker processes by key (set before the
+#: pool forks).
+_SHARED: dict[int, tuple[AccessGrid, CompoundCells | None]] = {}
+
+
+def share(grid: AccessGrid, comp: CompoundCells | None = None) -> int:
+    """Make ``grid`` and ``comp`` visible to worker processes forked after this call;
+    returns their key."""
+    key = id(grid) ^ (id(comp) << 1)
+    _SHARED[key] = (grid, comp)
+    return key
+
+
+def _draw(key: int, groups: Sequence[tuple[np.ndarray, np.ndarray | None]]) -> list[object]:
+    grid, comp = _SHARED[key]
+    scratch = _Scratch(grid, comp)
+    return [_polygon(grid, st, scratch, comp, sv) for st, sv in groups]
+
+
+def detailed_polygons(grid: AccessGrid, gid: np.ndarray, edges: np.ndarray, a: np.ndarray,
+                      b: np.ndarray, *, comp: CompoundCells | None = None,
+                      served: dict[int, np.ndarray] | None = None, key: int = 0,
+                      pool: Executor | None = None) -> dict[Any, Any]:
+    """Detailed polygons of the stretches [a, b] of ``edges`` per group ``gid``: keys are
+    the groups, values (Multi)Polygons in the network's metric CRS, or futures of lists of
+    them (batches of 16 groups, keyed by a tuple of groups) when ``pool`` is given (forked
+    after :func:`share`, whose ``key`` to pass). With ``comp``, compound cells are left
+    out of every polygon except those of the compounds ``served[group]`` (positions)."""
+    g, street = reached_streets(grid, gid, edges, a, b)
+    uniq, first = np.unique(g, return_index=True)
+    parts = np.split(street, first[1:])
+    served = served or {}
+    tasks = [(st, served.get(g_)) for g_, st in zip(uniq.tolist(), parts, strict=True)]
+    if pool is None:
+        scratch = _Scratch(grid, comp)
+        return {g_: _polygon(grid, st, scratch, comp, sv)
+                for g_, (st, sv) in zip(uniq.tolist(), tasks, strict=True)}
+    return {tuple(uniq[i:i + 16].tolist()): pool.submit(_draw, key, tasks[i:i + 16])
+            for i in range(0, len(uniq), 16)}
