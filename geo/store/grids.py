@@ -8,7 +8,7 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
-from geo.errors import NotFoundError, Problem
+from geo.errors import NotFoundError
 
 
 def read_grid_units(conn: Connection, city_id: int) -> gpd.GeoDataFrame:
@@ -46,8 +46,7 @@ def read_community(conn: Connection, city_id: int, community: str
         WHERE city_id = :city AND (name = :c OR external_id = :c) ORDER BY id LIMIT 1"""),
         {"city": city_id, "c": community}).first()
     if row is None:
-        raise NotFoundError(f"no community {community!r} in this city",
-                            [Problem(f"unknown community {community!r}", field="community")])
+        raise NotFoundError(f"no community {community!r} in this city")
     rows = conn.execute(text("""
         SELECT id, name, households, ST_AsBinary(geom) FROM compound
         WHERE community_id = :cm ORDER BY id"""), {"cm": row[0]}).all()
