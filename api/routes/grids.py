@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from api.deps import CityDep, ConnDep, CurrentUser
+from api.deps import CityDep, ConnDep, User, require_role
 from api.errors import problems
 from api.responses import JSONBody, collection, features, formats, records, table
 from api.schemas import GridsAnswer, RegridAnswer
@@ -24,12 +24,14 @@ from geo.runs import GridsParams, RegridParams, run_grid_workload, run_regrid
 router = APIRouter(prefix="/cities/{city}/grids", tags=["grids"],
                    responses=problems(401, 404, 422, 503))
 
+#: Any valid API key (viewer or higher): per-grid case figures are not public.
+KeyUser = Annotated[User, Depends(require_role("viewer"))]
 FormatQuery = Annotated[Literal["json", "csv"], Query(description="json or csv (UTF-8, BOM).")]
 
 
 @router.post("/workload", response_model=GridsAnswer, responses=formats("csv"),
              summary="Per-grid workload and the imbalance per community or street")
-def workload(city: CityDep, body: GridsParams, conn: ConnDep, user: CurrentUser,
+def workload(city: CityDep, body: GridsParams, conn: ConnDep, user: KeyUser,
              format: FormatQuery = "json") -> Response:
     run = run_grid_workload(conn, city, body)
     rows = records(run.workload.table)
@@ -45,7 +47,7 @@ def workload(city: CityDep, body: GridsParams, conn: ConnDep, user: CurrentUser,
 
 @router.post("/regrid", response_model=RegridAnswer, responses=problems(403),
              summary="Proposed grids of a community within a household range, before/after")
-def regrid(city: CityDep, body: RegridParams, conn: ConnDep, user: CurrentUser) -> Response:
+def regrid(city: CityDep, body: RegridParams, conn: ConnDep, user: KeyUser) -> Response:
     run = run_regrid(conn, city, body)
     grids = collection(features(run.result.grids), {"city": city.code,
                                                      "community": run.community})
