@@ -19,6 +19,7 @@ from geo.domain import (
     COURIER_CIRCLE_M,
     DEFAULT_SITING_TYPE,
     GB50180_METRES,
+    GRID_HOUSEHOLDS_RANGE,
     LIFE_CIRCLE_MINUTES,
     MAX_WALK_MINUTES,
     WALK_MINUTES,
@@ -51,6 +52,9 @@ class ThresholdsOut(BaseModel):
     gb50180_m: dict[int, float] = Field(
         description="GB 50180-2018 walking distance (m) of each life circle (minutes)")
     courier_circle_m: float = Field(description="The couriers' service circle (network m)")
+    grid_households: tuple[int, int] = Field(
+        description="Default target households per grid (lower, upper) of grid workload "
+        "and re-gridding")
     walk_speed_m_per_min: float = Field(description="Walking speed of this service")
     ride_speed_m_per_min: float = Field(description="Couriers' riding speed of this service")
 
@@ -97,7 +101,7 @@ def vocabulary(conn: ConnDep, settings: SettingsDep,
         thresholds=ThresholdsOut(
             walk_minutes=list(WALK_MINUTES), life_circle_minutes=LIFE_CIRCLE_MINUTES,
             max_walk_minutes=MAX_WALK_MINUTES, gb50180_m=GB50180_METRES,
-            courier_circle_m=COURIER_CIRCLE_M,
+            courier_circle_m=COURIER_CIRCLE_M, grid_households=GRID_HOUSEHOLDS_RANGE,
             walk_speed_m_per_min=settings.walk_speed_m_per_min,
             ride_speed_m_per_min=settings.ride_speed_m_per_min),
         defaults=DefaultsOut(siting_service_type=DEFAULT_SITING_TYPE,
