@@ -5,7 +5,8 @@ cases per month (by category), median closure time and the workload index, and t
 imbalance per community or street (:mod:`geo.grids.workload`); ``format=csv`` gives the
 per-grid table as CSV. ``POST …/grids/regrid`` proposes grids for one community within the
 household range (:mod:`geo.grids.regrid`) with the before/after table and the compounds that
-prevent a feasible proposal. Both need an API key (case figures are not public).
+prevent a feasible proposal; like siting, it holds one of the caller's concurrency slots
+(429 when none is free). Both need an API key (case figures are not public).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from fastapi.responses import Response
 
 from api.deps import CityDep, ConnDep, User, require_role
 from api.errors import problems
+from api.expensive import siting_slot
 from api.responses import JSONBody, collection, features, formats, records, table
 from api.schemas import GridsAnswer, RegridAnswer
 from geo.runs import GridsParams, RegridParams, run_grid_workload, run_regrid
@@ -45,7 +47,8 @@ def workload(city: CityDep, body: GridsParams, conn: ConnDep, user: KeyUser,
         "imbalance": records(run.imbalance)})
 
 
-@router.post("/regrid", response_model=RegridAnswer, responses=problems(403),
+@router.post("/regrid", response_model=RegridAnswer, responses=problems(403, 429),
+             dependencies=[Depends(siting_slot)],
              summary="Proposed grids of a community within a household range, before/after")
 def regrid(city: CityDep, body: RegridParams, conn: ConnDep, user: KeyUser) -> Response:
     run = run_regrid(conn, city, body)
