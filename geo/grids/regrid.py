@@ -53,8 +53,12 @@ SNAP_M = 0.01
 @dataclass(frozen=True)
 class RegridProblem:
     """Why a proposed grid is outside the range: the compound preventing it, the reason
-    code (``compound_exceeds_range``, ``component_below_range``, ``grid_above_range``),
-    households of the compound and of its proposed grid."""
+    code and the households of the compound and of its proposed grid. Reasons:
+    ``compound_exceeds_range`` (the compound alone holds more than ``upper``),
+    ``component_below_range`` (its part of the community touches no other and holds fewer
+    than ``lower`` in all, e.g. a detached piece of a multi-part community),
+    ``grid_above_range`` / ``grid_below_range`` (max-p found no better partition; the
+    grid's largest compound is named)."""
 
     compound_id: int
     compound: str

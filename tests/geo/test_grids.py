@@ -139,3 +139,19 @@ def test_regrid_before_after(demo_engine: Engine) -> None:
     assert ba.at["after", "grids"] == len(run.result.grids)
     assert ba.at["after", "outside_range"] == 0
     assert pd.notna(ba.at["after", "cv_households"])
+
+
+def test_regrid_names_compounds_of_a_detached_small_part(demo_engine: Engine) -> None:
+    # 白果社区 is a multi-part community; a detached part holds fewer than 120 households
+    compounds, polygon, epsg = _community(demo_engine, "白果社区")
+    result = regrid_community(compounds, polygon, epsg=epsg, lower=LOWER, upper=UPPER)
+    blocked = [p for p in result.problems if p.reason == "component_below_range"]
+    assert blocked and not result.feasible
+    ids = {p.compound_id for p in blocked}
+    mine = compounds[compounds["compound_id"].isin(ids)].to_crs(epsg)
+    rest = compounds[~compounds["compound_id"].isin(ids)].to_crs(epsg)
+    assert mine["households"].sum() < LOWER
+    assert shapely.distance(shapely.union_all(mine.geometry.to_numpy()),
+                            shapely.union_all(rest.geometry.to_numpy())) > 10
+    others = result.grids[~result.grids["proposal"].isin({p.proposal for p in blocked})]
+    assert others["households"].between(LOWER, UPPER).all()
