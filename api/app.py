@@ -18,6 +18,7 @@ from api.routes import (
     cases,
     courier,
     coverage,
+    grids,
     health,
     imports,
     keys,
@@ -36,7 +37,7 @@ from layers.registry import Registry
 
 #: The resources served, in the order their routes are matched.
 ROUTES = (health, ogc, layers, vocabulary, tiles, keys, imports, map, cases, courier,
-          siting, coverage)
+          siting, coverage, grids)
 
 
 def create_app(settings: Settings | None = None, *, registry: Registry | None = None,

@@ -130,7 +130,8 @@ def expensive_slot(request: Request, user: User) -> Iterator[None]:
 
 
 def siting_slot(request: Request, user: CurrentUser) -> Iterator[None]:
-    """Dependency form of :func:`expensive_slot` (siting plans, what-if, reports)."""
+    """Dependency form of :func:`expensive_slot` (siting plans, what-if, reports,
+    re-gridding)."""
     with expensive_slot(request, user):
         yield
 

@@ -325,3 +325,47 @@ class Collection(Model):
 class Collections(Model):
     links: list[dict[str, Any]]
     collections: list[Collection]
+
+
+# --- grids (workload and re-gridding) ------------------------------------------------------
+
+class GridsAnswer(Model):
+    """Per-grid workload (``grids``) and the imbalance per community or street; formulas in
+    :mod:`geo.grids.workload`."""
+
+    city: str
+    start: str | None
+    end: str | None
+    months: float
+    lower: int
+    upper: int
+    by: Literal["community", "street"]
+    grids: list[dict[str, Any]]
+    imbalance: list[dict[str, Any]]
+
+
+class RegridProblemOut(Model):
+    """A compound that keeps a proposed grid outside the range, and why."""
+
+    compound_id: int
+    compound: str
+    reason: Literal["compound_exceeds_range", "component_below_range", "grid_above_range",
+                    "grid_below_range"]
+    compound_households: float
+    grid_households: float
+    proposal: int
+
+
+class RegridAnswer(Model):
+    """A community's proposed grids (GeoJSON, EPSG:4326), the before/after table and the
+    compounds preventing a feasible proposal (empty when ``feasible``)."""
+
+    city: str
+    community: str
+    lower: int
+    upper: int
+    feasible: bool
+    epsg: int
+    before_after: list[dict[str, Any]]
+    problems: list[RegridProblemOut]
+    grids: FeatureCollection

@@ -5,7 +5,7 @@ The curated public API for notebooks and scripts::
     from geo import StreetNetwork, nearest_service, service_circles, analyze_coverage
 
 The names are those each feature subpackage lists in its ``__all__`` (``geo.network``,
-``geo.coverage``, ``geo.courier``, ``geo.cases``, ``geo.siting``, ``geo.io``, ``geo.crs``
+``geo.coverage``, ``geo.courier``, ``geo.cases``, ``geo.siting``, ``geo.grids``, ``geo.io``, ``geo.crs``
 — the one list of each), plus the vocabulary, the public exceptions and the settings. The core reads no database: a city's data stored in PostGIS
 is read by the loaders of ``geo.store`` (``geo.store.network.read_network``,
 ``geo.store.inputs``), which build these objects.
@@ -13,7 +13,7 @@ Distances are metres, times minutes, storage CRS EPSG:4326 (lon/lat); metric wor
 done in the UTM zone of the data (:func:`utm_epsg`) and results say which.
 """
 
-from geo import cases, courier, coverage, crs, io, network, siting
+from geo import cases, courier, coverage, crs, grids, io, network, siting
 from geo.cases import *
 from geo.courier import *
 from geo.coverage import *
@@ -37,6 +37,7 @@ from geo.errors import (
     NotFoundError,
     Problem,
 )
+from geo.grids import *
 from geo.io import *
 from geo.network import *
 from geo.settings import Settings
@@ -51,6 +52,7 @@ __all__ += cases.__all__
 __all__ += courier.__all__
 __all__ += coverage.__all__
 __all__ += crs.__all__
+__all__ += grids.__all__
 __all__ += io.__all__
 __all__ += network.__all__
 __all__ += siting.__all__

@@ -215,3 +215,7 @@ MAX_AREA_KM2: dict[str, float] = {
     "community": 100.0,
     "street": 2_000.0,
 }
+
+#: Target households per grid (网格): one grid worker per grid of about 120–300 households,
+#: the default range of grid workload and re-gridding (:mod:`geo.grids`).
+GRID_HOUSEHOLDS_RANGE: tuple[int, int] = (120, 300)

@@ -11,6 +11,7 @@ from api.cli import (
     analyze,
     analyze_cases,
     analyze_courier,
+    analyze_grids,
     analyze_siting,
     bench,
     data,
@@ -33,6 +34,7 @@ app.add_typer(bench.app, name="bench")
 app.add_typer(keys.app, name="keys")
 app.add_typer(analyze.app, name="analyze")
 analyze_cases.register(analyze.app)
+analyze_grids.register(analyze.app)
 analyze_courier.register(analyze.app)
 analyze_siting.register(analyze.app)
 data.register(app)

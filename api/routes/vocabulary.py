@@ -19,6 +19,7 @@ from geo.domain import (
     COURIER_CIRCLE_M,
     DEFAULT_SITING_TYPE,
     GB50180_METRES,
+    GRID_HOUSEHOLDS_RANGE,
     LIFE_CIRCLE_MINUTES,
     MAX_WALK_MINUTES,
     WALK_MINUTES,
@@ -54,6 +55,9 @@ class ThresholdsOut(BaseModel):
     circle_trim_m: float = Field(description="Polygon trim distance of the circles (m): "
                                  "land farther from every street is in no circle")
     circle_cell_m: float = Field(description="Cell size the circles are drawn on (m)")
+    grid_households: tuple[int, int] = Field(
+        description="Default target households per grid (lower, upper) of grid workload "
+        "and re-gridding")
     walk_speed_m_per_min: float = Field(description="Walking speed of this service")
     ride_speed_m_per_min: float = Field(description="Couriers' riding speed of this service")
 
@@ -102,6 +106,7 @@ def vocabulary(conn: ConnDep, settings: SettingsDep,
             max_walk_minutes=MAX_WALK_MINUTES, gb50180_m=GB50180_METRES,
             courier_circle_m=COURIER_CIRCLE_M, circle_trim_m=settings.circle_trim_m,
             circle_cell_m=settings.circle_cell_m,
+            grid_households=GRID_HOUSEHOLDS_RANGE,
             walk_speed_m_per_min=settings.walk_speed_m_per_min,
             ride_speed_m_per_min=settings.ride_speed_m_per_min),
         defaults=DefaultsOut(siting_service_type=DEFAULT_SITING_TYPE,

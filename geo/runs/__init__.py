@@ -6,24 +6,29 @@ inputs with the loaders of :mod:`geo.store`, computes with the pure core and sto
 result with the writers of :mod:`geo.store`. Settings defaults (walking and riding speed,
 snap distance, public case minimum) are resolved here and nowhere else.
 
-========================  ===============================================
-:func:`run_coverage`      service circles, gaps, coverage in people
-:func:`run_cases`         Gi* hot spots, kernel density, per-grid closure
-:func:`run_courier`       courier / parcel station reach
-:func:`run_plan`          best new stations (MCLP, LSCP, p-median)
-:func:`run_whatif`        coverage before/after user-proposed sites
-========================  ===============================================
+=========================  ===============================================
+:func:`run_coverage`       service circles, gaps, coverage in people
+:func:`run_cases`          Gi* hot spots, kernel density, per-grid closure
+:func:`run_courier`        courier / parcel station reach
+:func:`run_plan`           best new stations (MCLP, LSCP, p-median)
+:func:`run_whatif`         coverage before/after user-proposed sites
+:func:`run_grid_workload`  per-grid workload and imbalance (not stored)
+:func:`run_regrid`         a community's grids redrawn within a household range
+=========================  ===============================================
 """
 
 from geo.runs.base import StoredRun
 from geo.runs.cases import run_cases
 from geo.runs.courier import run_courier
 from geo.runs.coverage import run_coverage
+from geo.runs.grids import GridsRun, RegridRun, run_grid_workload, run_regrid
 from geo.runs.params import (
     CasesParams,
     CourierParams,
     CoverageParams,
+    GridsParams,
     PlanParams,
+    RegridParams,
     WhatIfParams,
 )
 from geo.runs.siting import (
@@ -36,7 +41,27 @@ from geo.runs.siting import (
     scenario_report,
 )
 
-__all__ = ["CasesParams", "CourierParams", "CoverageParams", "PlanParams", "PlanRun",
-           "SitingCache", "StoredRun", "WhatIfParams", "WhatIfRun", "plan_report",
-           "run_cases", "run_courier", "run_coverage", "run_plan", "run_whatif",
-           "scenario_report"]
+__all__ = [
+    "CasesParams",
+    "CourierParams",
+    "CoverageParams",
+    "GridsParams",
+    "GridsRun",
+    "PlanParams",
+    "PlanRun",
+    "RegridParams",
+    "RegridRun",
+    "SitingCache",
+    "StoredRun",
+    "WhatIfParams",
+    "WhatIfRun",
+    "plan_report",
+    "run_cases",
+    "run_courier",
+    "run_coverage",
+    "run_grid_workload",
+    "run_plan",
+    "run_regrid",
+    "run_whatif",
+    "scenario_report",
+]

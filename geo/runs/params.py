@@ -22,6 +22,7 @@ from geo.cases.stats import DEFAULT_OVERDUE_HOURS, DEFAULT_TZ
 from geo.courier.reach import DEFAULT_OVERLAP_SHARE, PRESETS
 from geo.domain import (
     DEFAULT_SITING_TYPE,
+    GRID_HOUSEHOLDS_RANGE,
     LIFE_CIRCLE_MINUTES,
     MAX_WALK_MINUTES,
     WALK_MINUTES,
@@ -35,8 +36,10 @@ __all__ = [
     "CasesParams",
     "CourierParams",
     "CoverageParams",
+    "GridsParams",
     "Params",
     "PlanParams",
+    "RegridParams",
     "WhatIfParams",
     "parse",
     "parse_categories",
@@ -262,3 +265,41 @@ class WhatIfParams(CaseFilter):
                                              description="[[lon, lat], ...] in EPSG:4326")
     save: bool = Field(default=False, description="Save as a scenario.")
     name: ScenarioName = None
+
+
+class HouseholdRange(Params):
+    """A target range of households per grid (default 120–300)."""
+
+    lower: int = Field(default=GRID_HOUSEHOLDS_RANGE[0], ge=1, le=100_000, description=(
+        "Fewest households a grid should hold."))
+    upper: int = Field(default=GRID_HOUSEHOLDS_RANGE[1], ge=1, le=100_000, description=(
+        "Most households a grid should hold."))
+
+    def bounds(self) -> tuple[int, int]:
+        """``(lower, upper)``; an empty range is an error naming ``lower``."""
+        if self.lower > self.upper:
+            raise InvalidInputError("the household range is empty", [Problem(
+                f"lower {self.lower} > upper {self.upper}", field="lower")])
+        return self.lower, self.upper
+
+
+class GridsParams(HouseholdRange):
+    """Grid workload: per-grid figures over a case window, imbalance per community/street."""
+
+    start: Time = Field(default=None, description="Cases reported at or after (ISO; China "
+                        "Standard Time without an offset; default: the first case).")
+    end: Time = Field(default=None, description="Cases reported before (default: the last case).")
+    household_weight: float = Field(default=0.5, ge=0, le=1, description=(
+        "Weight of households in the workload index (the rest goes to cases per month)."))
+    by: Literal["community", "street"] = Field(default="community", description=(
+        "Group grids for the imbalance: community or street."))
+
+
+class RegridParams(HouseholdRange):
+    """Re-gridding one community: contiguous grids of lower–upper households."""
+
+    community: str = Field(..., min_length=1, max_length=200, description=(
+        "Community name or external id."))
+    seed: int = Field(default=0, ge=0, description="Random seed of the max-p heuristic.")
+    attempts: int = Field(default=5, ge=1, le=50, description=(
+        "Max-p runs (seeds seed, seed+1, …); the best partition is kept."))

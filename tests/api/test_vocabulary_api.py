@@ -71,6 +71,7 @@ def test_thresholds_and_defaults(client: TestClient, sample_settings: Settings) 
     assert th["life_circle_minutes"] == LIFE_CIRCLE_MINUTES
     assert th["gb50180_m"] == {"5": 300.0, "10": 500.0, "15": 1000.0}
     assert th["courier_circle_m"] == 1000.0
+    assert th["grid_households"] == [120, 300]
     assert th["walk_speed_m_per_min"] == sample_settings.walk_speed_m_per_min
     assert v["defaults"] == {"siting_service_type": "red_station",
                              "minutes": LIFE_CIRCLE_MINUTES}

@@ -17,7 +17,15 @@ from pydantic_core import PydanticUndefined
 
 from api.cli import app
 from api.cli.options import bounds
-from geo.runs.params import CasesParams, CourierParams, CoverageParams, Params, PlanParams
+from geo.runs.params import (
+    CasesParams,
+    CourierParams,
+    CoverageParams,
+    GridsParams,
+    Params,
+    PlanParams,
+    RegridParams,
+)
 
 ROOT = typer.main.get_command(app)
 
@@ -30,6 +38,8 @@ COMMANDS: dict[str, tuple[type[Params], set[str], set[str], dict[str, Any]]] = {
     "courier": (CourierParams, {"preset"}, {"city", "presets"}, {"service_type": None}),
     # exclusion zones and the compounds layer are HTTP answers' business; --report the CLI's
     "siting": (PlanParams, {"exclude", "compounds"}, {"city", "report"}, {}),
+    "grids": (GridsParams, set(), {"city", "out"}, {}),
+    "regrid": (RegridParams, set(), {"city", "out"}, {"community": None}),
 }
 
 
@@ -79,6 +89,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     (("siting", "--city", "x", "--minutes", "61"), "--minutes"),
     (("courier", "--speed", "0"), "--speed"),
     (("cases", "--area", "town"), "--area"),
+    (("regrid", "--city", "x", "--community", "a", "--attempts", "0"), "--attempts"),
     (("coverage", "--minutes", "5,abc"), "--minutes"),
 ])
 def test_out_of_bounds_values_are_refused_by_the_model_naming_the_option(

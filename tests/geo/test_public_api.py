@@ -9,8 +9,8 @@ import pytest
 
 import geo
 
-SUBPACKAGES = ("geo.cases", "geo.courier", "geo.coverage", "geo.crs", "geo.io", "geo.network",
-               "geo.siting")
+SUBPACKAGES = ("geo.cases", "geo.courier", "geo.coverage", "geo.crs", "geo.grids", "geo.io",
+               "geo.network", "geo.siting")
 
 
 @pytest.mark.parametrize("name", geo.__all__)
