@@ -24,6 +24,8 @@ DOCS_CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inl
             "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
             f"form-action 'self'; {_CLOSED}")
 REPORT_PAGE_CSP = f"{REPORT_CSP}; {_CLOSED}"
+#: Error pages of browser routes (:mod:`api.error_pages`): their own styles, nothing else.
+ERROR_PAGE_CSP = f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; {_CLOSED}"
 HEADERS = {"x-content-type-options": "nosniff", "x-frame-options": "DENY",
            "referrer-policy": "no-referrer"}
 

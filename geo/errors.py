@@ -8,9 +8,9 @@ a :class:`Hint` (a parameter both front ends share, with the value to try, or an
 to run first), which the CLI renders as ``--encoding gb18030`` and the API as
 ``?encoding=gb18030``. A name nobody has (a city, layer, service type, case category, a
 threshold no run computed) is an error whose ``suggestions`` hold the close names
-(:func:`geo.vocab.suggest`); stable codes of these slips: ``unknown-city``,
-``unknown-layer``, ``unknown-service-type``, ``unknown-category``, ``unknown-kind``,
-``unavailable-threshold``.
+(:func:`geo.vocab.suggest`); stable codes of these slips: ``unknown-city``, ``not-found``
+(a layer), ``unknown-service-type``, ``unknown-category``, ``unknown-kind``,
+``unavailable-threshold``, ``unavailable-service-type``.
 """
 
 from __future__ import annotations

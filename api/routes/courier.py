@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from api.auth import require_role
-from api.deps import CityDep, ConnDep, SettingsDep
+from api.deps import CityDep, ConnDep, SettingsDep, service_type_param
 from api.errors import problems
 from api.responses import Format, JSONBody, formats, frame_response
 from api.schemas import CourierRunMeta, Table
@@ -35,8 +35,9 @@ router = APIRouter(prefix="/cities/{city}/courier", tags=["courier"],
                    responses=problems(404, 422, 503))
 
 FormatQ = Annotated[Format, Query(description="json (table), csv or geojson (EPSG:4326)")]
-ServiceTypeQ = Annotated[str, Query(pattern=r"^[a-z][a-z0-9_]*$", max_length=64, description=(
-    "Station type: courier_station (riders, default) or parcel_station (residents walking)"))]
+#: Station type: courier_station (riders, default) or parcel_station (residents walking), by
+#: code or name.
+ServiceTypeQ = Annotated[str, Depends(service_type_param("courier_station"))]
 TABLE_FORMATS = formats("csv", "geojson")
 
 
@@ -59,13 +60,13 @@ def _meta(city: City, run: dict[str, Any]) -> dict[str, Any]:
 
 @router.get("/runs/latest", response_model=CourierRunMeta)
 def latest_run(conn: ConnDep, city: CityDep,
-               service_type: ServiceTypeQ = "courier_station") -> Response:
+               service_type: ServiceTypeQ) -> Response:
     """Parameters and headline figures of the newest reach run."""
     return JSONBody(_meta(city, _run(conn, city, service_type)))
 
 
 @router.get("/stations", response_model=Table, responses=TABLE_FORMATS)
-def stations(conn: ConnDep, city: CityDep, service_type: ServiceTypeQ = "courier_station",
+def stations(conn: ConnDep, city: CityDep, service_type: ServiceTypeQ,
              format: FormatQ = "json",
              catchments: Annotated[bool, Query(description="GeoJSON geometry = catchment "
                                                "polygon instead of the station point")] = False
@@ -78,7 +79,7 @@ def stations(conn: ConnDep, city: CityDep, service_type: ServiceTypeQ = "courier
 
 
 @router.get("/compounds", response_model=Table, responses=TABLE_FORMATS)
-def compounds(conn: ConnDep, city: CityDep, service_type: ServiceTypeQ = "courier_station",
+def compounds(conn: ConnDep, city: CityDep, service_type: ServiceTypeQ,
               format: FormatQ = "json",
               unreached: Annotated[bool, Query(description="Only compounds no station "
                                                "reaches")] = False) -> Response:
@@ -90,7 +91,7 @@ def compounds(conn: ConnDep, city: CityDep, service_type: ServiceTypeQ = "courie
 
 
 @router.get("/grids", response_model=Table, responses=TABLE_FORMATS)
-def grids(conn: ConnDep, city: CityDep, service_type: ServiceTypeQ = "courier_station",
+def grids(conn: ConnDep, city: CityDep, service_type: ServiceTypeQ,
           format: FormatQ = "json",
           unreached: Annotated[bool, Query(description="Only grids none of whose compounds "
                                            "is reached")] = False) -> Response:
@@ -104,7 +105,7 @@ def grids(conn: ConnDep, city: CityDep, service_type: ServiceTypeQ = "courier_st
 
 
 @router.get("/overlaps", response_model=Table, responses=TABLE_FORMATS)
-def overlaps(conn: ConnDep, city: CityDep, service_type: ServiceTypeQ = "courier_station",
+def overlaps(conn: ConnDep, city: CityDep, service_type: ServiceTypeQ,
              format: FormatQ = "json",
              min_share: Annotated[float, Query(ge=0, le=1, description=(
                  "Least share of the smaller catchment shared"))] = DEFAULT_OVERLAP_SHARE

@@ -5,8 +5,9 @@
 second-nearest service point of each type; ``…/coverage/{grids|communities|streets}``
 gives residents and households inside / outside each circle (grids apportioned by the
 grid–compound overlay). Unreachable and not-snapped values are ``null`` (see
-``reachable`` / ``snapped``). Filters: ``type`` and ``minutes``. Aggregated figures only,
-so these tables are public.
+``reachable`` / ``snapped``). Filters: ``service_type`` (code or name; ``type`` is a
+deprecated alias) and ``minutes``; a type or threshold the run does not hold is a 422
+naming the available ones. Aggregated figures only, so these tables are public.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from api.deps import CityDep, ConnDep
+from api.deps import AnyServiceType, CityDep, ConnDep
 from api.errors import problems
 from api.responses import JSONBody, formats, table
 from api.schemas import CoverageRun, Table
@@ -26,9 +27,8 @@ from geo.store.coverage import compound_rows, latest_run, unit_rows
 router = APIRouter(prefix="/cities/{city}/coverage", tags=["coverage"],
                    responses=problems(404, 422, 503))
 
-TypeQuery = Annotated[str | None, Query(alias="type", pattern=r"^[a-z][a-z0-9_]*$",
-                                        max_length=64, description="Service type code.")]
-MinutesQuery = Annotated[float | None, Query(gt=0, le=120, description="Threshold, minutes.")]
+MinutesQuery = Annotated[float | None, Query(gt=0, le=120, description=(
+    "Threshold, minutes (one the run computed, e.g. 5, 10 or 15)"))]
 FormatQuery = Annotated[Literal["json", "csv"], Query(description="json or csv (UTF-8, BOM).")]
 UNITS = {"grids": "grid", "communities": "community", "streets": "street"}
 
@@ -45,10 +45,10 @@ def run_info(conn: ConnDep, city: CityDep) -> Response:
 
 @router.get("/compounds", response_model=Table, responses=formats("csv"),
             summary="Minutes to the nearest and second-nearest service per compound")
-def compounds(conn: ConnDep, city: CityDep, type: TypeQuery = None,
+def compounds(conn: ConnDep, city: CityDep, service_type: AnyServiceType,
               format: FormatQuery = "json") -> Response:
     run = latest_run(conn, city.id)
-    return table(compound_rows(conn, city.id, service_type=type), meta=_meta(city, run),
+    return table(compound_rows(conn, city.id, service_type=service_type), meta=_meta(city, run),
                  fmt=format, name=f"{city.code}-coverage-compounds")
 
 
@@ -56,8 +56,9 @@ def compounds(conn: ConnDep, city: CityDep, type: TypeQuery = None,
             summary="Residents inside / outside the circles per grid, community or street")
 def units(conn: ConnDep, city: CityDep,
           unit: Annotated[Literal["grids", "communities", "streets"], Path()],
-          type: TypeQuery = None, minutes: MinutesQuery = None,
+          service_type: AnyServiceType, minutes: MinutesQuery = None,
           format: FormatQuery = "json") -> Response:
     run = latest_run(conn, city.id)
-    rows = unit_rows(conn, city.id, unit_kind=UNITS[unit], service_type=type, minutes=minutes)
+    rows = unit_rows(conn, city.id, unit_kind=UNITS[unit], service_type=service_type,
+                     minutes=minutes)
     return table(rows, meta=_meta(city, run), fmt=format, name=f"{city.code}-coverage-{unit}")
