@@ -28,6 +28,15 @@ _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoesc
 SUGGESTED_PARAMETER = {"unknown-city": "city", "unknown-service-type": "service_type",
                        "unknown-category": "categories", "unavailable-threshold": "minutes"}
 
+#: What went wrong, in Chinese, per error code (the detail below it is the service's own
+#: English text).
+ZH_SUMMARY = {"unknown-city": "没有这个城市代码。", "not-found": "没有找到所请求的内容。",
+              "unknown-service-type": "没有这个服务类型。", "unknown-category": "没有这个事件类别。",
+              "unavailable-threshold": "该分析没有计算这个步行时间阈值。",
+              "invalid-parameter": "请求参数有误。", "invalid-input": "请求参数有误。",
+              "unauthorized": "需要 API 密钥。", "forbidden": "API 密钥的权限不足。",
+              "internal": "服务器内部错误。"}
+
 STRINGS: dict[str, dict[str, str]] = {
     "zh": {"did_you_mean": "您要找的是不是：", "or": "、", "home": "返回地图",
            "switch": "English", "code": "错误代码",
@@ -69,6 +78,7 @@ def error_page(request: Request, problem: dict[str, Any], *, status: int,
               for e in problem.get("errors") or ()]
     html = _env.get_template("error.html").render(
         lang=lang, s=s | {"heading": s.get(str(status), s["error"])}, status=status,
+        summary=ZH_SUMMARY.get(code) if lang == "zh" else None,
         detail=problem.get("detail") or problem.get("title"), errors=errors,
         suggestions=suggestions, code=code,
         home="/map" + ("?lang=en" if lang == "en" else ""),
