@@ -30,7 +30,7 @@ from geo.domain import (
 )
 from geo.errors import InvalidInputError, Problem
 from geo.io.labels import label_reason
-from geo.vocab import normalise, spellings
+from geo.vocab import normalise, spellings, suggest
 
 __all__ = [
     "CaseFilter",
@@ -153,8 +153,17 @@ def validation_problems(errors: Any, skip: tuple[str, ...] = ()) -> list[Problem
             out += [Problem(p.reason, row=p.row, field=field, hint=p.hint)
                     for p in inner.errors]
         else:
-            out.append(Problem(e.get("msg", "invalid"), field=field))
+            out.append(Problem(e.get("msg", "invalid") + _did_you_mean(e), field=field))
     return out
+
+
+def _did_you_mean(error: Any) -> str:
+    """`` (did you mean 'mclp'?)`` for a value that is not one of a few allowed words."""
+    if error.get("type") != "literal_error" or not isinstance(error.get("input"), str):
+        return ""
+    allowed = re.findall(r"'([^']*)'", str((error.get("ctx") or {}).get("expected", "")))
+    near = suggest(error["input"], allowed, n=1)
+    return f" (did you mean {near[0]!r}?)" if near else ""
 
 
 def field_help(model: type[BaseModel], name: str) -> str:

@@ -126,7 +126,7 @@ def test_all_the_commands_are_covered() -> None:
 @pytest.mark.parametrize(("args", "words"), [
     (("analyze", "siting", "--city", "guixi", "--p", "0"), "--p: Input should be greater"),
     (("analyze", "siting", "--city", "guixi", "--p", "abc"), "Invalid value for '--p'"),
-    (("analyze", "siting", "--city", "guixi", "--model", "mlcp"), "--model"),
+    (("analyze", "siting", "--city", "guixi", "--model", "mlcp"), "did you mean 'mclp'?"),
     (("analyze", "cases", "--resolution", "12"), "--resolution: Input should be less than"),
     (("analyze", "courier", "--overlap", "2"), "--overlap"),
     (("analyze", "coverage", "--minutes", "5,abc"), "comma-separated numbers"),
