@@ -50,13 +50,13 @@ def suggest(value: str, choices: Iterable[str], *, n: int = 3, cutoff: float = 0
     """Up to ``n`` of ``choices`` closest to ``value``, best first (compared in
     :func:`normalise`d form): those whose difflib ratio reaches ``cutoff`` and is within 0.1
     of the best one's; failing any, a choice containing ``value`` or contained in it
-    (``compound`` → ``compounds``)."""
+    (``compound`` → ``compounds``). A text much longer than every choice has none."""
     key = normalise(value)
     by_key: dict[str, str] = {}
     for c in choices:
         by_key.setdefault(normalise(c), c)
-    if not key:
-        return []
+    if not key or len(key) > 2 * max(map(len, by_key), default=0) + 8:
+        return []  # nothing close (and no quadratic comparison of a long string)
     scored = sorted(((difflib.SequenceMatcher(None, key, k).ratio(), k) for k in by_key),
                     key=lambda rk: -rk[0])
     best = scored[0][0] if scored else 0.0
