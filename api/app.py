@@ -14,16 +14,29 @@ from api import errors, logs, security
 from api.db import database
 from api.hosts import HostCheck
 from api.limits import BodyLimit
-from api.routes import cases as case_routes
-from api.routes import courier as courier_routes
-from api.routes import coverage as coverage_routes
-from api.routes import features, health, imports, keys, layers, map, tiles, vocabulary
-from api.routes import siting as siting_routes
+from api.routes import (
+    cases,
+    courier,
+    coverage,
+    features,
+    health,
+    imports,
+    keys,
+    layers,
+    map,
+    siting,
+    tiles,
+    vocabulary,
+)
 from api.schemas import FeatureCollection, Problem
 from geo.settings import Settings
 from geo.store.tiles import TileCache
 from layers.catalog import default_registry
 from layers.registry import Registry
+
+#: The resources served, in the order their routes are matched.
+ROUTES = (health, features, layers, vocabulary, tiles, keys, imports, map, cases, courier,
+          siting, coverage)
 
 
 def create_app(settings: Settings | None = None, *, registry: Registry | None = None,
@@ -68,18 +81,8 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     app.add_middleware(HostCheck, settings=settings)  # outermost: links use the Host header
     errors.install(app)
     security.install(app)
-    app.include_router(health.router)
-    app.include_router(features.router)
-    app.include_router(layers.router)
-    app.include_router(vocabulary.router)
-    app.include_router(tiles.router)
-    app.include_router(keys.router)
-    app.include_router(imports.router)
-    app.include_router(map.router)
-    app.include_router(case_routes.router)
-    app.include_router(courier_routes.router)
-    app.include_router(siting_routes.router)
-    app.include_router(coverage_routes.router)
+    for routes in ROUTES:
+        app.include_router(routes.router)
     map.mount_static(app)
     install_openapi(app)
     return app

@@ -7,9 +7,12 @@ the members named here are always present.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from dataclasses import fields
+from typing import Any, Literal, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from geo.store.siting import Scenario as StoredScenario
 
 
 class Model(BaseModel):
@@ -132,23 +135,18 @@ class Written(Model):
     written: int
 
 
-class Scenario(Model):
-    id: int
-    name: str
-    service_type: str
-    model: str
-    minutes: float
-    weight: str
-    total_weight: float
-    before_weight: float
-    after_weight: float
-    created_at: str
-    n_sites: int
-    params: dict[str, Any]
+def _members(cls: type, *, without: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The fields of dataclass ``cls`` as (required) pydantic field definitions."""
+    hints = get_type_hints(cls)
+    return {f.name: (hints[f.name], ...) for f in fields(cls) if f.name not in without}
 
 
-class ScenarioWithSites(Scenario):
-    sites: FeatureCollection
+#: A saved scenario (:meth:`geo.store.siting.Scenario.summary`): the stored members but the
+#: sites, and how many sites it has.
+Scenario = create_model("Scenario", __base__=Model, n_sites=(int, ...),
+                        **_members(StoredScenario, without=("sites",)))
+ScenarioWithSites = create_model("ScenarioWithSites", __base__=Scenario,
+                                 sites=(FeatureCollection, ...))
 
 
 # --- catalogue, keys, health, imports, OGC -------------------------------------------------

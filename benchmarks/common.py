@@ -39,6 +39,24 @@ def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, list[float], Any]
     return statistics.median(times), times, out
 
 
+def goal(measured: float, target: float, *, unit: str = "s",
+         at_least: bool = False) -> dict[str, Any]:
+    """A goal's figures: ``target_<unit>``, ``measured_<unit>`` and whether it is ``met``
+    (measured at most the target, or at least it with ``at_least``; no unit: no suffix)."""
+    sfx = f"_{unit}" if unit else ""
+    return {f"target{sfx}": target, f"measured{sfx}": measured,
+            "met": bool(measured >= target if at_least else measured <= target)}
+
+
+def goal_rows(goals: dict[str, dict[str, Any]]) -> list[str]:
+    """The Markdown section of :func:`goal` figures: a table, one goal a row."""
+    lines = ["## Goals", "", "| goal | measured | met |", "|---|---|---|"]
+    for name, v in goals.items():
+        meas = next(val for k, val in v.items() if k.startswith("measured"))
+        lines.append(f"| {name} | {meas:.2f} | {'yes' if v['met'] else '**no**'} |")
+    return lines
+
+
 def last_cpu() -> float:
     """Median CPU seconds of the last :func:`timed` call."""
     return float(timed.cpu)  # type: ignore[attr-defined]

@@ -31,6 +31,8 @@ from benchmarks.common import (
     UTM,
     cpus,
     generated_city,
+    goal,
+    goal_rows,
     last_cpu,
     load_avg,
     nearest_nodes,
@@ -200,21 +202,15 @@ def run(quick: bool = False) -> dict[str, Any]:
     speed_ms = base["nearest_all_types_multi_source_s"] / ours["nearest_all_types_s_median"]
     speed_c = base["circles_15min_all_s_extrapolated"] / ours["circles_15min_all_points_s"]
     goals = {
-        "nearest_all_types_le_2s": {"target_s": GOALS["nearest_s"],
-                                    "measured_s": ours["nearest_all_types_s_median"],
-                                    "met": ours["nearest_all_types_s_median"] <= GOALS["nearest_s"]},
-        "peak_memory_le_2gb": {"target_gb": GOALS["peak_gb"],
-                               "measured_gb": ours["process_peak_rss_gb_before_networkx"],
-                               "met": ours["process_peak_rss_gb_before_networkx"]
-                               <= GOALS["peak_gb"]},
-        "speedup_ge_100x_vs_per_facility_networkx": {
-            "target": GOALS["speedup"], "measured": speed_pf, "met": speed_pf >= GOALS["speedup"]},
-        "circles_15min_exact_all_points_le_10s": {
-            "target_s": GOALS["circles_s"], "measured_s": ours["circles_15min_exact_best_s"],
-            "met": ours["circles_15min_exact_best_s"] <= GOALS["circles_s"]},
-        "circles_15min_any_method_all_points_le_10s": {
-            "target_s": GOALS["circles_s"], "measured_s": ours["circles_15min_all_points_s"],
-            "met": ours["circles_15min_all_points_s"] <= GOALS["circles_s"]},
+        "nearest_all_types_le_2s": goal(ours["nearest_all_types_s_median"], GOALS["nearest_s"]),
+        "peak_memory_le_2gb": goal(ours["process_peak_rss_gb_before_networkx"],
+                                   GOALS["peak_gb"], unit="gb"),
+        "speedup_ge_100x_vs_per_facility_networkx": goal(speed_pf, GOALS["speedup"], unit="",
+                                                         at_least=True),
+        "circles_15min_exact_all_points_le_10s": goal(ours["circles_15min_exact_best_s"],
+                                                      GOALS["circles_s"]),
+        "circles_15min_any_method_all_points_le_10s": goal(ours["circles_15min_all_points_s"],
+                                                           GOALS["circles_s"]),
     }
     return {"benchmark": "coverage", "quick": quick,
             "machine": {"python": platform.python_version(), "cpus": cpus(),
@@ -281,10 +277,7 @@ def to_markdown(result: dict[str, Any]) -> str:
               f"{c['compounds']:,} compounds"), "",
               "| step | ours | NetworkX | ratio |", "|---|---|---|---|"]
     lines += [f"| {a} | {b_} | {n} | {x} |" for a, b_, n, x in rows]
-    lines += ["", "## Goals", "", "| goal | measured | met |", "|---|---|---|"]
-    for name, v in g.items():
-        meas = next(val for k, val in v.items() if k.startswith("measured"))
-        lines.append(f"| {name} | {meas:.2f} | {'yes' if v['met'] else '**no**'} |")
+    lines += ["", *goal_rows(g)]
     ex, anym = g["circles_15min_exact_all_points_le_10s"], \
         g["circles_15min_any_method_all_points_le_10s"]
     lines += ["", (f"**15-minute circles for all {c['service_points']:,} points in ≤ 10 s with "

@@ -23,13 +23,7 @@ from __future__ import annotations
 import asyncio
 import os
 import platform
-import subprocess
-import sys
 import threading
-import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
@@ -38,7 +32,8 @@ import numpy as np
 from sqlalchemy import Engine, text
 
 from benchmarks.common import cpus, load_avg
-from benchmarks.tiles import _database, _free_port, pick_tiles
+from benchmarks.serving import free_port, load, service_env, uvicorn_server
+from benchmarks.tiles import _database, pick_tiles
 from geo.settings import Settings
 
 CLIENTS = 100
@@ -95,100 +90,6 @@ class PeakRss:
         self._thread.join()
 
 
-@contextmanager
-def server(settings: Settings, *, workers: int) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
-    """``servicecircle``'s app under uvicorn with ``workers`` processes on a free port."""
-    port = _free_port()
-    env = {**os.environ, "SERVICECIRCLE_DB_NAME": settings.db_name}
-    if settings.database_url:
-        env["SERVICECIRCLE_DATABASE_URL"] = settings.url().replace("postgresql+psycopg://",
-                                                                   "postgresql://")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host",
-         "127.0.0.1", "--port", str(port), "--workers", str(workers), "--log-level", "warning",
-         "--no-access-log"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    err = proc.stderr.read().decode()[-2000:] if proc.stderr else ""
-                    raise RuntimeError(f"the server did not start: {err}") from None
-                time.sleep(0.2)
-        yield port, proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-async def _request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path: str,
-                   extra: bytes) -> int:
-    writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n".encode() + extra + b"\r\n")
-    await writer.drain()
-    head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
-    status = int(head[0].split()[1])
-    headers = {k.strip().lower(): v.strip() for k, _, v in
-               (line.partition(":") for line in head[1:] if line)}
-    if "content-length" in headers:
-        await reader.readexactly(int(headers["content-length"]))
-    elif headers.get("transfer-encoding") == "chunked":
-        while True:
-            size = int((await reader.readline()).strip(), 16)
-            await reader.readexactly(size + 2)
-            if size == 0:
-                break
-    return status
-
-
-async def _load(port: int, paths: list[str], *, clients: int,
-                headers: dict[str, str] | None = None) -> dict[str, Any]:
-    """Send ``paths`` from ``clients`` keep-alive connections; latencies and statuses."""
-    extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items()).encode()
-    latencies: list[float] = []
-    statuses: dict[str, int] = {}
-    errors: list[str] = []
-    next_i = 0
-
-    async def client() -> None:
-        nonlocal next_i
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        try:
-            while next_i < len(paths):
-                path = paths[next_i]
-                next_i += 1
-                t0 = time.perf_counter()
-                try:
-                    status = await asyncio.wait_for(_request(reader, writer, path, extra), 60)
-                except (OSError, asyncio.IncompleteReadError, TimeoutError) as exc:
-                    errors.append(type(exc).__name__)
-                    writer.close()
-                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-                    continue
-                latencies.append((time.perf_counter() - t0) * 1000)
-                statuses[str(status)] = statuses.get(str(status), 0) + 1
-        finally:
-            writer.close()
-
-    t0 = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(clients)))
-    wall = time.perf_counter() - t0
-    lat = np.array(latencies) if latencies else np.array([np.nan])
-    bad = sum(n for s, n in statuses.items() if s not in ("200", "204")) + len(errors)
-    return {"requests": len(paths), "clients": clients, "seconds": round(wall, 2),
-            "throughput_rps": round(len(paths) / wall, 1),
-            "p50_ms": round(float(np.percentile(lat, 50)), 1),
-            "p95_ms": round(float(np.percentile(lat, 95)), 1),
-            "p99_ms": round(float(np.percentile(lat, 99)), 1),
-            "max_ms": round(float(np.max(lat)), 1),
-            "statuses": dict(sorted(statuses.items())), "errors": bad}
-
-
 def page_paths(engine: Engine, n: int, seed: int = 7) -> list[str]:
     """``n`` seeded feature-page URLs (100 features at random offsets) of the first city."""
     with engine.connect() as conn:
@@ -227,14 +128,17 @@ def run(quick: bool = False) -> dict[str, Any]:
             warm = tile_paths * (4 * workers)
             cycle = [tile_paths[i % len(tile_paths)] for i in range(tile_requests)]
             results: dict[str, Any] = {}
-            with server(settings, workers=workers) as (port, proc), PeakRss(proc.pid) as rss:
+            port = free_port()
+            with uvicorn_server(["api.app:create_app", "--factory"], service_env(settings),
+                                port=port, ready_path="/health", workers=workers, start_s=90,
+                                stop_s=20) as proc, PeakRss(proc.pid) as rss:
                 idle_mb = tree_rss_mb(proc.pid)
-                asyncio.run(_load(port, warm, clients=CLIENTS))  # every worker caches them
-                asyncio.run(_load(port, warm, clients=CLIENTS, headers={"X-API-Key": plain}))
-                results["tiles (cached)"] = asyncio.run(_load(port, cycle, clients=CLIENTS))
+                asyncio.run(load(port, warm, clients=CLIENTS))  # every worker caches them
+                asyncio.run(load(port, warm, clients=CLIENTS, headers={"X-API-Key": plain}))
+                results["tiles (cached)"] = asyncio.run(load(port, cycle, clients=CLIENTS))
                 results["tiles (cached, API key)"] = asyncio.run(
-                    _load(port, cycle, clients=CLIENTS, headers={"X-API-Key": plain}))
-                results["feature pages"] = asyncio.run(_load(port, pages, clients=CLIENTS))
+                    load(port, cycle, clients=CLIENTS, headers={"X-API-Key": plain}))
+                results["feature pages"] = asyncio.run(load(port, pages, clients=CLIENTS))
                 end_mb = tree_rss_mb(proc.pid)
         finally:
             with engine.begin() as conn:

@@ -20,18 +20,14 @@ import asyncio
 import math
 import os
 import platform
-import subprocess
-import sys
-import time
-import urllib.request
 from contextlib import ExitStack, contextmanager
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 from sqlalchemy import Engine, text
 
+from benchmarks.serving import free_port, load, service_env, uvicorn_server
 from geo.settings import Settings
 
 #: (our layer, table) pairs served by both servers.
@@ -41,14 +37,6 @@ ZOOMS = range(12, 17)
 SEED = 20261122
 GOAL_RATIO = 3.0
 GOAL_P95_MS = 50.0
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
@@ -84,89 +72,6 @@ def pick_tiles(engine: Engine, *, per_zoom: int) -> list[tuple[str, str, int, in
     return tiles
 
 
-@contextmanager
-def _server(args: list[str], env: dict[str, str], port: int, ready_path: str) -> Any:
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", *args, "--host", "127.0.0.1",
-                             "--port", str(port), "--workers", "1", "--log-level", "warning",
-                             "--no-access-log"], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}{ready_path}", timeout=5):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    err = proc.stderr.read().decode()[-2000:] if proc.stderr else ""
-                    raise RuntimeError(f"server {args[0]} did not start: {err}") from None
-                time.sleep(0.2)
-        yield
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-async def _request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                   path: str) -> tuple[int, int]:
-    writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
-    await writer.drain()
-    head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
-    status = int(head[0].split()[1])
-    headers = {k.strip().lower(): v.strip() for k, _, v in
-               (line.partition(":") for line in head[1:] if line)}
-    if "content-length" in headers:
-        body = await reader.readexactly(int(headers["content-length"]))
-        return status, len(body)
-    if headers.get("transfer-encoding") == "chunked":
-        n = 0
-        while True:
-            size = int((await reader.readline()).strip(), 16)
-            chunk = await reader.readexactly(size + 2)
-            n += size
-            if size == 0:
-                return status, n
-            del chunk
-    return status, 0
-
-
-async def _load(port: int, paths: list[str], *, concurrency: int) -> dict[str, Any]:
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    nbytes = 0
-    next_i = 0
-
-    async def worker() -> None:
-        nonlocal next_i, nbytes
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        try:
-            while next_i < len(paths):
-                path = paths[next_i]
-                next_i += 1
-                t0 = time.perf_counter()
-                status, n = await _request(reader, writer, path)
-                latencies.append((time.perf_counter() - t0) * 1000)
-                statuses[status] = statuses.get(status, 0) + 1
-                nbytes += n
-        finally:
-            writer.close()
-
-    t0 = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    wall = time.perf_counter() - t0
-    lat = np.array(latencies)
-    return {"requests": len(paths), "seconds": round(wall, 3),
-            "throughput_rps": round(len(paths) / wall, 1),
-            "p50_ms": round(float(np.percentile(lat, 50)), 2),
-            "p95_ms": round(float(np.percentile(lat, 95)), 2),
-            "p99_ms": round(float(np.percentile(lat, 99)), 2),
-            "statuses": {str(k): v for k, v in sorted(statuses.items())},
-            "mb": round(nbytes / 1e6, 2)}
-
-
 def _paths(tiles: list[tuple[str, str, int, int, int]], columns: dict[str, str]
            ) -> tuple[list[str], list[str]]:
     ours = [f"/tiles/{layer}/{z}/{x}/{y}.mvt" for layer, _, z, x, y in tiles]
@@ -194,20 +99,8 @@ def _database(base: Settings) -> Any:
         return
     from geo.demo import load_demo
 
-    name = f"sc_bench_tiles_{os.getpid()}"
-    migrate.create_database(base, name)
-    s = replace(base, db_name=name)
-    eng = migrate.make_engine(s)
-    try:
-        with eng.begin() as conn:
-            migrate.upgrade(conn)
-        with eng.begin() as conn:
-            load_demo(conn)
-        eng.dispose()
+    with migrate.scratch_database(base, f"sc_bench_tiles_{os.getpid()}", fill=load_demo) as s:
         yield s, "throwaway demo"
-    finally:
-        eng.dispose()
-        migrate.drop_database(base, name)
 
 
 def run(quick: bool = False) -> dict[str, Any]:
@@ -229,29 +122,28 @@ def run(quick: bool = False) -> dict[str, Any]:
                    for name, _ in LAYERS}
         ours, tipg = _paths(tiles, columns)
         url = settings.url().replace("postgresql+psycopg://", "postgresql://")
-        env = {**os.environ, "SERVICECIRCLE_DB_NAME": settings.db_name}
-        if settings.database_url:
-            env["SERVICECIRCLE_DATABASE_URL"] = url
         tipg_env = {**os.environ, "DATABASE_URL": url, "TIPG_DB_SCHEMAS": '["public"]',
                     "TIPG_DB_TABLES": '["public.compound","public.service_point",'
                                       '"public.street_edge"]',
                     "TIPG_MAX_FEATURES_PER_TILE": "100000"}
-        p_ours, p_tipg = _free_port(), _free_port()
+        p_ours, p_tipg = free_port(), free_port()
         results: dict[str, Any] = {}
         with ExitStack() as stack:
-            stack.enter_context(_server(["api.app:create_app", "--factory"], env, p_ours,
-                                        "/health"))
-            stack.enter_context(_server(["tipg.main:app"], tipg_env, p_tipg, "/healthz"))
+            stack.enter_context(uvicorn_server(["api.app:create_app", "--factory"],
+                                               service_env(settings), port=p_ours,
+                                               ready_path="/health"))
+            stack.enter_context(uvicorn_server(["tipg.main:app"], tipg_env, port=p_tipg,
+                                               ready_path="/healthz"))
             # warm-up: open both servers' database pools on empty tiles outside the set
             far = [("compounds", "compound", 12, x, 0) for x in range(4 * concurrency)]
             far_ours, far_tipg = _paths(far, columns)
             for name, port, paths, warmup in (("servicecircle", p_ours, ours, far_ours),
                                               ("tipg", p_tipg, tipg, far_tipg)):
                 warm_paths = [paths[i % len(paths)] for i in range(warm_requests)]
-                asyncio.run(_load(port, warmup, concurrency=concurrency))
+                asyncio.run(load(port, warmup, clients=concurrency))
                 results[name] = {
-                    "cold": asyncio.run(_load(port, paths, concurrency=concurrency)),
-                    "warm": asyncio.run(_load(port, warm_paths, concurrency=concurrency)),
+                    "cold": asyncio.run(load(port, paths, clients=concurrency)),
+                    "warm": asyncio.run(load(port, warm_paths, clients=concurrency)),
                 }
     verdict = {}
     for phase in ("cold", "warm"):

@@ -67,6 +67,16 @@ class PropertyManagement(StrEnum):
     UNKNOWN = "unknown"
 
 
+class SitingModel(StrEnum):
+    """Location models of new-station siting (stated in :mod:`geo.siting.problem`): the
+    most demand newly covered by ``p`` sites, the fewest sites covering a share of it, the
+    least total walk."""
+
+    MCLP = "mclp"
+    LSCP = "lscp"
+    PMEDIAN = "pmedian"
+
+
 # ----------------------------------------------------------------------------- terms
 
 

@@ -16,7 +16,7 @@ from geo.domain import (
     ServiceType,
     Term,
 )
-from layers.legend import LegendClass
+from layers.legend import LegendClass, ramp
 
 #: Colour of a code without a colour of its own in a legend (clients drawing a type added
 #: at run time should take its colour from ``/vocabulary``; the map does).
@@ -40,13 +40,9 @@ def case_category_classes() -> tuple[LegendClass, ...]:
 
 
 #: Residents per compound: lower bounds and a sequential yellow→red ramp.
-RESIDENT_CLASSES: tuple[LegendClass, ...] = (
-    LegendClass(0, "#ffffb2", "< 500 人", "< 500 residents"),
-    LegendClass(500, "#fecc5c", "500–1,000 人", "500–1,000 residents"),
-    LegendClass(1000, "#fd8d3c", "1,000–2,000 人", "1,000–2,000 residents"),
-    LegendClass(2000, "#f03b20", "2,000–5,000 人", "2,000–5,000 residents"),
-    LegendClass(5000, "#bd0026", "≥ 5,000 人", "≥ 5,000 residents"),
-)
+RESIDENT_CLASSES: tuple[LegendClass, ...] = ramp(
+    (0, 500, 1000, 2000, 5000), ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"),
+    unit=(" 人", " residents"))
 
 
 #: zh/en labels of common property columns, for popups (layers may override them).

@@ -8,28 +8,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from api.cli.common import build, engine, progress, settings
+from api.cli.common import engine, progress, settings
+from api.cli.options import Options, with_params
 from geo.errors import InvalidInputError, Problem
-from geo.runs.params import CoverageParams, field_help
+from geo.runs.params import CoverageParams
 
 app = typer.Typer(help="Run analyses on the database and store their results.",
                   no_args_is_help=True)
 out = Console()
-
-
-def parse_numbers(text: str | None, what: str) -> list[float] | None:
-    """Parse ``5,10,15`` into positive numbers (None for None)."""
-    if text is None:
-        return None
-    try:
-        values = [float(p) for p in text.split(",") if p.strip()]
-    except ValueError:
-        raise InvalidInputError(f"invalid --{what} {text!r}", [Problem(
-            "expected comma-separated numbers, e.g. 5,10,15", field=what)]) from None
-    if not values or any(v <= 0 for v in values):
-        raise InvalidInputError(f"invalid --{what} {text!r}", [Problem(
-            "thresholds must be positive numbers", field=what)])
-    return values
 
 
 def cities(conn: Any, city: str) -> list[Any]:
@@ -43,20 +29,11 @@ def cities(conn: Any, city: str) -> list[Any]:
     return found
 
 
-H = CoverageParams
-
-
 @app.command("coverage")
+@with_params(CoverageParams, flags={"speed_m_per_min": "--speed", "buffer_m": "--buffer"})
 def coverage(
-    city: Annotated[str, typer.Option("--city", help="City code, or 'all'.")] = "all",
-    minutes: Annotated[str | None, typer.Option(
-        "--minutes", help=field_help(H, "minutes") + " Comma-separated.")] = None,
-    metres: Annotated[str | None, typer.Option(
-        "--metres", help=field_help(H, "metres") + " Comma-separated.")] = None,
-    speed_m_per_min: Annotated[float | None, typer.Option(
-        "--speed", help=field_help(H, "speed_m_per_min"))] = None,
-    buffer_m: Annotated[float, typer.Option("--buffer", help=field_help(H, "buffer_m"))]
-    = 40.0,
+    city: Annotated[str, typer.Option("--city", help="City code, or 'all'.")] = "all", *,
+    options: Options[CoverageParams],
 ) -> None:
     """Nearest service, 5/10/15-minute walking circles, gaps and coverage in people.
 
@@ -64,10 +41,7 @@ def coverage(
     """
     from geo.runs import run_coverage
 
-    params = build(CoverageParams, flags={"speed_m_per_min": "--speed", "buffer_m": "--buffer"},
-                   minutes=parse_numbers(minutes, "minutes"),
-                   metres=parse_numbers(metres, "metres"), speed_m_per_min=speed_m_per_min,
-                   buffer_m=buffer_m)
+    params = options.build()
     params.thresholds()
     s = settings()
     with engine() as eng:

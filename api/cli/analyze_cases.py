@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from api.cli.analyze import cities
-from api.cli.common import build, console, engine, settings
-from geo.cases.stats import DEFAULT_OVERDUE_HOURS
-from geo.runs.params import CasesParams, field_help
-
-H = CasesParams
+from api.cli.common import console, engine, settings
+from api.cli.options import Options, with_params
+from geo.runs.params import CasesParams
 
 
 def register(analyze_app: typer.Typer) -> None:
@@ -17,26 +17,15 @@ def register(analyze_app: typer.Typer) -> None:
     analyze_app.command(name="cases")(analyze_cases)
 
 
+@with_params(CasesParams)
 def analyze_cases(
-    city: str = typer.Option("all", "--city", help="City code, or 'all'."),
-    categories: str = typer.Option(None, help=field_help(H, "categories") + " Comma-separated."),
-    start: str = typer.Option(None, help=field_help(H, "start")),
-    end: str = typer.Option(None, help=field_help(H, "end")),
-    resolution: int = typer.Option(9, help=field_help(H, "resolution")),
-    permutations: int = typer.Option(999, help=field_help(H, "permutations")),
-    seed: int = typer.Option(0, help=field_help(H, "seed")),
-    fdr: bool = typer.Option(False, "--fdr", help=field_help(H, "fdr")),
-    bandwidth_m: float = typer.Option(300.0, help=field_help(H, "bandwidth_m")),
-    overdue_hours: float = typer.Option(DEFAULT_OVERDUE_HOURS,
-                                        help=field_help(H, "overdue_hours")),
-    area: str = typer.Option("grids", help=field_help(H, "area")),
+    city: Annotated[str, typer.Option("--city", help="City code, or 'all'.")] = "all", *,
+    options: Options[CasesParams],
 ) -> None:
     """Getis-Ord Gi* hot spots, kernel density and per-grid closure, stored as a run."""
     from geo.runs import run_cases
 
-    params = build(CasesParams, categories=categories, start=start, end=end,
-                   resolution=resolution, permutations=permutations, seed=seed, fdr=fdr,
-                   bandwidth_m=bandwidth_m, overdue_hours=overdue_hours, area=area)
+    params = options.build()
     s = settings()
     with engine() as eng:
         with eng.connect() as conn:

@@ -9,16 +9,19 @@ per-compound parcel/order estimates used as weights (``--weight``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from api.cli.analyze import cities
-from api.cli.common import build, console, engine, settings
+from api.cli.common import console, engine, settings
+from api.cli.options import Options, with_params
 from geo.courier.reach import PRESETS
-from geo.runs.params import CourierParams, field_help
+from geo.runs.params import CourierParams
 
-H = CourierParams
+#: Options not named ``--field-name`` (``--preset`` is the command's own: several presets).
+FLAGS = {"service_type": "--type", "speed_m_per_min": "--speed",
+         "overlap_min_share": "--overlap"}
 
 
 def register(analyze_app: typer.Typer) -> None:
@@ -27,37 +30,22 @@ def register(analyze_app: typer.Typer) -> None:
     analyze_app.command(name="courier-demand")(import_courier_demand)
 
 
+@with_params(CourierParams, flags=FLAGS, skip=("preset",), defaults={"service_type": None},
+             more_help={"service_type": "A custom run instead of presets."})
 def analyze_courier(
     city: Annotated[str, typer.Option("--city", help="City code, or 'all'.")] = "all",
     presets: Annotated[str, typer.Option(
         "--preset", help=f"Comma-separated presets ({', '.join(PRESETS)}); default: "
         "courier_1km,parcel_walk_5min. Ignored with --type.")] = "courier_1km,parcel_walk_5min",
-    service_type: Annotated[str | None, typer.Option(
-        "--type", help=field_help(H, "service_type") + " A custom run instead of presets.")]
-    = None,
-    mode: Annotated[str, typer.Option("--mode", help=field_help(H, "mode"))] = "ride",
-    minutes: Annotated[float | None, typer.Option("--minutes", help=field_help(H, "minutes"))]
-    = None,
-    metres: Annotated[float | None, typer.Option("--metres", help=field_help(H, "metres"))]
-    = None,
-    weight: Annotated[str, typer.Option("--weight", help=field_help(H, "weight"))]
-    = "residents",
-    speed_m_per_min: Annotated[float | None, typer.Option(
-        "--speed", help=field_help(H, "speed_m_per_min"))] = None,
-    overlap_min_share: Annotated[float, typer.Option(
-        "--overlap", help=field_help(H, "overlap_min_share"))] = 0.5,
+    *, options: Options[CourierParams],
 ) -> None:
     """Which compounds and grids each courier / parcel station reaches; unreached ones."""
     from geo.runs import run_courier
 
-    flags = {"service_type": "--type", "speed_m_per_min": "--speed",
-             "overlap_min_share": "--overlap"}
-    common: dict[str, Any] = {"mode": mode, "minutes": minutes, "metres": metres, "weight": weight,
-              "speed_m_per_min": speed_m_per_min, "overlap_min_share": overlap_min_share}
-    if service_type is not None:
-        runs = [build(CourierParams, flags=flags, service_type=service_type, **common)]
+    if options["service_type"] is not None:
+        runs = [options.build()]
     else:
-        runs = [build(CourierParams, flags=flags, preset=name, **common)
+        runs = [options.without("service_type").build(preset=name)
                 for name in (p.strip() for p in presets.split(",") if p.strip())]
     s = settings()
     with engine() as eng:

@@ -16,12 +16,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from api.cli.common import build, console, engine, settings
-from geo.domain import DEFAULT_SITING_TYPE, LIFE_CIRCLE_MINUTES
+from api.cli.common import console, engine, settings
+from api.cli.options import Options, with_params
 from geo.errors import Problem
-from geo.runs.params import PlanParams, field_help
+from geo.runs.params import PlanParams
 
-H = PlanParams
 #: Options not named ``--field-name`` (``exclude`` and ``compounds`` are HTTP-only).
 FLAGS = {"service_type": "--type", "weight": "--demand", "case_start": "--since",
          "case_end": "--until", "use_imported": "--imported", "spacing_m": "--spacing",
@@ -54,40 +53,12 @@ def _share(v: float, total: float) -> str:
     return f"{v / total:.1%}" if total else "–"
 
 
+@with_params(PlanParams, flags=FLAGS, skip=("exclude", "compounds"))
 def analyze_siting(
     city: Annotated[str, typer.Option("--city", help="City code.")],
-    service_type: Annotated[str, typer.Option("--type", help=field_help(H, "service_type"))]
-    = DEFAULT_SITING_TYPE,
-    p: Annotated[int, typer.Option("--p", help=field_help(H, "p"))] = 5,
-    minutes: Annotated[float, typer.Option("--minutes", help=field_help(H, "minutes"))]
-    = LIFE_CIRCLE_MINUTES,
-    model: Annotated[str, typer.Option("--model", help=field_help(H, "model"))] = "mclp",
-    target_share: Annotated[float | None, typer.Option(
-        "--target-share", help=field_help(H, "target_share"))] = None,
-    weight: Annotated[str, typer.Option("--demand", help=field_help(H, "weight"))]
-    = "residents",
-    case_categories: Annotated[str | None, typer.Option(
-        "--case-categories", help=field_help(H, "case_categories") + " Comma-separated.")]
-    = None,
-    case_start: Annotated[str | None, typer.Option(
-        "--since", help=field_help(H, "case_start"))] = None,
-    case_end: Annotated[str | None, typer.Option("--until", help=field_help(H, "case_end"))]
-    = None,
-    method: Annotated[str, typer.Option("--method", help=field_help(H, "method"))] = "auto",
-    use_imported: Annotated[bool, typer.Option(
-        "--imported/--no-imported", help=field_help(H, "use_imported"))] = True,
-    generate: Annotated[bool, typer.Option(
-        "--generate/--no-generate", help=field_help(H, "generate"))] = True,
-    spacing_m: Annotated[float, typer.Option("--spacing", help=field_help(H, "spacing_m"))]
-    = 100.0,
-    time_limit_s: Annotated[float, typer.Option(
-        "--time-limit", help=field_help(H, "time_limit_s"))] = 20.0,
-    use_capacity: Annotated[bool, typer.Option(
-        "--capacity/--no-capacity", help=field_help(H, "use_capacity"))] = False,
-    save: Annotated[bool, typer.Option("--save", help=field_help(H, "save"))] = False,
-    name: Annotated[str | None, typer.Option("--name", help=field_help(H, "name"))] = None,
     report: Annotated[Path | None, typer.Option(
         "--report", help="Write the one-page report: out.html or out.pdf.")] = None,
+    *, options: Options[PlanParams],
 ) -> None:
     """Best new stations of a type: ranked proposals, optionally saved and reported."""
     from geo.runs import plan_report, run_plan
@@ -96,15 +67,10 @@ def analyze_siting(
     problems = []
     if report is not None and report.suffix.lower() not in (".html", ".pdf"):
         problems.append(Problem("report must end in .html or .pdf", field="--report"))
-    params = build(PlanParams, flags=FLAGS, problems=problems, service_type=service_type, p=p,
-                   minutes=minutes, model=model, target_share=target_share, weight=weight,
-                   case_categories=case_categories, case_start=case_start, case_end=case_end,
-                   method=method, use_imported=use_imported, generate=generate,
-                   spacing_m=spacing_m, time_limit_s=time_limit_s, use_capacity=use_capacity,
-                   save=save, name=name)
+    params = options.build(problems=problems)
     with engine() as eng, eng.begin() as conn, console.status(
-            f"Reading {city} streets, compounds and stations; solving {model} "
-            f"({service_type}, {minutes:g} min)…"):
+            f"Reading {city} streets, compounds and stations; solving {params.model} "
+            f"({params.service_type}, {params.minutes:g} min)…"):
         run = run_plan(conn, city, params, settings(), by="cli")
     plan, t = run.plan, run.totals
     total, before, after = t["total_weight"], t["before_weight"], t["after_weight"]

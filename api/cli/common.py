@@ -38,8 +38,10 @@ P = TypeVar("P", bound=Params)
 
 
 def flag(field: str, flags: Mapping[str, str] | None = None) -> str:
-    """The option of a parameter field: ``flags[field]`` or ``--field-name``."""
-    return (flags or {}).get(field) or f"--{field.replace('_', '-')}"
+    """The option of a parameter field: ``flags[field]`` or ``--field-name`` (an item of a
+    list, ``field.2``, is its field's option)."""
+    name = field.partition(".")[0]
+    return (flags or {}).get(name) or f"--{name.replace('_', '-')}"
 
 
 def build(model: type[P], /, *, flags: Mapping[str, str] | None = None,

@@ -49,6 +49,15 @@ def _run(conn: Any, city: City, service_type: str) -> dict[str, Any]:
     return run
 
 
+def _latest(conn: ConnDep, city: CityDep, service_type: ServiceTypeQ) -> dict[str, Any]:
+    """The newest reach run of the city's ``service_type`` stations (404 without one)."""
+    return _run(conn, city, service_type)
+
+
+#: The run a read answers from.
+LatestRun = Annotated[dict[str, Any], Depends(_latest)]
+
+
 def _meta(city: City, run: dict[str, Any]) -> dict[str, Any]:
     p = run["params"] or {}
     return {"city": city.code, "run_id": run["id"], "created_at": run["created_at"].isoformat(),
@@ -58,62 +67,56 @@ def _meta(city: City, run: dict[str, Any]) -> dict[str, Any]:
             "summary": run["summary"]}
 
 
+def _answer(frame: Any, fmt: Format, city: City, run: dict[str, Any], name: str) -> Response:
+    """``frame`` as a table, CSV or GeoJSON file ``<city>-<name>``, with the run's meta."""
+    return frame_response(frame, fmt, meta=_meta(city, run), name=f"{city.code}-{name}")
+
+
 @router.get("/runs/latest", response_model=CourierRunMeta)
-def latest_run(conn: ConnDep, city: CityDep,
-               service_type: ServiceTypeQ) -> Response:
+def latest_run(city: CityDep, run: LatestRun) -> Response:
     """Parameters and headline figures of the newest reach run."""
-    return JSONBody(_meta(city, _run(conn, city, service_type)))
+    return JSONBody(_meta(city, run))
 
 
 @router.get("/stations", response_model=Table, responses=TABLE_FORMATS)
-def stations(conn: ConnDep, city: CityDep, service_type: ServiceTypeQ,
-             format: FormatQ = "json",
+def stations(conn: ConnDep, city: CityDep, run: LatestRun, format: FormatQ = "json",
              catchments: Annotated[bool, Query(description="GeoJSON geometry = catchment "
                                                "polygon instead of the station point")] = False
              ) -> Response:
     """Per-station reach: compounds, residents, households and grids reached, demand."""
-    run = _run(conn, city, service_type)
-    frame = read_run_stations(conn, run["id"], catchments=catchments)
-    return frame_response(frame, format, meta=_meta(city, run),
-                          name=f"{city.code}-station-reach")
+    return _answer(read_run_stations(conn, run["id"], catchments=catchments), format, city, run,
+                   "station-reach")
 
 
 @router.get("/compounds", response_model=Table, responses=TABLE_FORMATS)
-def compounds(conn: ConnDep, city: CityDep, service_type: ServiceTypeQ,
-              format: FormatQ = "json",
+def compounds(conn: ConnDep, city: CityDep, run: LatestRun, format: FormatQ = "json",
               unreached: Annotated[bool, Query(description="Only compounds no station "
                                                "reaches")] = False) -> Response:
     """Per compound: the stations reaching it (redundancy) and the nearest one's distance."""
-    run = _run(conn, city, service_type)
-    frame = read_run_compounds(conn, run["id"], unreached_only=unreached)
-    name = "unreached-compounds" if unreached else "compound-reach"
-    return frame_response(frame, format, meta=_meta(city, run), name=f"{city.code}-{name}")
+    return _answer(read_run_compounds(conn, run["id"], unreached_only=unreached), format, city,
+                   run, "unreached-compounds" if unreached else "compound-reach")
 
 
 @router.get("/grids", response_model=Table, responses=TABLE_FORMATS)
-def grids(conn: ConnDep, city: CityDep, service_type: ServiceTypeQ,
-          format: FormatQ = "json",
+def grids(conn: ConnDep, city: CityDep, run: LatestRun, format: FormatQ = "json",
           unreached: Annotated[bool, Query(description="Only grids none of whose compounds "
                                            "is reached")] = False) -> Response:
     """Per grid: residents reached (compounds apportioned by resident share)."""
-    run = _run(conn, city, service_type)
     frame = read_run_grids(conn, run["id"])
     if unreached:
         known = frame["residents"] - frame["residents_unknown"]
         frame = frame[~frame["reached"].astype(bool) & (known > 0)]
-    return frame_response(frame, format, meta=_meta(city, run), name=f"{city.code}-grid-reach")
+    return _answer(frame, format, city, run, "grid-reach")
 
 
 @router.get("/overlaps", response_model=Table, responses=TABLE_FORMATS)
-def overlaps(conn: ConnDep, city: CityDep, service_type: ServiceTypeQ,
-             format: FormatQ = "json",
+def overlaps(conn: ConnDep, city: CityDep, run: LatestRun, format: FormatQ = "json",
              min_share: Annotated[float, Query(ge=0, le=1, description=(
                  "Least share of the smaller catchment shared"))] = DEFAULT_OVERLAP_SHARE
              ) -> Response:
     """Station pairs whose catchments overlap: residents and demand shared, shares."""
-    run = _run(conn, city, service_type)
-    frame = read_run_overlaps(conn, run["id"], min_share=min_share)
-    return frame_response(frame, format, meta=_meta(city, run), name=f"{city.code}-overlaps")
+    return _answer(read_run_overlaps(conn, run["id"], min_share=min_share), format, city, run,
+                   "overlaps")
 
 
 @router.post("/runs", status_code=201, response_model=CourierRunMeta,

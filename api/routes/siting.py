@@ -77,6 +77,20 @@ class CandidateCollection(BaseModel):
     features: list[dict[str, Any]] = Field(..., max_length=10_000)
 
 
+def _admit(request: Request, user: User, body: PlanParams | WhatIfParams,
+           **bounds: Any) -> None:
+    """Saving needs the analyst role; the size of the work (``bounds``) is checked per
+    caller (:func:`api.expensive.check_siting`)."""
+    if body.save:
+        check_role(user, "analyst")
+    check_siting(request, user, weight=body.weight, **bounds)
+
+
+def _by(user: User) -> str:
+    """Who a saved scenario is recorded as saved by."""
+    return user.name or "anonymous"
+
+
 def _meta(city: City, **extra: Any) -> dict[str, Any]:
     return {"city": city.code, **extra}
 
@@ -85,12 +99,9 @@ def _meta(city: City, **extra: Any) -> dict[str, Any]:
              response_model=PlanAnswer, responses=SOLVING, dependencies=[Depends(siting_slot)])
 def plan(city: CityDep, body: PlanParams, request: Request, conn: ConnDep,
          settings: SettingsDep, user: CurrentUser) -> Response:
-    if body.save:
-        check_role(user, "analyst")
-    check_siting(request, user, weight=body.weight, p=body.p, time_limit_s=body.time_limit_s,
-                 spacing_m=body.spacing_m)
-    run = run_plan(conn, city, body, settings, cache=_cache(request),
-                   by=user.name or "anonymous")
+    _admit(request, user, body, p=body.p, time_limit_s=body.time_limit_s,
+           spacing_m=body.spacing_m)
+    run = run_plan(conn, city, body, settings, cache=_cache(request), by=_by(user))
     out: dict[str, Any] = {
         "city": city.code, "service_type": run.params.service_type, "model": body.model,
         "minutes": body.minutes, "weight": body.weight,
@@ -109,11 +120,8 @@ def plan(city: CityDep, body: PlanParams, request: Request, conn: ConnDep,
              response_model=WhatIfAnswer, responses=SOLVING, dependencies=[Depends(siting_slot)])
 def whatif(city: CityDep, body: WhatIfParams, request: Request, conn: ConnDep,
            settings: SettingsDep, user: CurrentUser) -> Response:
-    if body.save:
-        check_role(user, "analyst")
-    check_siting(request, user, weight=body.weight)
-    run = run_whatif(conn, city, body, settings, cache=_cache(request),
-                     by=user.name or "anonymous")
+    _admit(request, user, body)
+    run = run_whatif(conn, city, body, settings, cache=_cache(request), by=_by(user))
     res = run.result
     return JSONBody({"city": city.code, "service_type": run.params.service_type,
                      "minutes": body.minutes, "weight": body.weight, **run.totals,

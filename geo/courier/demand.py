@@ -24,7 +24,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.crs.utm import WGS84
 from geo.errors import CRSError, Hint, InvalidInputError, Problem
-from geo.io.validate import COLUMN_ALIASES, _blank, _coordinates, _ids, _number
+from geo.io.validate import COLUMN_ALIASES, _blank, _coordinates, _ids, _number, check_ids
 
 #: Column names accepted for the weight of a demand point / the demand of a compound.
 WEIGHT_ALIASES = ("weight", "orders", "parcels", "demand", "权重", "单量", "订单量", "件量",
@@ -98,23 +98,7 @@ def validate_compound_demand(df: pd.DataFrame, *, compounds: Collection[str]) ->
                                for c in ("compound", "demand") if c not in df.columns]
     if problems:
         raise InvalidInputError("compound demand is incomplete", problems)
-    known = set(compounds)
-    ids: list[str | None] = []
-    first: dict[str, int] = {}
-    for i, v in enumerate(df["compound"].tolist(), start=1):
-        if _blank(v):
-            problems.append(Problem("required value is empty", row=i, field="compound"))
-            ids.append(None)
-            continue
-        s = str(int(v)) if isinstance(v, float) and v == int(v) else str(v).strip()
-        if s not in known:
-            problems.append(Problem(f"no compound {s!r} in this city", row=i, field="compound"))
-        elif s in first:
-            problems.append(Problem(f"compound {s!r} named twice (first in row {first[s]})",
-                                    row=i, field="compound"))
-        else:
-            first[s] = i
-        ids.append(s)
+    ids = check_ids(df["compound"].tolist(), "compound", problems, known=set(compounds))
     demand = _weights(df["demand"].tolist(), "demand", problems)
     if problems:
         problems.sort(key=lambda p: (p.row is not None, p.row or 0))

@@ -36,7 +36,7 @@ from geo.domain import COURIER_CIRCLE_M, ServiceType
 from geo.errors import InvalidInputError, Problem
 from geo.network.graph import Mode, StreetNetwork
 from geo.network.reach import travel_matrix
-from geo.network.snapping import point_array, snap_xy
+from geo.network.snapping import snap_single_points
 
 #: Default share of the smaller catchment two stations must share to be flagged.
 DEFAULT_OVERLAP_SHARE = 0.5
@@ -236,11 +236,7 @@ def station_reach(net: StreetNetwork, stations: gpd.GeoDataFrame,
            for v in pd.Index(ids)[pd.Index(ids).duplicated()].unique()[:20]]
     if dup:
         raise InvalidInputError("station and compound ids must be unique", dup)
-    spts, _ = point_array(net, stations, "stations")
-    if len(spts) != len(stations):
-        raise InvalidInputError("stations must be single Points",
-                                [Problem("MultiPoint", field="geometry")])
-    s_snapped = snap_xy(net, spts, max_snap_m=max_snap_m).snapped
+    s_snapped = snap_single_points(net, stations, "stations", max_snap_m=max_snap_m).snapped
     origins = compound_origins(compounds, id_col=compound_id_col)
     tm = travel_matrix(net, origins, stations, metres=budget, max_snap_m=max_snap_m,
                        include_snap=include_snap)

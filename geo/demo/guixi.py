@@ -12,11 +12,10 @@ import numpy as np
 import shapely
 from shapely.geometry import Point
 
-from geo.crs.utm import utm_epsg
 from geo.demo.cases import HotSpots, generate_cases
 from geo.demo.compounds import generate_compounds, street_blocks
 from geo.demo.geometry import voronoi_partition
-from geo.demo.model import DemoCity, finish, rng_for
+from geo.demo.model import DemoCity, finish, metric_extract, rng_for
 from geo.demo.services import generate_service_points
 from geo.demo.units import locate, partition_grids
 from geo.domain import ServiceType as T
@@ -38,11 +37,8 @@ SERVICE_COUNTS: dict[str, int] = {T.PARTY_MASS_CENTRE: 16, T.RED_STATION: 25, T.
 def build_guixi(osm_path: str | Path, *, seed: int = SEED) -> DemoCity:
     """Generate the Guixi demo city from ``guixi_2024.osm`` (deterministic for ``seed``)."""
     x = read_osm(osm_path)
-    c = x.bounds.centroid
-    epsg = utm_epsg(c.x, c.y)
-    edges_m = x.edges.to_crs(epsg)
-    bounds_m = gpd.GeoSeries([x.bounds], crs=4326).to_crs(epsg).iloc[0]
-    built = bounds_m.intersection(shapely.union_all(edges_m.buffer(BUILT_UP_BUFFER_M)))
+    m = metric_extract(x, built_up_buffer_m=BUILT_UP_BUFFER_M)
+    epsg, edges_m, built = m.epsg, m.edges, m.built
     dongmen4326 = x.admin_boundaries.set_index("name").loc["东门街道"]
     dongmen = gpd.GeoSeries([dongmen4326.geometry], crs=4326).to_crs(epsg).iloc[0]
     places = x.places[x.places["place"] == "quarter"].to_crs(epsg).reset_index(drop=True)

@@ -7,7 +7,12 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from shapely.geometry import Polygon
+from shapely.geometry.base import BaseGeometry
+
+from geo.crs.utm import utm_epsg
+from geo.network.osm import OsmExtract
 
 #: Load order: parents before children (street → community → grid/compound).
 LAYERS = ("street", "community", "grid", "compound", "service_point", "grid_case")
@@ -29,6 +34,27 @@ class DemoCity:
     nodes: gpd.GeoDataFrame
     edges: gpd.GeoDataFrame
     layers: dict[str, gpd.GeoDataFrame]
+
+
+@dataclass(frozen=True)
+class MetricExtract:
+    """An OpenStreetMap extract in the UTM zone of its centre: ``epsg``, the street
+    ``edges`` and the ``built`` area (the extract's bounds near streets), all in metres."""
+
+    epsg: int
+    edges: gpd.GeoDataFrame
+    built: BaseGeometry
+
+
+def metric_extract(x: OsmExtract, *, built_up_buffer_m: float) -> MetricExtract:
+    """``x`` projected; ``built`` is its bounds within ``built_up_buffer_m`` metres of a
+    street (where the demo places compounds and units)."""
+    c = x.bounds.centroid
+    epsg = utm_epsg(c.x, c.y)
+    edges = x.edges.to_crs(epsg)
+    bounds = gpd.GeoSeries([x.bounds], crs=4326).to_crs(epsg).iloc[0]
+    return MetricExtract(epsg, edges, bounds.intersection(
+        shapely.union_all(edges.buffer(built_up_buffer_m))))
 
 
 def rng_for(seed: int, step: str) -> np.random.Generator:

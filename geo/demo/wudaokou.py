@@ -13,10 +13,9 @@ import numpy as np
 import shapely
 from shapely.geometry import MultiPoint
 
-from geo.crs.utm import utm_epsg
 from geo.demo.cases import HotSpots, generate_cases
 from geo.demo.geometry import gates_facing, voronoi_partition, weighted_kmeans
-from geo.demo.model import DemoCity, finish, rng_for
+from geo.demo.model import DemoCity, finish, metric_extract, rng_for
 from geo.demo.services import PROFILES, generate_service_points
 from geo.demo.units import locate, partition_grids
 from geo.domain import ServiceType as T
@@ -42,11 +41,8 @@ def _community_name(compound: str) -> str:
 def build_wudaokou(osm_path: str | Path, *, seed: int = SEED) -> DemoCity:
     """Generate the Wudaokou demo city from ``wudaokou_2017.osm`` (deterministic for ``seed``)."""
     x = read_osm(osm_path)
-    c = x.bounds.centroid
-    epsg = utm_epsg(c.x, c.y)
-    edges_m = x.edges.to_crs(epsg)
-    bounds_m = gpd.GeoSeries([x.bounds], crs=4326).to_crs(epsg).iloc[0]
-    built = bounds_m.intersection(shapely.union_all(edges_m.buffer(BUILT_UP_BUFFER_M)))
+    m = metric_extract(x, built_up_buffer_m=BUILT_UP_BUFFER_M)
+    epsg, edges_m, built = m.epsg, m.edges, m.built
     rng = rng_for(seed, "compounds")
 
     comp = x.residential_areas.to_crs(epsg).sort_values("osm_id").reset_index(drop=True)

@@ -337,25 +337,35 @@ def _ids(gdf: gpd.GeoDataFrame, problems: list[Problem]) -> list[str | None]:
                                 field="external_id",
                                 hint=Hint(option="map", value="yourcol=external_id")))
         return [None] * len(gdf)
+    return check_ids(gdf["external_id"].tolist(), "external_id", problems)
+
+
+def check_ids(values: list[Any], field: str, problems: list[Problem], *,
+              known: Collection[str] | None = None) -> list[str | None]:
+    """The ids in column ``field`` (rows numbered from 1) as text, whole floats without
+    ``.0``; a blank or non-finite value, a control character, an id given twice and — with
+    ``known`` — an id not among them are added to ``problems`` (blank ones give ``None``)."""
     ids: list[str | None] = []
     first: dict[str, int] = {}
-    for i, v in enumerate(gdf["external_id"].tolist(), start=1):
+    for i, v in enumerate(values, start=1):
         if _blank(v):
-            problems.append(Problem("required value is empty", row=i, field="external_id"))
+            problems.append(Problem("required value is empty", row=i, field=field))
             ids.append(None)
             continue
         if isinstance(v, float) and not np.isfinite(v):
-            problems.append(Problem(f"{v!r} is not a valid id", row=i, field="external_id"))
+            problems.append(Problem(f"{v!r} is not a valid id", row=i, field=field))
             ids.append(None)
             continue
         s = str(int(v)) if isinstance(v, float) and v == int(v) else str(v).strip()
         cc = control_character(s)
         if cc is not None:
             problems.append(Problem(f"text contains the control character {cc}; remove it",
-                                    row=i, field="external_id"))
+                                    row=i, field=field))
+        elif known is not None and s not in known:
+            problems.append(Problem(f"no {field} {s!r} in this city", row=i, field=field))
         elif s in first:
-            problems.append(Problem(f"duplicate external_id {s!r} (first in row {first[s]})",
-                                    row=i, field="external_id"))
+            problems.append(Problem(f"duplicate {field} {s!r} (first in row {first[s]})",
+                                    row=i, field=field))
         else:
             first[s] = i
         ids.append(s)

@@ -27,7 +27,7 @@ from scipy.sparse.csgraph import dijkstra
 from geo.errors import InvalidInputError, Problem
 from geo.network.graph import StreetNetwork
 from geo.network.reach import append_rows, source_graph
-from geo.network.snapping import Snap, point_array, snap_xy
+from geo.network.snapping import Snap, point_array, snap_single_points, snap_xy
 
 
 def _labels(src: np.ndarray, n: int) -> np.ndarray:
@@ -174,11 +174,7 @@ def nearest_service(net: StreetNetwork, origins: gpd.GeoDataFrame,
         raise InvalidInputError("services have no type column", [Problem("missing", field=type_col)])
     opts, orow = point_array(net, origins, "origins")
     ospan = snap_xy(net, opts, max_snap_m=max_snap_m)
-    spts, _srow = point_array(net, services, "services")
-    if len(spts) != len(services):
-        raise InvalidInputError("service points must be single Points",
-                                [Problem("MultiPoint", field="geometry")])
-    ssnap = snap_xy(net, spts, max_snap_m=max_snap_m)
+    ssnap = snap_single_points(net, services, "services", max_snap_m=max_snap_m)
     oid, sid = _ids(origins, origin_id_col), _ids(services, service_id_col)
     o_snapped = np.zeros(len(origins), dtype=bool)
     o_snapped[orow[ospan.snapped]] = True

@@ -19,9 +19,8 @@ import pandas as pd
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from geo.errors import InvalidInputError, Problem
 from geo.network.graph import StreetNetwork, sparse_min
-from geo.network.snapping import Snap, point_array, snap_xy
+from geo.network.snapping import Snap, point_array, snap_single_points, snap_xy
 
 
 def _ids(gdf: gpd.GeoDataFrame, col: str | None) -> np.ndarray:
@@ -182,11 +181,7 @@ def travel_matrix(net: StreetNetwork, origins: gpd.GeoDataFrame,
     cutoff = net.budget_m(minutes=minutes, metres=metres)
     opts, orow = point_array(net, origins, "origins")
     osn = snap_xy(net, opts, max_snap_m=max_snap_m)
-    dpts, _ = point_array(net, destinations, "destinations")
-    if len(dpts) != len(destinations):
-        raise InvalidInputError("destinations must be single Points",
-                                [Problem("MultiPoint", field="geometry")])
-    dsn = snap_xy(net, dpts, max_snap_m=max_snap_m)
+    dsn = snap_single_points(net, destinations, "destinations", max_snap_m=max_snap_m)
     ok = np.flatnonzero(osn.snapped)
     e, off = osn.edge[ok], osn.offset_m[ok]
     oextra = osn.snap_m[ok] if include_snap else np.zeros(len(ok))

@@ -93,6 +93,19 @@ def point_array(net: StreetNetwork, gdf: gpd.GeoDataFrame, what: str = "points"
     return parts, row
 
 
+def snap_single_points(net: StreetNetwork, gdf: gpd.GeoDataFrame, what: str = "points", *,
+                       max_snap_m: float = 250.0) -> Snap:
+    """Snap the Points of ``gdf`` (any declared CRS, one per row) onto ``net``'s edges.
+
+    MultiPoints are an :class:`InvalidInputError` naming ``what``; see :func:`snap_xy`.
+    """
+    pts, _row = point_array(net, gdf, what)
+    if len(pts) != len(gdf):
+        raise InvalidInputError(f"{what} must be single Points; explode MultiPoints first",
+                                [Problem("MultiPoint", field="geometry")])
+    return snap_xy(net, pts, max_snap_m=max_snap_m)
+
+
 def snap_points(net: StreetNetwork, points: gpd.GeoDataFrame, *, max_snap_m: float = 250.0,
                 crs: int = WGS84) -> gpd.GeoDataFrame:
     """Snap Points onto the nearest street edge of ``net``.
@@ -113,11 +126,7 @@ def snap_points(net: StreetNetwork, points: gpd.GeoDataFrame, *, max_snap_m: flo
         start), ``snap_m`` (metres to the street), ``snapped`` (bool), ``component`` (the
         network part reached, -1 if none); geometry = the point on the street.
     """
-    pts, _row = point_array(net, points)
-    if len(pts) != len(points):
-        raise InvalidInputError("snap_points takes single Points; explode MultiPoints first",
-                                [Problem("MultiPoint", field="geometry")])
-    s = snap_xy(net, pts, max_snap_m=max_snap_m)
+    s = snap_single_points(net, points, max_snap_m=max_snap_m)
     out = points.drop(columns=points.geometry.name).copy()
     has = s.edge >= 0
     out["edge_id"] = np.where(has, net.edge_ids[np.maximum(s.edge, 0)], None)
@@ -125,6 +134,6 @@ def snap_points(net: StreetNetwork, points: gpd.GeoDataFrame, *, max_snap_m: flo
     out["snap_m"] = np.where(has, s.snap_m, np.nan)
     out["snapped"] = s.snapped
     out["component"] = np.where(has, net.component[net.edge_u[np.maximum(s.edge, 0)]], -1)
-    geom = np.array([None] * len(pts), dtype=object)
+    geom = np.array([None] * len(points), dtype=object)
     geom[has] = shapely.points(s.xy[has])
     return gpd.GeoDataFrame(out, geometry=geom, crs=net.metric_epsg).to_crs(crs)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+import geopandas as gpd
 from sqlalchemy import Connection
 
 from geo.courier.reach import PRESETS, CourierReach, preset, station_reach
@@ -63,6 +64,22 @@ def resolve(params: CourierParams, settings: Settings) -> CourierRun:
     return CourierRun(service_type, mode, minutes, metres, speed, settings.max_snap_m)
 
 
+#: What each kind of imported rider demand is called in errors.
+_DEMAND_KINDS = {"compounds": "per-compound demand", "points": "rider-demand points"}
+
+
+def _imported(frame: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
+    """``frame`` of imported demand of ``kind`` (``compounds``/``points``); none is an error
+    pointing to the import."""
+    if len(frame) == 0:
+        raise InvalidInputError(
+            f"no {_DEMAND_KINDS[kind]} imported for this city",
+            [Problem("import it first", field="weight",
+                     hint=Hint(run="courier-demand", option="kind", value=kind))],
+            code="no-demand")
+    return frame
+
+
 def run_courier(conn: Connection, city: City | str | int, params: CourierParams | None = None,
                 settings: Settings | None = None) -> StoredRun[CourierReach]:
     """Compute and store the reach of every station of the resolved type in ``city``.
@@ -83,21 +100,9 @@ def run_courier(conn: Connection, city: City | str | int, params: CourierParams 
                        metric_epsg=c.metric_epsg)
     demand = points = None
     if params.weight == "compound_demand":
-        demand = read_compound_demand(conn, c.id, "compound_demand")
-        if len(demand) == 0:
-            raise InvalidInputError(
-                "no per-compound demand imported for this city",
-                [Problem("import it first", field="weight",
-                         hint=Hint(run="courier-demand", option="kind", value="compounds"))],
-                code="no-demand")
+        demand = _imported(read_compound_demand(conn, c.id, "compound_demand"), "compounds")
     elif params.weight == "demand_points":
-        points = read_demand_points(conn, c.id)
-        if len(points) == 0:
-            raise InvalidInputError(
-                "no rider-demand points imported for this city",
-                [Problem("import them first", field="weight",
-                         hint=Hint(run="courier-demand", option="kind", value="points"))],
-                code="no-demand")
+        points = _imported(read_demand_points(conn, c.id), "points")
     reach = station_reach(net, stations, read_compounds(conn, c.id), minutes=run.minutes,
                           metres=run.metres, grid_links=read_grid_links(conn, c.id),
                           demand=demand, demand_points=points,

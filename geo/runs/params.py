@@ -1,8 +1,8 @@
 """One parameter object per analysis, shared by the command line and the HTTP API.
 
-Each model is the FastAPI request body of its endpoint *and* what the Typer command builds
-from its options (one option per field, help texts taken from the field descriptions), so
-the two front ends cannot drift apart. Fields left ``None`` take their deployment default
+Each model is the FastAPI request body of its endpoint *and* the options of its Typer
+command, generated from the fields (:mod:`api.cli.options`: one option per field with the
+field's default, description and bounds), so the two front ends cannot drift apart. Fields left ``None`` take their deployment default
 (walking/riding speed, snap distance, public case minimum) from :class:`geo.settings.Settings`
 in the run functions of :mod:`geo.runs` — and only there.
 
@@ -27,6 +27,7 @@ from geo.domain import (
     MAX_WALK_MINUTES,
     SERVICE_TYPES,
     WALK_MINUTES,
+    SitingModel,
 )
 from geo.errors import InvalidInputError, Problem
 from geo.io.labels import label_reason
@@ -40,7 +41,6 @@ __all__ = [
     "Params",
     "PlanParams",
     "WhatIfParams",
-    "field_help",
     "parse",
     "parse_categories",
     "parse_time",
@@ -166,11 +166,6 @@ def _did_you_mean(error: Any) -> str:
     return f" (did you mean {near[0]!r}?)" if near else ""
 
 
-def field_help(model: type[BaseModel], name: str) -> str:
-    """The description of ``model.name`` (the CLI's help text for its option)."""
-    return model.model_fields[name].description or ""
-
-
 class CoverageParams(Params):
     """A coverage run: thresholds in walking minutes *or* network metres."""
 
@@ -257,8 +252,8 @@ class PlanParams(CaseFilter):
     service_type: ServiceTypeName = Field(default=DEFAULT_SITING_TYPE, description=(
         "Station type: code or Chinese/English name, e.g. red_station or 红色驿站."))
     p: int = Field(default=5, ge=1, le=200, description="Number of new stations (mclp, pmedian).")
-    model: Literal["mclp", "lscp", "pmedian"] = Field(
-        default="mclp", description="mclp (most demand covered), lscp (fewest sites reaching "
+    model: SitingModel = Field(
+        default=SitingModel.MCLP, description="mclp (most demand covered), lscp (fewest sites reaching "
         "target_share) or pmedian (least total walk).")
     target_share: float | None = Field(default=None, ge=0, le=1, description="Share of demand to "
                                        "cover (lscp).")

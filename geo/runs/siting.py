@@ -43,7 +43,7 @@ from geo.store.siting import (
     save_scenario,
     with_demand,
 )
-from geo.store.vocabulary import resolve_service_type
+from geo.store.vocabulary import resolve_service_type, service_type_of
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,16 @@ def siting_inputs(conn: Connection, city: City, *, service_type: str, minutes: f
     return out
 
 
+def type_labels(conn: Connection, service_type: str) -> tuple[str, str]:
+    """The (zh, en) labels of ``service_type`` as the lookup table has them (types added
+    with ``types add`` included); an unknown type is an :class:`InvalidInputError`."""
+    term = service_type_of(conn, service_type)
+    if term is None:
+        raise InvalidInputError("unknown service type", [Problem(
+            f"{service_type!r} is not a known service type", field="service_type")])
+    return term.zh, term.en
+
+
 def totals(before: float, after: float, total: float) -> dict[str, float]:
     """Demand covered before/after, the gain and the shares of the total."""
     return {"total_weight": total, "before_weight": before, "after_weight": after,
@@ -131,6 +141,8 @@ class PlanRun:
     solve: dict[str, Any]
     title: str
     scenario_id: int | None = None
+    #: (zh, en) labels of the service type, as its lookup-table row has them.
+    type_labels: tuple[str, str] | None = None
 
 
 def run_plan(conn: Connection, city: City | str, params: PlanParams,
@@ -161,7 +173,8 @@ def run_plan(conn: Connection, city: City | str, params: PlanParams,
     figures = totals(plan.before_weight, plan.after_weight, plan.total_weight)
     solve = {"objective": r.objective, "bound": r.bound, "gap": r.gap, "solver": r.solver,
              "status": r.status, "runtime_s": r.runtime_s}
-    title = params.name or f"{c.name_zh} {params.service_type} {params.model} p={params.p}"
+    labels = type_labels(conn, params.service_type)
+    title = params.name or f"{c.name_zh} {labels[0]} {params.model} p={params.p}"
     sid = None
     if params.save:
         sid = save_scenario(
@@ -170,7 +183,7 @@ def run_plan(conn: Connection, city: City | str, params: PlanParams,
             sites=plan.proposals.assign(source="model"),
             params=params.model_dump(mode="json", exclude={"save", "name", "compounds"})
             | {"by": by}, solve=solve)
-    return PlanRun(c, params, plan, inputs, figures, solve, title, sid)
+    return PlanRun(c, params, plan, inputs, figures, solve, title, sid, labels)
 
 
 @dataclass(frozen=True)
@@ -223,7 +236,8 @@ def plan_report(run: PlanRun) -> ReportData:
                       total_weight=run.plan.total_weight, before_weight=run.plan.before_weight,
                       after_weight=run.plan.after_weight, sites=run.plan.proposals,
                       compounds=run.plan.compounds, stations=run.inputs.stations,
-                      solver={"solver": r.solver, "status": r.status, "gap": r.gap})
+                      solver={"solver": r.solver, "status": r.status, "gap": r.gap},
+                      type_labels=run.type_labels)
 
 
 def scenario_report(conn: Connection, city: City, s: Scenario, settings: Settings | None = None,
@@ -232,6 +246,8 @@ def scenario_report(conn: Connection, city: City, s: Scenario, settings: Setting
     data (left out when the network or compounds are gone)."""
     settings = settings or Settings()
     compounds = stations = None
+    term = service_type_of(conn, s.service_type)  # gone since: the code is all there is
+    labels = (term.zh, term.en) if term is not None else None
     try:
         inputs = siting_inputs(conn, city, service_type=s.service_type, minutes=s.minutes,
                                weight=s.weight, cases=CaseFilter.model_validate(
@@ -252,4 +268,5 @@ def scenario_report(conn: Connection, city: City, s: Scenario, settings: Setting
         minutes=s.minutes, weight=s.weight, total_weight=s.total_weight,
         before_weight=s.before_weight, after_weight=s.after_weight, sites=s.sites,
         compounds=compounds, stations=stations,
-        solver={"solver": s.solver, "status": s.status, "gap": s.gap}, created_at=s.created_at)
+        solver={"solver": s.solver, "status": s.status, "gap": s.gap}, created_at=s.created_at,
+        type_labels=labels)

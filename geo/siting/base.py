@@ -12,18 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 import numpy as np
 
+from geo.domain import SitingModel
 from geo.errors import InvalidInputError, Problem
 
-
-class Model(StrEnum):
-    MCLP = "mclp"
-    LSCP = "lscp"
-    PMEDIAN = "pmedian"
+#: The solvers' name for the siting models of the vocabulary.
+Model = SitingModel
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ import shapely
 from geo.errors import InvalidInputError, Problem
 from geo.network.graph import StreetNetwork
 from geo.network.reach import local_distance_blocks
-from geo.network.snapping import Snap, point_array, snap_xy
+from geo.network.snapping import Snap, point_array, snap_single_points, snap_xy
 
 
 @dataclass(frozen=True, eq=False)
@@ -92,11 +92,7 @@ class Reach:
 
     def snap_sites(self, sites: gpd.GeoDataFrame) -> Snap:
         """Snap site Points (any declared CRS) onto the streets."""
-        pts, _ = point_array(self.net, sites, "sites")
-        if len(pts) != len(sites):
-            raise InvalidInputError("sites must be single Points",
-                                    [Problem("MultiPoint", field="geometry")])
-        return snap_xy(self.net, pts, max_snap_m=self.max_snap_m)
+        return snap_single_points(self.net, sites, "sites", max_snap_m=self.max_snap_m)
 
     def site_costs(self, s: Snap, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(demand rows, metres) within the budget of snapped site ``k``."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import psycopg
@@ -83,6 +86,29 @@ def drop_database(settings: Settings, name: str) -> None:
     """Drop database ``name`` (ending its sessions) if it exists; as the admin role."""
     with psycopg.connect(admin_conninfo(settings), autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@contextmanager
+def scratch_database(base: Settings, name: str, *,
+                     fill: Callable[[Connection], object] | None = None) -> Iterator[Settings]:
+    """A new database ``name`` on ``base``'s server, migrated to head and, with ``fill``,
+    filled in one committed transaction (e.g. :func:`geo.demo.load_demo`); dropped on exit.
+    Yields ``base`` pointing at it."""
+    create_database(base, name)
+    try:
+        s = replace(base, db_name=name)
+        eng = make_engine(s)
+        try:
+            with eng.begin() as conn:
+                upgrade(conn)
+            if fill is not None:
+                with eng.begin() as conn:
+                    fill(conn)
+        finally:
+            eng.dispose()
+        yield s
+    finally:
+        drop_database(base, name)
 
 
 def ensure_database(settings: Settings) -> None:

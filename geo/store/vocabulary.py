@@ -34,3 +34,11 @@ def resolve_service_type(conn: Connection, value: str, *, field: str = "service_
     against :func:`service_type_terms`); else :class:`~geo.errors.InvalidInputError`
     ``unknown-service-type`` with "did you mean"."""
     return vocab.resolve_service_type(value, service_type_terms(conn), field=field)
+
+
+def service_type_of(conn: Connection, code: str) -> Term | None:
+    """The :class:`~geo.domain.Term` of service type ``code`` with the labels its table row
+    has (a type added at run time included); ``None`` when the table has no such type."""
+    row = conn.execute(text("SELECT name_zh, name_en FROM service_type WHERE code = :c"),
+                       {"c": code}).first()
+    return None if row is None else service_type_term(code, zh=row.name_zh, en=row.name_en)

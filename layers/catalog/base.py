@@ -15,28 +15,29 @@ _UNIT = ("external_id", "name", "source")
 _EXAMPLES = tuple(SERVICE_TYPES[t] for t in (ServiceType.PARTY_MASS_CENTRE, ServiceType.RED_STATION,
                                              ServiceType.COURIER_STATION))
 
+
+def _boundary(name: str, table: str, parent: tuple[str, ...], *, titles: tuple[str, str],
+              descriptions: tuple[str, str], zooms: tuple[int, int], color: str,
+              fill_opacity: float, weight: float) -> Layer:
+    """An administrative unit's boundaries (street, community, grid): outlined, barely
+    filled, with its id, name, source and parent unit."""
+    return Layer(name=name, title_zh=titles[0], title_en=titles[1],
+                 geometry_type="MultiPolygon", minzoom=zooms[0], maxzoom=zooms[1],
+                 source=Source(table, columns=(*_UNIT, *parent)),
+                 style=Style("fill", color, fill_opacity=fill_opacity, weight=weight),
+                 description_zh=descriptions[0], description_en=descriptions[1])
+
+
 LAYERS: tuple[Layer, ...] = (
-    Layer(
-        name="streets", title_zh="街道", title_en="Sub-districts (streets)",
-        geometry_type="MultiPolygon", minzoom=8, maxzoom=18,
-        source=Source("street", columns=_UNIT),
-        style=Style("fill", "#6c3483", fill_opacity=0.04, weight=3.0),
-        description_zh="街道（乡镇）辖区边界", description_en="Sub-district boundaries",
-    ),
-    Layer(
-        name="communities", title_zh="社区", title_en="Communities",
-        geometry_type="MultiPolygon", minzoom=10, maxzoom=18,
-        source=Source("community", columns=(*_UNIT, "street_id")),
-        style=Style("fill", "#2874a6", fill_opacity=0.05, weight=2.0),
-        description_zh="社区（村）边界", description_en="Community boundaries",
-    ),
-    Layer(
-        name="grids", title_zh="网格", title_en="Grids",
-        geometry_type="MultiPolygon", minzoom=12, maxzoom=20,
-        source=Source("grid", columns=(*_UNIT, "community_id")),
-        style=Style("fill", "#117a65", fill_opacity=0.06, weight=1.0),
-        description_zh="网格边界（一格一专职网格员）", description_en="Grid boundaries",
-    ),
+    _boundary("streets", "street", (), titles=("街道", "Sub-districts (streets)"),
+              descriptions=("街道（乡镇）辖区边界", "Sub-district boundaries"), zooms=(8, 18),
+              color="#6c3483", fill_opacity=0.04, weight=3.0),
+    _boundary("communities", "community", ("street_id",), titles=("社区", "Communities"),
+              descriptions=("社区（村）边界", "Community boundaries"), zooms=(10, 18),
+              color="#2874a6", fill_opacity=0.05, weight=2.0),
+    _boundary("grids", "grid", ("community_id",), titles=("网格", "Grids"),
+              descriptions=("网格边界（一格一专职网格员）", "Grid boundaries"), zooms=(12, 20),
+              color="#117a65", fill_opacity=0.06, weight=1.0),
     Layer(
         name="compounds", title_zh="小区（按居民人数）", title_en="Compounds by residents",
         geometry_type="MultiPolygon", minzoom=12, maxzoom=20,

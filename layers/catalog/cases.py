@@ -13,7 +13,7 @@ personal (analysts only). Filtering by category or period on the fly is served b
 from __future__ import annotations
 
 from geo.cases.hotspots import CONFIDENCE_LEVELS
-from layers.legend import LegendClass
+from layers.legend import LegendClass, ramp
 from layers.registry import Layer, Source, Style
 
 #: Diverging hot/cold legend of Gi* confidence bins (ColorBrewer RdBu), from the confidence
@@ -31,22 +31,14 @@ HOTSPOT_CLASSES: tuple[LegendClass, ...] = (
 )
 
 #: Cases per hexagon (public: suppressed below the minimum count).
-COUNT_CLASSES: tuple[LegendClass, ...] = (
-    LegendClass(5, "#fee5d9", "5–9 件", "5–9 cases"),
-    LegendClass(10, "#fcae91", "10–19 件", "10–19 cases"),
-    LegendClass(20, "#fb6a4a", "20–49 件", "20–49 cases"),
-    LegendClass(50, "#de2d26", "50–99 件", "50–99 cases"),
-    LegendClass(100, "#a50f15", "≥ 100 件", "≥ 100 cases"),
-)
+COUNT_CLASSES: tuple[LegendClass, ...] = ramp(
+    (5, 10, 20, 50, 100), ("#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15"),
+    unit=(" 件", " cases"), counts=True)
 
 #: Kernel density, cases per km².
-DENSITY_CLASSES: tuple[LegendClass, ...] = (
-    LegendClass(0, "#ffffcc", "< 10 件/km²", "< 10 cases/km²"),
-    LegendClass(10, "#c2e699", "10–50 件/km²", "10–50 cases/km²"),
-    LegendClass(50, "#78c679", "50–100 件/km²", "50–100 cases/km²"),
-    LegendClass(100, "#31a354", "100–200 件/km²", "100–200 cases/km²"),
-    LegendClass(200, "#006837", "≥ 200 件/km²", "≥ 200 cases/km²"),
-)
+DENSITY_CLASSES: tuple[LegendClass, ...] = ramp(
+    (0, 10, 50, 100, 200), ("#ffffcc", "#c2e699", "#78c679", "#31a354", "#006837"),
+    unit=(" 件/km²", " cases/km²"))
 
 #: Closure rate 办结率 (0–1): low rates in red.
 CLOSURE_CLASSES: tuple[LegendClass, ...] = (

@@ -10,26 +10,18 @@ along the walkable ones. Figures are residents (resident counts are public compo
 from __future__ import annotations
 
 from geo.domain import COURIER_CIRCLE_M, SERVICE_TYPES, ServiceType
-from layers.legend import LegendClass
+from layers.legend import LegendClass, ramp
 from layers.registry import Layer, Source, Style
 from layers.styles import UNTYPED_COLOR
 
 #: Residents reached by one station.
-REACH_CLASSES: tuple[LegendClass, ...] = (
-    LegendClass(0, "#edf8fb", "< 2,000 人", "< 2,000 residents"),
-    LegendClass(2000, "#b2e2e2", "2,000–5,000 人", "2,000–5,000 residents"),
-    LegendClass(5000, "#66c2a4", "5,000–10,000 人", "5,000–10,000 residents"),
-    LegendClass(10000, "#2ca25f", "10,000–20,000 人", "10,000–20,000 residents"),
-    LegendClass(20000, "#006d2c", "≥ 20,000 人", "≥ 20,000 residents"),
-)
+REACH_CLASSES: tuple[LegendClass, ...] = ramp(
+    (0, 2000, 5000, 10000, 20000), ("#edf8fb", "#b2e2e2", "#66c2a4", "#2ca25f", "#006d2c"),
+    unit=(" 人", " residents"))
 
 #: Share of a grid's residents reached by at least one station.
-GRID_SHARE_CLASSES: tuple[LegendClass, ...] = (
-    LegendClass(0.0, "#d7191c", "< 25%", "< 25 %"),
-    LegendClass(0.25, "#fdae61", "25–50%", "25–50 %"),
-    LegendClass(0.5, "#a6d96a", "50–90%", "50–90 %"),
-    LegendClass(0.9, "#1a9641", "≥ 90%", "≥ 90 %"),
-)
+GRID_SHARE_CLASSES: tuple[LegendClass, ...] = ramp((0.0, 0.25, 0.5, 0.9), ("#d7191c", "#fdae61", "#a6d96a", "#1a9641"),
+                                           unit=("%", " %"), scale=100)
 
 #: Overlap of two catchments: share of the smaller one shared.
 OVERLAP_CLASSES: tuple[LegendClass, ...] = (

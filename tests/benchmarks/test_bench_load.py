@@ -8,7 +8,8 @@ from urllib.parse import urlparse
 
 from sqlalchemy import Engine
 
-from benchmarks.load import _load, page_paths, to_markdown, tree_rss_mb
+from benchmarks.load import page_paths, to_markdown, tree_rss_mb
+from benchmarks.serving import load
 
 
 def test_memory_probe_sees_this_process() -> None:
@@ -18,7 +19,7 @@ def test_memory_probe_sees_this_process() -> None:
 def test_client_counts_answers_and_errors(server: str, sample_engine: Engine) -> None:
     port = urlparse(server).port
     paths = page_paths(sample_engine, 6) + ["/collections/nope/items"]
-    r = asyncio.run(_load(port, paths, clients=3))  # type: ignore[arg-type]
+    r = asyncio.run(load(port, paths, clients=3))  # type: ignore[arg-type]
     assert r["requests"] == 7 and sum(r["statuses"].values()) == 7
     assert r["statuses"]["200"] == 6 and r["errors"] == 1
     assert r["p50_ms"] <= r["p99_ms"] <= r["max_ms"]

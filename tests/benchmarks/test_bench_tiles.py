@@ -7,7 +7,8 @@ from urllib.parse import urlparse
 
 from sqlalchemy import Engine
 
-from benchmarks.tiles import _load, pick_tiles, to_markdown
+from benchmarks.serving import load
+from benchmarks.tiles import pick_tiles, to_markdown
 
 
 def test_tiles_are_seeded_and_within_zoom_ranges(sample_engine: Engine) -> None:
@@ -21,7 +22,7 @@ def test_load_client_counts_statuses(server: str, sample_engine: Engine) -> None
     port = urlparse(server).port
     paths = [f"/tiles/{la}/{z}/{x}/{y}.mvt" for la, _, z, x, y in
              pick_tiles(sample_engine, per_zoom=2)]
-    r = asyncio.run(_load(port, paths, concurrency=3))  # type: ignore[arg-type]
+    r = asyncio.run(load(port, paths, clients=3))  # type: ignore[arg-type]
     assert r["requests"] == len(paths)
     assert sum(r["statuses"].values()) == len(paths)
     assert set(r["statuses"]) <= {"200", "204"}

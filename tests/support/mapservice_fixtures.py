@@ -26,18 +26,8 @@ def sample_settings() -> Iterator[Settings]:
     if base.embedded:
         cluster.up(base)
     name = f"sc_api_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    migrate.create_database(base, name)
-    s = replace(base, db_name=name, allowed_hosts=TEST_HOSTS)
-    eng = migrate.make_engine(s)
-    try:
-        with eng.begin() as conn:
-            migrate.upgrade(conn)
-        with eng.begin() as conn:
-            load_sample(conn)
-    finally:
-        eng.dispose()
-    yield s
-    migrate.drop_database(base, name)
+    with migrate.scratch_database(base, name, fill=load_sample) as s:
+        yield replace(s, allowed_hosts=TEST_HOSTS)
 
 
 @pytest.fixture(scope="session")

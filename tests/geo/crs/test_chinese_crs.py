@@ -8,17 +8,7 @@ import pytest
 from pyproj import Geod
 from shapely.geometry import LineString, Point, Polygon
 
-from geo.crs.chinese import (
-    bd09_to_gcj02,
-    bd09_to_wgs84,
-    from_wgs84,
-    gcj02_to_bd09,
-    gcj02_to_wgs84,
-    in_china,
-    to_wgs84,
-    wgs84_to_bd09,
-    wgs84_to_gcj02,
-)
+from geo.crs import chinese
 
 GEOD = Geod(ellps="WGS84")
 
@@ -35,23 +25,23 @@ def _metres(lon1, lat1, lon2, lat2):
 
 @pytest.mark.parametrize(("lon", "lat", "glon", "glat"), WGS_GCJ)
 def test_wgs84_to_gcj02_matches_published_pairs(lon, lat, glon, glat):
-    x, y = wgs84_to_gcj02(lon, lat)
+    x, y = chinese.wgs84_to_gcj02(lon, lat)
     assert _metres(x, y, glon, glat) < 0.01
 
 
 @pytest.mark.parametrize(("lon", "lat", "glon", "glat"), WGS_GCJ)
 def test_gcj02_to_wgs84_inverts_published_pairs(lon, lat, glon, glat):
-    x, y = gcj02_to_wgs84(glon, glat)
+    x, y = chinese.gcj02_to_wgs84(glon, glat)
     assert _metres(x, y, lon, lat) < 0.5
 
 
 def test_wgs84_gcj02_bd09_triple_of_another_implementation():
     # geotool's test triple (Jiaxing): WGS-84 → GCJ-02 → BD-09
-    gx, gy = wgs84_to_gcj02(121.0917077, 30.6107779)
+    gx, gy = chinese.wgs84_to_gcj02(121.0917077, 30.6107779)
     assert _metres(gx, gy, 121.09626935575027, 30.608604331756705) < 0.01
-    bx, by = wgs84_to_bd09(121.0917077, 30.6107779)
+    bx, by = chinese.wgs84_to_bd09(121.0917077, 30.6107779)
     assert _metres(bx, by, 121.10271732371203, 30.61484572185035) < 0.01
-    wx, wy = bd09_to_wgs84(121.10271732371203, 30.61484572185035)
+    wx, wy = chinese.bd09_to_wgs84(121.10271732371203, 30.61484572185035)
     assert _metres(wx, wy, 121.0917077, 30.6107779) < 0.5
 
 
@@ -62,36 +52,36 @@ def _china_grid():
 
 def test_gcj02_round_trip_across_china_is_below_half_a_metre():
     lon, lat = _china_grid()
-    x, y = gcj02_to_wgs84(*wgs84_to_gcj02(lon, lat))
+    x, y = chinese.gcj02_to_wgs84(*chinese.wgs84_to_gcj02(lon, lat))
     assert np.max(_metres(lon, lat, x, y)) < 0.5
 
 
 def test_bd09_round_trip_across_china_is_below_half_a_metre():
     lon, lat = _china_grid()
-    x, y = bd09_to_wgs84(*wgs84_to_bd09(lon, lat))
+    x, y = chinese.bd09_to_wgs84(*chinese.wgs84_to_bd09(lon, lat))
     assert np.max(_metres(lon, lat, x, y)) < 0.5
-    x2, y2 = bd09_to_gcj02(*gcj02_to_bd09(lon, lat))
+    x2, y2 = chinese.bd09_to_gcj02(*chinese.gcj02_to_bd09(lon, lat))
     assert np.max(_metres(lon, lat, x2, y2)) < 0.5
 
 
 def test_offset_is_hundreds_of_metres_inside_china():
     lon, lat = _china_grid()
-    d = _metres(lon, lat, *wgs84_to_gcj02(lon, lat))
+    d = _metres(lon, lat, *chinese.wgs84_to_gcj02(lon, lat))
     assert 20 < np.min(d) and np.max(d) < 1000
 
 
 def test_no_offset_outside_china():
     lon, lat = np.array([2.35, -74.0, 139.7]), np.array([48.85, 40.7, 35.7])
-    assert not in_china(lon, lat).any()
-    x, y = wgs84_to_gcj02(lon, lat)
+    assert not chinese.in_china(lon, lat).any()
+    x, y = chinese.wgs84_to_gcj02(lon, lat)
     np.testing.assert_array_equal(x, lon)
     np.testing.assert_array_equal(y, lat)
-    x, y = gcj02_to_wgs84(lon, lat)
+    x, y = chinese.gcj02_to_wgs84(lon, lat)
     np.testing.assert_array_equal(x, lon)
 
 
 def test_scalars_are_accepted():
-    x, _ = wgs84_to_gcj02(116.3, 39.99)
+    x, _ = chinese.wgs84_to_gcj02(116.3, 39.99)
     assert np.ndim(x) == 0 and float(x) > 116.3
 
 
@@ -103,10 +93,10 @@ def test_geodataframe_of_mixed_geometries_round_trips():
                   Polygon([(116.3, 39.99), (116.31, 39.99), (116.31, 40.0)])],
         crs=4326)
     gdf["gates"] = gpd.GeoSeries(gdf["gates"], crs=4326)
-    shifted = from_wgs84(gdf, "gcj02")
+    shifted = chinese.from_wgs84(gdf, "gcj02")
     assert shifted.geometry.iloc[0].distance(gdf.geometry.iloc[0]) > 1e-3
     assert shifted["gates"].iloc[0].distance(gdf["gates"].iloc[0]) > 1e-3
-    back = to_wgs84(shifted, "gcj02")
+    back = chinese.to_wgs84(shifted, "gcj02")
     assert back.crs.to_epsg() == 4326
     for a, b in zip(back.geometry, gdf.geometry, strict=True):
         assert a.equals_exact(b, 1e-8)
