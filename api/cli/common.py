@@ -77,12 +77,8 @@ def advice(hint: Hint) -> str:
 
 
 def problem_line(p: Problem) -> str:
-    """One problem as printed: where (an option is named as typed: ``--p: …``), why and the
-    advice."""
-    if p.field and p.field.startswith("-") and p.row is None:
-        text = f"{p.field}: {p.reason}"
-    else:
-        text = str(replace(p, hint=None))
+    """One problem as printed: where, why and the advice."""
+    text = str(replace(p, hint=None))
     return f"{text}; {advice(p.hint)}" if p.hint is not None else text
 
 

@@ -72,7 +72,8 @@ def parse_categories(value: Any) -> list[str] | None:
     (all categories)."""
     if value is None:
         return None
-    items = re.split(r"[,，、]", value) if isinstance(value, str) else list(value)
+    items = [part for v in ([value] if isinstance(value, str) else list(value))
+             for part in re.split(r"[,，、]", str(v))]
     cats = [str(c).strip() for c in items if str(c).strip()]
     return cats or None
 
@@ -159,7 +160,8 @@ def validation_problems(errors: Any, skip: tuple[str, ...] = ()) -> list[Problem
 
 def _did_you_mean(error: Any) -> str:
     """`` (did you mean 'mclp'?)`` for a value that is not one of a few allowed words."""
-    if error.get("type") != "literal_error" or not isinstance(error.get("input"), str):
+    if error.get("type") not in ("literal_error", "enum") or \
+            not isinstance(error.get("input"), str):
         return ""
     allowed = re.findall(r"'([^']*)'", str((error.get("ctx") or {}).get("expected", "")))
     near = suggest(error["input"], allowed, n=1)

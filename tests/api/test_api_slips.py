@@ -125,7 +125,9 @@ def test_misspelt_category_is_422_suggesting_it(client: TestClient) -> None:
 def test_out_of_range_numbers_are_422_naming_the_parameter(client: TestClient) -> None:
     for path, params, field in (("/coverage/grids", {"minutes": 500}, "minutes"),
                                 ("/cases/hexes", {"resolution": 12}, "resolution"),
-                                ("/courier/overlaps", {"min_share": 2}, "min_share")):
+                                ("/courier/overlaps", {"min_share": 2,
+                                                       "service_type": "parcel_station"},
+                                 "min_share")):
         body = _problem(client.get(f"{CITY}{path}", params=params), 422, "invalid-parameter")
         assert [e["field"] for e in body["errors"]] == [field]
 

@@ -124,14 +124,14 @@ def test_all_the_commands_are_covered() -> None:
 
 
 @pytest.mark.parametrize(("args", "words"), [
-    (("analyze", "siting", "--city", "guixi", "--p", "0"), "--p: Input should be greater"),
+    (("analyze", "siting", "--city", "guixi", "--p", "0"), "field '--p': Input should be greater"),
     (("analyze", "siting", "--city", "guixi", "--p", "abc"), "Invalid value for '--p'"),
     (("analyze", "siting", "--city", "guixi", "--model", "mlcp"), "did you mean 'mclp'?"),
-    (("analyze", "cases", "--resolution", "12"), "--resolution: Input should be less than"),
+    (("analyze", "cases", "--resolution", "12"), "field '--resolution': Input should be less than"),
     (("analyze", "courier", "--overlap", "2"), "--overlap"),
-    (("analyze", "coverage", "--minutes", "5,abc"), "comma-separated numbers"),
+    (("analyze", "coverage", "--minutes", "5,abc"), "field '--minutes'"),
     (("analyze", "cases", "--categories", "安全隐患,sanitaton"),
-     "--categories: unknown case category 'sanitaton'; did you mean sanitation (环境卫生)?"),
+     "field '--categories': unknown case category 'sanitaton'; did you mean sanitation (环境卫生)?"),
     (("city", "add", "Bad Code!", "--osm", "x.osm"), "city code"),
 ])
 def test_bad_values_are_named_without_a_traceback(capsys: pytest.CaptureFixture[str],
