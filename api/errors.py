@@ -1,6 +1,9 @@
 """RFC 9457 problem responses: one table maps domain errors to HTTP statuses.
 
-No internal or database error text ever reaches a client. A core error's
+No internal or database error text ever reaches a client. A name nobody has (city, layer,
+service type, category, threshold) carries the close names as ``suggestions``. Browser
+routes (``/map``, ``/docs``, report pages) get the same problem as an HTML page
+(:mod:`api.error_pages`). A core error's
 :class:`~geo.errors.Hint` is worded for this API by :func:`advice` (``?repair=true``, the
 endpoint computing a missing run), as the CLI words it as options. :func:`problems`
 documents the error statuses of a route in the OpenAPI description (``Problem`` schema,
@@ -15,12 +18,13 @@ from typing import Any
 import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, ProgrammingError
 from sqlalchemy.exc import OperationalError as SAOperationalError
 from sqlalchemy.exc import TimeoutError as SAPoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.error_pages import as_page
 from geo.errors import (
     ConflictError,
     CRSError,
@@ -140,7 +144,8 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 def problem(status: int, title: str, detail: str | None = None, *, code: str = "error",
             errors: list[dict[str, Any]] | None = None,
-            headers: dict[str, str] | None = None, hint: str | None = None) -> JSONResponse:
+            headers: dict[str, str] | None = None, hint: str | None = None,
+            suggestions: tuple[str, ...] | list[str] = ()) -> JSONResponse:
     """A ``application/problem+json`` response."""
     body: dict[str, Any] = {"type": f"about:blank#{code}", "title": title, "status": status,
                             "code": code}
@@ -150,6 +155,8 @@ def problem(status: int, title: str, detail: str | None = None, *, code: str = "
         body["hint"] = hint
     if errors:
         body["errors"] = errors
+    if suggestions:
+        body["suggestions"] = list(suggestions)
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -166,7 +173,8 @@ def geo_problem(exc: GeoError) -> JSONResponse:
             retry = getattr(exc, "retry_after_s", RETRY_AFTER_S if status == 503 else None)
             headers = {"Retry-After": str(retry)} if retry is not None else None
             return problem(status, title, detail, code=exc.code, errors=errors, headers=headers,
-                           hint=advice(exc.hint) if exc.hint is not None else None)
+                           hint=advice(exc.hint) if exc.hint is not None else None,
+                           suggestions=exc.suggestions)
     return problem(400, "Bad request", code="error")  # pragma: no cover
 
 
@@ -174,68 +182,73 @@ def install(app: FastAPI) -> None:
     """Register the exception handlers on ``app``."""
 
     @app.exception_handler(AuthError)
-    async def _auth(request: Request, exc: AuthError) -> JSONResponse:
+    async def _auth(request: Request, exc: AuthError) -> Response:
         headers = {"WWW-Authenticate": "ApiKey"} if exc.status == 401 else None
         title = "Unauthorized" if exc.status == 401 else "Forbidden"
-        return problem(exc.status, title, str(exc), code=exc.code, headers=headers)
+        return as_page(request, problem(exc.status, title, str(exc), code=exc.code,
+                                        headers=headers))
 
     @app.exception_handler(GeoError)
-    async def _geo(request: Request, exc: GeoError) -> JSONResponse:
-        return geo_problem(exc)
+    async def _geo(request: Request, exc: GeoError) -> Response:
+        return as_page(request, geo_problem(exc))
 
-    async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+    async def _database_down(request: Request, exc: Exception) -> Response:
         orig = getattr(exc, "orig", exc)
         if isinstance(orig, psycopg.errors.QueryCanceled):  # statement_timeout
             log.warning("statement timeout on %s", request.url.path)
-            return geo_problem(QueryTimeoutError(
+            return as_page(request, geo_problem(QueryTimeoutError(
                 "The query ran longer than this service allows; narrow the window, area "
-                "or resolution, or try again later."))
-        return geo_problem(DatabaseUnavailableError(f"{request.url.path}: {exc}"))
+                "or resolution, or try again later.")))
+        return as_page(request, geo_problem(DatabaseUnavailableError(
+            f"{request.url.path}: {exc}")))
 
     for cls in (*DATABASE_DOWN, psycopg.errors.QueryCanceled):
         app.add_exception_handler(cls, _database_down)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         errors = [_error(p) | {"field": p.field or ""} for p in validation_problems(
             exc.errors(), skip=("query", "path", "body"))]
         # OGC API – Features answers a bad parameter with 400 (its standard's rule)
         path = request.url.path
         status = 400 if path in OGC_400_PATHS or path.startswith("/collections") else 422
-        return problem(status, "Invalid request parameters",
-                       "One or more parameters are invalid.", code="invalid-parameter",
-                       errors=errors)
+        return as_page(request, problem(
+            status, "Invalid request parameters", "One or more parameters are invalid.",
+            code="invalid-parameter", errors=errors))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         detail = exc.detail if isinstance(exc.detail, str) else None
-        return problem(exc.status_code, detail or "HTTP error", detail,
-                       code=f"http-{exc.status_code}", headers=getattr(exc, "headers", None))
+        return as_page(request, problem(exc.status_code, detail or "HTTP error", detail,
+                                        code=f"http-{exc.status_code}",
+                                        headers=getattr(exc, "headers", None)))
 
     @app.exception_handler(ProgrammingError)
     @app.exception_handler(psycopg.errors.UndefinedTable)
     @app.exception_handler(psycopg.errors.UndefinedColumn)
-    async def _schema(request: Request, exc: Exception) -> JSONResponse:
+    async def _schema(request: Request, exc: Exception) -> Response:
         orig = exc.orig if isinstance(exc, ProgrammingError) else exc
         if isinstance(orig, (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn)):
             log.error("database schema out of date on %s: %s", request.url.path, orig)
-            return problem(503, "Database schema out of date",
-                           "The database is missing tables of this release; the operator "
-                           "should run `servicecircle db upgrade`.", code="schema-out-of-date")
+            return as_page(request, problem(
+                503, "Database schema out of date", "The database is missing tables of this "
+                "release; the operator should run `servicecircle db upgrade`.",
+                code="schema-out-of-date"))
         return await _internal(request, exc)
 
     @app.exception_handler(DataError)
     @app.exception_handler(psycopg.errors.DataError)
-    async def _data(request: Request, exc: Exception) -> JSONResponse:
+    async def _data(request: Request, exc: Exception) -> Response:
         # SQLSTATE class 22 (data exception): a value the database cannot take, e.g. a NUL
         # character or a number out of range; the database's text is logged, not returned.
         log.warning("data error on %s: %s", request.url.path, getattr(exc, "orig", exc))
-        return problem(422, "Invalid request parameters",
-                       "A parameter value is malformed or out of range.",
-                       code="invalid-parameter")
+        return as_page(request, problem(422, "Invalid request parameters",
+                                        "A parameter value is malformed or out of range.",
+                                        code="invalid-parameter"))
 
     @app.exception_handler(Exception)
-    async def _internal(request: Request, exc: Exception) -> JSONResponse:
+    async def _internal(request: Request, exc: Exception) -> Response:
         log.exception("internal error on %s %s", request.method, request.url.path)
-        return problem(500, "Internal server error",
-                       "The server could not complete the request.", code="internal")
+        return as_page(request, problem(500, "Internal server error",
+                                        "The server could not complete the request.",
+                                        code="internal"))

@@ -38,6 +38,8 @@ class Problem(Model):
     detail: str | None = None
     hint: str | None = Field(default=None, description="What to change, in this API's terms")
     errors: list[ProblemError] | None = None
+    suggestions: list[str] | None = Field(default=None, description=(
+        "Close names the caller may have meant (did you mean …), e.g. city codes"))
 
 
 # --- GeoJSON -----------------------------------------------------------------------------

@@ -28,6 +28,8 @@ REPORT_PAGE_CSP = f"{REPORT_CSP}; {_CLOSED}"
 #: HTML pages of the OGC API resources: this origin's stylesheet, no script, no form.
 OGC_HTML_CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; "
                 f"form-action 'none'; {_CLOSED}")
+#: Error pages of browser routes (:mod:`api.error_pages`): their own styles, nothing else.
+ERROR_PAGE_CSP = f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; {_CLOSED}"
 HEADERS = {"x-content-type-options": "nosniff", "x-frame-options": "DENY",
            "referrer-policy": "no-referrer"}
 

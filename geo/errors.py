@@ -6,7 +6,11 @@ problem responses and the CLI prints them without a traceback.
 Messages never name a command-line flag or an HTTP parameter: what the caller can change is
 a :class:`Hint` (a parameter both front ends share, with the value to try, or an analysis
 to run first), which the CLI renders as ``--encoding gb18030`` and the API as
-``?encoding=gb18030``.
+``?encoding=gb18030``. A name nobody has (a city, layer, service type, case category, a
+threshold no run computed) is an error whose ``suggestions`` hold the close names
+(:func:`geo.vocab.suggest`); stable codes of these slips: ``unknown-city``, ``not-found``
+(a layer), ``unknown-service-type``, ``unknown-category``, ``unknown-kind``,
+``unavailable-threshold``, ``unavailable-service-type``.
 """
 
 from __future__ import annotations
@@ -50,14 +54,18 @@ class GeoError(Exception):
 
     code = "error"
     hint: Hint | None = None
+    #: Close names the caller may have meant ("did you mean …"), best first.
+    suggestions: tuple[str, ...] = ()
 
     def __init__(self, message: str = "", *, code: str | None = None,
-                 hint: Hint | None = None) -> None:
+                 hint: Hint | None = None, suggestions: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         if code is not None:
             self.code = code
         if hint is not None:
             self.hint = hint
+        if suggestions:
+            self.suggestions = tuple(suggestions)
 
 
 @dataclass(frozen=True)
@@ -91,8 +99,9 @@ class InvalidInputError(GeoError, ValueError):
     code = "invalid-input"
 
     def __init__(self, message: str, errors: list[Problem] | None = None, *,
-                 code: str | None = None, hint: Hint | None = None) -> None:
-        super().__init__(message, code=code, hint=hint)
+                 code: str | None = None, hint: Hint | None = None,
+                 suggestions: tuple[str, ...] = ()) -> None:
+        super().__init__(message, code=code, hint=hint, suggestions=suggestions)
         self.message = message
         self.errors: list[Problem] = list(errors or [])
 

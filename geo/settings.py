@@ -53,6 +53,11 @@ def _names(value: str) -> tuple[str, ...]:
     return tuple(n.strip().lower() for n in value.split(",") if n.strip())
 
 
+def _flag(value: str) -> bool:
+    """``1``/``true``/``yes``/``on`` → True, anything else False."""
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Deployment settings.
@@ -126,6 +131,8 @@ class Settings:
     #: Seconds a server process keeps the result of checking an API key (0 = check every
     #: request): a key revoked elsewhere (CLI, another process) stops working within this.
     key_cache_s: float = 5.0
+    #: Show Python tracebacks of the command line's errors (developers).
+    debug: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -166,6 +173,7 @@ class Settings:
             "PUBLIC_MAX_SOLVE_S": ("public_max_solve_s", float),
             "PUBLIC_MIN_SPACING_M": ("public_min_spacing_m", float),
             "KEY_CACHE_S": ("key_cache_s", float),
+            "DEBUG": ("debug", _flag),
         }
         changes: dict[str, Any] = {}
         for key, (attr, typ) in conv.items():

@@ -22,7 +22,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from geo.domain import CASE_CATEGORIES, SERVICE_TYPES
 from geo.errors import InvalidInputError, NotFoundError, Problem
+from geo.vocab import normalise, spellings, suggest, unknown_term
 from layers.legend import LegendClass
 from layers.styles import COLUMN_LABELS
 
@@ -129,7 +131,8 @@ class Source:
         A value outside the declared ones, or a parameter naming an exposed column that is
         not declared filterable, raises one :class:`InvalidInputError` listing every problem.
         Values returned are the declared constants (never the caller's text), or for an
-        :class:`AnyCode` filter the caller's text once it is a well-formed code.
+        :class:`AnyCode` filter the code a built-in name (Chinese or English) stands for, or
+        the caller's text once it is a well-formed code.
         """
         declared = dict(self.query_filters)
         problems: list[Problem] = []
@@ -141,17 +144,23 @@ class Source:
                 problems.append(Problem(f"cannot filter by {col!r}", field=col))
                 continue
             text = params[col].strip()
-            if isinstance(declared[col], AnyCode):
-                if _CODE.fullmatch(text):
+            allowed = declared[col]
+            if isinstance(allowed, AnyCode):
+                terms = [t for t in (*SERVICE_TYPES.values(), *CASE_CATEGORIES.values())
+                         if t.code in allowed.known]
+                code = spellings(terms).get(normalise(text))  # a built-in name → its code
+                if code is not None:
+                    out.append((col, code))
+                elif _CODE.fullmatch(text):
                     out.append((col, text))
                 else:
-                    problems.append(Problem(f"{text!r} is not a code (lower-case letters, "
-                                            "digits and '_')", field=col))
+                    problems += unknown_term(text, terms, what=col.replace("_", " "),
+                                             field=col).errors
                 continue
-            match = [v for v in declared[col] if str(v) == text]
+            match = [v for v in allowed if str(v) == text]
             if not match:
-                allowed = ", ".join(str(v) for v in declared[col])
-                problems.append(Problem(f"{text!r} is not one of {allowed}", field=col))
+                listed = ", ".join(str(v) for v in allowed)
+                problems.append(Problem(f"{text!r} is not one of {listed}", field=col))
             else:
                 out.append((col, match[0]))
         if problems:
@@ -254,11 +263,13 @@ class Registry:
             self.add(layer)
 
     def get(self, name: str) -> Layer:
-        """The layer ``name``; :class:`NotFoundError` if none."""
+        """The layer ``name``; :class:`NotFoundError` (close names suggested) if none."""
         try:
             return self._layers[name]
         except KeyError:
-            raise NotFoundError(f"no layer {name!r}") from None
+            near = tuple(suggest(name, self._layers))
+            mean = f"; did you mean {' or '.join(near)}?" if near else ""
+            raise NotFoundError(f"no layer {name!r}{mean}", suggestions=near) from None
 
     def __iter__(self) -> Iterator[Layer]:
         return iter(self._layers.values())

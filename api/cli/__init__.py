@@ -47,7 +47,20 @@ def main() -> None:
 
     Python warnings (e.g. GDAL's notes on a file it is reading) are not shown: every
     problem a user can act on is printed as a problem; ``python -W default`` shows them.
+    Slips print one short message (exit code 2), never a traceback; ``SERVICECIRCLE_DEBUG=1``
+    shows tracebacks.
     """
     if not sys.warnoptions:
         warnings.simplefilter("ignore")
-    sys.exit(run_cli(app))
+    sys.exit(run_cli(app, debug=debug()))
+
+
+def debug() -> bool:
+    """Whether tracebacks are shown (``SERVICECIRCLE_DEBUG=1``); a broken setting is no
+    reason to fail before the command has even run."""
+    from geo.settings import Settings
+
+    try:
+        return Settings.from_env().debug
+    except (TypeError, ValueError):
+        return False

@@ -16,7 +16,20 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
 
-from geo.errors import GeoError, Hint, InvalidInputError, Problem
+# typer vendors click as typer._click: its usage errors are these classes
+from typer._click.exceptions import NoArgsIsHelpError, NoSuchOption, UsageError
+
+from geo.errors import (
+    ConflictError,
+    DatabaseUnavailableError,
+    GeoError,
+    Hint,
+    InfeasibleError,
+    InvalidInputError,
+    Problem,
+    QueryTimeoutError,
+    TooManyRequestsError,
+)
 from geo.runs.params import Params, parse
 from geo.settings import Settings
 
@@ -95,12 +108,49 @@ def progress() -> Progress:
                     console=console, transient=False)
 
 
-def run_cli(app: typer.Typer) -> int:
-    """Run the Typer app; print user errors plainly (every problem listed), no traceback."""
+#: Errors that are not the user's slip (the system, the database, the solver): exit code 1.
+#: Everything else the user can fix (usage, input, unknown names) exits with 2.
+RUNTIME_ERRORS: tuple[type[GeoError], ...] = (DatabaseUnavailableError, InfeasibleError,
+                                             ConflictError, QueryTimeoutError,
+                                             TooManyRequestsError)
+
+
+def usage_message(exc: UsageError) -> str:
+    """A click usage error in one line, with click's "did you mean" worded as ours."""
+    if isinstance(exc, NoSuchOption):
+        near = sorted(exc.possibilities or ())
+        return f"no such option {exc.option_name}" + (
+            f"; did you mean {' or '.join(near)}?" if near else "")
+    return exc.format_message()
+
+
+def _help_line(exc: UsageError) -> str | None:
+    if exc.ctx is None:
+        return None
+    return f"Try '{exc.ctx.command_path} --help' for help."
+
+
+def run_cli(app: typer.Typer, args: list[str] | None = None, *, debug: bool = False) -> int:
+    """Run the Typer app and return the exit code: 0 done, 2 a slip of the user (usage,
+    input, unknown name: one short message with "did you mean …", every problem listed),
+    1 anything else. No traceback unless ``debug`` (``SERVICECIRCLE_DEBUG=1``)."""
     try:
-        app(standalone_mode=False)
+        app(args=args, prog_name="servicecircle", standalone_mode=False)
+    except NoArgsIsHelpError as exc:
+        if exc.ctx is not None:
+            typer.echo(exc.ctx.get_help())
+        return 0
+    except UsageError as exc:
+        if debug:
+            raise
+        console.print(f"[red]error:[/red] {usage_message(exc)}", highlight=False, soft_wrap=True)
+        if (line := _help_line(exc)) is not None:
+            console.print(line, markup=False, highlight=False)
+        return 2
     except InvalidInputError as exc:
-        console.print(f"[red]error:[/red] {exc.message}")
+        if debug:
+            raise
+        console.print(f"[red]error:[/red] {exc.message}", highlight=False)
         for p in exc.errors:
             console.print(f"  - {problem_line(p)}", markup=False, highlight=False,
                           soft_wrap=True)
@@ -109,20 +159,27 @@ def run_cli(app: typer.Typer) -> int:
         console.print("Nothing was written.")
         return 2
     except GeoError as exc:
+        if debug:
+            raise
         console.print("[red]error:[/red] ", end="")
         console.print(str(exc) + (f"; {advice(exc.hint)}" if exc.hint is not None else ""),
                       markup=False, highlight=False)
-        return 1
+        return 1 if isinstance(exc, RUNTIME_ERRORS) else 2
     except typer.Exit as exc:
         return int(exc.exit_code)
-    except typer.Abort:
+    except (typer.Abort, KeyboardInterrupt):
         console.print("Aborted.")
         return 1
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
-        raise
+    except typer.TyperException as exc:  # click's other errors (e.g. a file it cannot open)
+        if debug:
+            raise
+        console.print(f"[red]error:[/red] {exc.format_message()}", highlight=False)
+        return int(getattr(exc, "exit_code", 1))
+    except Exception as exc:
+        if debug:
+            raise
+        console.print(f"[red]internal error:[/red] {type(exc).__name__}: {exc}",
+                      markup=False, highlight=False)
+        console.print("This is a bug; SERVICECIRCLE_DEBUG=1 shows the traceback.")
+        return 1
     return 0

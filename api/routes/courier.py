@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from api.auth import require_role
-from api.deps import CityDep, ConnDep, SettingsDep
+from api.deps import CityDep, ConnDep, SettingsDep, service_type_param
 from api.errors import problems
 from api.responses import Format, JSONBody, formats, frame_response
 from api.schemas import CourierRunMeta, Table
@@ -35,8 +35,9 @@ router = APIRouter(prefix="/cities/{city}/courier", tags=["courier"],
                    responses=problems(404, 422, 503))
 
 FormatQ = Annotated[Format, Query(description="json (table), csv or geojson (EPSG:4326)")]
-ServiceTypeQ = Annotated[str, Query(pattern=r"^[a-z][a-z0-9_]*$", max_length=64, description=(
-    "Station type: courier_station (riders, default) or parcel_station (residents walking)"))]
+#: Station type: courier_station (riders, default) or parcel_station (residents walking), by
+#: code or name.
+ServiceTypeQ = Annotated[str, Depends(service_type_param("courier_station"))]
 TABLE_FORMATS = formats("csv", "geojson")
 
 
@@ -48,8 +49,7 @@ def _run(conn: Any, city: City, service_type: str) -> dict[str, Any]:
     return run
 
 
-def _latest(conn: ConnDep, city: CityDep,
-            service_type: ServiceTypeQ = "courier_station") -> dict[str, Any]:
+def _latest(conn: ConnDep, city: CityDep, service_type: ServiceTypeQ) -> dict[str, Any]:
     """The newest reach run of the city's ``service_type`` stations (404 without one)."""
     return _run(conn, city, service_type)
 

@@ -9,7 +9,8 @@ the map for one type and threshold — city totals, data completeness and the ro
 community, grid and street — as JSON, CSV or Excel. Everything follows the one coverage
 definition of :mod:`geo.coverage.analysis`, so these figures equal the residents of the
 gap layers. Unreachable and not-snapped values are ``null`` (see ``reachable`` /
-``snapped``). Filters: ``type`` and ``minutes``. Aggregated figures only, so these tables
+``snapped``). Filters: ``service_type`` (code or name; ``type`` is a deprecated alias) and ``minutes``; a type or threshold the run
+does not hold is a 422 naming the available ones. Aggregated figures only, so these tables
 are public.
 """
 
@@ -17,10 +18,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
-from api.deps import CityDep, ConnDep
+from api.deps import AnyServiceType, CityDep, ConnDep, service_type_param
 from api.errors import problems
 from api.responses import JSONBody, csv_response, formats, table, xlsx_response
 from api.schemas import CoveragePanel, CoverageRun, Table
@@ -35,9 +36,8 @@ from layers.styles import COLUMN_LABELS
 router = APIRouter(prefix="/cities/{city}/coverage", tags=["coverage"],
                    responses=problems(404, 422, 503))
 
-TypeQuery = Annotated[str | None, Query(alias="type", pattern=r"^[a-z][a-z0-9_]*$",
-                                        max_length=64, description="Service type code.")]
-MinutesQuery = Annotated[float | None, Query(gt=0, le=120, description="Threshold, minutes.")]
+MinutesQuery = Annotated[float | None, Query(gt=0, le=120, description=(
+    "Threshold, minutes (one the run computed, e.g. 5, 10 or 15)"))]
 FormatQuery = Annotated[Literal["json", "csv"], Query(description="json or csv (UTF-8, BOM).")]
 UNITS = {"grids": "grid", "communities": "community", "streets": "street"}
 #: The panel's rows and downloads: these columns, in this order.
@@ -60,10 +60,10 @@ def run_info(conn: ConnDep, city: CityDep) -> Response:
 
 @router.get("/compounds", response_model=Table, responses=formats("csv"),
             summary="Minutes to the nearest and second-nearest service per compound")
-def compounds(conn: ConnDep, city: CityDep, type: TypeQuery = None,
+def compounds(conn: ConnDep, city: CityDep, service_type: AnyServiceType,
               format: FormatQuery = "json") -> Response:
     run = latest_run(conn, city.id)
-    return table(compound_rows(conn, city.id, service_type=type), meta=_meta(city, run),
+    return table(compound_rows(conn, city.id, service_type=service_type), meta=_meta(city, run),
                  fmt=format, name=f"{city.code}-coverage-compounds")
 
 
@@ -83,29 +83,28 @@ def _unit_label(kind: str, lang: str) -> str:
 @router.get("/panel", response_model=CoveragePanel, responses=formats("csv", "xlsx"),
             summary="The numbers beside the map: totals and rows by community, grid and street")
 def panel(conn: ConnDep, city: CityDep,
-          type: Annotated[str, Query(alias="type", pattern=r"^[a-z][a-z0-9_]*$", max_length=64,
-                                     description="Service type code (default: the map's "
-                                     "default type).")] = DEFAULT_SITING_TYPE,
+          service_type: Annotated[str, Depends(service_type_param(DEFAULT_SITING_TYPE))],
           minutes: Annotated[float, Query(gt=0, le=120, description="Threshold, minutes.")]
           = LIFE_CIRCLE_MINUTES,
           lang: Annotated[Literal["zh", "en"], Query(description="Language of labels")] = "zh",
           format: Annotated[Literal["json", "csv", "xlsx"], Query(
               description="json, csv (UTF-8, BOM) or xlsx (Excel)")] = "json") -> Response:
-    """City totals of residents and compounds inside / outside the circle of ``type`` at
+    """City totals of residents and compounds inside / outside the circle of ``service_type``
+    (default: the map's default type) at
     ``minutes``, the completeness of the compound data, and the same counts per
     community, grid and street (``unit_id`` = the feature id of that layer). The CSV and
     Excel downloads hold exactly ``rows``, headed by ``labels``; whole people everywhere.
     The residents outside equal the residents of the gap layer ``gap_layer``."""
     run = latest_run(conn, city.id)
-    totals = coverage_totals(conn, city.id, service_type=type, minutes=minutes)
+    totals = coverage_totals(conn, city.id, service_type=service_type, minutes=minutes)
     if totals is None:
-        raise NotFoundError(f"the latest coverage run of {city.code} has no {type!r} at "
+        raise NotFoundError(f"the latest coverage run of {city.code} has no {service_type!r} at "
                             f"{minutes:g} minutes", code="no-run", hint=Hint(run="coverage"))
     rows = [{c: r.get(c) for c in PANEL_COLUMNS}
             for kind in ("community", "grid", "street")
-            for r in unit_rows(conn, city.id, unit_kind=kind, service_type=type, minutes=minutes)]
+            for r in unit_rows(conn, city.id, unit_kind=kind, service_type=service_type, minutes=minutes)]
     labels = _labels(lang)
-    name = f"{city.code}-coverage-{type}-{minutes:g}min"
+    name = f"{city.code}-coverage-{service_type}-{minutes:g}min"
     if format in ("csv", "xlsx"):
         shown = [{**r, "unit_kind": _unit_label(str(r["unit_kind"]), lang)} for r in rows]
         headers = [labels[c] for c in PANEL_COLUMNS]
@@ -113,13 +112,13 @@ def panel(conn: ConnDep, city: CityDep,
             return csv_response(shown, name, PANEL_COLUMNS, headers)
         return xlsx_response(shown, name, PANEL_COLUMNS, headers)
     terms = {t.code: t for t in service_type_terms(conn)}
-    term = terms.get(type) or service_type_term(type)
+    term = terms.get(service_type) or service_type_term(service_type)
     data = dict(run["summary"].get("data") or {})
-    query = f"type={type}&minutes={minutes:g}&lang={lang}"
+    query = f"service_type={service_type}&minutes={minutes:g}&lang={lang}"
     base = f"/cities/{city.code}/coverage/panel?{query}"
     return JSONBody({
         "city": city.code, "run_id": run["id"], "created_at": run["created_at"], "lang": lang,
-        "service_type": type, "service_type_label": term.label(lang),
+        "service_type": service_type, "service_type_label": term.label(lang),
         "minutes": totals["minutes"], "budget_m": totals["budget_m"],
         "gap_layer": f"coverage_gaps_{minutes:g}",
         "totals": {c: totals[c] for c in COUNT_COLUMNS}, "data": data, "labels": labels,
@@ -130,8 +129,9 @@ def panel(conn: ConnDep, city: CityDep,
             summary="Residents inside / outside the circles per grid, community or street")
 def units(conn: ConnDep, city: CityDep,
           unit: Annotated[Literal["grids", "communities", "streets"], Path()],
-          type: TypeQuery = None, minutes: MinutesQuery = None,
+          service_type: AnyServiceType, minutes: MinutesQuery = None,
           format: FormatQuery = "json") -> Response:
     run = latest_run(conn, city.id)
-    rows = unit_rows(conn, city.id, unit_kind=UNITS[unit], service_type=type, minutes=minutes)
+    rows = unit_rows(conn, city.id, unit_kind=UNITS[unit], service_type=service_type,
+                     minutes=minutes)
     return table(rows, meta=_meta(city, run), fmt=format, name=f"{city.code}-coverage-{unit}")

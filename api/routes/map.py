@@ -18,8 +18,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from api.deps import ConnDep, SettingsDep
 from api.errors import problems
-from geo.errors import NotFoundError
-from geo.store.cities import city_extents
+from geo.store.cities import city_extents, unknown_city
 
 router = APIRouter(tags=["map"])
 
@@ -66,7 +65,7 @@ def map_page(request: Request, conn: ConnDep, settings: SettingsDep,
     rows = city_extents(conn)
     cities = {code: box for code, _, _, box in rows}
     if city is not None and city not in cities:
-        raise NotFoundError(f"no city {city!r}", code="unknown-city")
+        raise unknown_city(city, cities)
     city = city or (rows[0][0] if rows else None)
     box = cities.get(city) if city else None
     bounds = [[box[1], box[0]], [box[3], box[2]]] if box else None

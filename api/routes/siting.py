@@ -103,7 +103,7 @@ def plan(city: CityDep, body: PlanParams, request: Request, conn: ConnDep,
            spacing_m=body.spacing_m)
     run = run_plan(conn, city, body, settings, cache=_cache(request), by=_by(user))
     out: dict[str, Any] = {
-        "city": city.code, "service_type": body.service_type, "model": body.model,
+        "city": city.code, "service_type": run.params.service_type, "model": body.model,
         "minutes": body.minutes, "weight": body.weight,
         "n_candidates": run.plan.n_candidates, **run.totals, "solver": run.solve,
         "sites": collection(features(run.plan.proposals), _meta(city, kind="proposals")),
@@ -123,7 +123,7 @@ def whatif(city: CityDep, body: WhatIfParams, request: Request, conn: ConnDep,
     _admit(request, user, body)
     run = run_whatif(conn, city, body, settings, cache=_cache(request), by=_by(user))
     res = run.result
-    return JSONBody({"city": city.code, "service_type": body.service_type,
+    return JSONBody({"city": city.code, "service_type": run.params.service_type,
                      "minutes": body.minutes, "weight": body.weight, **run.totals,
                      "unknown_weight": res.unknown_weight, "sites": records(res.sites),
                      "newly_covered": [int(str(i)) for i in res.newly_covered],

@@ -30,6 +30,7 @@ from geo.cases.privacy import Suppressed, suppress_counts, suppression_mask
 from geo.crs.utm import require_wgs84
 from geo.domain import CaseCategory
 from geo.errors import InvalidInputError, Problem
+from geo.vocab import resolve_categories
 
 __all__ = ["CASE_COLUMNS", "DEFAULT_RESOLUTION", "KNOWN_CATEGORIES", "CaseIndex", "Suppressed",
            "area_cells", "cell_ids", "cell_polygons", "check_categories", "check_window",
@@ -55,17 +56,13 @@ def validate_cases(cases: gpd.GeoDataFrame) -> None:
 
 
 def check_categories(categories: Iterable[str] | None) -> tuple[str, ...] | None:
-    """Normalise a category set (``None`` = all); unknown codes raise :class:`InvalidInputError`."""
+    """Normalise a category set (``None`` = all) to sorted codes; codes, Chinese and English
+    labels are accepted (:func:`geo.vocab.resolve_categories`), anything else raises
+    :class:`InvalidInputError` (``unknown-category``, with "did you mean")."""
     if categories is None:
         return None
-    cats = tuple(sorted(set(categories)))
-    unknown = [c for c in cats if c not in KNOWN_CATEGORIES]
-    if unknown:
-        raise InvalidInputError(
-            "unknown case categories",
-            [Problem(f"{c!r} is not one of {', '.join(KNOWN_CATEGORIES)}", field="categories")
-             for c in unknown])
-    return cats
+    cats = resolve_categories(list(categories))
+    return tuple(sorted(set(cats or ())))
 
 
 def check_window(start: datetime | None, end: datetime | None) -> None:

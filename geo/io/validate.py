@@ -32,6 +32,7 @@ from geo.domain import (
 )
 from geo.errors import CRSError, Hint, InvalidInputError, Problem
 from geo.io.labels import MAX_NAME, label_reason
+from geo.vocab import normalise, resolve_term
 
 #: Timestamps without a zone are taken as China Standard Time.
 LOCAL_TZ = "Asia/Shanghai"
@@ -200,12 +201,8 @@ def _fmt(x: float) -> str:
     return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else f"{x:g}"
 
 
-def _code_lookup(allowed: Mapping[str, tuple[str, str]]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for code, (zh, en) in allowed.items():
-        for k in (code, zh, en):
-            out[k.strip().lower()] = code
-    return out
+def _terms(allowed: Mapping[str, tuple[str, str]]) -> list[Term]:
+    return [Term(code, zh, en) for code, (zh, en) in allowed.items()]
 
 
 def _cell(v: Any, f: Field, name: str, row: int, problems: list[Problem],
@@ -243,14 +240,16 @@ def _cell(v: Any, f: Field, name: str, row: int, problems: list[Problem],
     if f.kind == "datetime":
         ts = _timestamp(v)
         return ts if ts is not None else bad(f"{v!r} is not a date/time (e.g. 2026-03-01 09:30)")
-    if f.kind in ("code", "enum"):
-        allowed = codes.get(f.lookup or "", {})
-        table = _code_lookup(allowed) if f.kind == "code" else {k.lower(): c for k, c in
-                                                                f.values.items()}
-        code = table.get(str(v).strip().lower())
+    if f.kind == "code":  # the vocabulary's one resolver: code, Chinese or English name
+        try:
+            return resolve_term(str(v), _terms(codes.get(f.lookup or "", {})), what=name,
+                                field=name)
+        except InvalidInputError as exc:
+            return bad(exc.errors[0].reason)
+    if f.kind == "enum":
+        code = {normalise(k): c for k, c in f.values.items()}.get(normalise(str(v)))
         if code is None:
-            choices = sorted(allowed) if f.kind == "code" else sorted(set(f.values.values()))
-            return bad(f"unknown {name} {v!r}; allowed: {', '.join(choices)}")
+            return bad(f"unknown {name} {v!r}; allowed: {', '.join(sorted(set(f.values.values())))}")
         return code
     if f.kind == "list":
         if isinstance(v, (list, tuple, np.ndarray)):
@@ -374,8 +373,10 @@ def check_ids(values: list[Any], field: str, problems: list[Problem], *,
 
 
 def _geometries(gdf: gpd.GeoDataFrame, kind: str, problems: list[Problem], *, repair: bool,
-                bounds: BaseGeometry | None) -> tuple[np.ndarray, list[int], list[int]]:
-    """Checked geometries (Z dropped, repaired if asked), repaired rows and 3-D rows."""
+                bounds: BaseGeometry | None
+                ) -> tuple[np.ndarray, list[int], list[int], list[int]]:
+    """Checked geometries (Z dropped, repaired if asked), repaired rows, 3-D rows and rows of
+    polygons reaching beyond the city's bounds."""
     geoms = np.asarray(gdf.geometry.values, dtype=object).copy()
     allowed = GEOMETRY_TYPES[kind]
     repaired: list[int] = []
@@ -418,10 +419,10 @@ def _geometries(gdf: gpd.GeoDataFrame, kind: str, problems: list[Problem], *, re
                 continue
             geoms[i] = fixed
             repaired.append(row)
-    _coordinates(geoms, problems, bounds, present=~(missing | not_finite))
+    overhang = _coordinates(geoms, problems, bounds, present=~(missing | not_finite))
     if kind in MAX_AREA_KM2:
         _areas(geoms, ~failed, kind, problems)
-    return geoms, repaired, [int(i) + 1 for i in np.flatnonzero(three_d)]
+    return geoms, repaired, [int(i) + 1 for i in np.flatnonzero(three_d)], overhang
 
 
 def _polygonal(g: BaseGeometry) -> BaseGeometry | None:
@@ -447,30 +448,46 @@ def _all_inside(zone: BaseGeometry, geoms: np.ndarray) -> np.ndarray:
     return out
 
 
+def _stray_parts(zone: BaseGeometry, geoms: np.ndarray) -> np.ndarray:
+    """True where some part of the geometry (a polygon of a multipolygon, or the whole
+    geometry) does not touch ``zone`` at all."""
+    parts, where = shapely.get_parts(geoms, return_index=True)
+    out = np.zeros(len(geoms), dtype=bool)
+    out[where[~shapely.intersects(zone, parts)]] = True
+    return out
+
+
 def _coordinates(geoms: np.ndarray, problems: list[Problem], bounds: BaseGeometry | None, *,
-                 present: np.ndarray | None = None) -> None:
-    """Lon/lat range, swapped lon/lat, and every coordinate inside the city's bounds, for
-    the ``present`` geometries (default: those neither missing nor empty, with finite
-    coordinates)."""
+                 present: np.ndarray | None = None) -> list[int]:
+    """Lon/lat range, swapped lon/lat and the city's bounds, for the ``present`` geometries
+    (default: those neither missing nor empty, with finite coordinates).
+
+    Points must lie inside the bounds widened by :data:`BOUNDS_MARGIN_DEG`. A polygon may
+    reach beyond them (a street's grids often do) as long as each of its parts overlaps
+    them; the rows of such polygons are returned (for a warning). A polygon, or a part of
+    a multipolygon, wholly outside is a problem.
+    """
     if present is None:
         present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
         coords, where = shapely.get_coordinates(geoms, return_index=True)
         present[where[~np.isfinite(coords).all(axis=1)]] = False
     if not present.any():
-        return
+        return []
     idx = np.flatnonzero(present)
     env = shapely.bounds(geoms[idx])
     x, y = (env[:, 0] + env[:, 2]) / 2, (env[:, 1] + env[:, 3]) / 2
-    points = shapely.get_type_id(geoms[idx]) == 0
+    points = np.isin(shapely.get_type_id(geoms[idx]), (0, 4))  # Point, MultiPoint
     not_degrees = (env[:, 0] < -180) | (env[:, 2] > 180) | (env[:, 1] < -90) | (env[:, 3] > 90)
+    overhang = np.zeros(len(idx), dtype=bool)
     if bounds is not None:
         zone = city_zone(bounds)
         inside = _all_inside(zone, geoms[idx])
-        swapped = ~inside & shapely.covers(zone, shapely.points(y, x))
+        overhang = ~inside & ~points & ~not_degrees & ~_stray_parts(zone, geoms[idx])
+        swapped = ~inside & ~overhang & shapely.covers(zone, shapely.points(y, x))
     else:
         inside = np.ones(len(idx), dtype=bool)
         swapped = np.zeros(len(idx), dtype=bool)
-    for k in np.flatnonzero(~inside | not_degrees):
+    for k in np.flatnonzero((~inside & ~overhang) | not_degrees):
         row = int(idx[k]) + 1
         if swapped[k]:
             problems.append(Problem(
@@ -488,9 +505,10 @@ def _coordinates(geoms: np.ndarray, problems: list[Problem], bounds: BaseGeometr
             city = f"({b[0]:.4f}, {b[1]:.4f}, {b[2]:.4f}, {b[3]:.4f})"
             where = (f"({x[k]:.6f}, {y[k]:.6f}) is" if points[k] else
                      f"the geometry spans ({env[k, 0]:.6f}, {env[k, 1]:.6f}) to "
-                     f"({env[k, 2]:.6f}, {env[k, 3]:.6f}); part of it is")
+                     f"({env[k, 2]:.6f}, {env[k, 3]:.6f}); a part of it lies wholly")
             problems.append(Problem(f"{where} outside the city's bounds {city} (with a margin "
                                     f"of {BOUNDS_MARGIN_DEG:g}°)", row=row, field="geometry"))
+    return [int(idx[k]) + 1 for k in np.flatnonzero(overhang)]
 
 
 def _areas(geoms: np.ndarray, check: np.ndarray, kind: str, problems: list[Problem]) -> None:
@@ -565,8 +583,9 @@ def validate_features(gdf: gpd.GeoDataFrame, kind: str, *,
         Allowed codes per lookup table, ``{"service_type": {code: (zh, en)}, "case_category":
         {...}}``; codes, Chinese and English names are accepted and stored as codes.
     bounds
-        The city's bounds (EPSG:4326): every coordinate of every geometry (and of compound
-        gates) must lie inside, widened by :data:`BOUNDS_MARGIN_DEG`; swapped lon/lat is
+        The city's bounds (EPSG:4326): every point (and compound gate) must lie inside,
+        widened by :data:`BOUNDS_MARGIN_DEG`; a polygon must overlap them with each of its
+        parts and may reach beyond them (named in a warning); swapped lon/lat is
         recognised against them. Polygons larger than :data:`geo.domain.MAX_AREA_KM2`
         for their kind are rejected too.
     parents
@@ -584,7 +603,8 @@ def validate_features(gdf: gpd.GeoDataFrame, kind: str, *,
     problems: list[Problem] = []
     ids = _ids(gdf, problems)
     attrs = _attributes(gdf, kind, problems, codes or {}, parents)
-    geoms, repaired, three_d = _geometries(gdf, kind, problems, repair=repair, bounds=bounds)
+    geoms, repaired, three_d, overhang = _geometries(gdf, kind, problems, repair=repair,
+                                                     bounds=bounds)
     _gates(attrs, problems, bounds)
     if kind == "grid_case":
         _case_rules(attrs, problems)
@@ -609,7 +629,18 @@ def validate_features(gdf: gpd.GeoDataFrame, kind: str, *,
     if repaired:
         warnings += (f"repaired invalid geometries in row(s) {', '.join(map(str, repaired))}",)
     if three_d:
-        listed = ", ".join(map(str, three_d[:10])) + (f" and {len(three_d) - 10} more"
-                                                        if len(three_d) > 10 else "")
-        warnings += (f"dropped the Z (height) coordinates of 3-D geometries in row(s) {listed}",)
+        rows = _listed([str(r) for r in three_d])
+        warnings += (f"dropped the Z (height) coordinates of 3-D geometries in row(s) {rows}",)
+    if overhang and bounds is not None:
+        b = ", ".join(f"{v:.4f}" for v in bounds.bounds)
+        named = _listed([f"row {r} (id {ids[r - 1]})" for r in overhang])
+        note = (f"{len(overhang)} polygon(s) reach beyond the city's OpenStreetMap bounds "
+                f"({b}) and were imported as they are: {named}")
+        warnings += (note,)
     return Validated(frame, tuple(repaired), warnings)
+
+
+def _listed(items: list[str], most: int = 10) -> str:
+    """``a, b, c`` — the first ``most`` items and how many more."""
+    more = f" and {len(items) - most} more" if len(items) > most else ""
+    return ", ".join(items[:most]) + more

@@ -10,7 +10,7 @@ network, compounds, grid links and imported demand, computes
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import geopandas as gpd
 from sqlalchemy import Connection
@@ -31,7 +31,7 @@ from geo.store.inputs import (
     read_services,
 )
 from geo.store.network import read_network
-from geo.store.siting import service_type_exists
+from geo.store.vocabulary import resolve_service_type
 
 
 @dataclass(frozen=True)
@@ -92,8 +92,7 @@ def run_courier(conn: Connection, city: City | str | int, params: CourierParams 
     settings = settings or Settings()
     run = resolve(params, settings)
     c = city_of(conn, city)
-    if not service_type_exists(conn, run.service_type):
-        raise NotFoundError(f"no service type {run.service_type!r}")
+    run = replace(run, service_type=resolve_service_type(conn, run.service_type))
     stations = read_services(conn, c.id, service_type=run.service_type)
     if len(stations) == 0:
         raise NotFoundError(f"city {c.code!r} has no {run.service_type} service points")

@@ -11,6 +11,7 @@ Times: ISO dates or date-times; without an offset they are China Standard Time (
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -25,11 +26,13 @@ from geo.domain import (
     GRID_HOUSEHOLDS_RANGE,
     LIFE_CIRCLE_MINUTES,
     MAX_WALK_MINUTES,
+    SERVICE_TYPES,
     WALK_MINUTES,
     SitingModel,
 )
 from geo.errors import InvalidInputError, Problem
 from geo.io.labels import label_reason
+from geo.vocab import normalise, spellings, suggest
 
 __all__ = [
     "CaseFilter",
@@ -68,10 +71,12 @@ def parse_time(value: Any, field: str) -> datetime | None:
 
 
 def parse_categories(value: Any) -> list[str] | None:
-    """``"a,b"`` or ``["a", "b"]`` → ``["a", "b"]``; empty → ``None`` (all categories)."""
+    """``"a,b"`` (also ``，`` and ``、``) or ``["a", "b"]`` → ``["a", "b"]``; empty → ``None``
+    (all categories)."""
     if value is None:
         return None
-    items = value.split(",") if isinstance(value, str) else list(value)
+    items = [part for v in ([value] if isinstance(value, str) else list(value))
+             for part in re.split(r"[,，、]", str(v))]
     cats = [str(c).strip() for c in items if str(c).strip()]
     return cats or None
 
@@ -87,6 +92,22 @@ def _categories(v: list[str] | None) -> list[str] | None:
     return list(cats) if cats is not None else None
 
 
+def _service_type(value: Any) -> Any:
+    """A built-in type's code, Chinese or English label → its code; any other one-line text
+    is kept for the run layer, which also knows the types added at run time
+    (:func:`geo.store.vocabulary.resolve_service_type`)."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    found = spellings(SERVICE_TYPES.values()).get(normalise(text))
+    if found is not None:
+        return found
+    reason = label_reason(text, 64)
+    if reason is not None:
+        raise ValueError(reason)
+    return text
+
+
 def _name(value: str | None) -> str | None:
     reason = None if value is None else label_reason(value)
     if reason is not None:
@@ -95,6 +116,8 @@ def _name(value: str | None) -> str | None:
 
 
 Time = Annotated[datetime | None, BeforeValidator(_time)]
+#: A service type: code, Chinese or English label (``red_station``, ``红色驿站``).
+ServiceTypeName = Annotated[str, BeforeValidator(_service_type), Field(min_length=1)]
 Categories = Annotated[list[str] | None, BeforeValidator(parse_categories),
                        AfterValidator(_categories)]
 #: Case categories checked where the cases are read (field ``categories``).
@@ -134,8 +157,18 @@ def validation_problems(errors: Any, skip: tuple[str, ...] = ()) -> list[Problem
             out += [Problem(p.reason, row=p.row, field=field, hint=p.hint)
                     for p in inner.errors]
         else:
-            out.append(Problem(e.get("msg", "invalid"), field=field))
+            out.append(Problem(e.get("msg", "invalid") + _did_you_mean(e), field=field))
     return out
+
+
+def _did_you_mean(error: Any) -> str:
+    """`` (did you mean 'mclp'?)`` for a value that is not one of a few allowed words."""
+    if error.get("type") not in ("literal_error", "enum") or \
+            not isinstance(error.get("input"), str):
+        return ""
+    allowed = re.findall(r"'([^']*)'", str((error.get("ctx") or {}).get("expected", "")))
+    near = suggest(error["input"], allowed, n=1)
+    return f" (did you mean {near[0]!r}?)" if near else ""
 
 
 class CoverageParams(Params):
@@ -188,10 +221,9 @@ class CourierParams(Params):
 
     preset: str | None = Field(default=None, description=f"One of {', '.join(PRESETS)}; overrides "
                                "type, mode and budget.")
-    service_type: str = Field(
-        default="courier_station", pattern=r"^[a-z][a-z0-9_]*$", max_length=64,
-                              description="Station type, e.g. courier_station or "
-                              "parcel_station.")
+    service_type: ServiceTypeName = Field(
+        default="courier_station", description="Station type: code or Chinese/English name, "
+        "e.g. courier_station, parcel_station or 快递驿站.")
     mode: Literal["walk", "ride"] = Field(default="ride", description="ride (e-bike) or walk.")
     minutes: float | None = Field(default=None, gt=0, le=120, description="Budget in minutes.")
     metres: float | None = Field(default=None, gt=0, le=20000, description=(
@@ -223,8 +255,8 @@ class PlanParams(CaseFilter):
     """A siting scenario: the best ``p`` new stations of a type, or the fewest reaching a
     share. ``exclude`` and ``compounds`` are HTTP-only; the CLI adds ``--report``."""
 
-    service_type: str = Field(default=DEFAULT_SITING_TYPE, pattern=r"^[a-z][a-z0-9_]*$", max_length=64,
-                              description="Station type, e.g. red_station.")
+    service_type: ServiceTypeName = Field(default=DEFAULT_SITING_TYPE, description=(
+        "Station type: code or Chinese/English name, e.g. red_station or 红色驿站."))
     p: int = Field(default=5, ge=1, le=200, description="Number of new stations (mclp, pmedian).")
     model: SitingModel = Field(
         default=SitingModel.MCLP, description="mclp (most demand covered), lscp (fewest sites reaching "
@@ -257,8 +289,8 @@ class PlanParams(CaseFilter):
 class WhatIfParams(CaseFilter):
     """Coverage before and after user-proposed sites (lon/lat, EPSG:4326)."""
 
-    service_type: str = Field(default=DEFAULT_SITING_TYPE, pattern=r"^[a-z][a-z0-9_]*$", max_length=64,
-                              description="Station type, e.g. red_station.")
+    service_type: ServiceTypeName = Field(default=DEFAULT_SITING_TYPE, description=(
+        "Station type: code or Chinese/English name, e.g. red_station or 红色驿站."))
     minutes: float = Field(default=LIFE_CIRCLE_MINUTES, gt=0, le=MAX_WALK_MINUTES, description="Walking circle in minutes.")
     weight: Weight = Field(default="residents", description="Demand measure (as for plans).")
     sites: list[tuple[float, float]] = Field(..., min_length=1, max_length=100,

@@ -43,7 +43,7 @@ from geo.store.siting import (
     save_scenario,
     with_demand,
 )
-from geo.store.vocabulary import service_type_of
+from geo.store.vocabulary import resolve_service_type, service_type_of
 
 
 @dataclass(frozen=True)
@@ -84,10 +84,11 @@ def siting_inputs(conn: Connection, city: City, *, service_type: str, minutes: f
                   cache: SitingCache | None = None) -> SitingInputs:
     """Network, demand, existing stations and what-if engine of one scenario's inputs.
 
-    The network walks at ``settings.walk_speed_m_per_min``. Unknown service types and
+    The network walks at ``settings.walk_speed_m_per_min``. ``service_type`` may be a code or
+    a label (:func:`geo.store.vocabulary.resolve_service_type`); unknown service types and
     cities without compounds raise :class:`InvalidInputError`.
     """
-    type_labels(conn, service_type)
+    service_type = resolve_service_type(conn, service_type)
     cases = cases if weight == "cases" and cases is not None else CaseFilter()
     speed = settings.walk_speed_m_per_min
     key = (city.id, service_type, float(minutes), weight, cases.case_key(), speed,
@@ -156,6 +157,8 @@ def run_plan(conn: Connection, city: City | str, params: PlanParams,
                                                                      field="target_share")])
     exclude = polygon_zones(params.exclude, "exclude") if params.exclude else None
     c = city_of(conn, city)
+    params = params.model_copy(update={"service_type": resolve_service_type(
+        conn, params.service_type)})
     inputs = siting_inputs(conn, c, service_type=params.service_type, minutes=params.minutes,
                            weight=params.weight, cases=params, settings=settings, cache=cache)
     imported = read_candidates(conn, c.id) if params.use_imported else None
@@ -204,6 +207,8 @@ def run_whatif(conn: Connection, city: City | str, params: WhatIfParams,
     if bad:
         raise InvalidInputError("invalid sites", bad)
     c = city_of(conn, city)
+    params = params.model_copy(update={"service_type": resolve_service_type(
+        conn, params.service_type)})
     inputs = siting_inputs(conn, c, service_type=params.service_type, minutes=params.minutes,
                            weight=params.weight, cases=params, settings=settings, cache=cache)
     res = inputs.whatif.evaluate(params.sites)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from sqlalchemy import Connection, bindparam, text
 
 from geo.crs.utm import utm_epsg
 from geo.errors import InvalidInputError, NotFoundError, Problem
+from geo.vocab import suggest
 
 _COLUMNS = "id, code, name_zh, name_en, metric_epsg, ST_AsBinary(bounds) AS bounds"
 
@@ -97,12 +97,18 @@ def get_city(conn: Connection, code: str) -> City:
     row = conn.execute(text(f"SELECT {_COLUMNS} FROM city WHERE code = :code"),
                        {"code": code}).one_or_none()
     if row is None:
-        known = [c.code for c in list_cities(conn)]
-        close = difflib.get_close_matches(code, known, n=3, cutoff=0.6)
-        hint = f"did you mean {', '.join(close)}? " if close else ""
-        raise NotFoundError(f"no city {code!r}; {hint}known cities: "
-                            f"{', '.join(known) or '(none)'}", code="unknown-city")
+        raise unknown_city(code, [c.code for c in list_cities(conn)])
     return _city(row)
+
+
+def unknown_city(code: str, known: Iterable[str]) -> NotFoundError:
+    """The error for a city ``code`` that is not among ``known`` (``unknown-city``): close
+    codes suggested ("did you mean …"), the known ones listed."""
+    known = list(known)
+    close = tuple(suggest(code, known))
+    mean = f"did you mean {' or '.join(close)}? " if close else ""
+    return NotFoundError(f"no city {code!r}; {mean}known cities: {', '.join(known) or '(none)'}",
+                         code="unknown-city", suggestions=close)
 
 
 def get_city_by_id(conn: Connection, city_id: int) -> City:

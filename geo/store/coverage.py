@@ -179,11 +179,52 @@ def _budget_filter(minutes: float | None) -> tuple[str, dict[str, Any]]:
     return " AND t.minutes = :minutes", {"minutes": float(minutes)}
 
 
+def run_contents(conn: Connection, run_id: int) -> tuple[list[str], list[float], list[float]]:
+    """Service types, minute thresholds and network-metre budgets a coverage run holds."""
+    rows = conn.execute(text("SELECT DISTINCT service_type, minutes, budget_m FROM coverage_unit "
+                             "WHERE run_id = :r"), {"r": run_id}).all()
+    types = sorted({r.service_type for r in rows})
+    minutes = sorted({float(r.minutes) for r in rows if r.minutes is not None})
+    metres = sorted({float(r.budget_m) for r in rows if r.minutes is None})
+    return types, minutes, metres
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def check_available(conn: Connection, run_id: int, *, service_type: str | None = None,
+                    minutes: float | None = None) -> None:
+    """Raise :class:`InvalidInputError` (``unavailable-threshold`` /
+    ``unavailable-service-type``, the available ones named) when the run holds no results of
+    ``service_type`` or for a ``minutes`` threshold — an empty table would look like "nobody
+    is covered"."""
+    if not service_type and minutes is None:
+        return
+    types, thresholds, metres = run_contents(conn, run_id)
+    if service_type and service_type not in types:
+        raise InvalidInputError(
+            f"the coverage run has no {service_type!r} service points",
+            [Problem(f"no {service_type} in this coverage run (the city has no such service "
+                     f"points); available: {', '.join(types) or 'none'}", field="service_type")],
+            code="unavailable-service-type", suggestions=tuple(types))
+    if minutes is not None and float(minutes) not in thresholds:
+        shown = ", ".join(map(_fmt, thresholds)) or "none"
+        also = (f" (the run used network distances: {', '.join(map(_fmt, metres))} m)"
+                if metres and not thresholds else "")
+        raise InvalidInputError(
+            f"no {_fmt(minutes)}-minute threshold in the coverage run",
+            [Problem(f"no {_fmt(minutes)}-minute threshold in this coverage run; available: "
+                     f"{shown}{also}", field="minutes")],
+            code="unavailable-threshold", suggestions=tuple(map(_fmt, thresholds)))
+
+
 def compound_rows(conn: Connection, city_id: int, *, service_type: str | None = None
                   ) -> list[dict[str, Any]]:
     """Per compound and type of the latest run: nearest / second nearest (ids, metres,
     minutes; None when unreachable or not snapped), the access point used (``origin_kind``:
-    gate, inferred_gate or interior_point) and people."""
+    gate, inferred_gate or interior_point) and people. A type the run does not hold raises
+    (:func:`check_available`)."""
     run = latest_run(conn, city_id)
     sql = ("SELECT c.id AS compound_id, c.external_id, c.name, t.service_type, "
            "n.external_id AS nearest, t.nearest_m, t.nearest_min, s.external_id AS second, "
@@ -192,6 +233,7 @@ def compound_rows(conn: Connection, city_id: int, *, service_type: str | None = 
            "LEFT JOIN service_point n ON n.id = t.nearest_id "
            "LEFT JOIN service_point s ON s.id = t.second_id WHERE t.run_id = :r")
     params: dict[str, Any] = {"r": run["id"]}
+    check_available(conn, run["id"], service_type=service_type)
     if service_type:
         sql += " AND t.service_type = :t"
         params["t"] = service_type
@@ -215,11 +257,12 @@ def unit_rows(conn: Connection, city_id: int, *, unit_kind: str,
               ) -> list[dict[str, Any]]:
     """Coverage in whole people per unit of the latest run (``unit_kind`` grid, community,
     street; ``unit_id`` is the feature id of the ``grids`` / ``communities`` / ``streets``
-    layers)."""
+    layers). A type or minute threshold the run does not hold raises (:func:`check_available`)."""
     if unit_kind not in UNIT_KINDS:
         raise InvalidInputError(f"unknown unit {unit_kind!r}; allowed: {', '.join(UNIT_KINDS)}",
                                 [Problem("unknown unit", field="unit")])
     run = latest_run(conn, city_id)
+    check_available(conn, run["id"], service_type=service_type, minutes=minutes)
     where, params = _budget_filter(minutes)
     params.update({"r": run["id"], "k": unit_kind})
     if service_type:

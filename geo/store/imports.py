@@ -40,6 +40,7 @@ from geo.store.cities import City, get_city
 from geo.store.gates import refresh_inferred_gates
 from geo.store.siting import write_candidates
 from geo.store.write import WriteCounts, refresh_grid_compound, upsert_counts
+from geo.vocab import suggest
 
 #: Kinds as written on the command line → table names.
 CLI_KINDS: dict[str, str] = {
@@ -77,8 +78,11 @@ def table_kind(kind: str) -> str:
         return kind
     if kind in CLI_KINDS:
         return CLI_KINDS[kind]
-    raise InvalidInputError(f"unknown kind {kind!r}; allowed: {', '.join(CLI_KINDS)}",
-                            [Problem("unknown kind", field="kind")])
+    near = suggest(kind, CLI_KINDS)
+    mean = f"did you mean {' or '.join(near)}? " if near else ""
+    raise InvalidInputError(f"unknown kind {kind!r}", [Problem(
+        f"unknown kind {kind!r}; {mean}allowed: {', '.join(CLI_KINDS)}", field="kind")],
+        code="unknown-kind", suggestions=tuple(near))
 
 
 def lookup_codes(conn: Connection) -> dict[str, dict[str, tuple[str, str]]]:

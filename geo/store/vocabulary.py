@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
+from geo import vocab
 from geo.domain import SERVICE_TYPES, Term, service_type_term
 
 
@@ -25,6 +26,14 @@ def service_type_terms(conn: Connection) -> tuple[Term, ...]:
     added = [service_type_term(code, zh=zh, en=en) for code, (zh, en) in sorted(stored.items())
              if code not in SERVICE_TYPES]
     return (*builtin, *added)
+
+
+def resolve_service_type(conn: Connection, value: str, *, field: str = "service_type") -> str:
+    """The code of the service type ``value`` names — a code, Chinese or English label of a
+    built-in type or of one added at run time (:func:`geo.vocab.resolve_service_type`
+    against :func:`service_type_terms`); else :class:`~geo.errors.InvalidInputError`
+    ``unknown-service-type`` with "did you mean"."""
+    return vocab.resolve_service_type(value, service_type_terms(conn), field=field)
 
 
 def service_type_of(conn: Connection, code: str) -> Term | None:

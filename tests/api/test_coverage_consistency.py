@@ -86,14 +86,14 @@ def test_gap_layer_equals_tables_panel_csv_and_excel(client: TestClient,
             by_street[street] += f["properties"]["residents"]
 
         panel = client.get(f"/cities/{city}/coverage/panel",
-                           params={"type": typ, "minutes": minutes}).json()
+                           params={"service_type": typ, "minutes": minutes}).json()
         assert panel["totals"]["residents_out"] == gap_total, (city, typ, minutes)
         assert panel["totals"]["compounds_out"] == len(feats)
         assert panel["gap_layer"] == f"coverage_gaps_{minutes}"
         outside_somewhere += gap_total > 0
 
         table = client.get(f"/cities/{city}/coverage/communities",
-                           params={"type": typ, "minutes": minutes}).json()["rows"]
+                           params={"service_type": typ, "minutes": minutes}).json()["rows"]
         assert {r["unit_id"]: r["residents_out"] for r in table if r["residents_out"]} == \
             {k: v for k, v in by_community.items() if v and k is not None}
 
@@ -103,12 +103,12 @@ def test_gap_layer_equals_tables_panel_csv_and_excel(client: TestClient,
 
         labels = panel["labels"]
         got = client.get(f"/cities/{city}/coverage/panel",
-                         params={"type": typ, "minutes": minutes, "format": "csv"})
+                         params={"service_type": typ, "minutes": minutes, "format": "csv"})
         assert got.content.startswith("\ufeff".encode())
         csv_rows = list(csv.DictReader(io.StringIO(got.text.lstrip("\ufeff"))))
         xlsx = openpyxl.load_workbook(io.BytesIO(client.get(
             f"/cities/{city}/coverage/panel",
-            params={"type": typ, "minutes": minutes, "format": "xlsx"}).content))
+            params={"service_type": typ, "minutes": minutes, "format": "xlsx"}).content))
         sheet = list(xlsx.active.iter_rows(values_only=True))
         head = list(sheet[0])
         assert head == list(csv_rows[0]) if csv_rows else True
@@ -122,7 +122,7 @@ def test_gap_layer_equals_tables_panel_csv_and_excel(client: TestClient,
 
 def test_panel_totals_add_up(client: TestClient) -> None:
     p = client.get("/cities/guixi/coverage/panel",
-                   params={"type": "red_station", "minutes": 15}).json()
+                   params={"service_type": "red_station", "minutes": 15}).json()
     t = p["totals"]
     assert t["residents_in"] + t["residents_out"] + t["residents_unknown"] == t["residents"]
     assert t["compounds_in"] + t["compounds_out"] + t["compounds_unknown"] == t["compounds"]
@@ -130,15 +130,21 @@ def test_panel_totals_add_up(client: TestClient) -> None:
     assert p["data"]["compounds"] == t["compounds"]
     assert p["service_type_label"] == "红色驿站" and p["labels"]["residents_out"] == "圈外居民（人）"
     en = client.get("/cities/guixi/coverage/panel",
-                    params={"type": "red_station", "minutes": 15, "lang": "en"}).json()
+                    params={"service_type": "red_station", "minutes": 15, "lang": "en"}).json()
     assert en["service_type_label"] == "Red station" and en["totals"] == t
     assert {r["unit_kind"] for r in p["rows"]} == {"community", "grid", "street"}
     assert p["downloads"]["xlsx"].endswith("format=xlsx")
 
 
-def test_panel_for_a_type_not_in_the_run_is_a_404_problem(client: TestClient) -> None:
-    r = client.get("/cities/guixi/coverage/panel", params={"type": "spaceport", "minutes": 15})
-    assert r.status_code == 404
+def test_panel_takes_names_and_rejects_unknown_types(client: TestClient) -> None:
+    r = client.get("/cities/guixi/coverage/panel",
+                   params={"service_type": "spaceport", "minutes": 15})
+    assert r.status_code == 422
     assert r.headers["content-type"].startswith("application/problem+json")
-    assert client.get("/cities/guixi/coverage/panel",
-                      params={"type": "Red Station"}).status_code == 422
+    assert r.json()["code"] == "unknown-service-type"
+    by_code = client.get("/cities/guixi/coverage/panel",
+                         params={"service_type": "red_station", "minutes": 15}).json()
+    for name in ("红色驿站", "Red Station"):
+        by_name = client.get("/cities/guixi/coverage/panel",
+                             params={"service_type": name, "minutes": 15}).json()
+        assert by_name["totals"] == by_code["totals"] and by_name["service_type"] == "red_station"

@@ -5,7 +5,7 @@ of its own (the fuzzer creates, imports and revokes).
 Checked on every response: no server error (5xx), except a 503 problem with
 ``Retry-After`` (the documented answer of a busy or unreachable database), and every
 error (4xx/5xx) is an RFC 9457 ``application/problem+json`` body whose ``status`` is the
-response's. Bounded for CI: a few derandomized examples per operation and role, no
+response's — on the pages opened in a browser (``/map``, report pages) the HTML error page. Bounded for CI: a few derandomized examples per operation and role, no
 shrinking, and a wall-clock budget after which the remaining operations are skipped.
 """
 
@@ -18,6 +18,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -27,6 +28,8 @@ from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 
 from api.app import create_app
+from api.error_pages import is_page
+from api.security import ERROR_PAGE_CSP
 from geo.settings import Settings
 from geo.store import cluster, keys, migrate
 from geo.store.imports import CLI_KINDS
@@ -79,13 +82,17 @@ def _header(response: schemathesis.Response, name: str) -> str:
     return values[0] if values else ""
 
 
-def _problems(response: schemathesis.Response) -> list[str]:
-    """What is wrong with ``response`` (empty when it is fine)."""
+def _problems(response: schemathesis.Response, path: str) -> list[str]:
+    """What is wrong with ``response`` to a request for ``path`` (empty when it is fine)."""
     out = []
     status = response.status_code
     if status >= 500 and not (status == 503 and _header(response, "retry-after")):
         out.append(f"server error {status}")
-    if status >= 400:
+    if status >= 400 and is_page(path):  # a page opened in a browser answers a page
+        if not _header(response, "content-type").startswith("text/html") or \
+                _header(response, "content-security-policy") != ERROR_PAGE_CSP:
+            out.append(f"{status} of a browser page is not the HTML error page")
+    elif status >= 400:
         ctype = _header(response, "content-type")
         if not ctype.startswith("application/problem+json"):
             out.append(f"{status} is {ctype or 'no content type'}, not problem+json")
@@ -113,7 +120,7 @@ def _fuzz(op: Any, mode: schemathesis.GenerationMode, url: str, session: request
                     case.path_parameters[name] = KNOWN[name][zlib.crc32(str(value).encode()) % len(KNOWN[name])]
         response = case.call(base_url=url, session=session, headers=headers, timeout=60)
         statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
-        for p in _problems(response):
+        for p in _problems(response, urlsplit(case.formatted_path).path):
             failures.setdefault(f"{label}: {p}",
                                 f"{case.method} {case.formatted_path} query={case.query} "
                                 f"body={str(case.body)[:200]}")

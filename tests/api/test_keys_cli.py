@@ -49,4 +49,4 @@ def test_bad_role_fails_without_traceback(sample_settings: Settings) -> None:
 
 def test_revoke_unknown_fails(sample_settings: Settings) -> None:
     out = _cli(sample_settings, "revoke", "nobody-here")
-    assert out.returncode == 1 and "no API key" in out.stderr
+    assert out.returncode == 2 and "no API key" in out.stderr  # a slip: a name nobody has

@@ -222,7 +222,7 @@ def test_huge_compound_covering_the_city_is_rejected():
     huge = box(111.0, 35.0, 121.0, 45.0)  # 10° × 10°, the city inside it
     probs = _problems(_compounds([huge]), "compound")
     assert {(r, f) for r, f, _ in probs} == {(1, "geometry")}
-    assert any("outside the city's bounds" in p for _, _, p in probs)
+    # it overlaps the city, so the bounds rule lets it pass; its size does not
     assert any("km²" in p and "at most 5 km²" in p for _, _, p in probs)
 
 
@@ -320,3 +320,48 @@ def test_unknown_crs_declared_by_the_file_is_named():
     out = resolve_crs(gdf, file_crs=None, tabular=False, crs="wgs84",
                       unknown_crs="urn:ogc:def:crs:EPSG::999999")  # the user says which
     assert out.crs.to_epsg() == 4326
+
+
+# --- polygons reaching beyond the city's OpenStreetMap bounds ---------------------------
+
+
+def _grids(geoms):
+    return gpd.GeoDataFrame({"external_id": [f"G{i}" for i in range(1, len(geoms) + 1)],
+                             "name": "网格"}, geometry=geoms, crs=4326)
+
+
+def test_polygon_reaching_beyond_the_bounds_is_imported_with_a_warning_naming_it():
+    inside = box(116.301, 39.991, 116.303, 39.993)
+    overhang = box(116.308, 39.995, 116.330, 40.010)  # ~1.5 km past the north-east corner
+    v = validate_features(_grids([inside, overhang]), "grid", bounds=BOUNDS)
+    assert len(v.frame) == 2 and v.frame.geometry.iloc[1].equals(overhang)  # kept as is
+    (note,) = [w for w in v.warnings if "beyond" in w]
+    assert "1 polygon(s)" in note and "row 2 (id G2)" in note and "G1" not in note
+
+
+def test_polygon_wholly_outside_the_bounds_is_rejected():
+    away = box(116.330, 40.010, 116.335, 40.015)  # ~2 km beyond the margin
+    probs = _problems(_grids([box(116.301, 39.991, 116.303, 39.993), away]), "grid")
+    assert [(r, f) for r, f, _ in probs] == [(2, "geometry")]
+    assert "wholly outside the city's bounds" in probs[0][2]
+
+
+def test_points_keep_the_margin_rule():
+    # 300 m beyond the bounds is inside the ≈ 500 m margin; 1.5 km is not
+    near, far = Point(116.3155, 39.995), Point(116.330, 39.995)
+    v = validate_features(_cases().set_geometry([Point(116.301, 39.991), near], crs=4326),
+                          "grid_case", codes=CODES, bounds=BOUNDS)
+    assert len(v.frame) == 2 and not any("beyond" in w for w in v.warnings)
+    probs = _problems(_cases().set_geometry([Point(116.301, 39.991), far], crs=4326))
+    assert [(r, f) for r, f, _ in probs] == [(2, "geometry")]
+
+
+def test_chinese_and_english_labels_of_codes_are_accepted_and_stored_as_codes():
+    v = validate_features(_cases(category=["环境卫生", " DISPUTE "]), "grid_case", codes=CODES,
+                          bounds=BOUNDS)
+    assert v.frame["category"].tolist() == ["sanitation", "dispute"]
+
+
+def test_a_misspelt_category_is_rejected_with_a_suggestion():
+    probs = _problems(_cases(category=["sanitaton", "dispute"]))
+    assert probs[0][:2] == (1, "category") and "did you mean sanitation (环境卫生)?" in probs[0][2]
