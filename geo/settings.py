@@ -53,11 +53,6 @@ def _names(value: str) -> tuple[str, ...]:
     return tuple(n.strip().lower() for n in value.split(",") if n.strip())
 
 
-def _flag(value: str) -> bool:
-    """``1``/``true``/``yes``/``on`` → True, anything else False."""
-    return value.strip().lower() in ("1", "true", "yes", "on")
-
-
 @dataclass(frozen=True)
 class Settings:
     """Deployment settings.
