@@ -14,10 +14,10 @@ from api import errors, logs, security
 from api.db import database
 from api.hosts import HostCheck
 from api.limits import BodyLimit
+from api.routes import basemap, features, health, imports, keys, layers, map, tiles, vocabulary
 from api.routes import cases as case_routes
 from api.routes import courier as courier_routes
 from api.routes import coverage as coverage_routes
-from api.routes import features, health, imports, keys, layers, map, tiles, vocabulary
 from api.routes import siting as siting_routes
 from api.schemas import FeatureCollection, Problem
 from geo.settings import Settings
@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     app.include_router(features.router)
     app.include_router(layers.router)
     app.include_router(vocabulary.router)
+    app.include_router(basemap.router)  # before tiles: /tiles/basemap/… is one source
     app.include_router(tiles.router)
     app.include_router(keys.router)
     app.include_router(imports.router)

@@ -24,6 +24,8 @@ DOCS_CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inl
             "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
             f"form-action 'self'; {_CLOSED}")
 REPORT_PAGE_CSP = f"{REPORT_CSP}; {_CLOSED}"
+#: MapLibre's web worker (a script of its own: its requests follow its response's policy).
+MAP_WORKER = "/static/vendor/maplibre/maplibre-gl-csp-worker.js"
 HEADERS = {"x-content-type-options": "nosniff", "x-frame-options": "DENY",
            "referrer-policy": "no-referrer"}
 
@@ -56,7 +58,7 @@ class SecurityHeaders:
 
     def policy(self, path: str) -> str:
         """The Content-Security-Policy for a request path."""
-        if path == "/map":
+        if path in ("/map", MAP_WORKER):  # the map's tile worker fetches under its own policy
             return self.map_policy
         if path == "/docs":
             return DOCS_CSP

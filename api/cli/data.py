@@ -78,7 +78,9 @@ def city_add(
     file's own bounds. Import grids, compounds, service points and cases afterwards with
     `servicecircle import`.
     """
+    from geo.basemap import read_basemap
     from geo.network.osm import read_osm
+    from geo.store.basemap import write_basemap
     from geo.store.cities import code_problems, create_city
     from geo.store.network import write_network
 
@@ -88,6 +90,7 @@ def city_add(
     box = parse_bbox(bbox) if bbox is not None else None
     with console.status(f"Reading {osm.name}…"):
         extract = read_osm(osm, bbox=box)
+        basemap = read_basemap(osm, bbox=tuple(extract.bounds.bounds))  # type: ignore[arg-type]
     edges = extract.edges
     if edges.empty:
         raise InvalidInputError(f"no walkable or rideable streets inside the bounds of {osm.name}",
@@ -96,11 +99,14 @@ def city_add(
         city = create_city(conn, code, name_zh=name_zh or code, name_en=name_en or code,
                            bounds=extract.bounds)
         write_network(conn, city.id, extract.nodes, edges)
+        drawn = write_basemap(conn, city.id, basemap)
     walk_km = edges.loc[edges["walk"], "length_m"].sum() / 1000
     ride_km = edges.loc[edges["ride"], "length_m"].sum() / 1000
     out.print(f"city {city.code} ({city.name_zh} / {city.name_en}), metric CRS EPSG:{city.metric_epsg}")
     out.print(f"  {len(extract.nodes):,} nodes, {len(edges):,} edges; "
               f"walk {walk_km:,.1f} km, ride {ride_km:,.1f} km")
+    out.print(f"  basemap: {sum(drawn.values()):,} features (streets, water, green, buildings, "
+              "names)")
     out.print("  © OpenStreetMap contributors (ODbL)")
 
 

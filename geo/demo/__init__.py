@@ -13,10 +13,12 @@ from pathlib import Path
 
 from sqlalchemy import Connection, text
 
+from geo.basemap import read_basemap
 from geo.demo.guixi import build_guixi
 from geo.demo.model import LAYERS, DemoCity
 from geo.demo.wudaokou import build_wudaokou
 from geo.settings import PROJECT_ROOT
+from geo.store.basemap import write_basemap
 from geo.store.cities import create_city
 from geo.store.network import write_network
 from geo.store.write import refresh_grid_compound, upsert_features
@@ -30,7 +32,7 @@ DEMO_CITIES: dict[str, tuple[Callable[[Path], DemoCity], str]] = {
 }
 #: Tables counted per city after loading, in load order.
 COUNTED = ("street_node", "street_edge", *LAYERS, "grid_compound")
-STEPS_PER_CITY = 3 + len(LAYERS)
+STEPS_PER_CITY = 4 + len(LAYERS)
 
 Progress = Callable[[str, int, int], None]
 
@@ -98,6 +100,10 @@ def load_demo(conn: Connection, *, progress: Progress | None = None,
                            bounds=demo.bounds, metric_epsg=demo.metric_epsg)
         write_network(conn, city.id, demo.nodes, demo.edges)
         step(f"{demo.name_zh} ({code}): street network")
+        basemap = read_basemap(Path(osm_dir) / DEMO_CITIES[code][1],
+                               bbox=tuple(demo.bounds.bounds))  # type: ignore[arg-type]
+        write_basemap(conn, city.id, basemap)
+        step(f"{demo.name_zh} ({code}): basemap")
         for kind in LAYERS:
             gdf = demo.layers[kind]
             for source in sorted(gdf["source"].unique()):

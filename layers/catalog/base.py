@@ -21,6 +21,7 @@ LAYERS: tuple[Layer, ...] = (
         geometry_type="MultiPolygon", minzoom=8, maxzoom=18,
         source=Source("street", columns=_UNIT),
         style=Style("fill", "#6c3483", fill_opacity=0.04, weight=3.0),
+        visible=False,
         description_zh="街道（乡镇）辖区边界", description_en="Sub-district boundaries",
     ),
     Layer(
@@ -28,6 +29,7 @@ LAYERS: tuple[Layer, ...] = (
         geometry_type="MultiPolygon", minzoom=10, maxzoom=18,
         source=Source("community", columns=(*_UNIT, "street_id")),
         style=Style("fill", "#2874a6", fill_opacity=0.05, weight=2.0),
+        visible=False,
         description_zh="社区（村）边界", description_en="Community boundaries",
     ),
     Layer(
@@ -35,6 +37,7 @@ LAYERS: tuple[Layer, ...] = (
         geometry_type="MultiPolygon", minzoom=12, maxzoom=20,
         source=Source("grid", columns=(*_UNIT, "community_id")),
         style=Style("fill", "#117a65", fill_opacity=0.06, weight=1.0),
+        visible=False,
         description_zh="网格边界（一格一专职网格员）", description_en="Grid boundaries",
     ),
     Layer(
@@ -44,6 +47,7 @@ LAYERS: tuple[Layer, ...] = (
                                            "elderly", "property_management")),
         style=Style("fill", "#fd8d3c", fill_opacity=0.6, weight=0.8, property="residents",
                     classify="graduated", classes=RESIDENT_CLASSES),
+        visible=False,
         description_zh="居民小区，颜色表示居民人数", description_en="Residential compounds, "
         "coloured by number of residents",
     ),
