@@ -186,17 +186,18 @@
   }
   function layerList(catalogue, body) {
     var groups = catalogue.groups || {}, order = [];
-    state.layers.forEach(function (l) { if (order.indexOf(l.group) < 0) { order.push(l.group); } });
+    // only the layers the caller may read (the style holds no others)
+    var listed = state.layers.filter(function (l) { return l.drawn; });
+    listed.forEach(function (l) { if (order.indexOf(l.group) < 0) { order.push(l.group); } });
     body.id = 'layers';
     body.innerHTML = order.map(function (g) {
-      var members = state.layers.filter(function (l) { return l.group === g; });
+      var members = listed.filter(function (l) { return l.group === g; });
       var open = members.some(function (l) { return l.drawn && isOn(l.name); });
       return '<details class="sc-group" data-group="' + esc(g) + '"' + (open ? ' open' : '') +
         '><summary>' + esc(groups[g] || g) + ' <span class="n"></span></summary>' +
         members.map(function (l) {
-          return '<label class="sc-layer' + (l.drawn ? '' : ' locked') + '" title="' + esc(l.description || '') + '">' +
-            '<input type="checkbox" data-layer="' + esc(l.name) + '"' +
-            (l.drawn && isOn(l.name) ? ' checked' : '') + (l.drawn ? '' : ' disabled') + '> ' +
+          return '<label class="sc-layer" title="' + esc(l.description || '') + '">' +
+            '<input type="checkbox" data-layer="' + esc(l.name) + '"' + (isOn(l.name) ? ' checked' : '') + '> ' +
             esc(l.title) + (l.public ? '' : '<span class="lock">' + esc(T.locked) + '</span>') + '</label>';
         }).join('') + '</details>';
     }).join('');
