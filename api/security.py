@@ -17,6 +17,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from geo.siting.report import REPORT_CSP
+from layers.basemaps import online_basemap
 
 _CLOSED = "base-uri 'none'; frame-ancestors 'none'"
 API_CSP = f"default-src 'none'; form-action 'none'; {_CLOSED}"
@@ -42,11 +43,14 @@ def basemap_source(url: str | None) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def map_csp(basemap_url: str | None = None) -> str:
-    """The map page's policy: scripts, styles and data from this origin; basemap images."""
-    img = " ".join(s for s in ("'self' data:", basemap_source(basemap_url)) if s)
+def map_csp(*basemap_urls: str | None) -> str:
+    """The map's policy: scripts, styles and data from this origin; the tiles of an online
+    basemap (MapLibre fetches them, then draws them as images)."""
+    hosts = sorted({h for h in (basemap_source(u) for u in basemap_urls) if h})
+    img = " ".join(["'self' data:", *hosts])
+    connect = " ".join(["'self'", *hosts])
     return ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-            f"img-src {img}; connect-src 'self'; object-src 'none'; form-action 'self'; "
+            f"img-src {img}; connect-src {connect}; object-src 'none'; form-action 'self'; "
             f"{_CLOSED}")
 
 
@@ -85,7 +89,10 @@ class SecurityHeaders:
 def install(app: FastAPI) -> None:
     """Wrap ``app``'s whole middleware stack, so even 500 responses get the headers."""
     build = app.build_middleware_stack
-    policy = map_csp(app.state.settings.basemap_url)
+    settings = app.state.settings
+    online = online_basemap(settings, center=None)  # also refuses incomplete settings
+    urls = [t for src in (online or {}).get("sources", {}).values() for t in src["tiles"]]
+    policy = map_csp(settings.basemap_url, *urls)
 
     def build_with_headers() -> ASGIApp:
         return SecurityHeaders(build(), map_policy=policy)

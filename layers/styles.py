@@ -161,6 +161,8 @@ VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
                    "false": ("否", "No")},
     "reached": {"true": ("是", "Yes"), "false": ("否", "No")},
     "candidate": {"true": ("是", "Yes"), "false": ("否", "No")},
+    "source": {"osm": ("OpenStreetMap", "OpenStreetMap"), "generated": ("演示生成", "Demo (generated)"),
+               "import": ("导入", "Imported")},
 }
 
 
