@@ -30,8 +30,10 @@ OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 #: Graduated point symbols: radius 3 px + 0.07 px per square root of the value, ≤ 24 px
 #: (area proportional to the value, e.g. residents reached).
 R_MIN, R_MAX, R_PER_SQRT = 3.0, 24.0, 0.07
-#: Radius of point markers that carry a glyph (a service type's "党", "红" …), pixels.
+#: Radius of point markers that carry a glyph (a service type's "党", "红" …), pixels,
+#: and the zoom from which the glyphs are drawn (below it: smaller plain dots).
 GLYPH_RADIUS = 10.0
+GLYPH_MINZOOM = 14
 
 Expr = list[Any]
 
@@ -65,8 +67,9 @@ def radius_expression(layer: Layer) -> Any:
     if st.classify == "graduated" and st.property:
         v = ["max", 0, ["to-number", ["coalesce", _prop(st.property), 0]]]
         return ["min", R_MAX, ["+", R_MIN, ["*", R_PER_SQRT, ["sqrt", v]]]]
-    if any(c.icon for c in st.classes):
-        return GLYPH_RADIUS
+    if any(c.icon for c in st.classes):  # small dots at city scale, glyph markers close up
+        return ["interpolate", ["linear"], ["zoom"], GLYPH_MINZOOM - 3, 3.5,
+                GLYPH_MINZOOM, GLYPH_RADIUS]
     return st.radius
 
 
@@ -112,6 +115,7 @@ def catalogue_layers(layer: Layer, classes: tuple[LegendClass, ...], *, lang: st
             for c in glyphs:
                 text += [str(c.value), c.icon]
             out.append({"id": f"{name}:glyph", "type": "symbol", **common,
+                        "minzoom": max(layer.minzoom, GLYPH_MINZOOM),
                         "metadata": _meta(layer, "glyph"),
                         "layout": {**visibility, "text-field": [*text, ""],
                                    "text-font": FONT, "text-size": 11,
