@@ -91,7 +91,9 @@ def install(app: FastAPI) -> None:
     build = app.build_middleware_stack
     settings = app.state.settings
     online = online_basemap(settings, center=None)  # also refuses incomplete settings
+    meta = (online or {}).get("metadata", {})
     urls = [t for src in (online or {}).get("sources", {}).values() for t in src["tiles"]]
+    urls += meta.get("sc:gcj02_tiles", [])
     policy = map_csp(settings.basemap_url, *urls)
 
     def build_with_headers() -> ASGIApp:

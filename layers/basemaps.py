@@ -8,9 +8,11 @@
 - ``amap`` (高德) and ``tencent`` (腾讯) — their tiles are in GCJ-02, which is WGS-84 moved
   by a few hundred metres by a published formula (:mod:`geo.crs.chinese`). The map keeps
   our data in WGS-84 and shifts the *tiles* instead: the style's ``metadata`` gives the
-  shift at the city's centre (``sc:gcj02_shift``, degrees east/north), and the web map
-  draws each raster tile that much to the south-west. Across a city of 20 km the formula's
-  shift varies by under ~10 m, the error of one constant shift.
+  shift at the city's centre (``sc:gcj02_shift``, degrees east/north) and the provider's
+  tile template (``sc:gcj02_tiles``); its raster source asks for ``gcj02://{z}/{x}/{y}``,
+  which the web map answers by cutting the WGS-84 tile out of the provider's tiles moved
+  by the shift (``map.js``). Across a city of 20 km the formula's shift varies by under
+  ~10 m, the error of one constant shift.
 - ``xyz`` — any XYZ raster template in ``settings.basemap_url`` (its own attribution).
 
 Every online basemap shows its provider's attribution and the review number (审图号)
@@ -40,10 +42,13 @@ PROVIDERS: dict[str, dict[str, Any]] = {
                    "&style=8&x={x}&y={y}&z={z}")],
         "attribution": "© 高德地图 AutoNavi", "datum": "gcj02", "needs_key": False},
     "tencent": {
-        "tiles": ["https://rt0.map.gtimg.com/realtimerender?z={z}&x={x}&y={-y}&type=vector&style=0"],
-        "attribution": "© 腾讯地图 Tencent", "datum": "gcj02", "needs_key": False},
+        "tiles": ["https://rt0.map.gtimg.com/realtimerender?z={z}&x={x}&y={y}&type=vector&style=0"],
+        "attribution": "© 腾讯地图 Tencent", "datum": "gcj02", "needs_key": False,
+        "scheme": "tms"},
 }
 ONLINE = (*PROVIDERS, "xyz")
+#: The tile address a GCJ-02 provider's raster source asks for (answered by the web map).
+GCJ02_TILES = "gcj02://{z}/{x}/{y}"
 
 
 def check_basemap(settings: Settings) -> None:
@@ -88,7 +93,9 @@ def online_basemap(settings: Settings, *, center: tuple[float, float] | None
                                          "© OpenStreetMap contributors") if a)
     groups = [[t for t in tiles if f"LAYER={lyr}&" in t] for lyr in provider.get("layers", ())]
     groups = [g for g in groups if g] or [tiles]
-    sources = {f"online{i}": {"type": "raster", "tiles": g, "tileSize": 256, "maxzoom": 18,
+    gcj = provider["datum"] == "gcj02"
+    sources = {f"online{i}": {"type": "raster",
+                              "tiles": [GCJ02_TILES] if gcj else g, "tileSize": 256, "maxzoom": 18,
                               "attribution": attribution if i == 0 else ""}
                for i, g in enumerate(groups)}
     layers = [{"id": f"basemap:{sid}", "type": "raster", "source": sid,
@@ -98,4 +105,6 @@ def online_basemap(settings: Settings, *, center: tuple[float, float] | None
         shift = gcj02_shift(*center)
     return {"name": name, "sources": sources, "layers": layers,
             "metadata": {"sc:basemap": name, "sc:datum": provider["datum"],
-                         "sc:gcj02_shift": list(shift), "sc:review_number": review}}
+                         "sc:gcj02_shift": list(shift), "sc:review_number": review,
+                         **({"sc:gcj02_tiles": tiles,
+                             "sc:gcj02_tms": provider.get("scheme") == "tms"} if gcj else {})}}

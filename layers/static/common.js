@@ -41,6 +41,12 @@
         return r.json().then(function (j) { return [r.ok, j]; }, function () { return [r.ok, {}]; });
       });
   };
+  /* An image from another server (an online basemap's tile) as an ImageBitmap. */
+  SC.image = function (url, abort) {
+    return fetch(url, { signal: abort && abort.signal, referrerPolicy: 'no-referrer' })
+      .then(function (r) { if (!r.ok) { throw new Error(String(r.status)); } return r.blob(); })
+      .then(function (b) { return createImageBitmap(b); });
+  };
   SC.postJSON = function (url, body) {
     return SC.request(url, { method: 'POST', headers: { 'Content-Type': 'application/json' },
                              body: JSON.stringify(body) });

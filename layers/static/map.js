@@ -42,6 +42,46 @@
     return m;
   }
 
+  /* GCJ-02 basemaps (高德, 腾讯): the style's raster source asks for gcj02://z/x/y; the
+     tile is cut out of the provider's tiles moved by the city's GCJ-02 shift (style
+     metadata sc:gcj02_shift, degrees east/north), so that they sit on our WGS-84 data.
+     gcjWindow(z, x, y, shift) → the provider tiles [tx, ty, left, top] drawn at left/top. */
+  var TILE_PX = 256;
+  function mercY(lat) { return Math.log(Math.tan(Math.PI / 4 + lat * Math.PI / 360)); }
+  function gcjWindow(z, x, y, shift) {
+    var world = TILE_PX * Math.pow(2, z);
+    // latitude of the tile's centre, for the northward shift in pixels
+    var n = Math.PI - 2 * Math.PI * (y + 0.5) / Math.pow(2, z);
+    var lat = 180 / Math.PI * Math.atan(Math.sinh(n));
+    var gx = x * TILE_PX + shift[0] / 360 * world;
+    var gy = y * TILE_PX - (mercY(lat + shift[1]) - mercY(lat)) / (2 * Math.PI) * world;
+    var out = [];
+    for (var tx = Math.floor(gx / TILE_PX); tx * TILE_PX < gx + TILE_PX; tx++) {
+      for (var ty = Math.floor(gy / TILE_PX); ty * TILE_PX < gy + TILE_PX; ty++) {
+        out.push([tx, ty, Math.round(tx * TILE_PX - gx), Math.round(ty * TILE_PX - gy)]);
+      }
+    }
+    return out;
+  }
+  SC.gcjWindow = gcjWindow;
+  maplibregl.addProtocol('gcj02', function (params, abort) {
+    var meta = SC.map.getStyle().metadata || {}, shift = meta['sc:gcj02_shift'] || [0, 0];
+    var zxy = params.url.split('://')[1].split('/').map(Number), z = zxy[0];
+    var templates = meta['sc:gcj02_tiles'] || [];
+    var parts = gcjWindow(z, zxy[1], zxy[2], shift).map(function (p) {
+      var y = meta['sc:gcj02_tms'] ? Math.pow(2, z) - 1 - p[1] : p[1];
+      var url = templates[0].replace('{z}', z).replace('{x}', p[0]).replace('{y}', y);
+      return SC.image(url, abort).then(function (img) { return [img, p]; }, function () { return null; });
+    });
+    return Promise.all(parts).then(function (drawn) {
+      var canvas = document.createElement('canvas');
+      canvas.width = canvas.height = TILE_PX;
+      var g = canvas.getContext('2d');
+      drawn.forEach(function (d) { if (d) { g.drawImage(d[0], d[1][2], d[1][3]); } });
+      return new Promise(function (resolve) { canvas.toBlob(resolve); });
+    }).then(function (blob) { return blob.arrayBuffer(); }).then(function (data) { return { data: data }; });
+  });
+
   /* Style layers drawing catalogue layer ``name`` (main, outline, glyph). */
   function styleLayers(name) {
     return SC.map.getStyle().layers.filter(function (l) {
