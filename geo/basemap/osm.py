@@ -57,6 +57,10 @@ _POI_KEYS = ("amenity", "shop", "tourism", "leisure", "railway", "public_transpo
              "historic")
 _NOT_PLACES = {"level_crossing", "crossing", "stop_position", "platform", "stop", "switch",
                "buffer_stop", "bench", "waste_basket", "bicycle_parking", "parking_entrance"}
+_FAMILY = {"roads": "line", "waterways": "line", "labels": "point", "water": "area",
+           "green": "area", "builtup": "area", "buildings": "area"}
+_GEOM_FAMILY = {"LineString": "line", "MultiLineString": "line", "Point": "point",
+                "Polygon": "area", "MultiPolygon": "area"}
 #: Label rank by kind of named area (1 = shown first, at the lowest zoom).
 _AREA_RANK = {"university": 1, "college": 2, "hospital": 2, "park": 2, "water": 2,
               "school": 3}
@@ -189,11 +193,16 @@ def _frame(rows: list[tuple[Any, ...]], bounds: BBox) -> gpd.GeoDataFrame:
     clip = box(*bounds)
     gdf = gdf[gdf.intersects(clip)].copy()
     gdf["geometry"] = shapely.make_valid(shapely.clip_by_rect(gdf.geometry.values, *bounds))
-    gdf = gdf[~gdf.geometry.is_empty]
+    # clipping can leave a polygon's edge as a line (or a line's end as a point): keep
+    # each layer's own kind of geometry only
+    gdf = gdf.explode(index_parts=False)
+    family = gdf["layer"].map(_FAMILY)
+    gdf = gdf[~gdf.geometry.is_empty & (gdf.geom_type.map(_GEOM_FAMILY) == family)]
     # one label point inside each named area (campuses, parks, lakes …)
     named = gdf[gdf["name"].notna() & gdf.geom_type.isin(["Polygon", "MultiPolygon"])
                 & (gdf["layer"] != "buildings")]
-    if not named.empty:
+    if not named.empty:  # the parts of one OSM area together again
+        named = named.dissolve(by=["layer", "osm_id"], aggfunc="first", as_index=False)
         pts = named.copy()
         area = shapely.area(named.geometry.values)  # square degrees: a size order only
         pts["geometry"] = named.geometry.representative_point()

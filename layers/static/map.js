@@ -378,7 +378,14 @@
     build(res[0][1]);
   });
 
-  // Phone layout: the panel is a drawer opened from the bar.
+  // Phone layout: the panel is a drawer opened from the bar; the key box moves into it.
+  var PHONE = window.matchMedia('(max-width: 700px)');
+  SC.whenReady(function () {
+    if (PHONE.matches) {
+      var body = SC.section('key', S.key, false);
+      body.appendChild(document.getElementById('keybox'));
+    }
+  });
   document.getElementById('drawer').addEventListener('click', function () {
     document.body.classList.toggle('drawer-open');
     if (SC.map) { window.setTimeout(function () { SC.map.resize(); }, 0); }

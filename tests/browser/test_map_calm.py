@@ -142,6 +142,8 @@ def test_phone_layout(browser: Any, demo_server: str, runs: None, city: str, lan
         _settle(page)
         assert "coverage_circles_10" in page.evaluate("SC.layersOn()")
         page.screenshot(path=str(artifacts / f"map-phone-{city}-{lang}-drawer.png"))
+        page.click("#sec-key summary")  # the key box lives in the drawer on phones
+        assert page.locator("#key").is_visible()
         page.click("#drawer")
         assert page.problems == []
     finally:
@@ -245,5 +247,37 @@ def test_map_opens_on_the_first_demo_city(browser: Any, demo_server: str) -> Non
         _open(page, f"{demo_server}/map")
         assert page.evaluate("SC.config.city") == "guixi"
         assert page.locator("#city").input_value() == "guixi"
+    finally:
+        page.context.close()
+
+
+@pytest.fixture(scope="module")
+def added_city(settings: Any, demo_engine: Engine) -> Iterator[str]:
+    """A city added with ``servicecircle city add`` from the east of the Wudaokou extract."""
+    from tests.store.test_city_add import cli
+
+    code = "t-map-added"
+    r = cli(settings, "city", "add", code, "--osm",
+            str(Path(__file__).parents[2] / "data" / "osm" / "wudaokou_2017.osm"),
+            "--bbox", "116.318,39.991,116.332,40.004", "--name-zh", "新增城", "--name-en", "Added")
+    assert r.returncode == 0, r.stderr
+    yield code
+    with demo_engine.begin() as conn:
+        conn.execute(text("DELETE FROM city WHERE code = :c"), {"c": code})
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_a_city_added_with_city_add_has_its_basemap(browser: Any, demo_server: str,
+                                                    added_city: str, viewport: dict[str, int],
+                                                    artifacts: Path) -> None:
+    page = _page(browser, viewport)
+    try:
+        _open(page, f"{demo_server}/map?city={added_city}")
+        assert _drawn(page, "basemap:roads") > 20 and _drawn(page, "basemap:buildings") > 0
+        assert "清华大学" in _drawn_names(page, "basemap:labels")
+        assert page.locator("#city").input_value() == added_city
+        kind = "desktop" if viewport is DESKTOP else "phone"
+        page.screenshot(path=str(artifacts / f"map-added-city-{kind}.png"))
+        assert page.problems == []
     finally:
         page.context.close()
