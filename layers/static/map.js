@@ -34,6 +34,16 @@
       opts.fitBoundsOptions = { padding: 20 };
     } else { opts.center = [0, 0]; opts.zoom = 1; }
     var m = new maplibregl.Map(opts);
+    // A key revoked while the page is open: tiles answer 401; drop the key, say so, and
+    // load the public layers again without it.
+    m.on('error', function (e) {
+      if (!e.error || e.error.status !== 401 || SC.keyRefused) { return; }
+      refuseKey();
+      Object.keys(m.getStyle().sources).forEach(function (id) {
+        var src = m.getSource(id);
+        if (src && src.setTiles && src.tiles) { src.setTiles(src.tiles.slice()); }
+      });
+    });
     m.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
     m.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
     m.addControl(new maplibregl.AttributionControl({ compact: false,
@@ -96,7 +106,10 @@
       SC.map.setLayoutProperty(id, 'visibility', on ? 'visible' : 'none');
     });
     var box = document.querySelector('#layers input[data-layer="' + name + '"]');
-    if (box) { box.checked = on; }
+    if (box) {
+      box.checked = on;
+      if (on) { box.closest('details').open = true; }  // a layer that is on shows in the list
+    }
     renderLegend();
     renderCounts();
   }
@@ -343,12 +356,15 @@
     if (!SC.apiKey()) { return Promise.resolve(null); }
     return SC.request('/keys/me').then(function (res) {
       if (res[0]) { return res[1].role; }
-      SC.keyRefused = true;
-      var msg = document.getElementById('keymsg');
-      msg.textContent = S.bad_key;
-      msg.hidden = false;
+      refuseKey();
       return null;
     }, function () { return null; });
+  }
+  function refuseKey() {
+    SC.keyRefused = true;
+    var msg = document.getElementById('keymsg');
+    msg.textContent = S.bad_key;
+    msg.hidden = false;
   }
 
   SC.state = state;

@@ -241,6 +241,36 @@ def test_a_refused_key_shows_a_message_and_public_layers_load(browser: Any, demo
         page.context.close()
 
 
+def test_a_key_revoked_while_the_map_is_open(browser: Any, demo_server: str,
+                                              demo_engine: Engine, runs: None) -> None:
+    from geo.store.keys import create_key, revoke_key
+
+    with demo_engine.begin() as conn:
+        key = create_key(conn, "t-map-revoked-later", role="analyst")[1]
+    page = _page(browser, DESKTOP)
+    try:
+        page.goto(f"{demo_server}/map?city=guixi")
+        page.evaluate("(k) => sessionStorage.setItem('sc_api_key', k)", key)
+        _open(page, f"{demo_server}/map?city=guixi")
+        assert page.evaluate("SC.role") == "analyst"
+        assert page.locator("#keymsg").is_hidden()
+        with demo_engine.begin() as conn:
+            revoke_key(conn, "t-map-revoked-later")
+        # new tiles are asked for until the server (its key cache expired) refuses the key
+        page.wait_for_function(
+            "() => { if (SC.keyRefused) return true;"
+            " SC.map.jumpTo({zoom: SC.map.getZoom() + (SC.map.getZoom() > 16 ? -3 : 0.7)});"
+            " return false; }", polling=1000, timeout=30_000)
+        assert page.locator("#keymsg").is_visible()
+        _settle(page)
+        assert page.evaluate("SC.drawn('service_points')") > 0  # public layers still drawn
+        assert [p for p in page.problems if "status of 401" not in p] == []
+    finally:
+        page.context.close()
+        with demo_engine.begin() as conn:
+            conn.execute(text("DELETE FROM api_key WHERE name = 't-map-revoked-later'"))
+
+
 def test_map_opens_on_the_first_demo_city(browser: Any, demo_server: str) -> None:
     page = _page(browser, DESKTOP)
     try:
