@@ -35,7 +35,7 @@ from shapely.geometry import box
 
 from geo.crs.utm import WGS84
 from geo.errors import InvalidInputError, Problem
-from geo.network.osm import BBox, file_bounds
+from geo.network.osm import BBox, check_bbox, file_bounds
 
 #: The layers of the basemap, bottom to top.
 BASEMAP_LAYERS: tuple[str, ...] = ("builtup", "green", "water", "waterways", "buildings",
@@ -168,17 +168,19 @@ def read_basemap(path: str | Path, *, bbox: BBox | None = None) -> BasemapExtrac
     """
     path = Path(path)
     if not path.is_file():
-        raise InvalidInputError(f"no file {path.name}", [Problem("file not found", field="osm")])
-    bounds = bbox or file_bounds(path)
-    if bounds is None:
-        raise InvalidInputError("the extract has no <bounds>",
-                                [Problem("give --bbox", field="bbox")])
+        raise InvalidInputError(f"OSM file not found: {path}", [Problem("no such file", field="osm")])
     handler = _Collector()
     try:
+        file_box = file_bounds(path)
         handler.apply_file(str(path), locations=True)
-    except RuntimeError as exc:
-        raise InvalidInputError(f"cannot read {path.name} as OpenStreetMap data",
-                                [Problem(str(exc).splitlines()[0][:200], field="osm")]) from None
+    except (RuntimeError, ValueError, OSError) as exc:
+        raise InvalidInputError(f"not a readable OSM file: {path.name}",
+                                [Problem(str(exc).splitlines()[0] if str(exc) else "unreadable",
+                                         field="osm")]) from None
+    bounds = check_bbox(bbox) if bbox is not None else file_box
+    if bounds is None:
+        raise InvalidInputError(f"{path.name} has no <bounds>; give a bbox",
+                                [Problem("no bounds in file and no bbox given", field="bbox")])
     frame = _frame(handler.rows, bounds)
     return BasemapExtract(bounds=tuple(bounds), features=frame)  # type: ignore[arg-type]
 

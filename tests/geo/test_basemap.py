@@ -72,7 +72,7 @@ def test_clipping_to_a_smaller_box() -> None:
 
 
 def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(InvalidInputError, match="no file"):
+    with pytest.raises(InvalidInputError, match="not found"):
         read_basemap(tmp_path / "nothing.osm")
     bad = tmp_path / "bad.osm"
     bad.write_text("not osm at all")
