@@ -380,6 +380,11 @@
     var p = SC.map.project([lon, lat]), r = SC.map.getContainer().getBoundingClientRect();
     return [p.x + r.left, p.y + r.top];
   };
+  /* Resolves once the map has drawn everything asked for so far (tiles loaded, labels
+     placed): the next 'idle' after a repaint. */
+  SC.idle = function () {
+    return new Promise(function (resolve) { SC.map.once('idle', resolve); SC.map.triggerRepaint(); });
+  };
   SC.view = function (lat, lon, zoom) { SC.map.jumpTo({ center: [lon, lat], zoom: zoom }); };
   SC.pick = pick;
 

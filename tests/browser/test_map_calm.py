@@ -45,6 +45,8 @@ def _page(browser: Any, viewport: dict[str, int], locale: str = "zh-CN") -> Any:
 
 def _settle(page: Any) -> None:
     page.wait_for_load_state("networkidle")
+    page.evaluate("SC.idle()")  # tiles asked for so far loaded, labels placed
+    page.wait_for_load_state("networkidle")
     page.wait_for_function("() => SC.map.loaded()", timeout=20_000)
 
 
@@ -92,7 +94,9 @@ def test_basemap_and_calm_default(browser: Any, demo_server: str, demo_engine: E
             assert "贵溪市" in places
         page.evaluate("([la, lo]) => SC.view(la, lo, 15)", [street.lat, street.lon])
         _settle(page)
-        assert len(_drawn_names(page, "basemap:road-names")) >= 2  # streets with names
+        page.wait_for_function(  # streets with names (labels are placed over a few frames)
+            "() => new Set(SC.map.queryRenderedFeatures({layers: ['basemap:road-names']})"
+            ".map(f => f.properties.name)).size >= 2", timeout=10_000)
         page.evaluate("SC.map.fitBounds(SC.config.bounds.map(p => [p[1], p[0]]),"
                       " {duration: 0})")
         assert "© OpenStreetMap contributors" in page.locator(".maplibregl-ctrl-attrib").inner_text()

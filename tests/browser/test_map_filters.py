@@ -56,6 +56,8 @@ def page(browser: Any, runs: dict[str, int]) -> Iterator[Any]:
 
 def _settle(page: Any) -> None:
     page.wait_for_load_state("networkidle")
+    page.evaluate("SC.idle()")  # tiles asked for so far loaded, labels placed
+    page.wait_for_load_state("networkidle")
     page.wait_for_function("() => SC.map.loaded()", timeout=20_000)
 
 
@@ -151,9 +153,13 @@ def test_service_type_and_minutes_drive_coverage_tiles(page: Any, demo_server: s
 def test_grid_share_tiles_follow_both_selectors(page: Any, demo_server: str) -> None:
     _open(page, f"{demo_server}/map?city=guixi")
     page.locator("#layers label", has_text="网格服务圈覆盖率").locator("input").click()
+    _settle(page)
     page.requests.clear()
-    page.select_option("#cov-type", "red_station")
-    page.select_option("#cov-min", "10")
+    with page.expect_request(lambda r: "/tiles/coverage_grid_share/" in r.url
+                             and "service_type=red_station" in r.url and "minutes=10" in r.url,
+                             timeout=20_000):
+        page.select_option("#cov-type", "red_station")
+        page.select_option("#cov-min", "10")
     _settle(page)
     assert any("/tiles/coverage_grid_share/" in u and "service_type=red_station" in u
                and "minutes=10" in u for u in page.requests)

@@ -64,6 +64,8 @@ def _open(browser: Any, url: str, locale: str = "zh-CN") -> Any:
 
 def _settle(page: Any) -> None:
     page.wait_for_load_state("networkidle")
+    page.evaluate("SC.idle()")  # tiles asked for so far loaded, labels placed
+    page.wait_for_load_state("networkidle")
     page.wait_for_function("() => SC.map.loaded()", timeout=20_000)
 
 
