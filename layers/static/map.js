@@ -383,7 +383,17 @@
   /* Resolves once the map has drawn everything asked for so far (tiles loaded, labels
      placed): the next 'idle' after a repaint. */
   SC.idle = function () {
-    return new Promise(function (resolve) { SC.map.once('idle', resolve); SC.map.triggerRepaint(); });
+    return new Promise(function (resolve) {
+      var done = false;
+      function finish() { if (!done) { done = true; resolve(); } }
+      SC.map.once('idle', finish);
+      SC.map.triggerRepaint();
+      (function poll(frames) {  // or: two frames later, everything loaded
+        window.requestAnimationFrame(function () {
+          if (frames > 1 && SC.map.loaded() && SC.map.areTilesLoaded()) { finish(); } else if (!done) { poll(frames + 1); }
+        });
+      }(0));
+    });
   };
   SC.view = function (lat, lon, zoom) { SC.map.jumpTo({ center: [lon, lat], zoom: zoom }); };
   SC.pick = pick;

@@ -64,7 +64,8 @@ def _open(browser: Any, url: str, locale: str = "zh-CN") -> Any:
 
 def _settle(page: Any) -> None:
     page.wait_for_load_state("networkidle")
-    page.evaluate("SC.idle()")  # tiles asked for so far loaded, labels placed
+    page.evaluate("SC.idle().then(() => { SC.settled = true; }); SC.settled = false")
+    page.wait_for_function("() => SC.settled", timeout=20_000)  # drawn, labels placed
     page.wait_for_load_state("networkidle")
     page.wait_for_function("() => SC.map.loaded()", timeout=20_000)
 
