@@ -20,9 +20,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from api.deps import ConnDep, CurrentUser, RegistryDep, SettingsDep, sees_personal
 from api.errors import problems
-from geo.store.cities import city_extents, unknown_city
-from geo.errors import InvalidInputError, NotFoundError, Problem
+from geo.errors import InvalidInputError, Problem
 from geo.settings import Settings
+from geo.store.cities import city_extents, unknown_city
 from geo.store.vocabulary import service_type_terms
 from layers.basemaps import online_basemap
 from layers.legend import LegendClass
