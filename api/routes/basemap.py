@@ -14,9 +14,8 @@ from fastapi import APIRouter, Query, Request, Response
 
 from api.deps import RegistryDep
 from api.errors import problems
-from api.routes.tiles import MAX_AGE, MVT, _render
-from geo.errors import NotFoundError
-from geo.store.tiles import TileCache, validate_tile
+from api.routes.tiles import MAX_AGE, MVT, cached_tile, tile_response, tile_state
+from geo.store.tiles import validate_tile
 from layers.registry import Layer, Registry
 
 router = APIRouter(tags=["tiles"])
@@ -38,28 +37,9 @@ async def basemap_tile(request: Request, registry: RegistryDep, z: int, x: int, 
                        ) -> Response:
     """One vector tile of the basemap (every basemap layer drawn at ``z``), EPSG:3857 XYZ."""
     validate_tile(z, x, y)
-    state = request.app.state
-    versions, cities = await state.source_versions.snapshot(request)
-    city_id = None
-    if city is not None:
-        city_id = cities.get(city)
-        if city_id is None:
-            raise NotFoundError(f"no city {city!r}")
-    cache: TileCache = state.tile_cache
-    parts = []
-    for lyr in basemap_layers(registry, z):
-        key = (lyr.name, z, x, y, city_id, (), False,
-               tuple(versions.get(t, 0) for t in lyr.source.versions))
-        hit = cache.get(key)
-        if hit is None:
-            hit = cache.put(key, await _render(state.tile_pool, lyr, z, x, y, False, city_id))
-        parts.append(hit)
+    versions, city_id = await tile_state(request, city)
+    parts = [await cached_tile(request, lyr, z, x, y, personal=False, city_id=city_id,
+                               versions=versions) for lyr in basemap_layers(registry, z)]
     data = b"".join(p[0] for p in parts)  # MVT layers concatenate into one tile
     etag = '"' + "-".join(p[1].strip('"')[:8] for p in parts) + '"'
-    headers = {"ETag": etag, "Cache-Control": f"public, max-age={MAX_AGE}"}
-    inm = request.headers.get("if-none-match")
-    if inm and etag in [t.strip().removeprefix("W/") for t in inm.split(",")]:
-        return Response(status_code=304, headers=headers)
-    if not data:
-        return Response(status_code=204, headers=headers)
-    return Response(data, media_type=MVT, headers=headers)
+    return tile_response(request, data, etag, {"Cache-Control": f"public, max-age={MAX_AGE}"})
