@@ -15,6 +15,7 @@ from api.db import database
 from api.hosts import HostCheck
 from api.limits import BodyLimit
 from api.routes import (
+    basemap,
     cases,
     courier,
     coverage,
@@ -36,7 +37,7 @@ from layers.catalog import default_registry
 from layers.registry import Registry
 
 #: The resources served, in the order their routes are matched.
-ROUTES = (health, ogc, layers, vocabulary, tiles, keys, imports, map, cases, courier,
+ROUTES = (health, ogc, layers, vocabulary, basemap, tiles, keys, imports, map, cases, courier,
           siting, coverage, grids)
 
 

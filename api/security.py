@@ -18,6 +18,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from geo.siting.report import REPORT_CSP
+from layers.basemaps import online_basemap
 
 _CLOSED = "base-uri 'none'; frame-ancestors 'none'"
 API_CSP = f"default-src 'none'; form-action 'none'; {_CLOSED}"
@@ -30,6 +31,8 @@ OGC_HTML_CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; "
                 f"form-action 'none'; {_CLOSED}")
 #: Error pages of browser routes (:mod:`api.error_pages`): their own styles, nothing else.
 ERROR_PAGE_CSP = f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; {_CLOSED}"
+#: MapLibre's web worker (a script of its own: its requests follow its response's policy).
+MAP_WORKER = "/static/vendor/maplibre/maplibre-gl-csp-worker.js"
 HEADERS = {"x-content-type-options": "nosniff", "x-frame-options": "DENY",
            "referrer-policy": "no-referrer"}
 
@@ -46,11 +49,14 @@ def basemap_source(url: str | None) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def map_csp(basemap_url: str | None = None) -> str:
-    """The map page's policy: scripts, styles and data from this origin; basemap images."""
-    img = " ".join(s for s in ("'self' data:", basemap_source(basemap_url)) if s)
+def map_csp(*basemap_urls: str | None) -> str:
+    """The map's policy: scripts, styles and data from this origin; the tiles of an online
+    basemap (MapLibre fetches them, then draws them as images)."""
+    hosts = sorted({h for h in (basemap_source(u) for u in basemap_urls) if h})
+    img = " ".join(["'self' data:", *hosts])
+    connect = " ".join(["'self'", *hosts])
     return ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-            f"img-src {img}; connect-src 'self'; object-src 'none'; form-action 'self'; "
+            f"img-src {img}; connect-src {connect}; object-src 'none'; form-action 'self'; "
             f"{_CLOSED}")
 
 
@@ -62,7 +68,7 @@ class SecurityHeaders:
 
     def policy(self, path: str) -> str:
         """The Content-Security-Policy for a request path."""
-        if path == "/map":
+        if path in ("/map", MAP_WORKER):  # the map's tile worker fetches under its own policy
             return self.map_policy
         if path == "/docs":
             return DOCS_CSP
@@ -89,7 +95,12 @@ class SecurityHeaders:
 def install(app: FastAPI) -> None:
     """Wrap ``app``'s whole middleware stack, so even 500 responses get the headers."""
     build = app.build_middleware_stack
-    policy = map_csp(app.state.settings.basemap_url)
+    settings = app.state.settings
+    online = online_basemap(settings, center=None)  # also refuses incomplete settings
+    meta = (online or {}).get("metadata", {})
+    urls = [t for src in (online or {}).get("sources", {}).values() for t in src["tiles"]]
+    urls += meta.get("sc:gcj02_tiles", [])
+    policy = map_csp(settings.basemap_url, *urls)
 
     def build_with_headers() -> ASGIApp:
         return SecurityHeaders(build(), map_policy=policy)

@@ -26,15 +26,15 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
+from benchmarks.serving import free_port, service_env, uvicorn_server
 from geo.settings import Settings
 
 N_FEATURES = 10_000
@@ -42,74 +42,39 @@ COLLECTION = "service_points"
 _ITEMS = re.compile(rf'"GET /collections/{COLLECTION}/items[^"]*" 200')
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def _fill(conn: Connection) -> None:
+    """One generated city with :data:`N_FEATURES` service points."""
+    city = conn.execute(text(
+        "INSERT INTO city (code, name_zh, name_en, metric_epsg, bounds) VALUES "
+        "('benchville', '基准市', 'Benchville', 32650, "
+        "ST_MakeEnvelope(117.0, 28.2, 117.2, 28.4, 4326)) RETURNING id")).scalar_one()
+    # 100 x 100 grid with a deterministic jitter (no randomness to seed)
+    conn.execute(text(
+        "INSERT INTO service_point (city_id, external_id, type, name, address, geom) "
+        "SELECT :c, 'B' || i, 'red_station', '基准站点' || i, '基准路' || i || '号', "
+        "ST_SetSRID(ST_MakePoint(117.001 + (i % 100) * 0.00198 + ((i * 7919) % 97) "
+        "* 1e-6, 28.201 + (i / 100) * 0.00198 + ((i * 104729) % 89) * 1e-6), 4326) "
+        "FROM generate_series(0, :n - 1) AS i"), {"c": city, "n": N_FEATURES})
 
 
 @contextmanager
-def _database(base: Settings) -> Any:
+def _database(base: Settings) -> Iterator[Settings]:
     """Settings of a throwaway database holding one city with ``N_FEATURES`` points."""
     from geo.store import cluster, migrate
 
     if base.embedded and not cluster.ready(base):
         cluster.up(base)
-    name = f"sc_bench_ogc_{os.getpid()}"
-    migrate.create_database(base, name)
-    s = replace(base, db_name=name)
-    eng = migrate.make_engine(s)
-    try:
-        with eng.begin() as conn:
-            migrate.upgrade(conn)
-        with eng.begin() as conn:
-            city = conn.execute(text(
-                "INSERT INTO city (code, name_zh, name_en, metric_epsg, bounds) VALUES "
-                "('benchville', '基准市', 'Benchville', 32650, "
-                "ST_MakeEnvelope(117.0, 28.2, 117.2, 28.4, 4326)) RETURNING id")).scalar_one()
-            # 100 x 100 grid with a deterministic jitter (no randomness to seed)
-            conn.execute(text(
-                "INSERT INTO service_point (city_id, external_id, type, name, address, geom) "
-                "SELECT :c, 'B' || i, 'red_station', '基准站点' || i, '基准路' || i || '号', "
-                "ST_SetSRID(ST_MakePoint(117.001 + (i % 100) * 0.00198 + ((i * 7919) % 97) "
-                "* 1e-6, 28.201 + (i / 100) * 0.00198 + ((i * 104729) % 89) * 1e-6), 4326) "
-                "FROM generate_series(0, :n - 1) AS i"), {"c": city, "n": N_FEATURES})
-        eng.dispose()
+    with migrate.scratch_database(base, f"sc_bench_ogc_{os.getpid()}", fill=_fill) as s:
         yield s
-    finally:
-        eng.dispose()
-        migrate.drop_database(base, name)
 
 
 @contextmanager
-def _server(settings: Settings, log: Path) -> Any:
-    port = _free_port()
-    env = {**os.environ, "SERVICECIRCLE_DB_NAME": settings.db_name}
-    with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:create_app",
-                                 "--factory", "--host", "127.0.0.1", "--port", str(port),
-                                 "--workers", "1", "--log-level", "info"], env=env,
-                                stdout=out, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5):
-                        break
-                except OSError:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(f"server did not start: {log.read_text()[-2000:]}"
-                                           ) from None
-                    time.sleep(0.2)
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+def _server(settings: Settings, log: Path) -> Iterator[str]:
+    """Our service on a free port, its access log in ``log``; yields its base URL."""
+    port = free_port()
+    with uvicorn_server(["api.app:create_app", "--factory"], service_env(settings), port=port,
+                        ready_path="/health", access_log=log):
+        yield f"http://127.0.0.1:{port}"
 
 
 PYOGRIO = ("import json, sys, pyogrio; df = pyogrio.read_dataframe(sys.argv[1]); "

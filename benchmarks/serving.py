@@ -17,6 +17,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -42,15 +43,19 @@ def service_env(settings: Settings) -> dict[str, str]:
 
 @contextmanager
 def uvicorn_server(args: list[str], env: dict[str, str], *, port: int, ready_path: str,
-                   workers: int = 1, start_s: float = 60.0,
-                   stop_s: float = 10.0) -> Iterator[subprocess.Popen[bytes]]:
+                   workers: int = 1, start_s: float = 60.0, stop_s: float = 10.0,
+                   access_log: Path | None = None) -> Iterator[subprocess.Popen[bytes]]:
     """``uvicorn *args`` with ``workers`` processes on ``port``, once ``ready_path``
     answers (within ``start_s`` seconds, else :class:`RuntimeError` with its last error
-    output); terminated on exit (killed after ``stop_s`` seconds)."""
+    output); terminated on exit (killed after ``stop_s`` seconds). With ``access_log`` the
+    server's output, one line per request included, goes to that file."""
+    logging = (["--log-level", "info"] if access_log
+               else ["--log-level", "warning", "--no-access-log"])
+    out = access_log.open("w") if access_log else None
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", *args, "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+         "--workers", str(workers), *logging],
+        env=env, stdout=out or subprocess.DEVNULL, stderr=out or subprocess.PIPE)
     try:
         deadline = time.monotonic() + start_s
         while True:
@@ -59,7 +64,8 @@ def uvicorn_server(args: list[str], env: dict[str, str], *, port: int, ready_pat
                     break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    err = proc.stderr.read().decode()[-2000:] if proc.stderr else ""
+                    err = (access_log.read_text()[-2000:] if access_log else
+                           proc.stderr.read().decode()[-2000:] if proc.stderr else "")
                     raise RuntimeError(f"server {args[0]} did not start: {err}") from None
                 time.sleep(0.2)
         yield proc
@@ -69,6 +75,8 @@ def uvicorn_server(args: list[str], env: dict[str, str], *, port: int, ready_pat
             proc.wait(timeout=stop_s)
         except subprocess.TimeoutExpired:
             proc.kill()
+        if out:
+            out.close()
 
 
 async def _get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path: str,

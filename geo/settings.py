@@ -76,6 +76,16 @@ class Settings:
     #: responses are built from the Host header, so only names you trust belong here).
     allowed_hosts: tuple[str, ...] = ()
     basemap_url: str | None = None
+    #: The map's basemap: ``osm`` (the city's own OpenStreetMap extract, offline), or an
+    #: online one: ``tianditu`` (天地图, needs ``basemap_key``; CGCS2000 ≈ WGS-84),
+    #: ``amap`` (高德) or ``tencent`` (腾讯) (GCJ-02 tiles: the map shifts them onto our
+    #: WGS-84 data), ``xyz`` (``basemap_url``). Online ones show ``basemap_review_number``
+    #: (审图号, as the provider publishes it) with their attribution.
+    basemap: str = "osm"
+    basemap_key: str | None = None
+    basemap_review_number: str | None = None
+    #: The city ``/map`` opens on without ``?city=`` (default: the first demo city present).
+    default_city: str | None = None
     walk_speed_m_per_min: float = DEFAULT_WALK_SPEED_M_PER_MIN
     ride_speed_m_per_min: float = DEFAULT_RIDE_SPEED_M_PER_MIN
     max_snap_m: float = 250.0
@@ -143,6 +153,10 @@ class Settings:
             "PORT": ("port", int),
             "ALLOWED_HOSTS": ("allowed_hosts", _names),
             "BASEMAP_URL": ("basemap_url", str),
+            "BASEMAP": ("basemap", str),
+            "BASEMAP_KEY": ("basemap_key", str),
+            "BASEMAP_REVIEW_NUMBER": ("basemap_review_number", str),
+            "DEFAULT_CITY": ("default_city", str),
             "WALK_SPEED_M_PER_MIN": ("walk_speed_m_per_min", float),
             "RIDE_SPEED_M_PER_MIN": ("ride_speed_m_per_min", float),
             "MAX_SNAP_M": ("max_snap_m", float),

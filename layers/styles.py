@@ -62,32 +62,78 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "reported_at": ("上报时间", "Reported"), "closed_at": ("办结时间", "Closed"),
     "satisfaction": ("满意度", "Satisfaction"), "handling_unit": ("处理单位", "Handling unit"),
     "channel": ("上报渠道", "Channel"), "description": ("描述", "Description"),
-    # coverage (geo.coverage.analysis): whole people, minutes, metres
-    "service_type": ("服务类型", "Service type"), "minutes": ("步行分钟", "Walking minutes"),
-    "budget_m": ("步行距离（米）", "Walking distance (m)"),
-    "nearest_min": ("到最近服务点（分钟）", "To the nearest (min)"),
-    "nearest_m": ("到最近服务点（米）", "To the nearest (m)"),
-    "second_min": ("到次近服务点（分钟）", "To the second nearest (min)"),
-    "unit_kind": ("单元类型", "Unit"), "unit_id": ("单元编号", "Unit id"),
-    "compound_id": ("小区编号", "Compound id"), "compounds": ("小区数", "Compounds"),
+    # basemap
+    "kind": ("类别", "Kind"), "name_zh": ("中文名", "Chinese name"),
+    "name_en": ("英文名", "English name"), "rank": ("排名", "Rank"),
+    # coverage
+    "service_type": ("服务类型", "Service type"), "minutes": ("步行时间（分钟）", "Walk (minutes)"),
+    "budget_m": ("步行距离上限（米）", "Walking distance limit (m)"),
+    "n_points": ("服务点数", "Service points"), "gap_area_m2": ("缺口面积（平方米）", "Gap area (m²)"),
+    "nearest_m": ("到最近服务点步行距离（米）", "Walk to the nearest service (m)"),
+    "nearest_min": ("到最近服务点步行时间（分钟）", "Walk to the nearest service (min)"),
+    "second_min": ("到第二近服务点步行时间（分钟）", "Walk to the second nearest (min)"),
+    "snapped": ("已接入路网", "On the street network"),
+    "compounds": ("小区数", "Compounds"), "residents_in": ("圈内居民（人）", "Residents inside"),
+    "residents_out": ("圈外居民（人）", "Residents outside"),
+    "residents_unknown": ("未能计算的居民（人）", "Residents not computable"),
+    "share_covered": ("覆盖率（居民）", "Share of residents covered"),
+    "n_required": ("必备服务类型数", "Required service types"),
+    "n_within": ("步行范围内具备的类型数", "Types within the walk"),
+    "score": ("完整度", "Completeness"), "missing": ("缺少的服务", "Missing services"),
+    "street_m": ("可达街道长度（米）", "Streets reached (m)"),
+    "unit_kind": ("单元类型", "Unit"),
+    "unit_id": ("单元编号", "Unit id"),
+    "compound_id": ("小区编号", "Compound id"),
     "compounds_in": ("圈内小区数", "Compounds inside"),
     "compounds_out": ("圈外小区数", "Compounds outside"),
     "compounds_unknown": ("未接入路网小区数", "Compounds off the network"),
-    "residents_in": ("圈内居民（人）", "Residents inside"),
-    "residents_out": ("圈外居民（人）", "Residents outside"),
-    "residents_unknown": ("未知居民（人）", "Residents unknown"),
     "households_in": ("圈内户数", "Households inside"),
     "households_out": ("圈外户数", "Households outside"),
     "households_unknown": ("未知户数", "Households unknown"),
-    "share_covered": ("覆盖率", "Share covered"), "gap_area_m2": ("面积（平方米）", "Area (m²)"),
-    "n_points": ("服务点数", "Service points"), "street_m": ("可达街道长度（米）", "Streets reached (m)"),
+    # courier
+    "mode": ("出行方式", "Mode"), "grids": ("网格数", "Grids"),
+    "demand": ("需求（单）", "Demand (orders)"),
+    "catchment_street_m": ("服务范围内街道长度（米）", "Streets in reach (m)"),
+    "residents_reached": ("覆盖居民（人）", "Residents reached"),
+    "share_reached": ("覆盖率（居民）", "Share of residents reached"),
+    "n_stations": ("驿站数", "Stations"), "reached": ("已覆盖", "Reached"),
+    "share": ("重叠比例", "Overlap share"), "jaccard": ("重叠度（Jaccard）", "Overlap (Jaccard)"),
+    # cases
+    "bin": ("热点等级", "Hot-spot class"), "n_cases": ("事件数", "Cases"),
+    "gi_z": ("Gi* z 值", "Gi* z-score"), "p": ("p 值", "p-value"), "q": ("q 值（FDR）", "q-value (FDR)"),
+    "n_public": ("事件数", "Cases"), "suppressed": ("因事件过少不公开", "Withheld (too few cases)"),
+    "density_public": ("事件密度（件/平方公里）", "Case density (per km²)"),
+    "density_per_km2": ("事件密度（件/平方公里）", "Case density (per km²)"),
+    "n_near": ("附近事件数", "Cases nearby"),
+    "closure_rate_public": ("办结率", "Closure rate"), "closure_rate": ("办结率", "Closure rate"),
+    "median_closure_h_public": ("办结时长中位数（小时）", "Median closure time (h)"),
+    "median_closure_h": ("办结时长中位数（小时）", "Median closure time (h)"),
+    "p90_closure_h": ("办结时长90分位（小时）", "90th percentile closure time (h)"),
+    "per_1000_residents": ("每千居民事件数", "Cases per 1,000 residents"),
+    "n_open": ("未办结", "Open"), "n_overdue": ("超期", "Overdue"),
+    "mean_satisfaction": ("平均满意度", "Mean satisfaction"),
+    # siting
+    "scenario_name": ("方案", "Scenario"), "candidate": ("候选站址", "Candidate site"),
+    "gain": ("新增覆盖居民（人）", "Residents newly covered"),
+    "demand_inside": ("圈内需求", "Demand inside"), "cost": ("成本", "Cost"),
 }
+
+#: Columns counting people, households or things: shown as whole numbers in popups.
+WHOLE_COLUMNS: frozenset[str] = frozenset({
+    "residents", "households", "elderly", "residents_in", "residents_out", "residents_unknown",
+    "households_in", "households_out", "households_unknown", "compounds_in", "compounds_out",
+    "compounds_unknown",
+    "residents_reached", "compounds", "grids", "n_points", "n_stations",
+    "n_cases", "n_public", "n_near", "n_open", "n_overdue", "n_required", "n_within", "gain",
+    "capacity", "budget_m", "nearest_m", "street_m", "catchment_street_m", "gap_area_m2",
+    "length_m", "floor_area_m2"})
 
 _COURIER = SERVICE_TYPES[ServiceType.COURIER_STATION]
 _PARCEL = SERVICE_TYPES[ServiceType.PARCEL_STATION]
 
 #: zh/en titles of layer groups in the map's layer control.
 GROUP_LABELS: dict[str, tuple[str, str]] = {
+    "basemap": ("底图（OpenStreetMap）", "Basemap (OpenStreetMap)"),
     "base": ("基础图层", "Base layers"),
     "coverage": ("服务圈与覆盖缺口", "Service circles and gaps"),
     "courier": (f"{_COURIER.zh}与{_PARCEL.zh}", f"{_COURIER.en}s and {_PARCEL.en.lower()}s"),
@@ -122,6 +168,9 @@ VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "suppressed": {"true": ("是（事件过少不公开）", "Yes (too few cases to show)"),
                    "false": ("否", "No")},
     "reached": {"true": ("是", "Yes"), "false": ("否", "No")},
+    "candidate": {"true": ("是", "Yes"), "false": ("否", "No")},
+    "source": {"osm": ("OpenStreetMap", "OpenStreetMap"), "generated": ("演示生成", "Demo (generated)"),
+               "import": ("导入", "Imported")},
 }
 
 

@@ -88,8 +88,10 @@ def city_add(
     file's own bounds. Import grids, compounds, service points and cases afterwards with
     `servicecircle import`.
     """
+    from geo.basemap import read_basemap
     from geo.network.osm import read_osm
     from geo.settings import Settings
+    from geo.store.basemap import write_basemap
     from geo.store.cities import code_problems, create_city
     from geo.store.osm import write_osm_network
 
@@ -100,6 +102,7 @@ def city_add(
     settings = Settings.from_env()
     with console.status(f"Reading {osm.name}…"):
         extract = read_osm(osm, bbox=box, walk_trunk_by_default=settings.walk_trunk_by_default)
+        basemap = read_basemap(osm, bbox=tuple(extract.bounds.bounds))  # type: ignore[arg-type]
     edges = extract.edges
     if edges.empty:
         raise InvalidInputError(f"no walkable or rideable streets inside the bounds of {osm.name}",
@@ -110,12 +113,15 @@ def city_add(
         figures = write_osm_network(conn, city.id, nodes=extract.nodes, edges=edges,
                                     gate_points=extract.gate_points,
                                     walk_rules=extract.walk_rules)
+        drawn = write_basemap(conn, city.id, basemap)
     ride_km = edges.loc[edges["ride"], "length_m"].sum() / 1000
     out.print(f"city {city.code} ({city.name_zh} / {city.name_en}), metric CRS EPSG:{city.metric_epsg}")
     out.print(f"  stored: {len(extract.nodes):,} nodes, {len(edges):,} edges (walking and riding); "
               f"ride {ride_km:,.1f} km")
     print_network_figures(figures, min_share=settings.largest_component_min_share)
     out.print(f"  OSM gate and entrance nodes: {len(extract.gate_points):,}")
+    out.print(f"  basemap: {sum(drawn.values()):,} features (streets, water, green, buildings, "
+              "names)")
     out.print("  © OpenStreetMap contributors (ODbL)")
 
 

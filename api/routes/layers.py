@@ -11,7 +11,7 @@ from api.errors import problems
 from api.schemas import Layer, LayerCatalogue, SearchResults
 from geo.store.features import existing_tables, search_features
 from layers.registry import Layer as LayerDef
-from layers.styles import GROUP_LABELS, value_labels
+from layers.styles import GROUP_LABELS, WHOLE_COLUMNS, value_labels
 
 router = APIRouter(tags=["layers"])
 
@@ -40,6 +40,7 @@ def layer_json(request: Request, layer: LayerDef, lang: str, *, available: bool 
         "personal_properties": list(layer.source.personal),
         "property_labels": layer.labels(lang),
         "value_labels": value_labels(layer.source.columns, lang),
+        "whole_properties": [c for c in layer.source.columns if c in WHOLE_COLUMNS],
         "filters": {c: list(v) for c, v in layer.source.query_filters},
         "style": layer.style.as_dict(lang),
         "tiles": f"{base}/tiles/{layer.name}/{{z}}/{{x}}/{{y}}.mvt",

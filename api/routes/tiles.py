@@ -29,8 +29,8 @@ from api.db import run_db
 from api.deps import ConnDep, CurrentUser, RegistryDep, readable_layer, sees_personal
 from api.errors import problems
 from api.schemas import TileJSON
-from geo.errors import DatabaseUnavailableError, NotFoundError
-from geo.store.cities import all_versions, city_ids, get_city
+from geo.errors import DatabaseUnavailableError
+from geo.store.cities import all_versions, city_ids, get_city, unknown_city
 from geo.store.features import layer_extent
 from geo.store.tiles import (
     BUFFER,
@@ -92,6 +92,45 @@ async def _render(pool: AsyncConnectionPool, layer: Layer, z: int, x: int, y: in
     return bytes(row[0]) if row and row[0] else b""
 
 
+async def tile_state(request: Request, city: str | None
+                     ) -> tuple[dict[str, int], int | None]:
+    """The ``layer_version`` counters and the id of ``city`` (None: every city); an unknown
+    city is a 404 with "did you mean"."""
+    versions, cities = await request.app.state.source_versions.snapshot(request)
+    if city is None:
+        return versions, None
+    if city not in cities:
+        raise unknown_city(city, cities)
+    return versions, cities[city]
+
+
+async def cached_tile(request: Request, lyr: Layer, z: int, x: int, y: int, *,
+                      personal: bool, city_id: int | None, versions: dict[str, int],
+                      where: tuple[tuple[str, str | int], ...] = ()) -> tuple[bytes, str]:
+    """``(tile bytes, ETag)`` of one layer's tile, from the app's tile cache or rendered."""
+    state = request.app.state
+    key = (lyr.name, z, x, y, city_id, where, personal,
+           tuple(versions.get(t, 0) for t in lyr.source.versions))
+    cache: TileCache = state.tile_cache
+    hit = cache.get(key)
+    if hit is None:
+        hit = cache.put(key, await _render(state.tile_pool, lyr, z, x, y, personal, city_id,
+                                           where))
+    return hit
+
+
+def tile_response(request: Request, data: bytes, etag: str, headers: dict[str, str]
+                  ) -> Response:
+    """304 when ``If-None-Match`` holds ``etag``, 204 for an empty tile, else the MVT."""
+    headers = {"ETag": etag, **headers}
+    inm = request.headers.get("if-none-match")
+    if inm and etag in [t.strip().removeprefix("W/") for t in inm.split(",")]:
+        return Response(status_code=304, headers=headers)
+    if not data:
+        return Response(status_code=204, headers=headers)
+    return Response(data, media_type=MVT, headers=headers)
+
+
 @router.get("/tiles/{layer}/{z}/{x}/{y}.mvt", response_class=Response,
             responses={200: {"content": {MVT: {}}}, 204: {"description": "Empty tile"},
                        304: {"description": "Not modified"},
@@ -105,30 +144,12 @@ async def tile(request: Request, registry: RegistryDep, user: CurrentUser,
     check_zoom(lyr, z)
     where = lyr.source.parse_query_filters(request.query_params)
     personal = sees_personal(user) and bool(lyr.source.personal)
-    state = request.app.state
-    versions, cities = await state.source_versions.snapshot(request)
-    city_id = None
-    if city is not None:
-        city_id = cities.get(city)
-        if city_id is None:
-            raise NotFoundError(f"no city {city!r}")
-    key = (lyr.name, z, x, y, city_id, where, personal,
-           tuple(versions.get(t, 0) for t in lyr.source.versions))
-    cache: TileCache = state.tile_cache
-    hit = cache.get(key)
-    if hit is None:
-        data = await _render(state.tile_pool, lyr, z, x, y, personal, city_id, where)
-        hit = cache.put(key, data)
-    data, etag = hit
+    versions, city_id = await tile_state(request, city)
+    data, etag = await cached_tile(request, lyr, z, x, y, personal=personal, city_id=city_id,
+                                   versions=versions, where=where)
     scope = "public" if lyr.public and not personal else "private"
-    headers = {"ETag": etag, "Cache-Control": f"{scope}, max-age={MAX_AGE}",
-               "Vary": "X-API-Key, Authorization"}
-    inm = request.headers.get("if-none-match")
-    if inm and etag in [t.strip().removeprefix("W/") for t in inm.split(",")]:
-        return Response(status_code=304, headers=headers)
-    if not data:
-        return Response(status_code=204, headers=headers)
-    return Response(data, media_type=MVT, headers=headers)
+    return tile_response(request, data, etag, {"Cache-Control": f"{scope}, max-age={MAX_AGE}",
+                                               "Vary": "X-API-Key, Authorization"})
 
 
 @router.get("/tiles/{layer}/tilejson.json", response_model=TileJSON,

@@ -13,10 +13,12 @@ from pathlib import Path
 
 from sqlalchemy import Connection, text
 
+from geo.basemap import read_basemap
 from geo.demo.guixi import build_guixi
 from geo.demo.model import LAYERS, DemoCity
 from geo.demo.wudaokou import build_wudaokou
 from geo.settings import PROJECT_ROOT
+from geo.store.basemap import write_basemap
 from geo.store.cities import create_city
 from geo.store.gates import refresh_inferred_gates
 from geo.store.osm import write_osm_network
@@ -31,7 +33,7 @@ DEMO_CITIES: dict[str, tuple[Callable[[Path], DemoCity], str]] = {
 }
 #: Tables counted per city after loading, in load order.
 COUNTED = ("street_node", "street_edge", *LAYERS, "grid_compound")
-STEPS_PER_CITY = 3 + len(LAYERS)
+STEPS_PER_CITY = 4 + len(LAYERS)
 
 Progress = Callable[[str, int, int], None]
 
@@ -100,6 +102,10 @@ def load_demo(conn: Connection, *, progress: Progress | None = None,
         write_osm_network(conn, city.id, nodes=demo.nodes, edges=demo.edges,
                           gate_points=demo.gate_points, walk_rules=demo.walk_rules)
         step(f"{demo.name_zh} ({code}): street network")
+        basemap = read_basemap(Path(osm_dir) / DEMO_CITIES[code][1],
+                               bbox=tuple(demo.bounds.bounds))  # type: ignore[arg-type]
+        write_basemap(conn, city.id, basemap)
+        step(f"{demo.name_zh} ({code}): basemap")
         for kind in LAYERS:
             gdf = demo.layers[kind]
             for source in sorted(gdf["source"].unique()):

@@ -150,7 +150,8 @@ class _Collector(osmium.SimpleHandler):
                            if isinstance(wkb, str) else wkb))
 
 
-def _file_bounds(path: Path) -> BBox | None:
+def file_bounds(path: Path) -> BBox | None:
+    """The ``<bounds>`` of an extract's header (minlon, minlat, maxlon, maxlat), if any."""
     reader = osmium.io.Reader(str(path), osmium.osm.osm_entity_bits.NOTHING)
     try:
         b = reader.header().box()
@@ -197,7 +198,7 @@ def read_osm(path: str | Path, *, bbox: BBox | None = None,
     if not path.is_file():
         raise InvalidInputError(f"OSM file not found: {path}", [Problem("no such file", field="osm")])
     try:
-        file_box = _file_bounds(path)
+        file_box = file_bounds(path)
         handler = _Collector()
         handler.apply_file(str(path), locations=True)
     except (RuntimeError, ValueError, OSError) as exc:

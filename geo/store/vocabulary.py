@@ -36,6 +36,20 @@ def resolve_service_type(conn: Connection, value: str, *, field: str = "service_
     return vocab.resolve_service_type(value, service_type_terms(conn), field=field)
 
 
+def resolve_vocabulary_filters(conn: Connection, filters: dict[str, str]) -> dict[str, str]:
+    """``filters`` (column → value) with the values of vocabulary columns (``type``,
+    ``service_type``: service types; ``category``: case categories) turned from names —
+    code, Chinese or English label — into codes; other columns as given. An unknown name
+    raises :class:`~geo.errors.InvalidInputError` with "did you mean"."""
+    out = dict(filters)
+    for column, value in filters.items():
+        if column in ("type", "service_type"):
+            out[column] = resolve_service_type(conn, value, field=column)
+        elif column == "category":
+            out[column] = vocab.resolve_category(value, field=column)
+    return out
+
+
 def service_type_of(conn: Connection, code: str) -> Term | None:
     """The :class:`~geo.domain.Term` of service type ``code`` with the labels its table row
     has (a type added at run time included); ``None`` when the table has no such type."""

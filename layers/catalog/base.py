@@ -20,12 +20,12 @@ def _boundary(name: str, table: str, parent: tuple[str, ...], *, titles: tuple[s
               descriptions: tuple[str, str], zooms: tuple[int, int], color: str,
               fill_opacity: float, weight: float) -> Layer:
     """An administrative unit's boundaries (street, community, grid): outlined, barely
-    filled, with its id, name, source and parent unit."""
+    filled, off at start, with its id, name, source and parent unit."""
     return Layer(name=name, title_zh=titles[0], title_en=titles[1],
                  geometry_type="MultiPolygon", minzoom=zooms[0], maxzoom=zooms[1],
                  source=Source(table, columns=(*_UNIT, *parent)),
                  style=Style("fill", color, fill_opacity=fill_opacity, weight=weight),
-                 description_zh=descriptions[0], description_en=descriptions[1])
+                 visible=False, description_zh=descriptions[0], description_en=descriptions[1])
 
 
 LAYERS: tuple[Layer, ...] = (
@@ -45,6 +45,7 @@ LAYERS: tuple[Layer, ...] = (
                                            "elderly", "property_management")),
         style=Style("fill", "#fd8d3c", fill_opacity=0.6, weight=0.8, property="residents",
                     classify="graduated", classes=RESIDENT_CLASSES),
+        visible=False,
         description_zh="居民小区，颜色表示居民人数", description_en="Residential compounds, "
         "coloured by number of residents",
     ),

@@ -53,7 +53,7 @@ _RUN_VERSIONS = ("analysis_run",)
 LAYERS: tuple[Layer, ...] = (
     Layer(
         name="case_hotspots", title_zh="事件热点（Gi*）", title_en="Case hot spots (Gi*)",
-        geometry_type="Polygon", minzoom=9, maxzoom=18, group="cases",
+        geometry_type="Polygon", minzoom=9, maxzoom=18, group="cases", visible=False,
         source=Source("case_hex_latest", columns=("h3", "bin", "n_cases", "gi_z", "p", "q"),
                       personal=("n_cases", "gi_z", "p", "q"),
                       version_tables=("case_hex", *_RUN_VERSIONS)),

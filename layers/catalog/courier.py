@@ -82,7 +82,7 @@ def _type_layers(kind: ServiceType, *, key: str, how_zh: str, how_en: str,
 
 LAYERS: tuple[Layer, ...] = (
     *_type_layers(ServiceType.COURIER_STATION, key="courier", how_zh="骑行", how_en="riding",
-                  visible=True),
+                  visible=False),
     *_type_layers(ServiceType.PARCEL_STATION, key="parcel", how_zh="步行", how_en="walking",
                   visible=False),
     Layer(

@@ -76,7 +76,7 @@ def _gaps(minutes: int) -> Layer:
     return Layer(
         name=f"coverage_gaps_{minutes}", title_zh=f"{minutes}分钟服务圈覆盖缺口",
         title_en=f"Gaps outside the {minutes}-minute circle", geometry_type="MultiPolygon",
-        minzoom=11, maxzoom=22, group="coverage", visible=minutes == LIFE_CIRCLE_MINUTES,
+        minzoom=11, maxzoom=22, group="coverage", visible=False,
         source=Source("coverage_gap_latest",
                       columns=(*LEVEL, "compound_id", "name", "nearest_min", "residents",
                                "households", "gap_area_m2"),

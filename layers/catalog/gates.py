@@ -24,6 +24,7 @@ LAYERS: tuple[Layer, ...] = (
         style=Style("circle", ORIGIN_KINDS[OriginKind.GATE].color or "#1f618d",
                     fill_opacity=0.9, radius=4.0, property="origin_kind",
                     classify="categorical", classes=GATE_CLASSES),
+        visible=False,
         description_zh="用户提供的小区出入口，及从OpenStreetMap推断的出入口（门、入口节点，"
         "步行道路穿过小区边界处）；覆盖分析从最近的出入口出发",
         description_en="Compound gates given by users and gates inferred from OpenStreetMap "

@@ -16,7 +16,7 @@ LAYERS: tuple[Layer, ...] = (
     Layer(
         name="siting_proposals", title_zh="新建站点建议（最新方案）",
         title_en="Proposed new stations (latest scenario)",
-        geometry_type="Point", minzoom=10, maxzoom=22, group="siting",
+        geometry_type="Point", minzoom=10, maxzoom=22, group="siting", visible=False,
         source=Source("siting_site_latest",
                       columns=("scenario_id", "scenario_name", "service_type", "minutes", "rank",
                                "candidate", "kind", "name", "gain", "demand_inside", "cost",

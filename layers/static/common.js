@@ -23,10 +23,13 @@
     try { return window.sessionStorage.getItem('sc_api_key') || ''; } catch (e) { return ''; }
   };
   SC.saveApiKey = function (key) { window.sessionStorage.setItem('sc_api_key', key); };
-  /* Request headers: the API key if there is one, plus ``extra``. */
+  /* A key the server refused (wrong or revoked): not sent again on this page, so public
+     layers keep loading; map.js says so in the page. */
+  SC.keyRefused = false;
+  /* Request headers: the API key if there is one (and it was not refused), plus ``extra``. */
   SC.headers = function (extra) {
     var h = {}, key = SC.apiKey();
-    if (key) { h['X-API-Key'] = key; }
+    if (key && !SC.keyRefused) { h['X-API-Key'] = key; }
     Object.keys(extra || {}).forEach(function (k) { h[k] = extra[k]; });
     return h;
   };
@@ -37,6 +40,12 @@
       .then(function (r) {
         return r.json().then(function (j) { return [r.ok, j]; }, function () { return [r.ok, {}]; });
       });
+  };
+  /* An image from another server (an online basemap's tile) as an ImageBitmap. */
+  SC.image = function (url, abort) {
+    return fetch(url, { signal: abort && abort.signal, referrerPolicy: 'no-referrer' })
+      .then(function (r) { if (!r.ok) { throw new Error(String(r.status)); } return r.blob(); })
+      .then(function (b) { return createImageBitmap(b); });
   };
   SC.postJSON = function (url, body) {
     return SC.request(url, { method: 'POST', headers: { 'Content-Type': 'application/json' },
@@ -51,7 +60,8 @@
     percent: function (share) { return nf.format(100 * share) + ' %'; }
   };
 
-  /* A round point marker in ``color`` with a short ``glyph`` (e.g. a service type's). */
+  /* A round point marker in ``color`` with a short ``glyph`` (e.g. a service type's), as
+     the data URL of an SVG image (the siting panel's dropped sites and swatches). */
   var ICON_PX = 22, icons = {};
   SC.glyphIcon = function (color, glyph) {
     var k = color + '|' + (glyph || ''), h = ICON_PX / 2;
@@ -61,11 +71,23 @@
         '" stroke="#fff" stroke-width="2"/><text x="' + h + '" y="' + (h + 4) + '" font-size="' + (h + 1) +
         '" text-anchor="middle" fill="#fff" font-family="Noto Sans CJK SC, sans-serif">' +
         SC.esc(glyph || '') + '</text></svg>';
-      icons[k] = L.icon({ iconUrl: 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(svg),
-                          iconSize: [ICON_PX, ICON_PX], iconAnchor: [h, h] });
+      icons[k] = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(svg);
     }
     return icons[k];
   };
+
+  /* A collapsible section of the side panel (drawer on phones), in call order:
+     returns its body element. ``open``: expanded at start. */
+  SC.section = function (id, title, open) {
+    var d = document.createElement('details');
+    d.className = 'sc-section';
+    d.id = 'sec-' + id;
+    d.open = !!open;
+    d.innerHTML = '<summary>' + SC.esc(title) + '</summary><div class="sc-body"></div>';
+    document.getElementById('panel').appendChild(d);
+    return d.querySelector('.sc-body');
+  };
+  SC.openSection = function (id) { document.getElementById('sec-' + id).open = true; };
 
   /* The vocabulary (/vocabulary in the page's language), with look-ups by property
      column: terms('type') → the service types (built-in and added), label(column, code),

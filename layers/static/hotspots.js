@@ -35,9 +35,9 @@
     var bins = hs ? hs.style.classes : [];
     var colour = {};
     bins.forEach(function (b) { colour[String(b.value)] = b.color; });
-    var box = L.DomUtil.create('details', 'legend sc-hotspots');
-    box.open = true;
-    box.innerHTML = '<summary><b>' + esc(T.title) + '</b></summary>' +
+    var box = SC.section('hotspots', T.title, false);
+    box.classList.add('sc-hotspots');
+    box.innerHTML =
       '<div class="hs-cats" role="group" aria-label="' + esc(T.cats) + '">' +
       categories.map(function (c) {
         return '<label><input type="checkbox" name="hs-cat" value="' + esc(c.code) + '" checked>' +
@@ -52,17 +52,28 @@
         return '<div class="row"><span class="sw" style="background:' + esc(b.color) + '"></span>' +
           esc(b.label) + '</div>';
       }).join('') + '</div>';
-    L.DomEvent.disableClickPropagation(box);
-    L.DomEvent.disableScrollPropagation(box);
-    var ctl = L.control({ position: 'bottomleft' });
-    ctl.onAdd = function () { return box; };
-    ctl.addTo(map);
     var status = box.querySelector('#hs-status'), runBtn = box.querySelector('#hs-run');
-    var drawn = null, seq = 0;
+    var drawn = 0, seq = 0, SRC = 'sc-hotspots';
+    // The filtered cells: a GeoJSON source drawn above the catalogue's layers.
+    var fill = ['match', ['to-string', ['get', 'bin']]];
+    bins.forEach(function (b) { fill.push(String(b.value), b.color); });
+    fill.push('#ccc');
+    map.addSource(SRC, { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
+    map.addLayer({ id: SRC, type: 'fill', source: SRC, metadata: { 'sc:part': 'panel' },
+                   paint: { 'fill-color': fill,
+                            'fill-opacity': ['case', ['==', ['to-number', ['get', 'bin']], 0], 0.12, 0.7] } });
+    map.addLayer({ id: SRC + ':outline', type: 'line', source: SRC, metadata: { 'sc:part': 'panel' },
+                   paint: { 'line-color': '#777', 'line-width': 0.4 } });
+    SC.popups[SRC] = function (p) {
+      return '<div class="popup"><strong>' + esc(SC.lang === 'en' ? p.label_en : p.label_zh) +
+        '</strong>' + (p.n_cases !== undefined && p.n_cases !== null
+          ? '<br>' + esc(T.cases) + ': ' + esc(p.n_cases) : '') + '</div>';
+    };
 
     function say(text, cls) { status.textContent = text; status.className = cls || ''; }
     function clear() {
-      if (drawn) { map.removeLayer(drawn); drawn = null; }
+      map.getSource(SRC).setData({ type: 'FeatureCollection', features: [] });
+      drawn = 0;
     }
 
     function run() {
@@ -90,26 +101,14 @@
           }
           clear();
           // the stored (unfiltered) run would hide the filtered cells underneath
-          var stored = SC.state.overlays.case_hotspots;
-          if (stored && map.hasLayer(stored)) { map.removeLayer(stored); }
+          if (SC.layerOn('case_hotspots')) { SC.setLayer('case_hotspots', false); }
           var feats = j.features || [], hot = 0, cold = 0;
           feats.forEach(function (f) {
             var b = Number(f.properties.bin);
             if (b > 0) { hot += 1; } else if (b < 0) { cold += 1; }
           });
-          drawn = L.geoJSON(j, {
-            style: function (f) {
-              var b = Number(f.properties.bin);
-              return { fillColor: colour[String(b)] || '#ccc', fillOpacity: b === 0 ? 0.12 : 0.7,
-                       color: '#777', weight: 0.4 };
-            },
-            onEachFeature: function (f, lyr) {
-              var p = f.properties;
-              lyr.bindPopup('<div class="popup"><strong>' + esc(SC.lang === 'en' ? p.label_en : p.label_zh) +
-                '</strong>' + (p.n_cases !== undefined && p.n_cases !== null
-                  ? '<br>' + esc(T.cases) + ': ' + esc(p.n_cases) : '') + '</div>');
-            }
-          }).addTo(map);
+          map.getSource(SRC).setData(j);
+          drawn = feats.length;
           say(feats.length + ' ' + T.cells + ' · ' + T.hot + ' ' + hot + ' · ' + T.cold + ' ' + cold +
               (hot + cold ? '' : ' — ' + T.none), 'done');
           SC.hotspots.last = { cells: feats.length, hot: hot, cold: cold, meta: j.meta };
@@ -129,7 +128,7 @@
       runBtn.disabled = false;
       box.classList.remove('loading');
     });
-    SC.hotspots = { run: run, clear: clear, layer: function () { return drawn; }, last: null };
+    SC.hotspots = { run: run, clear: clear, drawn: function () { return drawn; }, last: null };
   }
 
   SC.whenReady(function () { start(SC.map, SC.catalogue, SC.vocab); });

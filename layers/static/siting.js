@@ -19,8 +19,9 @@
   function start(map, vocab) {
     var markers = [], active = false, seq = 0;
     var types = vocab.service_types, th = vocab.thresholds, dflt = vocab.defaults;
-    var box = L.DomUtil.create('div', 'legend siting-whatif');
-    box.innerHTML = '<h4>' + esc(T.title) + '</h4>' +
+    var box = SC.section('siting', T.title, false);
+    box.classList.add('siting-whatif');
+    box.innerHTML =
       '<label>' + esc(T.type) + ' <span id="sw-swatch" class="pt"></span><select id="sw-type">' +
       types.map(function (t) {
         return '<option value="' + esc(t.code) + '"' + (t.code === dflt.siting_service_type ? ' selected' : '') +
@@ -31,20 +32,33 @@
       '<button id="sw-drop" type="button">' + esc(T.drop) + '</button> ' +
       '<button id="sw-clear" type="button">' + esc(T.clear) + '</button>' +
       '<div id="sw-out">' + esc(C.city ? T.hint : T.city) + '</div>';
-    L.DomEvent.disableClickPropagation(box);
-    var ctl = L.control({ position: 'topleft' });
-    ctl.onAdd = function () { return box; };
-    ctl.addTo(map);
     var out = box.querySelector('#sw-out'), drop = box.querySelector('#sw-drop');
     var typeSel = box.querySelector('#sw-type'), swatch = box.querySelector('#sw-swatch');
 
+    /* A dropped site: a draggable marker showing the type's glyph and, once evaluated,
+       its gain. */
+    function siteMarker(lngLat) {
+      var el = document.createElement('div');
+      el.className = 'sc-site';
+      el.innerHTML = '<img alt=""><span class="tip" hidden></span>';
+      var t = chosen();
+      el.querySelector('img').src = SC.glyphIcon(t.color, t.glyph);
+      var m = new maplibregl.Marker({ element: el, draggable: true }).setLngLat(lngLat).addTo(map);
+      m.on('dragend', evaluate);
+      m.setTip = function (text) {
+        var tip = el.querySelector('.tip');
+        tip.textContent = text;
+        tip.hidden = false;
+      };
+      return m;
+    }
     // The chosen type's look: the swatch by the selector and the dropped sites' markers.
     function chosen() { return vocab.term('service_type', typeSel.value) || {}; }
     function restyle() {
       var t = chosen();
       swatch.style.background = t.color || '';
       swatch.textContent = t.glyph || '';
-      markers.forEach(function (m) { m.setIcon(SC.glyphIcon(t.color, t.glyph)); });
+      markers.forEach(function (m) { m.getElement().querySelector('img').src = SC.glyphIcon(t.color, t.glyph); });
     }
 
     function evaluate() {
@@ -52,15 +66,14 @@
       var mine = ++seq;
       var body = { service_type: typeSel.value,
                    minutes: Number(box.querySelector('#sw-min').value) || dflt.minutes,
-                   sites: markers.map(function (m) { var p = m.getLatLng(); return [p.lng, p.lat]; }) };
+                   sites: markers.map(function (m) { var p = m.getLngLat(); return [p.lng, p.lat]; }) };
       SC.postJSON('/cities/' + encodeURIComponent(C.city) + '/siting/whatif', body)
         .then(function (res) {
           if (mine !== seq) { return; }
           var ok = res[0], j = res[1];
           if (!ok) { out.textContent = T.error + ': ' + (j.detail || j.title || ''); return; }
           var rows = j.sites.map(function (s, i) {
-            markers[i].bindTooltip('#' + (i + 1) + ' +' + SC.fmt.whole(s.gain),
-                                   { permanent: true, direction: 'top' });
+            markers[i].setTip('#' + (i + 1) + ' +' + SC.fmt.whole(s.gain));
             return '<tr><td>' + esc(T.site) + ' ' + (i + 1) + '</td><td>' +
               (s.snapped ? '+' + esc(SC.fmt.whole(s.gain)) + ' ' + esc(T.people) : esc(T.snap)) + '</td></tr>';
           }).join('');
@@ -79,7 +92,7 @@
       map.getContainer().style.cursor = active ? 'crosshair' : '';
     });
     box.querySelector('#sw-clear').addEventListener('click', function () {
-      markers.forEach(function (m) { map.removeLayer(m); });
+      markers.forEach(function (m) { m.remove(); });
       markers = [];
       evaluate();
     });
@@ -87,10 +100,7 @@
     box.querySelector('#sw-min').addEventListener('change', evaluate);
     map.on('click', function (e) {
       if (!active) { return; }
-      var t = chosen();
-      var m = L.marker(e.latlng, { draggable: true, icon: SC.glyphIcon(t.color, t.glyph) }).addTo(map);
-      m.on('dragend', evaluate);
-      markers.push(m);
+      markers.push(siteMarker(e.lngLat));
       evaluate();
     });
     restyle();

@@ -45,8 +45,8 @@ def test_city_bounds_frame_the_map(client: TestClient) -> None:
 
 
 def test_vendored_licences_present(client: TestClient) -> None:
-    assert "BSD" in client.get("/static/vendor/leaflet/LICENSE").text
-    assert "BEER-WARE" in client.get("/static/vendor/vectorgrid/LICENSE").text
+    assert "MapLibre contributors" in client.get("/static/vendor/maplibre/LICENSE.txt").text
+    assert "5.24.1" in client.get("/static/vendor/README").text
 
 
 def test_first_city_by_default_and_unknown_city_404(client: TestClient) -> None:

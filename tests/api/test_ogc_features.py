@@ -298,3 +298,15 @@ def test_openapi_30_rendition_is_valid_openapi_30(client: TestClient) -> None:
     doc = client.get("/openapi-3.0.json").json()
     errors = [str(e)[:300] for e in OpenAPIV30SpecValidator(doc).iter_errors()]
     assert errors == []
+
+
+def test_property_filters_take_type_names(client: TestClient) -> None:
+    items = "/collections/service_points/items"
+    by_code = client.get(items, params={"type": "red_station", "limit": 1000}).json()
+    assert by_code["features"], "the sample city has red stations"
+    for name in ("红色驿站", "Red station"):
+        by_name = client.get(items, params={"type": name, "limit": 1000}).json()
+        assert _ids(by_name) == _ids(by_code)
+    r = client.get(items, params={"type": "红色驿"})
+    assert r.status_code == 400
+    assert r.json()["code"] == "unknown-service-type" and "red_station" in r.json()["suggestions"]

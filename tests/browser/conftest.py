@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+ARGS = ["--headless", "--no-sandbox", "--disable-quic", "--no-first-run",
+        # WebGL for MapLibre GL JS without a GPU: ANGLE on SwiftShader (software)
+        "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 

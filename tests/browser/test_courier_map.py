@@ -41,13 +41,16 @@ def test_courier_layers_are_listed_and_drawn(page: Any, demo_server: str,
                                              artifacts: Path) -> None:
     page.goto(f"{demo_server}/map?city=guixi")
     page.wait_for_function("() => window.SC && window.SC.ready === true", timeout=20_000)
-    page.wait_for_load_state("networkidle")
-    page.wait_for_timeout(1000)
-    texts = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    page.evaluate("document.querySelectorAll('#layers details').forEach(d => d.open = true)")
+    texts = page.locator("#layers label").all_inner_texts()
     for title in ("小哥驿站服务范围（骑行）", "小哥驿站（按覆盖居民）", "小哥驿站未覆盖小区"):
         assert any(title in t for t in texts), (title, texts)
-    on = page.evaluate("Object.entries(SC.state.overlays).filter(([k, o]) => "
-                       "SC.map.hasLayer(o)).map(([k]) => k)")
+        page.locator("#layers label", has_text=title).locator("input").check()
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function("() => SC.map.loaded()", timeout=20_000)
+    on = page.evaluate("SC.layersOn()")
     assert {"courier_catchments", "courier_reach", "courier_unreached"} <= set(on)
+    for name in ("courier_catchments", "courier_reach", "courier_unreached"):
+        assert page.evaluate("(n) => SC.drawn(n)", name) > 0, name
     page.screenshot(path=str(artifacts / "map-courier.png"))
     assert page.problems == []

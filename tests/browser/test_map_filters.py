@@ -54,34 +54,35 @@ def page(browser: Any, runs: dict[str, int]) -> Iterator[Any]:
     pg.context.close()
 
 
+def _settle(page: Any) -> None:
+    page.wait_for_load_state("networkidle")
+    page.evaluate("SC.idle().then(() => { SC.settled = true; }); SC.settled = false")
+    page.wait_for_function("() => SC.settled", timeout=20_000)  # drawn, labels placed
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function("() => SC.map.loaded()", timeout=20_000)
+
+
 def _open(page: Any, url: str) -> None:
     page.goto(url)
     page.wait_for_function("() => window.SC && SC.ready === true && SC.coverage && SC.hotspots",
                            timeout=20_000)
-    page.wait_for_load_state("networkidle")
-
-
-def _settle(page: Any) -> None:
-    page.wait_for_load_state("networkidle")
-    page.wait_for_timeout(600)
+    # every panel section and layer group open (some start collapsed)
+    page.evaluate("document.querySelectorAll('#panel details').forEach(d => d.open = true)")
+    _settle(page)
 
 
 def _zoom_centre(page: Any, zoom: int) -> None:
-    page.evaluate("(z) => SC.map.setView(SC.map.getCenter(), z)", zoom)
+    page.evaluate("(z) => SC.map.jumpTo({zoom: z})", zoom)
     _settle(page)
 
 
 def _drawn(page: Any, layer: str) -> int:
-    """SVG shapes drawn by overlay ``layer`` (0 when it is not on the map)."""
-    return int(page.evaluate(
-        "(n) => { const o = SC.state.overlays[n];"
-        " return o && SC.map.hasLayer(o) ? o.getContainer().querySelectorAll('path').length : 0; }",
-        layer))
+    """Features drawn by catalogue layer ``layer`` (0 when it is off)."""
+    return int(page.evaluate("(n) => SC.drawn(n)", layer))
 
 
 def _on(page: Any) -> set[str]:
-    return set(page.evaluate("Object.entries(SC.state.overlays).filter(([k, o]) => "
-                             "SC.map.hasLayer(o)).map(([k]) => k)"))
+    return set(page.evaluate("SC.layersOn()"))
 
 
 def _types_with_circles(engine: Engine, minutes: int) -> dict[str, int]:
@@ -94,9 +95,7 @@ def _types_with_circles(engine: Engine, minutes: int) -> dict[str, int]:
 
 
 def _click_at(page: Any, lat: float, lon: float) -> None:
-    pt = page.evaluate("([la, lo]) => { const p = SC.map.latLngToContainerPoint([la, lo]);"
-                       " const r = SC.map.getContainer().getBoundingClientRect();"
-                       " return [p.x + r.left, p.y + r.top]; }", [lat, lon])
+    pt = page.evaluate("([la, lo]) => SC.toPage(la, lo)", [lat, lon])
     page.mouse.click(pt[0], pt[1])
 
 
@@ -109,6 +108,7 @@ def test_service_type_and_minutes_drive_coverage_tiles(page: Any, demo_server: s
     _zoom_centre(page, 13)
     _settle(page)
     first, second = sorted(types15)[:2]
+    page.evaluate("SC.setLayer('coverage_gaps_15', true)")
 
     page.select_option("#cov-type", first)
     _settle(page)
@@ -153,11 +153,14 @@ def test_service_type_and_minutes_drive_coverage_tiles(page: Any, demo_server: s
 
 def test_grid_share_tiles_follow_both_selectors(page: Any, demo_server: str) -> None:
     _open(page, f"{demo_server}/map?city=guixi")
-    page.locator(".leaflet-control-layers-overlays label",
-                 has_text="网格服务圈覆盖率").locator("input").click()
+    page.locator("#layers label", has_text="网格服务圈覆盖率").locator("input").click()
+    _settle(page)
     page.requests.clear()
-    page.select_option("#cov-type", "red_station")
-    page.select_option("#cov-min", "10")
+    with page.expect_request(lambda r: "/tiles/coverage_grid_share/" in r.url
+                             and "service_type=red_station" in r.url and "minutes=10" in r.url,
+                             timeout=20_000):
+        page.select_option("#cov-type", "red_station")
+        page.select_option("#cov-min", "10")
     _settle(page)
     assert any("/tiles/coverage_grid_share/" in u and "service_type=red_station" in u
                and "minutes=10" in u for u in page.requests)
@@ -191,7 +194,7 @@ def _run_hotspots(page: Any) -> dict[str, Any]:
     status = page.locator("#hs-status").inner_text()
     assert page.evaluate("SC.hotspots.last") is not None, status
     return {"status": status, **page.evaluate("SC.hotspots.last"),
-            "drawn": page.evaluate("SC.hotspots.layer().getLayers().length")}
+            "drawn": page.evaluate("SC.hotspots.drawn()")}
 
 
 def test_case_filters_change_hot_spot_cells(page: Any, demo_server: str, demo_engine: Engine,
@@ -205,7 +208,7 @@ def test_case_filters_change_hot_spot_cells(page: Any, demo_server: str, demo_en
     page.wait_for_function("() => SC.hotspots.last !== null", timeout=120_000)
     all_cats = {"status": page.locator("#hs-status").inner_text(),
                 **page.evaluate("SC.hotspots.last"),
-                "drawn": page.evaluate("SC.hotspots.layer().getLayers().length")}
+                "drawn": page.evaluate("SC.hotspots.drawn()")}
     n, hot, cold = _hotspot_api(demo_server, "")
     assert (all_cats["cells"], all_cats["hot"], all_cats["cold"]) == (n, hot, cold)
     assert all_cats["drawn"] == n
@@ -261,13 +264,13 @@ def test_siting_click_shows_the_api_gain(page: Any, demo_server: str, demo_engin
             " AND (m.nearest_min IS NULL OR m.nearest_min > 15)"
             " ORDER BY m.residents DESC LIMIT 1")).one()
     _open(page, f"{demo_server}/map?city=guixi")
-    page.evaluate("([la, lo]) => SC.map.setView([la, lo], 16)", [row.lat, row.lon])
+    page.evaluate("([la, lo]) => SC.view(la, lo, 16)", [row.lat, row.lon])
     _settle(page)
     page.select_option("#sw-type", "red_station")
     page.click("#sw-drop")
     _click_at(page, row.lat, row.lon)
     page.locator("#sw-out b").wait_for(timeout=60_000)
-    lon, lat = page.evaluate("(() => { const p = SC.siting.markers()[0].getLatLng();"
+    lon, lat = page.evaluate("(() => { const p = SC.siting.markers()[0].getLngLat();"
                              " return [p.lng, p.lat]; })()")
     answer = httpx.post(f"{demo_server}/cities/guixi/siting/whatif",
                         json={"service_type": "red_station", "minutes": 15,
@@ -275,7 +278,7 @@ def test_siting_click_shows_the_api_gain(page: Any, demo_server: str, demo_engin
     gain = round(answer["gain"])
     assert gain > 0
     assert page.locator("#sw-out b").inner_text() == f"新增 +{gain:,} 人"
-    assert page.locator(".leaflet-popup").count() == 0  # dropping, not inspecting
+    assert page.locator(".maplibregl-popup").count() == 0  # dropping, not inspecting
     page.wait_for_timeout(300)
     page.screenshot(path=str(artifacts / "map-siting.png"))
     assert page.problems == []
@@ -290,12 +293,11 @@ def test_compound_popup_shows_labels_not_codes(page: Any, demo_server: str,
             " FROM compound WHERE city_id = (SELECT id FROM city WHERE code = 'guixi')"
             " AND property_management = 'unmanaged' ORDER BY residents DESC LIMIT 1) k")).one()
     _open(page, f"{demo_server}/map?city=guixi")
-    page.evaluate("Object.entries(SC.state.overlays).forEach(([k, o]) => {"
-                  " if (k !== 'compounds' && SC.map.hasLayer(o)) SC.map.removeLayer(o); })")
-    page.evaluate("([la, lo]) => SC.map.setView([la, lo], 17)", [row.lat, row.lon])
+    page.evaluate("SC.layersOn().forEach(n => SC.setLayer(n, false)); SC.setLayer('compounds', true)")
+    page.evaluate("([la, lo]) => SC.view(la, lo, 17)", [row.lat, row.lon])
     _settle(page)
     _click_at(page, row.lat, row.lon)
-    popup = page.locator(".leaflet-popup-content")
+    popup = page.locator(".maplibregl-popup-content")
     popup.wait_for(timeout=5000)
     textc = popup.inner_text()
     assert row.name in textc
@@ -308,18 +310,22 @@ def test_compound_popup_shows_labels_not_codes(page: Any, demo_server: str,
 
 def test_coverage_popup_labels_type_and_percent(page: Any, demo_server: str) -> None:
     _open(page, f"{demo_server}/map?city=guixi")
-    page.evaluate("Object.values(SC.state.overlays).forEach(o => SC.map.removeLayer(o))")
-    page.locator(".leaflet-control-layers-overlays label",
-                 has_text="网格服务圈覆盖率").locator("input").click()
+    page.evaluate("SC.layersOn().forEach(n => SC.setLayer(n, false))")
+    page.locator("#layers label", has_text="网格服务圈覆盖率").locator("input").click()
     page.select_option("#cov-type", "party_mass_centre")
     _zoom_centre(page, 14)
     _settle(page)
     assert _drawn(page, "coverage_grid_share") > 0
-    box = page.evaluate("(() => { const r = SC.state.overlays.coverage_grid_share.getContainer()"
-                        ".querySelector('path').getBoundingClientRect();"
-                        " return [r.left + r.width / 2, r.top + r.height / 2]; })()")
+    # a point inside a drawn grid: the label point of the first feature's first ring
+    box = page.evaluate("(() => { const f = SC.map.queryRenderedFeatures("
+                        "{layers: ['coverage_grid_share']})[0], g = f.geometry;"
+                        " const ring = g.type === 'Polygon' ? g.coordinates[0] : g.coordinates[0][0];"
+                        " const xs = ring.map(c => c[0]), ys = ring.map(c => c[1]);"
+                        " const lon = (Math.min(...xs) + Math.max(...xs)) / 2,"
+                        " lat = (Math.min(...ys) + Math.max(...ys)) / 2;"
+                        " return SC.toPage(lat, lon); })()")
     page.mouse.click(box[0], box[1])
-    popup = page.locator(".leaflet-popup-content")
+    popup = page.locator(".maplibregl-popup-content")
     popup.wait_for(timeout=5000)
     t = popup.inner_text()
     assert "党群服务中心" in t and "party_mass_centre" not in t
@@ -328,19 +334,28 @@ def test_coverage_popup_labels_type_and_percent(page: Any, demo_server: str) -> 
 
 
 def test_courier_stations_are_sized_by_residents(page: Any, demo_server: str) -> None:
+    import math
+
     _open(page, f"{demo_server}/map?city=guixi")
+    page.evaluate("SC.setLayer('courier_reach', true)")
     _zoom_centre(page, 13)
-    _settle(page)
-    radii = page.evaluate(
-        "(() => { const o = SC.state.overlays.courier_reach, out = [];"
-        " Object.values(o._vectorTiles).forEach(t => Object.values(t._features || {})"
-        ".forEach(f => { const p = f.feature.properties;"
-        " out.push([p.residents, f.feature._radius || f.feature.options.radius]); }));"
-        " return out; })()")
-    assert len(radii) >= 2
-    by_res = sorted(radii)
-    assert by_res[0][1] < by_res[-1][1]  # more residents reached, larger symbol
-    assert all(a[1] <= b[1] for a, b in itertools.pairwise(by_res))
+    residents = page.evaluate("SC.map.queryRenderedFeatures({layers: ['courier_reach']})"
+                              ".map(f => f.properties.residents)")
+    assert len(set(residents)) >= 2
+    # the drawn radius: sqrt-scaled on residents, as the legend's symbols
+    expr = page.evaluate("SC.map.getPaintProperty('courier_reach', 'circle-radius')")
+    sym = page.evaluate("SC.map.getStyle().metadata['sc:symbol']")
+    assert expr == ["min", sym["max"], ["+", sym["min"], ["*", sym["per_sqrt"], ["sqrt", [
+        "max", 0, ["to-number", ["coalesce", ["get", "residents"], 0]]]]]]]
+    radii = [min(sym["max"], sym["min"] + sym["per_sqrt"] * math.sqrt(r)) for r in sorted(residents)]
+    assert radii[0] < radii[-1]  # more residents reached, larger symbol
+    assert all(a <= b for a, b in itertools.pairwise(radii))
+    sizes = page.evaluate("(() => { const h = [...document.querySelectorAll('.sc-legend h5')]"
+                          ".find(e => e.textContent.includes('按覆盖居民')); const out = [];"
+                          " let el = h.nextElementSibling; while (el && el.tagName !== 'H5') {"
+                          " out.push(el.querySelector('.pt').getBoundingClientRect().width);"
+                          " el = el.nextElementSibling; } return out; })()")
+    assert len(sizes) >= 3 and sizes == sorted(sizes) and sizes[0] < sizes[-1]
     assert page.problems == []
 
 

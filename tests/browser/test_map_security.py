@@ -26,6 +26,7 @@ def _page(context: Any) -> Any:
 def _open(page: Any, url: str) -> None:
     page.goto(url)
     page.wait_for_function("() => window.SC && window.SC.ready === true", timeout=20_000)
+    page.evaluate("document.querySelectorAll('#layers details').forEach(d => d.open = true)")
     page.wait_for_load_state("networkidle")
 
 
@@ -44,7 +45,7 @@ def test_key_is_kept_for_the_session_only(context: Any, server: str,
     _open(page, f"{server}/map?city=testville")
     assert page.evaluate("sessionStorage.getItem('sc_api_key')") == api_keys["analyst"]
     assert page.evaluate("localStorage.getItem('sc_api_key')") is None
-    texts = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    texts = page.locator("#layers label").all_inner_texts()
     assert any("网格事件" in t for t in texts)  # the key still unlocks the restricted layer
     assert page.problems == []
 
@@ -52,7 +53,7 @@ def test_key_is_kept_for_the_session_only(context: Any, server: str,
     _open(other, f"{server}/map?city=testville")
     assert other.evaluate("sessionStorage.getItem('sc_api_key')") is None
     assert not any("网格事件" in t for t in
-                   other.locator(".leaflet-control-layers-overlays label").all_inner_texts())
+                   other.locator("#layers label").all_inner_texts())
 
 
 def test_policy_blocks_injected_script(context: Any, server: str) -> None:

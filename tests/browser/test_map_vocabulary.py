@@ -57,13 +57,17 @@ def _open(browser: Any, url: str, locale: str = "zh-CN") -> Any:
     pg.goto(url)
     pg.wait_for_function("() => window.SC && SC.ready === true && SC.siting && SC.hotspots",
                          timeout=20_000)
-    pg.wait_for_load_state("networkidle")
+    pg.evaluate("document.querySelectorAll('#panel details').forEach(d => d.open = true)")
+    _settle(pg)
     return pg
 
 
 def _settle(page: Any) -> None:
     page.wait_for_load_state("networkidle")
-    page.wait_for_timeout(500)
+    page.evaluate("SC.idle().then(() => { SC.settled = true; }); SC.settled = false")
+    page.wait_for_function("() => SC.settled", timeout=20_000)  # drawn, labels placed
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function("() => SC.map.loaded()", timeout=20_000)
 
 
 def _options(page: Any, select: str) -> list[list[str]]:
@@ -83,18 +87,17 @@ def _legend_colour(page: Any, label: str) -> str:
 
 
 def _click_at(page: Any, lat: float, lon: float) -> None:
-    pt = page.evaluate("([la, lo]) => { const p = SC.map.latLngToContainerPoint([la, lo]);"
-                       " const r = SC.map.getContainer().getBoundingClientRect();"
-                       " return [p.x + r.left, p.y + r.top]; }", [lat, lon])
+    pt = page.evaluate("([la, lo]) => SC.toPage(la, lo)", [lat, lon])
     page.mouse.click(pt[0], pt[1])
 
 
-def _marker_colours(page: Any) -> set[str]:
-    """Fill colours of the glyph markers drawn on the map (tiles draw SVG ``<image>``s)."""
-    return set(page.evaluate(
-        "[...document.querySelectorAll('.leaflet-map-pane image, .leaflet-map-pane img')]"
-        ".map(i => decodeURIComponent(i.getAttribute('href') || i.src))"
-        ".map(s => (s.match(/fill=\"(#[0-9a-f]{6})\"/) || [])[1]).filter(Boolean)"))
+def _drawn_colour(page: Any, code: str) -> str | None:
+    """The colour the style gives service points of type ``code``, if one is drawn now."""
+    return page.evaluate(  # type: ignore[no-any-return]
+        "(code) => { const drawn = SC.map.queryRenderedFeatures({layers: ['service_points']})"
+        ".some(f => f.properties.type === code); if (!drawn) return null;"
+        " const e = SC.map.getPaintProperty('service_points', 'circle-color');"
+        " const i = e.indexOf(code); return i > 0 ? e[i + 1] : null; }", code)
 
 
 def test_added_type_reaches_selectors_legend_map_and_siting(browser: Any, demo_server: str,
@@ -115,16 +118,16 @@ def test_added_type_reaches_selectors_legend_map_and_siting(browser: Any, demo_s
                    for u in page.requests)
 
         # the youth station on the map, drawn in its colour with its glyph
-        page.evaluate("([la, lo]) => SC.map.setView([la, lo], 16)", [added["lat"], added["lon"]])
+        page.evaluate("([la, lo]) => SC.view(la, lo, 16)", [added["lat"], added["lon"]])
         _settle(page)
-        assert colour in _marker_colours(page)
+        assert _drawn_colour(page, CODE) == colour
         page.evaluate("(label) => [...document.querySelectorAll('.sc-legend .row')]"
                       ".find(r => r.textContent.endsWith(label)).scrollIntoView()", ZH)
         page.wait_for_timeout(300)
         page.screenshot(path=str(artifacts / "map-added-type-legend.png"))
 
         # the siting panel: swatch and dropped site in the type's colour, the API's gain
-        page.evaluate("([la, lo]) => SC.map.setView([la, lo], 16)",
+        page.evaluate("([la, lo]) => SC.view(la, lo, 16)",
                       [added["drop_lat"], added["drop_lon"]])
         _settle(page)
         page.select_option("#sw-type", CODE)
@@ -134,14 +137,14 @@ def test_added_type_reaches_selectors_legend_map_and_siting(browser: Any, demo_s
         page.click("#sw-drop")
         _click_at(page, added["drop_lat"], added["drop_lon"])
         page.locator("#sw-out b").wait_for(timeout=60_000)
-        lon, lat = page.evaluate("(() => { const p = SC.siting.markers()[0].getLatLng();"
+        lon, lat = page.evaluate("(() => { const p = SC.siting.markers()[0].getLngLat();"
                                  " return [p.lng, p.lat]; })()")
         answer = httpx.post(f"{demo_server}/cities/guixi/siting/whatif",
                             json={"service_type": CODE, "sites": [[lon, lat]]}, timeout=60)
         assert answer.status_code == 200, answer.text
         assert page.locator("#sw-out b").inner_text() == f"新增 +{round(answer.json()['gain']):,} 人"
-        assert page.evaluate("decodeURIComponent(SC.siting.markers()[0].getElement().src)"
-                             ).count(f'fill="{colour}"') == 1
+        assert page.evaluate("decodeURIComponent(SC.siting.markers()[0].getElement()"
+                             ".querySelector('img').src)").count(f'fill="{colour}"') == 1
         page.wait_for_timeout(300)
         page.screenshot(path=str(artifacts / "map-added-type.png"))
         assert page.problems == []

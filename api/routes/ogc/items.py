@@ -43,10 +43,11 @@ from api.routes.ogc.common import (
 )
 from api.schemas import Feature, FeatureCollection
 from geo.crs.ogc import CRS84, CRS84_URI, content_crs_header, parse_crs
-from geo.errors import Problem, QueryParameterError
+from geo.errors import InvalidInputError, Problem, QueryParameterError
 from geo.store.features import MAX_LIMIT, FeatureQuery, parse_bbox, query_features, queryables
 from geo.store.features import get_feature as fetch_feature
 from geo.store.filters import parse_cql2, parse_datetime
+from geo.store.vocabulary import resolve_vocabulary_filters
 
 router = APIRouter(tags=["features"])
 
@@ -56,6 +57,16 @@ DEFAULT_LIMIT = 5_000
 #: Features per HTML page without ``limit``.
 HTML_LIMIT = 50
 VARY = "X-API-Key, Authorization, Accept"
+
+
+def _vocabulary_filters(conn: Any, filters: dict[str, str]) -> dict[str, str]:
+    """Property filters with service types and case categories given by name turned into
+    codes; an unknown name is a 400 (OGC API) with "did you mean"."""
+    try:
+        return resolve_vocabulary_filters(conn, filters)
+    except InvalidInputError as e:
+        raise QueryParameterError(e.message, e.errors, code=e.code,
+                                  suggestions=e.suggestions) from None
 
 
 @router.get("/collections/{collection_id}/items", response_class=GeoJSONResponse,
@@ -109,7 +120,8 @@ def items(
     start = offset
     query = FeatureQuery(
         bbox=parse_bbox(bbox, box_crs, error=QueryParameterError), bbox_srid=box_crs.srid,
-        filters={k: v for k, v in request.query_params.items() if k in props},
+        filters=_vocabulary_filters(conn, {k: v for k, v in request.query_params.items()
+                                           if k in props}),
         cql=parse_cql2(filter_, filter_lang or "cql2-text") if filter_ else None,
         sortby=sortby or None, interval=parse_datetime(datetime_) if datetime_ else None,
         city=city, crs=out_crs)
