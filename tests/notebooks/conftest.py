@@ -48,6 +48,10 @@ def check_offline_figures(run: Executed, *, maps: int, charts: int) -> None:
     assert len(run.images) == maps + charts, len(run.images)
     assert all(png.startswith(b"\x89PNG") for png in run.images)
     assert run.text.count("© OpenStreetMap contributors") == maps
+    # every map is drawn on the city's stored OSM basemap, roads and Chinese labels included
+    drawn = re.findall(r"basemap of ([\d,]+) OSM features \(([\d,]+) roads, (\d+) labels\)", run.text)
+    assert len(drawn) == maps and all(int(n.replace(",", "")) > 0 and int(r.replace(",", "")) > 0
+                                      and int(lab) > 0 for n, r, lab in drawn)
     assert not [h for h in run.html if REMOTE_ASSET.search(h)]
 
 
