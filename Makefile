@@ -6,7 +6,7 @@ SC := $(VENV)/bin/servicecircle
 DEB_PACKAGES := postgresql postgresql-postgis gdal-bin chromium osmium-tool fonts-noto-cjk poppler-utils \
 	qgis python3-qgis
 
-.PHONY: demo test setup system venv db load analyze serve bench lint clean
+.PHONY: demo test setup system venv db load analyze serve notebooks bench lint clean
 
 demo: setup db load analyze serve  ## set up, load both demo cities, analyse, serve on :8000
 
@@ -49,6 +49,10 @@ analyze: load
 
 serve:
 	$(SC) serve
+
+notebooks: venv  ## JupyterLab (the `notebooks` extra) on notebooks/, against the demo database
+	$(PY) -m pip install -q -e '.[notebooks]'
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
 bench: setup  ## every benchmark, full size; figures to benchmarks/results/
 	for b in coverage courier cases siting tiles load; do $(SC) bench $$b || exit 1; done

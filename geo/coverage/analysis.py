@@ -56,6 +56,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -65,6 +66,7 @@ import shapely
 from geo.coverage.circles import service_circles, union_by_type
 from geo.domain import LIFE_CIRCLE_MINUTES, WALK_MINUTES, OriginKind, ServiceType
 from geo.errors import InvalidInputError, Problem
+from geo.io.geojson import feature_frame
 from geo.network.graph import StreetNetwork
 from geo.network.nearest import NearestResult, nearest_service
 from geo.settings import DEFAULT_CELL_M, DEFAULT_TRIM_M
@@ -111,12 +113,17 @@ def compound_origins(compounds: gpd.GeoDataFrame, *, id_col: str = "id",
                             geometry=list(geom), crs=compounds.crs)
 
 
-def compound_access(net: StreetNetwork, compounds: gpd.GeoDataFrame,
-                    services: gpd.GeoDataFrame, *, id_col: str = "id",
+def compound_access(net: StreetNetwork, compounds: gpd.GeoDataFrame | dict[str, Any],
+                    services: gpd.GeoDataFrame | dict[str, Any], *, id_col: str = "id",
                     types: Sequence[str] | None = None, max_snap_m: float = 250.0,
                     include_snap: bool = True) -> NearestResult:
     """Nearest and second-nearest service of each type for every compound (best gate);
-    the table says which access point was used (``origin_kind``, :class:`~geo.domain.OriginKind`)."""
+    the table says which access point was used (``origin_kind``, :class:`~geo.domain.OriginKind`).
+
+    ``compounds`` and ``services`` may be GeoJSON FeatureCollections as the API serves them
+    (:func:`geo.io.feature_frame`)."""
+    compounds = feature_frame(compounds, id_col=id_col, what="compounds")
+    services = feature_frame(services, required=("type",), what="service points")
     origins = compound_origins(compounds, id_col=id_col)
     near = nearest_service(net, origins, services, origin_id_col="compound_id",
                            types=list(types) if types is not None else None,
@@ -393,8 +400,8 @@ def _valid_4326(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
-def analyze_coverage(net: StreetNetwork, compounds: gpd.GeoDataFrame,
-                     services: gpd.GeoDataFrame, *,
+def analyze_coverage(net: StreetNetwork, compounds: gpd.GeoDataFrame | dict[str, Any],
+                     services: gpd.GeoDataFrame | dict[str, Any], *,
                      minutes: Sequence[float] | None = WALK_MINUTES,
                      metres: Sequence[float] | None = None, trim_m: float = DEFAULT_TRIM_M,
                      cell_m: float = DEFAULT_CELL_M, types: Sequence[str] | None = None,
@@ -404,8 +411,13 @@ def analyze_coverage(net: StreetNetwork, compounds: gpd.GeoDataFrame,
     coverage, circles, gaps and completeness.
 
     Completeness uses the 15-minute life circle (:data:`geo.domain.LIFE_CIRCLE_MINUTES`;
-    or, for metre thresholds, the largest one).
+    or, for metre thresholds, the largest one). ``compounds`` (id, ``residents``,
+    ``households``, polygon) and ``services`` (id, ``type``, point) may be GeoDataFrames or
+    GeoJSON FeatureCollections as read from the API, ids in the features' ``id``.
     """
+    compounds = feature_frame(compounds, id_col=id_col, required=("residents", "households"),
+                              what="compounds")
+    services = feature_frame(services, required=("type",), what="service points")
     levels = thresholds(net, minutes=minutes, metres=metres)
     wanted = list(types) if types is not None else sorted(
         set(services["type"].astype(str)) | {str(t) for t in required_types})

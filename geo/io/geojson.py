@@ -55,3 +55,41 @@ def polygon_zones(obj: dict[str, Any], field: str) -> gpd.GeoDataFrame:
         raise InvalidInputError(f"invalid {field}", [Problem(
             "exclusion zones must be polygons", field=field)])
     return frame
+
+
+def feature_frame(data: gpd.GeoDataFrame | dict[str, Any] | list[dict[str, Any]], *,
+                  id_col: str = "id", required: tuple[str, ...] = (),
+                  what: str = "features") -> gpd.GeoDataFrame:
+    """Features as a GeoDataFrame (EPSG:4326) with an ``id_col`` column, whatever their form.
+
+    ``data`` is a GeoDataFrame, a GeoJSON FeatureCollection, or a list of GeoJSON features
+    as read from the service's own API: ids in each feature's top-level ``id``, attributes
+    in ``properties``. When there is no ``id_col`` property the top-level feature id is used
+    (``GeoDataFrame.from_features`` drops it; a frame read from GeoJSON by GDAL keeps it as
+    the index name ``id``). ``required`` lists the other columns the caller needs. A missing
+    id or column raises :class:`~geo.errors.InvalidInputError` naming the field.
+    """
+    if isinstance(data, gpd.GeoDataFrame):
+        frame = data
+        if id_col not in frame.columns and frame.index.name == id_col:
+            frame = frame.reset_index()
+    else:
+        feats = data.get("features", []) if isinstance(data, dict) else list(data)
+        if isinstance(data, dict) and data.get("type") == "Feature":
+            feats = [data]
+        try:
+            frame = gpd.GeoDataFrame.from_features(feats, crs="EPSG:4326")
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise InvalidInputError(f"{what}: not GeoJSON features ({type(exc).__name__})",
+                                    [Problem("not GeoJSON features", field=what)]) from exc
+        if id_col not in frame.columns:
+            ids = [f.get("id") if isinstance(f, dict) else None for f in feats]
+            if feats and all(i is not None for i in ids):
+                frame.insert(0, id_col, ids)
+    missing = [c for c in (id_col, *required) if c not in frame.columns]
+    if missing:
+        problems = [Problem(f"missing field {c!r} (neither a column/property nor, for "
+                            f"{id_col!r}, a feature id)", field=c) for c in missing]
+        raise InvalidInputError(f"{what}: missing field(s) {', '.join(map(repr, missing))}",
+                                problems)
+    return frame

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import geopandas as gpd
 import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
@@ -52,3 +53,20 @@ def write_basemap(conn: Connection, city_id: int, extract: BasemapExtract) -> di
                                   _opt(row.osm_id), g))
             counts[table] = len(part)
     return counts
+
+
+def read_stored_basemap(conn: Connection, city_id: int) -> gpd.GeoDataFrame:
+    """The stored basemap of city ``city_id`` (:data:`geo.basemap.BASEMAP_LAYERS`: roads,
+    water, green, labels in Chinese, …) as one GeoDataFrame in EPSG:4326 with the columns
+    of :class:`~geo.basemap.BasemapExtract`; empty when the city has none. Rows are ordered
+    by table and id."""
+    frames = []
+    for table in TABLES.values():
+        rows = conn.execute(text(
+            f"SELECT layer, kind, name, name_zh, name_en, rank, osm_id, ST_AsBinary(geom) AS g "
+            f"FROM {table} WHERE city_id = :c ORDER BY id"), {"c": city_id}).all()
+        frames.append(gpd.GeoDataFrame(
+            {c: [getattr(r, c) for r in rows]
+             for c in ("layer", "kind", "name", "name_zh", "name_en", "rank", "osm_id")},
+            geometry=shapely.from_wkb([bytes(r.g) for r in rows]), crs=WGS84))
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=WGS84)

@@ -1,21 +1,35 @@
-"""notebooks/01_coverage_gaps.ipynb runs top to bottom against the demo database."""
+"""notebooks/01_coverage_gaps.ipynb runs top to bottom against the demo database, and its
+coverage by community is the panel's."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
-from tests.notebooks.conftest import Executed
+from tests.notebooks.conftest import Executed, check_offline_figures
 
 
 @pytest.mark.slow
-def test_notebook_runs_on_the_demo_database(run_notebook: Callable[[str], Executed]) -> None:
+def test_notebook_runs_on_the_demo_database(run_notebook: Callable[[str], Executed],
+                                            api: TestClient, artifacts: Path) -> None:
     run = run_notebook("01_coverage_gaps.ipynb")
+    run.save_figures(artifacts, "notebook-01")
     assert "贵溪" in run.text and "residents outside the 15-minute walk" in run.text
     # the one coverage definition: the gap layer's residents are the table's
     table, gaps = re.search(r"walk of a red_station: ([\d,]+) \(gap layer: ([\d,]+)\)",
                             run.text).groups()
     assert table == gaps and int(table.replace(",", "")) > 0
-    assert any("15-min circles" in h and "compounds" in h for h in run.html)
+    check_offline_figures(run, maps=1, charts=1)
+    # the bars of the community chart are the panel's rows
+    printed = {int(u): (int(i), int(o)) for u, i, o in re.findall(
+        r"community (\d+): residents inside (\d+), outside (\d+)", run.text)}
+    r = api.get("/cities/guixi/coverage/panel",
+                params={"service_type": "red_station", "minutes": 15})
+    assert r.status_code == 200, r.text
+    panel = {int(row["unit_id"]): (row["residents_in"], row["residents_out"])
+             for row in r.json()["rows"] if row["unit_kind"] == "community"}
+    assert printed and printed == panel
