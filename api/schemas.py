@@ -80,6 +80,8 @@ class RunMeta(Model):
 
 class CoverageRun(RunMeta):
     data_version: dict[str, Any]
+    at: str | None = Field(default=None, description=(
+        "The moment asked for: only service points open then count (null: all day)"))
 
 
 class CoverageCounts(Model):
@@ -140,6 +142,8 @@ class CoveragePanel(Model):
     labels: dict[str, str]
     rows: list[CoverageUnitRow]
     downloads: dict[str, str] = Field(description="csv and xlsx links of these rows")
+    at: str | None = Field(default=None, description=(
+        "The moment asked for: only service points open then count (null: all day)"))
 
 
 class CourierRunMeta(Model):

@@ -33,13 +33,17 @@ def cities(conn: Any, city: str) -> list[Any]:
 @with_params(CoverageParams, flags={"speed_m_per_min": "--speed", "trim_m": "--trim"})
 def coverage(
     city: Annotated[str, typer.Option("--city", help="City code, or 'all'.")] = "all", *,
+    week: Annotated[bool, typer.Option("--week/--no-week", help=(
+        "Also one run (with --at) for each distinct set of service points open over the "
+        "week, so that every weekday and time has its run."))] = False,
     options: Options[CoverageParams],
 ) -> None:
     """Nearest service, 5/10/15-minute walking circles, gaps and coverage in people.
 
-    Stores one analysis run per city (served as map layers and by /coverage).
+    Stores one analysis run per city (served as map layers and by /coverage); with --at,
+    the run of the service points open at that moment.
     """
-    from geo.runs import run_coverage
+    from geo.runs import run_coverage, week_moments_of
 
     params = options.build()
     params.thresholds()
@@ -47,18 +51,22 @@ def coverage(
     with engine() as eng:
         with eng.connect() as conn:
             found = cities(conn, city)
+            jobs = [(c, params) for c in found]
+            if week:
+                jobs += [(c, options.build(at=m)) for c in found
+                         for m in week_moments_of(conn, c)]
         table = Table(title="Coverage runs")
-        for col in ("city", "run", "compounds", "residents", "types"):
+        for col in ("city", "run", "at", "compounds", "residents", "types"):
             table.add_column(col)
         with progress() as bar:
-            task = bar.add_task("coverage", total=len(found))
-            for c in found:
-                bar.update(task, description=f"coverage {c.code}")
+            task = bar.add_task("coverage", total=len(jobs))
+            for c, p in jobs:
+                bar.update(task, description=f"coverage {c.code} {p.at or ''}")
                 with eng.begin() as conn:
-                    run = run_coverage(conn, c, params, s)
+                    run = run_coverage(conn, c, p, s)
                 summary = run.summary
-                table.add_row(c.code, str(run.run_id), f"{summary['compounds']:,}",
-                              f"{summary['residents']:,.0f}",
+                table.add_row(c.code, str(run.run_id), p.at or "all day",
+                              f"{summary['compounds']:,}", f"{summary['residents']:,.0f}",
                               str(len(summary["service_types"])))
                 bar.advance(task)
     out.print(table)

@@ -6,7 +6,10 @@ second-nearest service point of each type; ``…/coverage/{grids|communities|str
 gives residents and households inside / outside each circle (grids apportioned by the
 grid–compound overlay, in whole people); ``…/coverage/panel`` gives the numbers beside
 the map for one type and threshold — city totals, data completeness and the rows by
-community, grid and street — as JSON, CSV or Excel. Everything follows the one coverage
+community, grid and street — as JSON, CSV or Excel. ``at`` (a weekday and time such as
+``Mo 22:00``, or an ISO date-time, China Standard Time) answers from the run that counted
+only the service points open then (:func:`geo.store.coverage.latest_run`; ``no-run`` 404
+naming the moment to run when there is none). Everything follows the one coverage
 definition of :mod:`geo.coverage.analysis`, so these figures equal the residents of the
 gap layers. Unreachable and not-snapped values are ``null`` (see ``reachable`` /
 ``snapped``). Filters: ``service_type`` (code or name; ``type`` is a deprecated alias) and ``minutes``; a type or threshold the run
@@ -16,7 +19,9 @@ are public.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
@@ -38,6 +43,9 @@ router = APIRouter(prefix="/cities/{city}/coverage", tags=["coverage"],
 
 MinutesQuery = Annotated[float | None, Query(gt=0, le=120, description=(
     "Threshold, minutes (one the run computed, e.g. 5, 10 or 15)"))]
+AtQuery = Annotated[str | None, Query(max_length=40, description=(
+    "Only service points open then: a weekday and time ('Mo 22:00', '周一 22:00') or an ISO "
+    "date-time in China Standard Time (default: all day)."))]
 FormatQuery = Annotated[Literal["json", "csv"], Query(description="json or csv (UTF-8, BOM).")]
 UNITS = {"grids": "grid", "communities": "community", "streets": "street"}
 #: The panel's rows and downloads: these columns, in this order.
@@ -49,21 +57,23 @@ COUNT_COLUMNS = PANEL_COLUMNS[4:]
 
 
 def _meta(city: City, run: dict[str, Any]) -> dict[str, Any]:
-    return {"city": city.code, "run_id": run["id"], "created_at": run["created_at"]}
+    return {"city": city.code, "run_id": run["id"], "created_at": run["created_at"],
+            "at": run["at"]}
 
 
 @router.get("", summary="The latest coverage run of a city: parameters and summary",
             response_model=CoverageRun)
-def run_info(conn: ConnDep, city: CityDep) -> Response:
-    return JSONBody(latest_run(conn, city.id))
+def run_info(conn: ConnDep, city: CityDep, at: AtQuery = None) -> Response:
+    return JSONBody(latest_run(conn, city.id, at=at))
 
 
 @router.get("/compounds", response_model=Table, responses=formats("csv"),
             summary="Minutes to the nearest and second-nearest service per compound")
-def compounds(conn: ConnDep, city: CityDep, service_type: AnyServiceType,
+def compounds(conn: ConnDep, city: CityDep, service_type: AnyServiceType, at: AtQuery = None,
               format: FormatQuery = "json") -> Response:
-    run = latest_run(conn, city.id)
-    return table(compound_rows(conn, city.id, service_type=service_type), meta=_meta(city, run),
+    run = latest_run(conn, city.id, at=at)
+    return table(compound_rows(conn, city.id, service_type=service_type, at=at),
+                 meta=_meta(city, run),
                  fmt=format, name=f"{city.code}-coverage-compounds")
 
 
@@ -87,24 +97,28 @@ def panel(conn: ConnDep, city: CityDep,
           minutes: Annotated[float, Query(gt=0, le=120, description="Threshold, minutes.")]
           = LIFE_CIRCLE_MINUTES,
           lang: Annotated[Literal["zh", "en"], Query(description="Language of labels")] = "zh",
-          format: Annotated[Literal["json", "csv", "xlsx"], Query(
+          at: AtQuery = None, format: Annotated[Literal["json", "csv", "xlsx"], Query(
               description="json, csv (UTF-8, BOM) or xlsx (Excel)")] = "json") -> Response:
     """City totals of residents and compounds inside / outside the circle of ``service_type``
     (default: the map's default type) at
     ``minutes``, the completeness of the compound data, and the same counts per
     community, grid and street (``unit_id`` = the feature id of that layer). The CSV and
     Excel downloads hold exactly ``rows``, headed by ``labels``; whole people everywhere.
-    The residents outside equal the residents of the gap layer ``gap_layer``."""
-    run = latest_run(conn, city.id)
-    totals = coverage_totals(conn, city.id, service_type=service_type, minutes=minutes)
+    The residents outside equal the residents of the gap layer ``gap_layer`` (all day).
+    With ``at``, only the service points open then count."""
+    run = latest_run(conn, city.id, at=at)
+    totals = coverage_totals(conn, city.id, service_type=service_type, minutes=minutes, at=at)
     if totals is None:
         raise NotFoundError(f"the latest coverage run of {city.code} has no {service_type!r} at "
                             f"{minutes:g} minutes", code="no-run", hint=Hint(run="coverage"))
     rows = [{c: r.get(c) for c in PANEL_COLUMNS}
             for kind in ("community", "grid", "street")
-            for r in unit_rows(conn, city.id, unit_kind=kind, service_type=service_type, minutes=minutes)]
+            for r in unit_rows(conn, city.id, unit_kind=kind, service_type=service_type,
+                                   minutes=minutes, at=at)]
     labels = _labels(lang)
     name = f"{city.code}-coverage-{service_type}-{minutes:g}min"
+    if run["at"] is not None:
+        name += "-" + re.sub(r"[^0-9A-Za-z]+", "", str(run["at"]))
     if format in ("csv", "xlsx"):
         shown = [{**r, "unit_kind": _unit_label(str(r["unit_kind"]), lang)} for r in rows]
         headers = [labels[c] for c in PANEL_COLUMNS]
@@ -115,6 +129,8 @@ def panel(conn: ConnDep, city: CityDep,
     term = terms.get(service_type) or service_type_term(service_type)
     data = dict(run["summary"].get("data") or {})
     query = f"service_type={service_type}&minutes={minutes:g}&lang={lang}"
+    if run["at"] is not None:
+        query += "&at=" + quote(str(run["at"]))
     base = f"/cities/{city.code}/coverage/panel?{query}"
     return JSONBody({
         "city": city.code, "run_id": run["id"], "created_at": run["created_at"], "lang": lang,
@@ -122,7 +138,8 @@ def panel(conn: ConnDep, city: CityDep,
         "minutes": totals["minutes"], "budget_m": totals["budget_m"],
         "gap_layer": f"coverage_gaps_{minutes:g}",
         "totals": {c: totals[c] for c in COUNT_COLUMNS}, "data": data, "labels": labels,
-        "rows": rows, "downloads": {"csv": f"{base}&format=csv", "xlsx": f"{base}&format=xlsx"}})
+        "rows": rows, "downloads": {"csv": f"{base}&format=csv", "xlsx": f"{base}&format=xlsx"},
+        "at": run["at"]})
 
 
 @router.get("/{unit}", response_model=Table, responses=formats("csv"),
@@ -130,8 +147,8 @@ def panel(conn: ConnDep, city: CityDep,
 def units(conn: ConnDep, city: CityDep,
           unit: Annotated[Literal["grids", "communities", "streets"], Path()],
           service_type: AnyServiceType, minutes: MinutesQuery = None,
-          format: FormatQuery = "json") -> Response:
-    run = latest_run(conn, city.id)
+          at: AtQuery = None, format: FormatQuery = "json") -> Response:
+    run = latest_run(conn, city.id, at=at)
     rows = unit_rows(conn, city.id, unit_kind=UNITS[unit], service_type=service_type,
-                     minutes=minutes)
+                     minutes=minutes, at=at)
     return table(rows, meta=_meta(city, run), fmt=format, name=f"{city.code}-coverage-{unit}")

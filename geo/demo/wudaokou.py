@@ -20,7 +20,7 @@ from shapely.geometry import MultiPoint
 from geo.demo.cases import HotSpots, generate_cases
 from geo.demo.geometry import gates_facing, voronoi_partition, weighted_kmeans
 from geo.demo.model import DemoCity, finish, metric_extract, rng_for
-from geo.demo.services import PROFILES, generate_service_points
+from geo.demo.services import PROFILES, generate_service_points, hours_of
 from geo.demo.units import locate, partition_grids
 from geo.domain import ServiceType as T
 from geo.network.gates import infer_gates
@@ -104,12 +104,14 @@ def build_wudaokou(osm_path: str | Path, *, seed: int = SEED) -> DemoCity:
         id_prefix="WDK-FW")
     services["source"] = "generated"
     postal = x.postal_points.to_crs(epsg)
-    hours, svc, _, _ = PROFILES[T.PARCEL_STATION]
+    svc = PROFILES[T.PARCEL_STATION][1]
     parcel = gpd.GeoDataFrame(
         {"external_id": [f"WDK-OSM-N{i}" for i in postal["osm_id"]], "type": str(T.PARCEL_STATION),
          "name": [n or f"邮政网点（OSM {i}）" for n, i in zip(postal["name"], postal["osm_id"],
                                                               strict=True)],
-         "address": "", "opening_hours": hours, "services": [list(svc)] * len(postal),
+         "address": "",
+         "opening_hours": [hours_of(T.PARCEL_STATION, i) for i in range(len(postal))],
+         "services": [list(svc)] * len(postal),
          "capacity": None, "floor_area_m2": None, "source": "osm"},
         geometry=postal.geometry.to_numpy(), crs=epsg)
     services = gpd.GeoDataFrame(

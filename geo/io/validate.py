@@ -31,6 +31,7 @@ from geo.domain import (
     Term,
 )
 from geo.errors import CRSError, Hint, InvalidInputError, Problem
+from geo.io.hours import hours_reason
 from geo.io.labels import MAX_NAME, label_reason
 from geo.vocab import normalise, resolve_term
 
@@ -46,7 +47,8 @@ INT32_MAX = 2**31 - 1
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _GEOD = Geod(ellps="WGS84")
 
-FieldKind = Literal["text", "int", "float", "datetime", "code", "enum", "list", "points", "parent"]
+FieldKind = Literal["text", "int", "float", "datetime", "code", "enum", "list", "points", "parent",
+                    "hours"]
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,7 @@ FIELDS: dict[str, dict[str, Field]] = {
         "gates": Field("points")},
     "service_point": {
         "type": Field("code", True, lookup="service_type"), "name": Field("text", True),
-        "address": Field("text"), "opening_hours": Field("text"), "services": Field("list"),
+        "address": Field("text"), "opening_hours": Field("hours"), "services": Field("list"),
         "capacity": Field("int", min=0), "floor_area_m2": Field("float", min=1e-9, max=1e6)},
     "grid_case": {
         "category": Field("code", True, lookup="case_category"),
@@ -216,6 +218,10 @@ def _cell(v: Any, f: Field, name: str, row: int, problems: list[Problem],
         cc = control_character(t) if isinstance(t, str) else None
         if cc is not None:
             return bad(f"text contains the control character {cc}; remove it")
+    if f.kind == "hours":  # OSM opening_hours syntax (geo.io.hours); blank = unknown
+        text = str(v).strip()
+        reason = hours_reason(text)
+        return bad(reason) if reason is not None else text
     if f.kind in ("text", "parent"):
         text = str(v).strip()
         reason = label_reason(text, f.max_len) if f.max_len is not None else None

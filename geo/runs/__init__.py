@@ -20,7 +20,7 @@ snap distance, public case minimum) are resolved here and nowhere else.
 from geo.runs.base import StoredRun
 from geo.runs.cases import run_cases
 from geo.runs.courier import run_courier
-from geo.runs.coverage import run_coverage
+from geo.runs.coverage import run_coverage, week_moments_of
 from geo.runs.grids import GridsRun, RegridRun, run_grid_workload, run_regrid
 from geo.runs.params import (
     CasesParams,
@@ -64,4 +64,5 @@ __all__ = [
     "run_regrid",
     "run_whatif",
     "scenario_report",
+    "week_moments_of",
 ]

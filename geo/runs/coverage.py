@@ -3,15 +3,19 @@
 :func:`run_coverage` reads the inputs (:mod:`geo.store.network`, :mod:`geo.store.inputs`),
 computes :func:`geo.coverage.analyze_coverage` and stores it as one ``analysis_run``
 (:func:`geo.store.coverage.write_run`). Walking speed and snap distance default to the
-deployment's :class:`~geo.settings.Settings`.
+deployment's :class:`~geo.settings.Settings`. With ``params.at`` only the service points
+open at that moment take part (:mod:`geo.io.hours`): the filter is on the set of points,
+the computation is the same; the run stores the moment and the ids of the closed points.
 """
 
 from __future__ import annotations
 
+import numpy as np
 from sqlalchemy import Connection
 
 from geo.coverage.analysis import REQUIRED_TYPES, CoverageResult, analyze_coverage
 from geo.errors import InvalidInputError, Problem
+from geo.io.hours import open_mask, parse_moment, week_moments
 from geo.runs.base import StoredRun, city_of
 from geo.runs.params import CoverageParams
 from geo.settings import Settings
@@ -39,12 +43,19 @@ def run_coverage(conn: Connection, city: City | str, params: CoverageParams | No
                        metric_epsg=c.metric_epsg)
     compounds = read_compounds(conn, c.id)
     services = read_services(conn, c.id)
+    types = sorted(set(services["type"].astype(str)) | {str(t) for t in REQUIRED_TYPES})
+    closed: list[int] = []
+    if params.at is not None:  # only the points open then; every type is still reported
+        is_open = open_mask(services["opening_hours"], parse_moment(params.at),
+                            ids=services["external_id"].tolist())
+        closed = [int(i) for i in services["id"].to_numpy()[~is_open]]
+        services = services[is_open]
     if len(compounds) == 0:
         raise InvalidInputError(f"city {c.code!r} has no compounds",
                                 [Problem("no compounds", field="compound")])
     trim_m = params.trim_m or settings.circle_trim_m
     result = analyze_coverage(net, compounds, services, minutes=minutes, metres=metres,
-                              trim_m=trim_m, cell_m=settings.circle_cell_m,
+                              trim_m=trim_m, cell_m=settings.circle_cell_m, types=types,
                               required_types=REQUIRED_TYPES, max_snap_m=settings.max_snap_m)
     stored = {"mode": "walk", "speed_m_per_min": net.speed_m_per_min, "minutes": minutes,
               "metres": metres, "trim_m": trim_m, "cell_m": settings.circle_cell_m,
@@ -52,8 +63,27 @@ def run_coverage(conn: Connection, city: City | str, params: CoverageParams | No
               "required_types": [str(t) for t in REQUIRED_TYPES],
               "max_snap_m": settings.max_snap_m, "metric_epsg": net.metric_epsg,
               "include_snap": True}
+    if params.at is not None:
+        stored |= {"at": params.at, "closed_service_ids": closed}
     summary = summarize(result, compounds)
     run_id = write_run(conn, c, result, compounds, unit_links(conn, c.id, compounds),
                        params=stored, versions=data_version(conn, INPUT_TABLES),
                        summary=summary)
     return StoredRun(run_id, c, stored, summary, result)
+
+
+def week_moments_of(conn: Connection, city: City | str) -> list[str]:
+    """One moment (``"Mo 08:30"`` …) for each distinct set of closed service points of
+    ``city`` over the reference week (:func:`geo.io.hours.week_moments`), leaving out the
+    moments when every point is open (the all-day run answers those)."""
+    c = city_of(conn, city)
+    services = read_services(conn, c.id)
+    hours, ids = services["opening_hours"].tolist(), services["external_id"].tolist()
+    seen: set[tuple[int, ...]] = set()
+    out = []
+    for m in week_moments(hours, ids=ids):
+        closed = tuple(int(i) for i in np.flatnonzero(~open_mask(hours, m)))
+        if closed and closed not in seen:
+            seen.add(closed)
+            out.append(m.label)
+    return out

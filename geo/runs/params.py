@@ -31,6 +31,7 @@ from geo.domain import (
     SitingModel,
 )
 from geo.errors import InvalidInputError, Problem
+from geo.io.hours import parse_moment
 from geo.io.labels import label_reason
 from geo.vocab import normalise, spellings, suggest
 
@@ -130,6 +131,19 @@ ScenarioName = Annotated[str | None, AfterValidator(_name),
 Weight = Literal["residents", "households", "elderly", "cases", "rider_demand"]
 
 
+def _moment(value: Any) -> Any:
+    """A weekday and time or an ISO date-time → its stored label (:func:`parse_moment`)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return parse_moment(value, "at").label
+
+
+#: A moment opening hours are read at: ``"Mo 22:00"``/``"周一 22:00"`` (reference week) or an
+#: ISO date-time, China Standard Time (:mod:`geo.io.hours`); stored as ``"Mo 22:00"`` or
+#: ``"2026-12-07T22:00+08:00"``.
+OpenAt = Annotated[str | None, BeforeValidator(_moment)]
+
+
 class Params(BaseModel):
     """Base of the parameter objects: unknown fields are an error, values immutable."""
 
@@ -184,6 +198,11 @@ class CoverageParams(Params):
         default=None, gt=0, le=500, description="Polygon trim distance of the circles in "
         "metres: land farther than this from every street is in no circle (default: the "
         "deployment's, 100).")
+    at: OpenAt = Field(default=None, description=(
+        "Only service points open at this moment (OpenStreetMap opening_hours; blank hours "
+        "count as always open): a weekday and time, e.g. 'Mo 22:00' or '周一 22:00', or an "
+        "ISO date-time in China Standard Time, e.g. 2026-12-07T22:00 (default: all day, every "
+        "point)."))
 
     def thresholds(self) -> tuple[list[float] | None, list[float] | None]:
         """``(minutes, metres)``: exactly one of them, 5/10/15 minutes when neither is given."""

@@ -27,8 +27,9 @@ from geo.coverage.analysis import (
 )
 from geo.crs.utm import WGS84
 from geo.errors import Hint, InvalidInputError, NotFoundError, Problem
-from geo.store.cities import City
-from geo.store.inputs import UNIT_KINDS
+from geo.io.hours import open_mask, parse_moment
+from geo.store.cities import City, data_version
+from geo.store.inputs import UNIT_KINDS, read_services
 
 KIND = "coverage"
 INPUT_TABLES = ("street_node", "street_edge", "compound", "service_point", "grid_compound",
@@ -162,15 +163,43 @@ def write_run(conn: Connection, city: City, result: CoverageResult, compounds: g
     return run_id
 
 
-def latest_run(conn: Connection, city_id: int) -> dict[str, Any]:
-    """The newest coverage run of a city: ``id, params, data_version, created_at, summary``."""
-    row = conn.execute(text("SELECT id, params, data_version, created_at, summary "
-                            "FROM coverage_run_latest WHERE city_id = :c"),
-                       {"c": city_id}).one_or_none()
-    if row is None:
-        raise NotFoundError("no coverage run for this city yet", code="no-run",
-                            hint=Hint(run="coverage"))
-    return dict(row._mapping)
+def latest_run(conn: Connection, city_id: int, *, at: str | None = None) -> dict[str, Any]:
+    """The newest coverage run of a city: ``id, params, data_version, created_at, summary``.
+
+    Without ``at`` the newest all-day run (every service point). With ``at`` (a moment,
+    :func:`geo.io.hours.parse_moment`) the newest run on the current data whose closed
+    service points are those closed at ``at`` by the stored opening hours — the same
+    computation whatever moment it was run for; when none is closed then, the all-day run.
+    The returned ``at`` is the moment asked for. :class:`NotFoundError` (``no-run``) if none.
+    """
+    if at is None:
+        row = conn.execute(text("SELECT id, params, data_version, created_at, summary "
+                                "FROM coverage_run_latest WHERE city_id = :c"),
+                           {"c": city_id}).one_or_none()
+        if row is None:
+            raise NotFoundError("no coverage run for this city yet", code="no-run",
+                                hint=Hint(run="coverage"))
+        return {**dict(row._mapping), "at": None}
+    moment = parse_moment(at)
+    services = read_services(conn, city_id)
+    is_open = open_mask(services["opening_hours"], moment,
+                        ids=services["external_id"].tolist())
+    closed = sorted(int(i) for i in services["id"].to_numpy()[~is_open])
+    if not closed:
+        return {**latest_run(conn, city_id), "at": moment.label}
+    current = data_version(conn, INPUT_TABLES)
+    rows = conn.execute(text(
+        "SELECT id, params, data_version, created_at, summary FROM analysis_run "
+        "WHERE city_id = :c AND kind = :k AND (params ->> 'at') IS NOT NULL "
+        "ORDER BY created_at DESC, id DESC"), {"c": city_id, "k": KIND}).all()
+    for r in rows:
+        if sorted(r.params.get("closed_service_ids", [])) == closed and \
+                r.data_version == current:
+            return {**dict(r._mapping), "at": moment.label}
+    raise NotFoundError(
+        f"no coverage run for the service points open at {moment.label} ({len(closed)} closed "
+        f"then) on the current data; run the coverage analysis with at = {moment.label!r}",
+        code="no-run", hint=Hint(option="at", value=moment.label, run="coverage"))
 
 
 def _budget_filter(minutes: float | None) -> tuple[str, dict[str, Any]]:
@@ -219,13 +248,13 @@ def check_available(conn: Connection, run_id: int, *, service_type: str | None =
             code="unavailable-threshold", suggestions=tuple(map(_fmt, thresholds)))
 
 
-def compound_rows(conn: Connection, city_id: int, *, service_type: str | None = None
-                  ) -> list[dict[str, Any]]:
+def compound_rows(conn: Connection, city_id: int, *, service_type: str | None = None,
+                  at: str | None = None) -> list[dict[str, Any]]:
     """Per compound and type of the latest run: nearest / second nearest (ids, metres,
     minutes; None when unreachable or not snapped), the access point used (``origin_kind``:
     gate, inferred_gate or interior_point) and people. A type the run does not hold raises
-    (:func:`check_available`)."""
-    run = latest_run(conn, city_id)
+    (:func:`check_available`). ``at``: the run of the points open then (:func:`latest_run`)."""
+    run = latest_run(conn, city_id, at=at)
     sql = ("SELECT c.id AS compound_id, c.external_id, c.name, t.service_type, "
            "n.external_id AS nearest, t.nearest_m, t.nearest_min, s.external_id AS second, "
            "t.second_m, t.second_min, t.snapped, t.origin_kind, c.residents, c.households "
@@ -253,15 +282,16 @@ _UNIT_COLUMNS = ("t.compounds, t.compounds_in, t.compounds_out, t.compounds_unkn
 
 
 def unit_rows(conn: Connection, city_id: int, *, unit_kind: str,
-              service_type: str | None = None, minutes: float | None = None
-              ) -> list[dict[str, Any]]:
+              service_type: str | None = None, minutes: float | None = None,
+              at: str | None = None) -> list[dict[str, Any]]:
     """Coverage in whole people per unit of the latest run (``unit_kind`` grid, community,
     street; ``unit_id`` is the feature id of the ``grids`` / ``communities`` / ``streets``
-    layers). A type or minute threshold the run does not hold raises (:func:`check_available`)."""
+    layers). A type or minute threshold the run does not hold raises (:func:`check_available`);
+    ``at`` as in :func:`latest_run`."""
     if unit_kind not in UNIT_KINDS:
         raise InvalidInputError(f"unknown unit {unit_kind!r}; allowed: {', '.join(UNIT_KINDS)}",
                                 [Problem("unknown unit", field="unit")])
-    run = latest_run(conn, city_id)
+    run = latest_run(conn, city_id, at=at)
     check_available(conn, run["id"], service_type=service_type, minutes=minutes)
     where, params = _budget_filter(minutes)
     params.update({"r": run["id"], "k": unit_kind})
@@ -278,11 +308,12 @@ def unit_rows(conn: Connection, city_id: int, *, unit_kind: str,
     return [_finite(dict(r._mapping)) for r in rows]
 
 
-def coverage_totals(conn: Connection, city_id: int, *, service_type: str, minutes: float
-                    ) -> dict[str, Any] | None:
-    """The city totals of the latest run for one type and threshold (``unit_kind``
-    ``city``), or None when the run has no such type or threshold."""
-    run = latest_run(conn, city_id)
+def coverage_totals(conn: Connection, city_id: int, *, service_type: str, minutes: float,
+                    at: str | None = None) -> dict[str, Any] | None:
+    """The city totals of the latest run (of the points open ``at``, :func:`latest_run`) for
+    one type and threshold (``unit_kind`` ``city``), or None when the run has no such type
+    or threshold."""
+    run = latest_run(conn, city_id, at=at)
     row = conn.execute(text(
         f"SELECT t.service_type, t.minutes, t.budget_m, {_UNIT_COLUMNS} FROM coverage_unit t "
         "WHERE t.run_id = :r AND t.unit_kind = 'city' AND t.service_type = :t "
@@ -292,9 +323,10 @@ def coverage_totals(conn: Connection, city_id: int, *, service_type: str, minute
 
 
 def gap_rows(conn: Connection, city_id: int, *, service_type: str | None = None,
-             minutes: float | None = None) -> list[dict[str, Any]]:
-    """Gap features of the latest run (the gap layers' rows, without geometry)."""
-    run = latest_run(conn, city_id)
+             minutes: float | None = None, at: str | None = None) -> list[dict[str, Any]]:
+    """Gap features of the latest run (of the points open ``at``, :func:`latest_run`; the gap
+    layers' rows, without geometry)."""
+    run = latest_run(conn, city_id, at=at)
     where, params = _budget_filter(minutes)
     params["r"] = run["id"]
     if service_type:

@@ -60,14 +60,17 @@ def read_compounds(conn: Connection, city_id: int) -> gpd.GeoDataFrame:
 def read_services(conn: Connection, city_id: int, *, service_type: str | None = None
                   ) -> gpd.GeoDataFrame:
     """Service points of ``city_id`` (of one ``service_type`` if given) ordered by id:
-    ``id, external_id, type, name`` and the point."""
+    ``id, external_id, type, name, opening_hours`` (OSM syntax, None when unknown) and the
+    point."""
     rows = conn.execute(text("""
-        SELECT id, external_id, type, name, ST_AsBinary(geom) AS wkb FROM service_point
+        SELECT id, external_id, type, name, opening_hours, ST_AsBinary(geom) AS wkb
+        FROM service_point
         WHERE city_id = :city AND (CAST(:type AS text) IS NULL OR type = :type)
         ORDER BY id"""), {"city": city_id, "type": service_type}).all()
     return gpd.GeoDataFrame(
         {"id": [int(r.id) for r in rows], "external_id": [r.external_id for r in rows],
-         "type": [r.type for r in rows], "name": [r.name for r in rows]},
+         "type": [r.type for r in rows], "name": [r.name for r in rows],
+         "opening_hours": [r.opening_hours for r in rows]},
         geometry=[_wkb(r.wkb) for r in rows], crs=WGS84)
 
 
