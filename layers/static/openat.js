@@ -30,6 +30,12 @@
     return get('weekday').slice(0, 2) + ' ' + get('hour') + ':' + get('minute');
   }
 
+  // A moment as shown: the weekday in the page's language ('Mo 22:00' → '周一 22:00').
+  function shown(at) {
+    var i = DAYS.indexOf(String(at).slice(0, 2));
+    return i >= 0 && / \d\d:\d\d$/.test(at) ? T.days[i] + at.slice(2) : at;
+  }
+
   function start(vocab) {
     var body = document.querySelector('#sec-coverage .sc-body');
     if (!body) { return; }
@@ -70,6 +76,8 @@
         encodeURIComponent(type) + '&minutes=' + encodeURIComponent(minutes) + '&lang=' + SC.lang +
         (when ? '&at=' + encodeURIComponent(when) : '');
       out.setAttribute('data-at', when || '');
+      out.setAttribute('data-type', type);
+      out.setAttribute('data-minutes', minutes);
       out.setAttribute('data-state', 'loading');
       SC.request(url).then(function (res) {
         if (mine !== seq) { return; }
@@ -85,7 +93,7 @@
         out.setAttribute('data-residents-out', t.residents_out);
         out.innerHTML = '<div class="oa-head">' + esc(j.service_type_label) + ' · ' +
           esc(SC.fmt.whole(j.minutes)) + ' min · ' +
-          (j.at ? esc(j.at) + '（' + esc(T.at) + '）' : esc(T.allday_note)) + '</div>' +
+          (j.at ? esc(shown(j.at)) + ' (' + esc(T.at) + ')' : esc(T.allday_note)) + '</div>' +
           '<table class="oa-totals"><tr><td>' + esc(T.inside) + '</td><td>' +
           esc(SC.fmt.whole(t.residents_in)) + '</td></tr><tr><td>' + esc(T.outside) + '</td><td>' +
           esc(SC.fmt.whole(t.residents_out)) + '</td></tr><tr><td>' + esc(T.compounds) + '</td><td>' +

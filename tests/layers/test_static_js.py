@@ -27,7 +27,7 @@ from layers.catalog import default_registry
 
 STATIC = PROJECT_ROOT / "layers" / "static"
 SCRIPTS = sorted(STATIC.glob("*.js"))  # ours; vendored libraries live in static/vendor
-MAP_SCRIPTS = ("map.js", "siting.js", "hotspots.js")
+MAP_SCRIPTS = ("map.js", "siting.js", "hotspots.js", "openat.js")
 TERMS: list[Term] = [*SERVICE_TYPES.values(), *CASE_CATEGORIES.values(),
                      *CASE_STATUSES.values(), *PROPERTY_MANAGEMENT.values()]
 THRESHOLDS = {*WALK_MINUTES, LIFE_CIRCLE_MINUTES, MAX_WALK_MINUTES, *GB50180_METRES.values(),
