@@ -32,7 +32,7 @@ ROOT = typer.main.get_command(app)
 #: command → (model, fields with no option of that name, the command's own options,
 #: options whose command-line default differs on purpose).
 COMMANDS: dict[str, tuple[type[Params], set[str], set[str], dict[str, Any]]] = {
-    "coverage": (CoverageParams, set(), {"city"}, {}),
+    "coverage": (CoverageParams, set(), {"city", "week"}, {}),
     "cases": (CasesParams, set(), {"city"}, {}),
     # several presets at once: --preset is the command's own; --type replaces them
     "courier": (CourierParams, {"preset"}, {"city", "presets"}, {"service_type": None}),
@@ -91,6 +91,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     (("cases", "--area", "town"), "--area"),
     (("regrid", "--city", "x", "--community", "a", "--attempts", "0"), "--attempts"),
     (("coverage", "--minutes", "5,abc"), "--minutes"),
+    (("coverage", "--at", "Xy 22:00"), "--at"),
 ])
 def test_out_of_bounds_values_are_refused_by_the_model_naming_the_option(
         args: tuple[str, ...], option: str) -> None:

@@ -180,3 +180,27 @@ def test_wudaokou_every_layer_non_empty(wudaokou):
 
 def test_external_ids_are_stable_codes(guixi):
     assert all(re.fullmatch(r"GX-[A-Z]{2}\d+", e) for e in guixi.layers["compound"]["external_id"])
+
+
+def test_demo_opening_hours_are_valid_and_varied(guixi, wudaokou):
+    """Every demo station has valid OSM opening hours; several kinds per type, and at
+    22:00 on a weekday some stations are open (24/7 couriers) and others closed."""
+    import opening_hours
+
+    from geo.io.hours import hours_reason, open_mask, parse_moment
+
+    for city in (guixi, wudaokou):
+        sp = city.layers["service_point"]
+        assert [h for h in sp["opening_hours"] if hours_reason(h)] == []
+        at22 = open_mask(sp["opening_hours"], parse_moment("Tu 22:00"))
+        assert at22.any() and not at22.all()
+        by_type = sp.groupby("type")["opening_hours"].nunique()
+        assert by_type[ServiceType.RED_STATION] >= 2 and by_type[ServiceType.COURIER_STATION] >= 2
+    sp = guixi.layers["service_point"]
+    party = sp[sp["type"] == ServiceType.PARTY_MASS_CENTRE]["opening_hours"]
+    assert party.str.startswith("Mo-Fr 08:30-17:30").all()
+    couriers = sp[sp["type"] == ServiceType.COURIER_STATION]["opening_hours"]
+    assert (couriers == "24/7").any()
+    monday_night = opening_hours.OpeningHours("Mo-Su 06:00-22:00").is_open(
+        parse_moment("Mo 22:00").local)
+    assert not monday_night and (couriers == "Mo-Su 06:00-22:00").any()  # closed at 22:00
