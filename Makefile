@@ -44,6 +44,7 @@ load: db
 
 analyze: load
 	$(SC) analyze coverage --city all
+	$(SC) analyze coverage --city all --at "Mo 22:00"
 	$(SC) analyze cases --city all
 	$(SC) analyze courier --city all
 
