@@ -42,6 +42,8 @@ LOCAL_TZ = "Asia/Shanghai"
 COUNTRY = "CN"
 #: Monday of the reference week of weekday moments (8–14 January 2024: no public holiday).
 REFERENCE_MONDAY = date(2024, 1, 8)
+#: Years an ISO date-time may fall in.
+YEARS = (1970, 2999)
 #: OSM weekday codes, Monday first, with the Chinese and English spellings accepted.
 WEEKDAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 _WEEKDAY_SPELLINGS: dict[str, int] = {}
@@ -137,12 +139,15 @@ def parse_moment(value: Any, field: str = "at") -> Moment:
                 f"{text!r}: the time of day must be 00:00–23:59", field=field)])
         return _weekday_moment(_WEEKDAY_SPELLINGS[m.group(1).lower().rstrip(",")], hour, minute)
     try:
-        t = datetime.fromisoformat(text)
-    except ValueError:
+        moment = _datetime_moment(datetime.fromisoformat(text))
+    except (ValueError, OverflowError):
         raise InvalidInputError("invalid moment", [Problem(
             f"{text!r} is neither a weekday and time (e.g. 'Mo 22:00', '周一 22:00') nor an ISO "
             "date-time (e.g. '2026-12-07T22:00', China Standard Time)", field=field)]) from None
-    return _datetime_moment(t)
+    if not YEARS[0] <= moment.local.year <= YEARS[1]:
+        raise InvalidInputError("invalid moment", [Problem(
+            f"{text!r}: the year must be {YEARS[0]}–{YEARS[1]}", field=field)])
+    return moment
 
 
 def _datetime_moment(t: datetime) -> Moment:

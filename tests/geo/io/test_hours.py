@@ -58,7 +58,9 @@ def test_moments(value: str, label: str, local: datetime) -> None:
     assert (m.label, m.local) == (label, local)
 
 
-@pytest.mark.parametrize("value", ["Xy 22:00", "Mo 24:00", "Mo 12:60", "tomorrow", ""])
+@pytest.mark.parametrize("value", ["Xy 22:00", "Mo 24:00", "Mo 12:60", "tomorrow", "",
+                                   "0001-01-01T00:00+14:00", "9999-12-31T23:59-12:00",
+                                   "1900-01-01T12:00", "2024-02-30T10:00", "Mo\x0022:00"])
 def test_bad_moments_name_the_field(value: str) -> None:
     with pytest.raises(InvalidInputError) as exc:
         parse_moment(value, "at")
