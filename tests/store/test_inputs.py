@@ -50,7 +50,8 @@ def test_compounds_have_one_column_set_for_every_analysis(demo: Connection, guix
 def test_services_of_one_type_are_a_subset_of_all(demo: Connection, guixi: int) -> None:
     every = read_services(demo, guixi)
     couriers = read_services(demo, guixi, service_type="courier_station")
-    assert list(every.columns) == ["id", "external_id", "type", "name", "geometry"]
+    assert list(every.columns) == ["id", "external_id", "type", "name", "opening_hours",
+                                   "geometry"]
     assert len(couriers) and set(couriers["type"]) == {"courier_station"}
     assert couriers["id"].tolist() == every.loc[every["type"] == "courier_station", "id"].tolist()
 
