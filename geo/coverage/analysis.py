@@ -182,10 +182,13 @@ def compound_origins(compounds: gpd.GeoDataFrame, *, id_col: str = "id",
 def compound_access(net: StreetNetwork, compounds: gpd.GeoDataFrame | dict[str, Any],
                     services: gpd.GeoDataFrame | dict[str, Any], *, id_col: str = "id",
                     types: Sequence[str] | None = None, max_snap_m: float = 250.0,
-                    include_snap: bool = True) -> NearestResult:
+                    include_snap: bool = True,
+                    walkers: Mapping[str, TypeWalk] | None = None) -> NearestResult:
     """Nearest and second-nearest service of each type for every compound (best gate);
     the table says which access point was used (``origin_kind``, :class:`~geo.domain.OriginKind`).
 
+    Minutes are metres / the type's walking speed by (8) (``speed_m_per_min`` column;
+    ``walkers`` default: :func:`type_walkers` of the vocabulary at the network's speed).
     ``compounds`` and ``services`` may be GeoJSON FeatureCollections as the API serves them
     (:func:`geo.io.feature_frame`)."""
     compounds = feature_frame(compounds, id_col=id_col, what="compounds")
@@ -195,7 +198,14 @@ def compound_access(net: StreetNetwork, compounds: gpd.GeoDataFrame | dict[str, 
                            types=list(types) if types is not None else None,
                            max_snap_m=max_snap_m, include_snap=include_snap)
     kinds = dict(zip(origins["compound_id"], origins["origin_kind"], strict=True))
-    return replace(near, table=near.table.assign(origin_kind=near.table["origin"].map(kinds)))
+    t = near.table
+    if walkers is None:
+        walkers = type_walkers(sorted(set(t["type"].astype(str))),
+                               default_speed_m_per_min=net.speed_m_per_min)
+    _, speed = _walk_of(walkers, t["type"], net.speed_m_per_min)
+    return replace(near, table=t.assign(
+        origin_kind=t["origin"].map(kinds), nearest_min=t["nearest_m"] / speed,
+        second_min=t["second_m"] / speed, speed_m_per_min=speed))
 
 
 def coverage_by_compound(compounds: gpd.GeoDataFrame, nearest: pd.DataFrame,
@@ -209,9 +219,10 @@ def coverage_by_compound(compounds: gpd.GeoDataFrame, nearest: pd.DataFrame,
     same as a nullable boolean. People are whole (integers): all of a compound's people
     are in exactly one of ``*_in``, ``*_out``, ``*_unknown``.
 
-    By (8), a threshold in minutes is a budget of minutes × the type's speed (``walkers``;
-    types not in it — or all, without it — walk at ``default_speed_m_per_min``, by default
-    the speed the budgets of ``levels`` were made with); ``target_group``,
+    By (8), a threshold in minutes is a budget of minutes × the type's speed (``walkers``,
+    default :func:`type_walkers` of the vocabulary; types not in it walk at
+    ``default_speed_m_per_min``, by default the speed the budgets of ``levels`` were made
+    with); ``target_group``,
     ``speed_m_per_min``, ``target`` (the compound's people of the group; null when not
     known), ``target_known`` and ``target_in/out/unknown`` (0 when not known) count the
     type's target group.
@@ -226,6 +237,9 @@ def coverage_by_compound(compounds: gpd.GeoDataFrame, nearest: pd.DataFrame,
     people = compounds[cols].rename(columns={id_col: "origin"}).assign(
         **{f"_g_{k}": pd.array(v.to_numpy(), dtype="Float64") for k, v in groups.items()})
     base = nearest.merge(people, on="origin", how="left")
+    if walkers is None:
+        walkers = type_walkers(sorted(set(base["type"].astype(str))),
+                               default_speed_m_per_min=default_speed_m_per_min)
     group, speed = _walk_of(walkers, base["type"], default_speed_m_per_min)
     target = np.full(len(base), np.nan)
     for g, col in GROUP_COLUMNS.items():
@@ -555,11 +569,8 @@ def analyze_coverage(net: StreetNetwork, compounds: gpd.GeoDataFrame | dict[str,
     walkers = type_walkers(wanted, default_speed_m_per_min=net.speed_m_per_min,
                            target_group=target_group, speed_m_per_min=speed_m_per_min)
     near = compound_access(net, compounds, services, id_col=id_col, types=wanted,
-                           max_snap_m=max_snap_m)
-    _, speed = _walk_of(walkers, near.table["type"], net.speed_m_per_min)
-    table = near.table.assign(nearest_min=near.table["nearest_m"] / speed,
-                              second_min=near.table["second_m"] / speed, speed_m_per_min=speed)
-    near = replace(near, table=table)
+                           max_snap_m=max_snap_m, walkers=walkers)
+    speed = near.table["speed_m_per_min"].to_numpy(dtype=float)
     cov = coverage_by_compound(compounds, near.table, levels, id_col=id_col, walkers=walkers,
                                default_speed_m_per_min=net.speed_m_per_min)
     parts = []
