@@ -292,9 +292,9 @@
       }).join('') + '</select></label><div id="cov-who"></div>';
     // whom the chosen type serves and at what walking speed (/vocabulary: walkers)
     function who() {
-      var w = (vocab.walkers || {})[sel.service_type], g = null;
-      (vocab.population_groups || []).forEach(function (t) { if (w && t.code === w.target_group) { g = t; } });
-      body.querySelector('#cov-who').textContent = g ? T.serves + ': ' + g.label + ' · ' +
+      var w = (vocab.raw.walkers || {})[sel.service_type];
+      var g = w ? vocab.label('target_group', w.target_group) : null;
+      body.querySelector('#cov-who').textContent = g ? T.serves + ': ' + g + ' · ' +
         w.speed_m_per_min + ' ' + T.m_per_min : '';
     }
     function apply() {

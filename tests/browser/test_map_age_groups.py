@@ -59,13 +59,16 @@ def test_elderly_canteen_gap_popup_names_residents_60_plus(
         page.wait_for_function("() => window.SC && SC.ready === true && SC.coverage",
                                timeout=20_000)
         page.evaluate("document.querySelectorAll('#panel details').forEach(d => d.open = true)")
-        page.select_option("#cov-type", "elderly_canteen")
-        who = page.locator("#cov-who").inner_text()
-        assert serves in who and group in who and "60" in who  # the panel says whom and how fast
         page.evaluate("SC.layersOn().forEach(n => SC.setLayer(n, false));"
                       " SC.setLayer('coverage_gaps_15', true)")
         page.evaluate("([la, lo]) => SC.view(la, lo, 17)", [gap.lat, gap.lon])
         _settle(page)
+        with page.expect_request(lambda r: "/tiles/coverage_gaps_15/" in r.url
+                                 and "service_type=elderly_canteen" in r.url):
+            page.select_option("#cov-type", "elderly_canteen")
+        _settle(page)
+        who = page.locator("#cov-who").inner_text()
+        assert serves in who and group in who and "60" in who  # the panel says whom and how fast
         pt = page.evaluate("([la, lo]) => SC.toPage(la, lo)", [gap.lat, gap.lon])
         page.mouse.click(pt[0], pt[1])
         popup = page.locator(".maplibregl-popup-content")
