@@ -101,6 +101,18 @@ class CoverageCounts(Model):
     households_unknown: int
     share_covered: float | None = Field(
         description="Residents inside / residents with known access (null without any)")
+    target_group: str | None = Field(None, description=(
+        "The group the service type serves: all, age_0_14, age_15_59 or age_60_plus"))
+    speed_m_per_min: float | None = Field(None, description="Their walking speed, m/min")
+    target: int | None = Field(None, description="People of the served group (compounds of "
+                               "unknown group size left out)")
+    target_in: int | None = None
+    target_out: int | None = None
+    target_unknown: int | None = None
+    compounds_target_unknown: int | None = Field(
+        None, description="Compounds whose size of the served group is unknown")
+    target_share_covered: float | None = Field(
+        None, description="Served group inside / served group with known access")
 
 
 class CoverageUnitRow(CoverageCounts):
@@ -136,6 +148,9 @@ class CoveragePanel(Model):
     service_type_label: str
     minutes: float
     budget_m: float
+    target_group: str | None = Field(None, description="The group the type serves")
+    target_group_label: str | None = Field(None, description="Its label in ``lang``")
+    speed_m_per_min: float | None = Field(None, description="Their walking speed, m/min")
     gap_layer: str = Field(description="The map layer of this threshold's gaps")
     totals: CoverageCounts
     data: DataCompleteness

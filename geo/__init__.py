@@ -25,6 +25,7 @@ from geo.domain import (
     WALK_MINUTES,
     CaseCategory,
     CaseStatus,
+    PopulationGroup,
     PropertyManagement,
     ServiceType,
     SitingModel,
@@ -46,7 +47,8 @@ from geo.siting import *
 __all__ = [
     "CASE_CATEGORIES", "LIFE_CIRCLE_MINUTES", "SERVICE_TYPES", "WALK_MINUTES", "CRSError",
     "CaseCategory", "CaseStatus", "GeoError", "InfeasibleError", "InvalidInputError",
-    "NotFoundError", "Problem", "PropertyManagement", "ServiceType", "Settings", "SitingModel",
+    "NotFoundError", "PopulationGroup", "Problem", "PropertyManagement", "ServiceType",
+    "Settings", "SitingModel",
 ]
 __all__ += cases.__all__
 __all__ += courier.__all__

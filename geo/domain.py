@@ -219,3 +219,80 @@ MAX_AREA_KM2: dict[str, float] = {
 #: Target households per grid (网格): one grid worker per grid of about 120–300 households,
 #: the default range of grid workload and re-gridding (:mod:`geo.grids`).
 GRID_HOUSEHOLDS_RANGE: tuple[int, int] = (120, 300)
+
+
+# ----------------------------------------------------------------------------- who walks
+
+
+class PopulationGroup(StrEnum):
+    """Residents counted by a coverage run: everyone or one age group (the age groups of
+    China's census: 0–14, 15–59, 60 and over; 老年人 are people of 60 and over under the
+    Law on the Protection of the Rights and Interests of the Elderly)."""
+
+    ALL = "all"
+    AGE_0_14 = "age_0_14"
+    AGE_15_59 = "age_15_59"
+    AGE_60_PLUS = "age_60_plus"
+
+
+POPULATION_GROUPS: dict[str, Term] = _terms(
+    Term(PopulationGroup.ALL, "全部居民", "all residents"),
+    Term(PopulationGroup.AGE_0_14, "0–14岁居民", "residents 0–14"),
+    Term(PopulationGroup.AGE_15_59, "15–59岁居民", "residents 15–59"),
+    Term(PopulationGroup.AGE_60_PLUS, "60岁以上居民", "residents 60+"),
+)
+
+#: The column of a compound frame holding each group's people (whole people; missing or
+#: null = unknown). The stored compound table keeps the 60+ group in ``elderly``, read as
+#: ``age_60_plus`` by :func:`geo.store.inputs.read_compounds`.
+GROUP_COLUMNS: dict[str, str] = {
+    PopulationGroup.ALL: "residents", PopulationGroup.AGE_0_14: "age_0_14",
+    PopulationGroup.AGE_15_59: "age_15_59", PopulationGroup.AGE_60_PLUS: "age_60_plus",
+}
+
+#: Walking speed of people of 60 and over, m/min: 60 m/min = 1.0 m/s, against 75 m/min
+#: (1.25 m/s, :data:`geo.settings.DEFAULT_WALK_SPEED_M_PER_MIN`) for everyone. Field studies
+#: of crossing pedestrians find a 15th-percentile speed of about 0.97 m/s for pedestrians
+#: over 65 against 1.25 m/s for younger ones and recommend 0.91 m/s for planning where
+#: older pedestrians walk (Knoblauch, Pietrucha & Nitzburg 1996, "Field studies of
+#: pedestrian walking speed and start-up time", Transportation Research Record 1538,
+#: 27–38); the MUTCD (2009, §4E.06) times crossings at 1.07 m/s and at 0.91 m/s where
+#: slower pedestrians cross. GB 50180-2018 plans the elderly services of the 5- and
+#: 10-minute life circles by walking time of the people served; at 60 m/min a 15-minute
+#: walk is 900 m, a 5-minute walk 300 m.
+ELDERLY_WALK_SPEED_M_PER_MIN: float = 60.0
+
+
+@dataclass(frozen=True)
+class Walkers:
+    """Whom a service type serves and how fast they walk.
+
+    ``speed_m_per_min`` is None for the deployment's walking speed
+    (:attr:`geo.settings.Settings.walk_speed_m_per_min`, 75 m/min by default); ``source``
+    names where the speed comes from.
+    """
+
+    group: PopulationGroup
+    speed_m_per_min: float | None = None
+    source: str = "GB 50180-2018 (75 m/min, 4.5 km/h)"
+
+
+_ELDERLY = Walkers(PopulationGroup.AGE_60_PLUS, ELDERLY_WALK_SPEED_M_PER_MIN,
+                   "Knoblauch et al. 1996 (TRR 1538); MUTCD 2009 §4E.06 (≈1.0 m/s)")
+
+#: Target group and walking speed per built-in service type; every other type (and any type
+#: added at run time) serves all residents at the deployment's walking speed. Elderly
+#: canteens and day care serve residents of 60 and over at their slower pace; after-school
+#: rooms (六点半课堂) serve pupils of 0–14, who are planned at the usual pace
+#: (GB 50180-2018 plans primary schools by a 10-minute walk).
+SERVICE_WALKERS: dict[str, Walkers] = {
+    ServiceType.ELDERLY_CANTEEN: _ELDERLY,
+    ServiceType.ELDERLY_DAYCARE: _ELDERLY,
+    ServiceType.AFTER_SCHOOL: Walkers(PopulationGroup.AGE_0_14),
+}
+
+
+def service_walkers(code: str) -> Walkers:
+    """The :class:`Walkers` of service type ``code`` (all residents at the usual pace unless
+    :data:`SERVICE_WALKERS` says otherwise)."""
+    return SERVICE_WALKERS.get(code, Walkers(PopulationGroup.ALL))

@@ -12,6 +12,7 @@ from geo.domain import (
     CASE_CATEGORIES,
     CASE_STATUSES,
     ORIGIN_KINDS,
+    POPULATION_GROUPS,
     PROPERTY_MANAGEMENT,
     SERVICE_TYPES,
     ServiceType,
@@ -51,7 +52,17 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "name": ("名称", "Name"), "external_id": ("编号", "ID"), "source": ("数据来源", "Source"),
     "street_id": ("所属街道", "Street"), "community_id": ("所属社区", "Community"),
     "households": ("户数", "Households"), "residents": ("居民人数", "Residents"),
-    "elderly": ("老年人数", "Elderly residents"),
+    "elderly": ("60岁以上居民（人）", "Residents 60+"),
+    "age_0_14": ("0–14岁居民（人）", "Residents 0–14"),
+    "age_15_59": ("15–59岁居民（人）", "Residents 15–59"),
+    "target_group": ("服务对象", "Served group"),
+    "speed_m_per_min": ("步行速度（米/分钟）", "Walking speed (m/min)"),
+    "target": ("服务对象人数（人）", "People of the served group"),
+    "target_in": ("圈内服务对象（人）", "Served group inside"),
+    "target_out": ("圈外服务对象（人）", "Served group outside"),
+    "target_unknown": ("未能计算的服务对象（人）", "Served group not computable"),
+    "compounds_target_unknown": ("服务对象人数不详的小区数", "Compounds with the group's size unknown"),
+    "target_share_covered": ("覆盖率（服务对象）", "Share of the served group covered"),
     "origin_kind": ("出发点", "Walk starts at"), "walk_rule": ("步行规则", "Walk rule"),
     "property_management": ("物业管理", "Property management"),
     "type": ("类型", "Type"), "address": ("地址", "Address"),
@@ -126,7 +137,9 @@ WHOLE_COLUMNS: frozenset[str] = frozenset({
     "residents_reached", "compounds", "grids", "n_points", "n_stations",
     "n_cases", "n_public", "n_near", "n_open", "n_overdue", "n_required", "n_within", "gain",
     "capacity", "budget_m", "nearest_m", "street_m", "catchment_street_m", "gap_area_m2",
-    "length_m", "floor_area_m2"})
+    "length_m", "floor_area_m2",
+    "target", "target_in", "target_out", "target_unknown", "compounds_target_unknown",
+    "age_0_14", "age_15_59"})
 
 _COURIER = SERVICE_TYPES[ServiceType.COURIER_STATION]
 _PARCEL = SERVICE_TYPES[ServiceType.PARCEL_STATION]
@@ -145,11 +158,13 @@ GROUP_LABELS: dict[str, tuple[str, str]] = {
 VOCABULARY: dict[str, Mapping[str, Term]] = {
     "service_types": SERVICE_TYPES, "case_categories": CASE_CATEGORIES,
     "case_statuses": CASE_STATUSES, "property_management": PROPERTY_MANAGEMENT,
+    "population_groups": POPULATION_GROUPS,
 }
 #: Property columns holding codes of the vocabulary → the name of their list of terms.
 VOCABULARY_COLUMNS: dict[str, str] = {
     "type": "service_types", "service_type": "service_types", "category": "case_categories",
     "status": "case_statuses", "property_management": "property_management",
+    "target_group": "population_groups",
 }
 
 

@@ -30,7 +30,12 @@ from api.deps import AnyServiceType, CityDep, ConnDep, service_type_param
 from api.errors import problems
 from api.responses import JSONBody, csv_response, formats, table, xlsx_response
 from api.schemas import CoveragePanel, CoverageRun, Table
-from geo.domain import DEFAULT_SITING_TYPE, LIFE_CIRCLE_MINUTES, service_type_term
+from geo.domain import (
+    DEFAULT_SITING_TYPE,
+    LIFE_CIRCLE_MINUTES,
+    POPULATION_GROUPS,
+    service_type_term,
+)
 from geo.errors import Hint, NotFoundError
 from geo.store.cities import City
 from geo.store.coverage import compound_rows, coverage_totals, latest_run, unit_rows
@@ -52,7 +57,9 @@ UNITS = {"grids": "grid", "communities": "community", "streets": "street"}
 PANEL_COLUMNS = ("unit_kind", "unit_id", "external_id", "name", "compounds", "compounds_in",
                  "compounds_out", "compounds_unknown", "residents", "residents_in",
                  "residents_out", "residents_unknown", "households", "households_in",
-                 "households_out", "households_unknown", "share_covered")
+                 "households_out", "households_unknown", "share_covered", "target_group",
+                 "speed_m_per_min", "target", "target_in", "target_out", "target_unknown",
+                 "compounds_target_unknown", "target_share_covered")
 COUNT_COLUMNS = PANEL_COLUMNS[4:]
 
 
@@ -90,6 +97,11 @@ def _unit_label(kind: str, lang: str) -> str:
     return layer.title_zh if lang == "zh" else layer.title_en
 
 
+def _group_label(code: str | None, lang: str) -> str | None:
+    term = POPULATION_GROUPS.get(code) if code else None
+    return term.label(lang) if term else code
+
+
 @router.get("/panel", response_model=CoveragePanel, responses=formats("csv", "xlsx"),
             summary="The numbers beside the map: totals and rows by community, grid and street")
 def panel(conn: ConnDep, city: CityDep,
@@ -105,7 +117,10 @@ def panel(conn: ConnDep, city: CityDep,
     community, grid and street (``unit_id`` = the feature id of that layer). The CSV and
     Excel downloads hold exactly ``rows``, headed by ``labels``; whole people everywhere.
     The residents outside equal the residents of the gap layer ``gap_layer`` (all day).
-    With ``at``, only the service points open then count."""
+    With ``at``, only the service points open then count. The type's
+    served group (e.g. residents 60+ for elderly canteens) and walking speed are
+    ``target_group`` (``target_group_label``) and ``speed_m_per_min``; ``target_*`` count
+    that group's people (compounds whose group size is unknown: ``compounds_target_unknown``)."""
     run = latest_run(conn, city.id, at=at)
     totals = coverage_totals(conn, city.id, service_type=service_type, minutes=minutes, at=at)
     if totals is None:
@@ -120,7 +135,8 @@ def panel(conn: ConnDep, city: CityDep,
     if run["at"] is not None:
         name += "-" + re.sub(r"[^0-9A-Za-z]+", "", str(run["at"]))
     if format in ("csv", "xlsx"):
-        shown = [{**r, "unit_kind": _unit_label(str(r["unit_kind"]), lang)} for r in rows]
+        shown = [{**r, "unit_kind": _unit_label(str(r["unit_kind"]), lang),
+                  "target_group": _group_label(r.get("target_group"), lang)} for r in rows]
         headers = [labels[c] for c in PANEL_COLUMNS]
         if format == "csv":
             return csv_response(shown, name, PANEL_COLUMNS, headers)
@@ -136,6 +152,9 @@ def panel(conn: ConnDep, city: CityDep,
         "city": city.code, "run_id": run["id"], "created_at": run["created_at"], "lang": lang,
         "service_type": service_type, "service_type_label": term.label(lang),
         "minutes": totals["minutes"], "budget_m": totals["budget_m"],
+        "target_group": totals["target_group"],
+        "target_group_label": _group_label(totals["target_group"], lang),
+        "speed_m_per_min": totals["speed_m_per_min"],
         "gap_layer": f"coverage_gaps_{minutes:g}",
         "totals": {c: totals[c] for c in COUNT_COLUMNS}, "data": data, "labels": labels,
         "rows": rows, "downloads": {"csv": f"{base}&format=csv", "xlsx": f"{base}&format=xlsx"},

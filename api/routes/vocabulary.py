@@ -22,6 +22,7 @@ from geo.domain import (
     GRID_HOUSEHOLDS_RANGE,
     LIFE_CIRCLE_MINUTES,
     MAX_WALK_MINUTES,
+    SERVICE_WALKERS,
     WALK_MINUTES,
     Term,
 )
@@ -62,6 +63,14 @@ class ThresholdsOut(BaseModel):
     ride_speed_m_per_min: float = Field(description="Couriers' riding speed of this service")
 
 
+class WalkersOut(BaseModel):
+    """Whom a service type serves and how fast they walk (coverage counts them)."""
+
+    target_group: str
+    speed_m_per_min: float = Field(description="Walking speed, m/min")
+    source: str = Field(description="Where the speed comes from")
+
+
 class DefaultsOut(BaseModel):
     """What the map's panels start with."""
 
@@ -77,6 +86,11 @@ class VocabularyOut(BaseModel):
     case_categories: list[TermOut]
     case_statuses: list[TermOut]
     property_management: list[TermOut]
+    population_groups: list[TermOut] = Field(
+        description="Groups of residents a service type serves (all, 0–14, 15–59, 60+)")
+    walkers: dict[str, WalkersOut] = Field(description=(
+        "Service type → the group it serves and their walking speed (types not listed: all "
+        "residents at walk_speed_m_per_min)"))
     columns: dict[str, str] = Field(
         description="Property column → the list above holding its codes (e.g. type → "
         "service_types)")
@@ -100,6 +114,10 @@ def vocabulary(conn: ConnDep, settings: SettingsDep,
         case_categories=_terms(VOCABULARY["case_categories"].values(), lang),
         case_statuses=_terms(VOCABULARY["case_statuses"].values(), lang),
         property_management=_terms(VOCABULARY["property_management"].values(), lang),
+        population_groups=_terms(VOCABULARY["population_groups"].values(), lang),
+        walkers={t: WalkersOut(target_group=str(w.group), source=w.source,
+                               speed_m_per_min=w.speed_m_per_min or settings.walk_speed_m_per_min)
+                 for t, w in SERVICE_WALKERS.items()},
         columns=VOCABULARY_COLUMNS,
         thresholds=ThresholdsOut(
             walk_minutes=list(WALK_MINUTES), life_circle_minutes=LIFE_CIRCLE_MINUTES,

@@ -8,6 +8,7 @@
 from geo.coverage.analysis import (
     REQUIRED_TYPES,
     CoverageResult,
+    TypeWalk,
     analyze_coverage,
     apportion,
     completeness,
@@ -20,10 +21,11 @@ from geo.coverage.analysis import (
     data_completeness,
     thresholds,
     type_circles,
+    type_walkers,
 )
 from geo.coverage.circles import service_circles, union_by_type
 
-__all__ = ["REQUIRED_TYPES", "CoverageResult", "analyze_coverage", "apportion",
+__all__ = ["REQUIRED_TYPES", "CoverageResult", "TypeWalk", "analyze_coverage", "apportion",
            "completeness", "compound_access", "compound_origins", "coverage_by_compound",
            "coverage_by_unit", "coverage_circles", "coverage_gaps", "data_completeness",
-           "service_circles", "thresholds", "type_circles", "union_by_type"]
+           "service_circles", "thresholds", "type_circles", "type_walkers", "union_by_type"]

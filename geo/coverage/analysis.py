@@ -50,11 +50,21 @@ network metres):
    convenience shops, parcel pick-up): see :data:`REQUIRED_TYPES`. *Data* completeness
    (:func:`data_completeness`) is the share of compounds with residents (> 0) and with
    gates.
+8. **Who walks, how fast.** Each type *T* serves a target group — all residents or an
+   age group (0–14, 15–59, 60+) — walking at its speed
+   (:data:`geo.domain.SERVICE_WALKERS`: elderly canteens and day care serve residents of
+   60 and over at 60 m/min; every other type all residents at the network's speed); a run
+   may set one group or one speed for every type. The budget of *T* in minutes is
+   minutes × *T*'s speed, its minutes are metres / *T*'s speed (circles, classification
+   and completeness alike). Beside residents and households, every count is also made in
+   people of the target group (``target_*``): a compound whose group size is not known
+   (an import without age groups) counts as *target unknown* — never guessed — and the
+   units report how many such compounds they hold (``compounds_target_unknown``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -64,7 +74,15 @@ import pandas as pd
 import shapely
 
 from geo.coverage.circles import service_circles, union_by_type
-from geo.domain import LIFE_CIRCLE_MINUTES, WALK_MINUTES, OriginKind, ServiceType
+from geo.domain import (
+    GROUP_COLUMNS,
+    LIFE_CIRCLE_MINUTES,
+    POPULATION_GROUPS,
+    WALK_MINUTES,
+    OriginKind,
+    ServiceType,
+    service_walkers,
+)
 from geo.errors import InvalidInputError, Problem
 from geo.io.geojson import feature_frame
 from geo.network.graph import StreetNetwork
@@ -80,6 +98,54 @@ REQUIRED_TYPES: tuple[str, ...] = (
 )
 
 Thresholds = list[tuple[float, float]]  # (minutes or NaN, budget metres)
+
+
+@dataclass(frozen=True)
+class TypeWalk:
+    """Whom a service type's coverage counts (``group``, a
+    :class:`geo.domain.PopulationGroup` code) and their walking speed in m/min."""
+
+    group: str
+    speed_m_per_min: float
+
+
+def type_walkers(types: Sequence[str], *, default_speed_m_per_min: float,
+                 target_group: str | None = None,
+                 speed_m_per_min: float | None = None) -> dict[str, TypeWalk]:
+    """Target group and walking speed of each type by (8) of the module's definition.
+
+    The vocabulary's (:func:`geo.domain.service_walkers`), types without a speed of their
+    own walking at ``default_speed_m_per_min``; ``target_group`` / ``speed_m_per_min``
+    (m/min), when given, apply to every type.
+    """
+    problems = []
+    if target_group is not None and target_group not in POPULATION_GROUPS:
+        problems.append(Problem(f"unknown population group {target_group!r}; allowed: "
+                                f"{', '.join(POPULATION_GROUPS)}", field="target_group"))
+    for name, v in (("speed_m_per_min", speed_m_per_min),
+                    ("default_speed_m_per_min", default_speed_m_per_min)):
+        if v is not None and not (np.isfinite(v) and v > 0):
+            problems.append(Problem("speed must be > 0 m/min", field=name))
+    if problems:
+        raise InvalidInputError("invalid walkers", problems)
+    out = {}
+    for t in types:
+        w = service_walkers(str(t))
+        out[str(t)] = TypeWalk(
+            str(target_group or w.group),
+            float(speed_m_per_min or w.speed_m_per_min or default_speed_m_per_min))
+    return out
+
+
+def _walk_of(walkers: Mapping[str, TypeWalk] | None, types: pd.Series,
+             default_speed_m_per_min: float) -> tuple[np.ndarray, np.ndarray]:
+    """(group, speed) per row of ``types``; types without walkers: all, the default speed."""
+    walk = dict(walkers or {})
+    codes = types.astype(str).to_numpy()
+    group = np.array([walk[t].group if t in walk else "all" for t in codes], dtype=object)
+    speed = np.array([walk[t].speed_m_per_min if t in walk else default_speed_m_per_min
+                      for t in codes], dtype=float)
+    return group, speed
 
 
 def thresholds(net: StreetNetwork, *, minutes: Sequence[float] | None = WALK_MINUTES,
@@ -116,10 +182,13 @@ def compound_origins(compounds: gpd.GeoDataFrame, *, id_col: str = "id",
 def compound_access(net: StreetNetwork, compounds: gpd.GeoDataFrame | dict[str, Any],
                     services: gpd.GeoDataFrame | dict[str, Any], *, id_col: str = "id",
                     types: Sequence[str] | None = None, max_snap_m: float = 250.0,
-                    include_snap: bool = True) -> NearestResult:
+                    include_snap: bool = True,
+                    walkers: Mapping[str, TypeWalk] | None = None) -> NearestResult:
     """Nearest and second-nearest service of each type for every compound (best gate);
     the table says which access point was used (``origin_kind``, :class:`~geo.domain.OriginKind`).
 
+    Minutes are metres / the type's walking speed by (8) (``speed_m_per_min`` column;
+    ``walkers`` default: :func:`type_walkers` of the vocabulary at the network's speed).
     ``compounds`` and ``services`` may be GeoJSON FeatureCollections as the API serves them
     (:func:`geo.io.feature_frame`)."""
     compounds = feature_frame(compounds, id_col=id_col, what="compounds")
@@ -129,33 +198,78 @@ def compound_access(net: StreetNetwork, compounds: gpd.GeoDataFrame | dict[str, 
                            types=list(types) if types is not None else None,
                            max_snap_m=max_snap_m, include_snap=include_snap)
     kinds = dict(zip(origins["compound_id"], origins["origin_kind"], strict=True))
-    return replace(near, table=near.table.assign(origin_kind=near.table["origin"].map(kinds)))
+    t = near.table
+    if walkers is None:
+        walkers = type_walkers(sorted(set(t["type"].astype(str))),
+                               default_speed_m_per_min=net.speed_m_per_min)
+    _, speed = _walk_of(walkers, t["type"], net.speed_m_per_min)
+    return replace(near, table=t.assign(
+        origin_kind=t["origin"].map(kinds), nearest_min=t["nearest_m"] / speed,
+        second_min=t["second_m"] / speed, speed_m_per_min=speed))
 
 
 def coverage_by_compound(compounds: gpd.GeoDataFrame, nearest: pd.DataFrame,
-                         levels: Thresholds, *, id_col: str = "id") -> pd.DataFrame:
+                         levels: Thresholds, *, id_col: str = "id",
+                         walkers: Mapping[str, TypeWalk] | None = None,
+                         default_speed_m_per_min: float | None = None) -> pd.DataFrame:
     """Per compound, type and threshold: ``status`` and residents/households in/out.
 
     ``nearest`` is :attr:`NearestResult.table` with compounds as origins. ``status`` is
     ``inside``, ``outside`` or ``unknown`` (not snapped to a street); ``covered`` is the
     same as a nullable boolean. People are whole (integers): all of a compound's people
     are in exactly one of ``*_in``, ``*_out``, ``*_unknown``.
+
+    By (8), a threshold in minutes is a budget of minutes × the type's speed (``walkers``,
+    default :func:`type_walkers` of the vocabulary; types not in it walk at
+    ``default_speed_m_per_min``, by default the speed the budgets of ``levels`` were made
+    with); ``target_group``,
+    ``speed_m_per_min``, ``target`` (the compound's people of the group; null when not
+    known), ``target_known`` and ``target_in/out/unknown`` (0 when not known) count the
+    type's target group.
     """
-    people = compounds[[id_col, "residents", "households"]].rename(columns={id_col: "origin"})
+    minutes_levels = [(m, b) for m, b in levels if not np.isnan(m)]
+    if default_speed_m_per_min is None:
+        default_speed_m_per_min = (minutes_levels[0][1] / minutes_levels[0][0]
+                                   if minutes_levels else 1.0)
+    cols = [id_col, "residents", "households"]
+    groups = {c: compounds[c] for c in set(GROUP_COLUMNS.values()) - {"residents"}
+              if c in compounds.columns}
+    people = compounds[cols].rename(columns={id_col: "origin"}).assign(
+        **{f"_g_{k}": pd.array(v.to_numpy(), dtype="Float64") for k, v in groups.items()})
     base = nearest.merge(people, on="origin", how="left")
+    if walkers is None:
+        walkers = type_walkers(sorted(set(base["type"].astype(str))),
+                               default_speed_m_per_min=default_speed_m_per_min)
+    group, speed = _walk_of(walkers, base["type"], default_speed_m_per_min)
+    target = np.full(len(base), np.nan)
+    for g, col in GROUP_COLUMNS.items():
+        rows = group == g
+        if not rows.any():
+            continue
+        if col == "residents":
+            target[rows] = base.loc[rows, "residents"].fillna(0).to_numpy(dtype=float)
+        elif f"_g_{col}" in base.columns:
+            target[rows] = base.loc[rows, f"_g_{col}"].to_numpy(dtype=float, na_value=np.nan)
+    base["target_group"], base["speed_m_per_min"] = group, speed
+    base["nearest_min"] = base["nearest_m"].to_numpy(dtype=float) / speed
+    base["target"] = pd.array(np.where(np.isnan(target), pd.NA, target), dtype="Int64")
     frames = []
     for mins, budget in levels:
         f = base[["origin", "type", "nearest_id", "nearest_m", "nearest_min", "snapped",
-                  "residents", "households"]].copy()
-        f["minutes"], f["budget_m"] = mins, budget
-        inside = (f["nearest_m"] <= budget).to_numpy()
+                  "residents", "households", "target_group", "speed_m_per_min",
+                  "target"]].copy()
+        f["minutes"] = mins
+        f["budget_m"] = budget if np.isnan(mins) else float(mins) * speed
+        inside = (f["nearest_m"] <= f["budget_m"]).to_numpy()
         known = f["snapped"].to_numpy(dtype=bool)
         f["status"] = np.where(~known, "unknown", np.where(inside, "inside", "outside"))
         f["covered"] = pd.array(np.where(known, inside, False), dtype="boolean")
         f.loc[~known, "covered"] = pd.NA
-        for col in ("residents", "households"):
+        f["target_known"] = ~np.isnan(target)
+        for col in ("residents", "households", "target"):
             v = f[col].fillna(0).to_numpy(dtype=np.int64)
-            f[col] = v
+            if col != "target":
+                f[col] = v
             f[f"{col}_in"] = np.where(known & inside, v, 0)
             f[f"{col}_out"] = np.where(known & ~inside, v, 0)
             f[f"{col}_unknown"] = np.where(known, 0, v)
@@ -192,6 +306,8 @@ def apportion(count: np.ndarray, share: np.ndarray, group: np.ndarray,
 PEOPLE_COLUMNS = [f"{p}_{k}" for p in ("residents", "households")
                   for k in ("in", "out", "unknown")]
 STATUSES = ("in", "out", "unknown")
+#: People of the type's target group inside / outside / not computable, by (8).
+TARGET_COLUMNS = [f"target_{k}" for k in STATUSES]
 
 
 def coverage_by_unit(compound_cov: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:
@@ -211,30 +327,42 @@ def coverage_by_unit(compound_cov: pd.DataFrame, links: pd.DataFrame) -> pd.Data
         ``residents, residents_in, residents_out, residents_unknown, households*``
         (integers, split compounds apportioned by :func:`apportion`) and
         ``share_covered`` (residents inside / residents with known access; NaN when the
-        unit has none).
+        unit has none); by (8) ``target_group, speed_m_per_min``, ``target,
+        target_in, target_out, target_unknown`` (people of the group, apportioned alike,
+        compounds of unknown group size left out), ``compounds_target_unknown`` (those
+        compounds) and ``target_share_covered``.
     """
     m = compound_cov.merge(links[["compound_id", "unit_id", "share"]], on="compound_id")
     group = (m["compound_id"].astype(str) + "|" + m["type"].astype(str) + "|"
              + m["budget_m"].astype(str)).to_numpy(dtype=object)
     share = m["share"].to_numpy(dtype=float)
     tiebreak = m["unit_id"].to_numpy()
-    for c in PEOPLE_COLUMNS:
+    for c in PEOPLE_COLUMNS + TARGET_COLUMNS:
         m[c] = apportion(m[c].to_numpy(dtype=np.int64), share, group, tiebreak)
     status = m["status"].map({"inside": "in", "outside": "out", "unknown": "unknown"})
     for k in STATUSES:
         m[f"compounds_{k}"] = (status == k).astype(np.int64)
+    m["compounds_target_unknown"] = (~m["target_known"].to_numpy(dtype=bool)).astype(np.int64)
     key = ["unit_id", "type", "budget_m"]
     counts = [f"compounds_{k}" for k in STATUSES]
-    g = m.groupby(key, dropna=False).agg({**{c: "sum" for c in PEOPLE_COLUMNS + counts},
-                                           "minutes": "first", "compound_id": "nunique"}
-                                          ).reset_index()
+    summed = PEOPLE_COLUMNS + TARGET_COLUMNS + counts + ["compounds_target_unknown"]
+    g = m.groupby(key, dropna=False).agg({**{c: "sum" for c in summed},
+                                           "minutes": "first", "compound_id": "nunique",
+                                           "target_group": "first",
+                                           "speed_m_per_min": "first"}).reset_index()
     g = g.rename(columns={"compound_id": "compounds"})
     g["residents"] = g["residents_in"] + g["residents_out"] + g["residents_unknown"]
     g["households"] = g["households_in"] + g["households_out"] + g["households_unknown"]
     known = g["residents_in"] + g["residents_out"]
     g["share_covered"] = np.where(known > 0, g["residents_in"] / known.where(known > 0, 1), np.nan)
+    g["target"] = g["target_in"] + g["target_out"] + g["target_unknown"]
+    tknown = g["target_in"] + g["target_out"]
+    g["target_share_covered"] = np.where(tknown > 0, g["target_in"] / tknown.where(tknown > 0, 1),
+                                         np.nan)
     return g[["unit_id", "type", "minutes", "budget_m", "compounds", *counts, "residents",
-              "households", *PEOPLE_COLUMNS, "share_covered"]]
+              "households", *PEOPLE_COLUMNS, "share_covered", "target_group",
+              "speed_m_per_min", "target", *TARGET_COLUMNS, "compounds_target_unknown",
+              "target_share_covered"]]
 
 
 def _metric_compounds(compounds: gpd.GeoDataFrame, metric_epsg: int) -> np.ndarray:
@@ -299,13 +427,16 @@ def coverage_gaps(compounds: gpd.GeoDataFrame, compound_cov: pd.DataFrame,
     -------
     GeoDataFrame (EPSG:4326)
         ``compound_id, type, minutes, budget_m, nearest_min, residents, households``
-        (the compound's people outside: integers), ``gap_area_m2`` and the part of the
+        (the compound's people outside: integers), ``target_group, speed_m_per_min,
+        target`` (its people of the type's target group, null when not known, by (8)),
+        ``gap_area_m2`` and the part of the
         compound outside the circle of the type (the whole compound when an overlapping
         inside compound would leave nothing, so no outside compound goes undrawn).
     """
     out = compound_cov[compound_cov["status"] == "outside"]
     cols = ["compound_id", "type", "minutes", "budget_m", "nearest_min", "residents",
-            "households", "gap_area_m2", "geometry"]
+            "households", "target_group", "speed_m_per_min", "target", "gap_area_m2",
+            "geometry"]
     if len(out) == 0:
         return gpd.GeoDataFrame(pd.DataFrame(columns=cols), geometry="geometry", crs=4326)
     cgeom = _metric_compounds(compounds, metric_epsg)
@@ -329,6 +460,11 @@ def coverage_gaps(compounds: gpd.GeoDataFrame, compound_cov: pd.DataFrame,
                           "nearest_min": out["nearest_min"].to_numpy(),
                           "residents": out["residents_out"].to_numpy(dtype=np.int64),
                           "households": out["households_out"].to_numpy(dtype=np.int64),
+                          "target_group": out["target_group"].to_numpy(),
+                          "speed_m_per_min": out["speed_m_per_min"].to_numpy(dtype=float),
+                          "target": pd.array(np.where(out["target_known"].to_numpy(dtype=bool),
+                                                      out["target_out"].to_numpy(), pd.NA),
+                                             dtype="Int64"),
                           "gap_area_m2": shapely.area(gap), "geometry": gap})
     res = gpd.GeoDataFrame(frame, geometry="geometry", crs=metric_epsg).to_crs(4326)
     res["geometry"] = res.geometry.make_valid()
@@ -353,8 +489,9 @@ def data_completeness(compounds: gpd.GeoDataFrame, *, gates_col: str = "gates"
 
 
 def completeness(nearest: pd.DataFrame, *, required_types: Sequence[str] = REQUIRED_TYPES,
-                 budget_m: float) -> pd.DataFrame:
-    """Per compound: how many of ``required_types`` lie within ``budget_m`` network metres.
+                 budget_m: float | np.ndarray) -> pd.DataFrame:
+    """Per compound: how many of ``required_types`` lie within ``budget_m`` network metres
+    (one budget, or one per row of ``nearest``: minutes × the row's type's speed by (8)).
 
     Returns ``compound_id, n_required, n_within, score`` (n_within / n_required; NaN for
     compounds not snapped) and ``missing`` (comma-separated type codes).
@@ -362,8 +499,10 @@ def completeness(nearest: pd.DataFrame, *, required_types: Sequence[str] = REQUI
     req = list(dict.fromkeys(str(t) for t in required_types))
     ids = nearest["origin"].drop_duplicates().to_numpy()
     snapped = nearest.groupby("origin")["snapped"].first().reindex(ids).to_numpy(dtype=bool)
-    t = nearest[nearest["type"].isin(req)]
-    within = (t["nearest_m"] <= budget_m).groupby([t["origin"], t["type"]]).any().unstack()
+    rows = nearest["type"].isin(req).to_numpy()
+    t = nearest[rows]
+    limit = budget_m[rows] if isinstance(budget_m, np.ndarray) else budget_m
+    within = (t["nearest_m"] <= limit).groupby([t["origin"], t["type"]]).any().unstack()
     within = within.reindex(index=ids, columns=req).astype("boolean").fillna(False).astype(bool)
     n_within = within.sum(axis=1).to_numpy()
     missing = [",".join(c for c in req if not row[c]) for _, row in within.iterrows()]
@@ -383,7 +522,8 @@ class CoverageResult:
     gaps: gpd.GeoDataFrame  # coverage_gaps, EPSG:4326
     completeness: pd.DataFrame
     data: dict[str, float | int]  # data_completeness
-    levels: Thresholds
+    levels: Thresholds  # at the network's speed; a type's own speed: ``walkers``
+    walkers: dict[str, TypeWalk]
     trim_m: float
     cell_m: float
     metric_epsg: int
@@ -406,14 +546,19 @@ def analyze_coverage(net: StreetNetwork, compounds: gpd.GeoDataFrame | dict[str,
                      metres: Sequence[float] | None = None, trim_m: float = DEFAULT_TRIM_M,
                      cell_m: float = DEFAULT_CELL_M, types: Sequence[str] | None = None,
                      id_col: str = "id", required_types: Sequence[str] = REQUIRED_TYPES,
-                     max_snap_m: float = 250.0) -> CoverageResult:
+                     max_snap_m: float = 250.0, target_group: str | None = None,
+                     speed_m_per_min: float | None = None) -> CoverageResult:
     """The coverage of the module's definition in one go: nearest service, compound
     coverage, circles, gaps and completeness.
 
     Completeness uses the 15-minute life circle (:data:`geo.domain.LIFE_CIRCLE_MINUTES`;
     or, for metre thresholds, the largest one). ``compounds`` (id, ``residents``,
-    ``households``, polygon) and ``services`` (id, ``type``, point) may be GeoDataFrames or
-    GeoJSON FeatureCollections as read from the API, ids in the features' ``id``.
+    ``households``, optional age groups ``age_0_14, age_15_59, age_60_plus``, polygon) and
+    ``services`` (id, ``type``, point) may be GeoDataFrames or GeoJSON FeatureCollections
+    as read from the API, ids in the features' ``id``. Each type counts its target group
+    at its walking speed (:func:`type_walkers`: the vocabulary's, else all residents at
+    the network's speed; ``target_group`` / ``speed_m_per_min`` in m/min set them for
+    every type).
     """
     compounds = feature_frame(compounds, id_col=id_col, required=("residents", "households"),
                               what="compounds")
@@ -421,20 +566,34 @@ def analyze_coverage(net: StreetNetwork, compounds: gpd.GeoDataFrame | dict[str,
     levels = thresholds(net, minutes=minutes, metres=metres)
     wanted = list(types) if types is not None else sorted(
         set(services["type"].astype(str)) | {str(t) for t in required_types})
+    walkers = type_walkers(wanted, default_speed_m_per_min=net.speed_m_per_min,
+                           target_group=target_group, speed_m_per_min=speed_m_per_min)
     near = compound_access(net, compounds, services, id_col=id_col, types=wanted,
-                           max_snap_m=max_snap_m)
-    cov = coverage_by_compound(compounds, near.table, levels, id_col=id_col)
-    svc = services[services["type"].astype(str).isin(wanted)]
-    circles = coverage_circles(net, svc, compounds, cov, minutes=minutes, metres=metres,
-                               trim_m=trim_m, cell_m=cell_m, id_col=id_col,
-                               max_snap_m=max_snap_m)
+                           max_snap_m=max_snap_m, walkers=walkers)
+    speed = near.table["speed_m_per_min"].to_numpy(dtype=float)
+    cov = coverage_by_compound(compounds, near.table, levels, id_col=id_col, walkers=walkers,
+                               default_speed_m_per_min=net.speed_m_per_min)
+    parts = []
+    for s in sorted({w.speed_m_per_min for w in walkers.values()}):
+        ts = [t for t, w in walkers.items() if w.speed_m_per_min == s]
+        svc = services[services["type"].astype(str).isin(ts)]
+        if len(svc) == 0:
+            continue
+        parts.append(coverage_circles(replace(net, speed_m_per_min=s), svc, compounds, cov,
+                                      minutes=minutes, metres=metres, trim_m=trim_m,
+                                      cell_m=cell_m, id_col=id_col, max_snap_m=max_snap_m))
+    circles = (gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=net.metric_epsg)
+               if parts else coverage_circles(net, services.iloc[:0], compounds, cov,
+                                              minutes=minutes, metres=metres, trim_m=trim_m,
+                                              cell_m=cell_m, id_col=id_col,
+                                              max_snap_m=max_snap_m))
     unions = type_circles(circles, compounds, cov, id_col=id_col, metric_epsg=net.metric_epsg)
     gaps = coverage_gaps(compounds, cov, unions, id_col=id_col, metric_epsg=net.metric_epsg)
     circles, unions = _valid_4326(circles), _valid_4326(unions)
-    complete_m = (net.budget_m(minutes=LIFE_CIRCLE_MINUTES) if minutes is not None
-                  else max(b for _, b in levels))
+    complete_m = (LIFE_CIRCLE_MINUTES * speed if minutes is not None
+                  else np.full(len(speed), max(b for _, b in levels)))
     comp = completeness(near.table, required_types=required_types, budget_m=complete_m)
     return CoverageResult(nearest=near, compounds=cov, circles=circles, unions=unions,
                           gaps=gaps, completeness=comp, data=data_completeness(compounds),
-                          levels=levels, trim_m=trim_m, cell_m=cell_m,
+                          levels=levels, walkers=walkers, trim_m=trim_m, cell_m=cell_m,
                           metric_epsg=net.metric_epsg)

@@ -16,6 +16,7 @@ from geo.demo.cases import HotSpots, generate_cases
 from geo.demo.compounds import generate_compounds, street_blocks
 from geo.demo.geometry import voronoi_partition
 from geo.demo.model import DemoCity, finish, metric_extract, rng_for
+from geo.demo.population import add_age_groups
 from geo.demo.services import generate_service_points
 from geo.demo.units import locate, partition_grids
 from geo.domain import ServiceType as T
@@ -75,6 +76,7 @@ def build_guixi(osm_path: str | Path, *, seed: int = SEED) -> DemoCity:
     compounds["community"] = communities["external_id"].to_numpy()[
         locate(comp_xy, list(communities.geometry))]
     balance_households(compounds, communities, HOUSEHOLDS)
+    add_age_groups(compounds, census="jiangxi", rng=rng_for(seed, "age-groups"))
     per_grid = compounds["residents"].sum() / GRIDS_TARGET
     grids = partition_grids(communities, compounds, residents_per_grid=per_grid, equal_grids=4,
                             rng=rng_for(seed, "grids"), id_prefix="GX-WG")

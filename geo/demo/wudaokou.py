@@ -20,6 +20,7 @@ from shapely.geometry import MultiPoint
 from geo.demo.cases import HotSpots, generate_cases
 from geo.demo.geometry import gates_facing, voronoi_partition, weighted_kmeans
 from geo.demo.model import DemoCity, finish, metric_extract, rng_for
+from geo.demo.population import add_age_groups
 from geo.demo.services import PROFILES, generate_service_points, hours_of
 from geo.demo.units import locate, partition_grids
 from geo.domain import ServiceType as T
@@ -54,19 +55,26 @@ def build_wudaokou(osm_path: str | Path, *, seed: int = SEED) -> DemoCity:
     area_ha = comp.geometry.area.to_numpy() / 1e4
     households = np.round(area_ha * rng.uniform(120, 200, len(comp))).astype(int)
     residents = np.round(households * rng.uniform(2.6, 3.0, len(comp))).astype(int)
-    elderly = np.round(residents * np.clip(rng.normal(0.2, 0.04, len(comp)), 0.05, 0.45))
+    elderly_noise = rng.normal(0.0, 0.04, len(comp))  # the 60+ share, around Beijing's
     tree = shapely.STRtree(list(edges_m.geometry))
     street_arr = np.asarray(list(edges_m.geometry), dtype=object)
     gates = [MultiPoint(gates_facing(p if p.geom_type == "Polygon" else max(p.geoms,
                                                                            key=lambda q: q.area),
                                      tree, street_arr, int(k)))
              for p, k in zip(comp.geometry, rng.choice([1, 2, 3], len(comp)), strict=True)]
+    unmanaged = rng.random(len(comp)) < 0.25  # old compounds without a property company
+    # more people of 60+ in the old compounds: 25 % there, 18.3 % elsewhere (20 % overall,
+    # Beijing's 19.6 % in the 2020 census)
+    elderly = np.round(residents * np.clip(np.where(unmanaged, 0.25, 0.183) + elderly_noise,
+                                           0.05, 0.45))
     compounds = gpd.GeoDataFrame(
         {"external_id": [f"WDK-OSM-W{i}" for i in comp["osm_id"]], "name": comp["name"],
          "households": households, "residents": residents, "elderly": elderly.astype(int),
-         "property_management": np.where(rng.random(len(comp)) < 0.25, "unmanaged", "managed"),
+         "property_management": np.where(unmanaged, "unmanaged", "managed"),
          "gates": gpd.GeoSeries(gates, crs=epsg)},
         geometry=comp.geometry.to_numpy(), crs=epsg)
+
+    add_age_groups(compounds, census="beijing", rng=rng_for(seed, "age-groups"))
 
     # communities: Voronoi cells of residents-weighted k-means centres of the compounds
     xy = np.column_stack([compounds.geometry.centroid.x, compounds.geometry.centroid.y])

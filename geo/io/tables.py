@@ -29,13 +29,15 @@ BOM = "\ufeff"
 #: First characters that make a spreadsheet read a cell as a formula.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: Columns counting people: ``residents``, ``households_in``, ``elderly`` …
-PEOPLE = re.compile(r"^(residents|households|elderly)(_|$)")
+PEOPLE = re.compile(r"^(residents|households|elderly|target|age_0_14|age_15_59)(_|$)")
 
 
 def is_people(column: str) -> bool:
     """Whether ``column`` counts people (shown as whole numbers)."""
     return bool(PEOPLE.match(column)) and not column.startswith(("residents_share",
-                                                                 "households_share"))
+                                                                 "households_share",
+                                                                 "target_share",
+                                                                 "target_group"))
 
 
 def safe_text(value: str) -> str:

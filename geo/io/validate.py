@@ -87,7 +87,8 @@ FIELDS: dict[str, dict[str, Field]] = {
         "name": Field("text", True), "community": Field("parent"),
         "households": Field("int", True, min=0), "residents": Field("int", True, min=0),
         "elderly": Field("int", min=0), "property_management": Field("enum", values=_PM),
-        "gates": Field("points")},
+        "gates": Field("points"), "age_0_14": Field("int", min=0),
+        "age_15_59": Field("int", min=0)},
     "service_point": {
         "type": Field("code", True, lookup="service_type"), "name": Field("text", True),
         "address": Field("text"), "opening_hours": Field("hours"), "services": Field("list"),
@@ -118,7 +119,16 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "closed_at": ("办结时间", "关闭时间"), "status": ("状态",), "satisfaction": ("满意度",),
     "handling_unit": ("处置单位", "承办单位"), "channel": ("渠道", "来源渠道"),
     "description": ("描述", "内容"), "cost": ("成本", "费用", "造价"),
-    "kind": ("场地类型", "用房类型", "candidate_kind")}
+    "kind": ("场地类型", "用房类型", "candidate_kind"),
+    # residents by age group (census groups; ``elderly`` is the 60+ group)
+    "age_0_14": ("0-14岁", "0～14岁", "0–14岁", "0-14岁人口", "0-14", "少年儿童", "儿童人口",
+                 "children"),
+    "age_15_59": ("15-59岁", "15～59岁", "15–59岁", "15-59岁人口", "15-59", "劳动年龄人口"),
+}
+COLUMN_ALIASES["elderly"] += ("60岁以上", "60岁及以上", "60岁以上人口", "60岁及以上人口",
+                              "老年人口", "60+", "age_60_plus")
+#: The age groups of a compound and the columns holding them (``elderly``: 60 and over).
+AGE_GROUP_FIELDS: tuple[str, ...] = ("age_0_14", "age_15_59", "elderly")
 
 
 @dataclass(frozen=True)
@@ -570,11 +580,22 @@ def _case_rules(attrs: dict[str, list[Any]], problems: list[Problem]) -> None:
 
 
 def _compound_rules(attrs: dict[str, list[Any]], problems: list[Problem]) -> None:
-    for i, (e, r) in enumerate(zip(attrs.get("elderly", []), attrs.get("residents", []),
-                                   strict=False), start=1):
-        if e is not None and r is not None and e > r:
-            problems.append(Problem(f"elderly ({e}) exceeds residents ({r})", row=i,
-                                    field="elderly"))
+    """Each age group given is at most the residents, and so are the groups together."""
+    residents = attrs.get("residents", [])
+    groups = {f: attrs.get(f, [None] * len(residents)) for f in AGE_GROUP_FIELDS}
+    for i, r in enumerate(residents):
+        if r is None:
+            continue
+        given = {f: v[i] for f, v in groups.items() if i < len(v) and v[i] is not None}
+        for f, v in given.items():
+            if v > r:
+                problems.append(Problem(f"{f} ({v}) exceeds residents ({r})", row=i + 1,
+                                        field=f))
+        total = sum(given.values())
+        if len(given) > 1 and total > r and all(v <= r for v in given.values()):
+            problems.append(Problem(
+                f"the age groups add up to {total} ({' + '.join(map(str, given.values()))}), "
+                f"more than the residents ({r})", row=i + 1, field="+".join(given)))
 
 
 def validate_features(gdf: gpd.GeoDataFrame, kind: str, *,

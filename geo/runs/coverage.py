@@ -29,8 +29,10 @@ def run_coverage(conn: Connection, city: City | str, params: CoverageParams | No
                  settings: Settings | None = None) -> StoredRun[CoverageResult]:
     """Compute the coverage of ``city`` on its walking network and store it (never commits).
 
-    Thresholds in minutes (walking at ``params.speed_m_per_min``, default the settings'
-    walking speed) or in metres; service points snap within ``settings.max_snap_m``;
+    Thresholds in minutes or in metres; each service type counts its target group walking
+    at its speed (:func:`geo.coverage.analysis.type_walkers`: the vocabulary's, else the
+    settings' walking speed; ``params.target_group`` / ``params.speed_m_per_min`` set them
+    for every type); service points snap within ``settings.max_snap_m``;
     circles trimmed at ``params.trim_m`` (default ``settings.circle_trim_m``) on cells of
     ``settings.circle_cell_m`` (the definition: :mod:`geo.coverage.analysis`).
     """
@@ -38,8 +40,7 @@ def run_coverage(conn: Connection, city: City | str, params: CoverageParams | No
     settings = settings or Settings()
     minutes, metres = params.thresholds()
     c = city_of(conn, city)
-    speed = params.speed_m_per_min or settings.walk_speed_m_per_min
-    net = read_network(conn, c.id, mode="walk", speed_m_per_min=speed,
+    net = read_network(conn, c.id, mode="walk", speed_m_per_min=settings.walk_speed_m_per_min,
                        metric_epsg=c.metric_epsg)
     compounds = read_compounds(conn, c.id)
     services = read_services(conn, c.id)
@@ -56,8 +57,15 @@ def run_coverage(conn: Connection, city: City | str, params: CoverageParams | No
     trim_m = params.trim_m or settings.circle_trim_m
     result = analyze_coverage(net, compounds, services, minutes=minutes, metres=metres,
                               trim_m=trim_m, cell_m=settings.circle_cell_m, types=types,
-                              required_types=REQUIRED_TYPES, max_snap_m=settings.max_snap_m)
-    stored = {"mode": "walk", "speed_m_per_min": net.speed_m_per_min, "minutes": minutes,
+                              required_types=REQUIRED_TYPES, max_snap_m=settings.max_snap_m,
+                              target_group=params.target_group and str(params.target_group),
+                              speed_m_per_min=params.speed_m_per_min)
+    stored = {"mode": "walk", "speed_m_per_min": net.speed_m_per_min,
+              "target_group": params.target_group and str(params.target_group),
+              "type_speed_m_per_min": params.speed_m_per_min,
+              "walkers": {t: {"target_group": w.group, "speed_m_per_min": w.speed_m_per_min}
+                          for t, w in sorted(result.walkers.items())},
+              "minutes": minutes,
               "metres": metres, "trim_m": trim_m, "cell_m": settings.circle_cell_m,
               "types": sorted(set(result.nearest.table["type"])),
               "required_types": [str(t) for t in REQUIRED_TYPES],

@@ -28,6 +28,7 @@ from geo.domain import (
     MAX_WALK_MINUTES,
     SERVICE_TYPES,
     WALK_MINUTES,
+    PopulationGroup,
     SitingModel,
 )
 from geo.errors import InvalidInputError, Problem
@@ -193,7 +194,12 @@ class CoverageParams(Params):
     metres: Thresholds = Field(default=None, description="Network-distance thresholds in metres "
                                "instead, e.g. 300, 500, 1000 (GB 50180-2018).")
     speed_m_per_min: float | None = Field(default=None, gt=0, le=1000, description=(
-        "Walking speed in m/min (default: the deployment's walking speed, 75 = 4.5 km/h)."))
+        "Walking speed in m/min for every service type (default: each type's speed — 60 for "
+        "the services of residents 60+, the deployment's walking speed, 75 = 4.5 km/h, for "
+        "the others)."))
+    target_group: PopulationGroup | None = Field(
+        default=None, description="Population group counted for every service type: all, "
+        "age_0_14, age_15_59 or age_60_plus (default: each type's target group).")
     trim_m: float | None = Field(
         default=None, gt=0, le=500, description="Polygon trim distance of the circles in "
         "metres: land farther than this from every street is in no circle (default: the "

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, text
 from geo.coverage.analysis import (
     PEOPLE_COLUMNS,
     STATUSES,
+    TARGET_COLUMNS,
     CoverageResult,
     coverage_by_unit,
 )
@@ -80,15 +81,20 @@ def _polygonal(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def summarize(result: CoverageResult, compounds: gpd.GeoDataFrame) -> dict[str, Any]:
     """The headline figures stored with a run: compounds, types, data completeness,
-    residents inside the largest threshold (whole people)."""
+    residents and people of each type's target group inside the largest threshold (whole
+    people; the target group's only over compounds whose group size is known)."""
     near = result.nearest.table
-    top = result.compounds[result.compounds["budget_m"] == max(b for _, b in result.levels)]
+    cov = result.compounds
+    top = cov[cov["budget_m"] == cov.groupby("type")["budget_m"].transform("max")]
     return {
         "compounds": len(compounds), "service_types": sorted(set(near["type"])),
         "unsnapped_compounds": len(result.nearest.unsnapped_origins),
         "unsnapped_services": len(result.nearest.unsnapped_services),
         "residents": int(compounds["residents"].sum()),
         "residents_in_15min": {t: int(g["residents_in"].sum()) for t, g in top.groupby("type")},
+        "target_in_15min": {t: int(g["target_in"].sum()) for t, g in top.groupby("type")},
+        "walkers": {t: {"target_group": w.group, "speed_m_per_min": w.speed_m_per_min}
+                    for t, w in sorted(result.walkers.items())},
         "data": dict(result.data), "trim_m": result.trim_m, "cell_m": result.cell_m,
     }
 
@@ -118,10 +124,12 @@ def write_run(conn: Connection, city: City, result: CoverageResult, compounds: g
     c = city.id
     _copy(conn, "coverage_compound", (
         "run_id", "city_id", "compound_id", "service_type", "nearest_id", "nearest_m",
-        "nearest_min", "second_id", "second_m", "second_min", "snapped", "origin_kind"),
+        "nearest_min", "second_id", "second_m", "second_min", "snapped", "origin_kind",
+        "target_group", "speed_m_per_min"),
         ((run_id, c, int(r.origin), r.type, _i(r.nearest_id), _f(r.nearest_m),
           _f(r.nearest_min), _i(r.second_id), _f(r.second_m), _f(r.second_min), bool(r.snapped),
-          getattr(r, "origin_kind", None))
+          getattr(r, "origin_kind", None), result.walkers[r.type].group,
+          result.walkers[r.type].speed_m_per_min)
          for r in near.itertuples()))
     counts = [f"compounds_{k}" for k in STATUSES]
     units = {**links, "city": city_links(compounds, c)}
@@ -130,11 +138,16 @@ def write_run(conn: Connection, city: City, result: CoverageResult, compounds: g
         _copy(conn, "coverage_unit", ("run_id", "city_id", "unit_kind", "unit_id",
                                       "service_type", "minutes", "budget_m", "compounds",
                                       *counts, "residents", "households", *PEOPLE_COLUMNS,
-                                      "share_covered"),
+                                      "share_covered", "target_group", "speed_m_per_min",
+                                      "target", *TARGET_COLUMNS, "compounds_target_unknown",
+                                      "target_share_covered"),
               ((run_id, c, kind, int(r["unit_id"]), r["type"], _f(r["minutes"]),
                 float(r["budget_m"]), int(r["compounds"]), *(int(r[k]) for k in counts),
                 int(r["residents"]), int(r["households"]), *(int(r[p]) for p in PEOPLE_COLUMNS),
-                _f(r["share_covered"])) for _, r in u.iterrows()))
+                _f(r["share_covered"]), r["target_group"], float(r["speed_m_per_min"]),
+                int(r["target"]), *(int(r[p]) for p in TARGET_COLUMNS),
+                int(r["compounds_target_unknown"]), _f(r["target_share_covered"]))
+               for _, r in u.iterrows()))
     _copy(conn, "coverage_completeness", ("run_id", "city_id", "compound_id", "n_required",
                                           "n_within", "score", "missing"),
           ((run_id, c, int(r.compound_id), int(r.n_required), int(r.n_within), _f(r.score),
@@ -156,9 +169,11 @@ def write_run(conn: Connection, city: City, result: CoverageResult, compounds: g
         raise ValueError("a coverage gap has no polygonal geometry")
     _copy(conn, "coverage_gap", ("run_id", "city_id", "compound_id", "service_type", "minutes",
                                  "budget_m", "nearest_min", "residents", "households",
+                                 "target_group", "speed_m_per_min", "target",
                                  "gap_area_m2", "geom"),
           ((run_id, c, int(r.compound_id), r.type, _f(r.minutes), float(r.budget_m),
-            _f(r.nearest_min), int(r.residents), int(r.households), float(r.gap_area_m2), g)
+            _f(r.nearest_min), int(r.residents), int(r.households), r.target_group,
+            float(r.speed_m_per_min), _i(r.target), float(r.gap_area_m2), g)
            for r, g in zip(polys.itertuples(), _multi(polys.geometry), strict=True)))
     return run_id
 
@@ -257,7 +272,10 @@ def compound_rows(conn: Connection, city_id: int, *, service_type: str | None = 
     run = latest_run(conn, city_id, at=at)
     sql = ("SELECT c.id AS compound_id, c.external_id, c.name, t.service_type, "
            "n.external_id AS nearest, t.nearest_m, t.nearest_min, s.external_id AS second, "
-           "t.second_m, t.second_min, t.snapped, t.origin_kind, c.residents, c.households "
+           "t.second_m, t.second_min, t.snapped, t.origin_kind, c.residents, c.households, "
+           "t.target_group, t.speed_m_per_min, CASE t.target_group WHEN 'all' THEN c.residents "
+           "WHEN 'age_0_14' THEN c.age_0_14 WHEN 'age_15_59' THEN c.age_15_59 "
+           "WHEN 'age_60_plus' THEN c.elderly END AS target "
            "FROM coverage_compound t JOIN compound c ON c.id = t.compound_id "
            "LEFT JOIN service_point n ON n.id = t.nearest_id "
            "LEFT JOIN service_point s ON s.id = t.second_id WHERE t.run_id = :r")
@@ -278,7 +296,9 @@ def compound_rows(conn: Connection, city_id: int, *, service_type: str | None = 
 _UNIT_COLUMNS = ("t.compounds, t.compounds_in, t.compounds_out, t.compounds_unknown, "
                  "t.residents, t.residents_in, t.residents_out, t.residents_unknown, "
                  "t.households, t.households_in, t.households_out, t.households_unknown, "
-                 "t.share_covered")
+                 "t.share_covered, t.target_group, t.speed_m_per_min, t.target, t.target_in, "
+                 "t.target_out, t.target_unknown, t.compounds_target_unknown, "
+                 "t.target_share_covered")
 
 
 def unit_rows(conn: Connection, city_id: int, *, unit_kind: str,
@@ -334,7 +354,8 @@ def gap_rows(conn: Connection, city_id: int, *, service_type: str | None = None,
         params["t"] = service_type
     rows = conn.execute(text(
         "SELECT t.id, t.compound_id, t.service_type, t.minutes, t.budget_m, t.nearest_min, "
-        "t.residents, t.households, t.gap_area_m2 FROM coverage_gap t "
+        "t.residents, t.households, t.target_group, t.speed_m_per_min, t.target, "
+        "t.gap_area_m2 FROM coverage_gap t "
         f"WHERE t.run_id = :r{where} ORDER BY t.id"), params).all()
     return [_finite(dict(r._mapping)) for r in rows]
 

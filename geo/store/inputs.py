@@ -35,11 +35,14 @@ def _wkb(v: Any) -> Any:
 def read_compounds(conn: Connection, city_id: int) -> gpd.GeoDataFrame:
     """Compounds of ``city_id`` ordered by id: ``id, external_id, name, community_id,
     street_id`` (nullable integers), ``residents, households, elderly`` (0 where unknown),
+    the age groups ``age_0_14, age_15_59, age_60_plus`` (nullable integers: null where
+    unknown; ``age_60_plus`` is the stored ``elderly``),
     ``gates`` (the user's) and ``inferred_gates`` (from OSM, :mod:`geo.store.gates`) —
     MultiPoint or None, EPSG:4326 — and the polygon."""
     rows = conn.execute(text("""
         SELECT c.id, c.external_id, c.name, c.community_id, m.street_id, c.residents,
-               c.households, COALESCE(c.elderly, 0) AS elderly,
+               c.households, COALESCE(c.elderly, 0) AS elderly, c.age_0_14, c.age_15_59,
+               c.elderly AS age_60_plus,
                ST_AsBinary(c.gates) AS gates, ST_AsBinary(c.inferred_gates) AS inferred,
                ST_AsBinary(c.geom) AS wkb
         FROM compound c LEFT JOIN community m ON m.id = c.community_id
@@ -52,6 +55,8 @@ def read_compounds(conn: Connection, city_id: int) -> gpd.GeoDataFrame:
          "residents": [int(r.residents) for r in rows],
          "households": [int(r.households) for r in rows],
          "elderly": [int(r.elderly) for r in rows],
+         **{g: pd.array([getattr(r, g) for r in rows], dtype="Int64")
+            for g in ("age_0_14", "age_15_59", "age_60_plus")},
          "gates": gpd.GeoSeries([_wkb(r.gates) for r in rows], crs=WGS84),
          "inferred_gates": gpd.GeoSeries([_wkb(r.inferred) for r in rows], crs=WGS84)},
         geometry=[_wkb(r.wkb) for r in rows], crs=WGS84)

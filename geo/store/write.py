@@ -57,7 +57,8 @@ SPECS: dict[str, KindSpec] = {
     "compound": KindSpec(
         "compound",
         (("name", "text"), ("households", "integer"), ("residents", "integer"),
-         ("elderly", "integer"), ("property_management", "text"), ("gates", "geometry")),
+         ("elderly", "integer"), ("property_management", "text"), ("gates", "geometry"),
+         ("age_0_14", "integer"), ("age_15_59", "integer")),
         ("name", "households", "residents"), ("Polygon", "MultiPolygon"),
         ("community", "community", "community_id")),
     "service_point": KindSpec(

@@ -79,15 +79,19 @@ def _gaps(minutes: int) -> Layer:
         minzoom=11, maxzoom=22, group="coverage", visible=False,
         source=Source("coverage_gap_latest",
                       columns=(*LEVEL, "compound_id", "name", "nearest_min", "residents",
-                               "households", "gap_area_m2"),
+                               "households", "target_group", "speed_m_per_min", "target",
+                               "gap_area_m2"),
                       filters=(("minutes", minutes),),
                       version_tables=("coverage_gap", *VERSIONS),
                       query_filters=BY_TYPE),
         style=Style("fill", "#b71c1c", fill_opacity=0.45, weight=0.5, property="service_type",
                     classify="categorical", classes=TYPE_CLASSES, label_property="name"),
-        description_zh=f"出入口步行{minutes}分钟内没有该类型服务点的小区，居民人数即服务圈外居民（与统计表一致）",
+        description_zh=f"出入口步行{minutes}分钟内没有该类型服务点的小区，居民人数即服务圈外居民（与统计表一致）；"
+        "服务对象为该类型服务的人群（如孝老食堂：60岁以上居民，按其步行速度计算）",
         description_en=f"Compounds with no service point of the type within a {minutes}-minute "
-        "walk from their gates; their residents are the residents outside in the tables",
+        "walk from their gates; their residents are the residents outside in the tables; the "
+        "served group is whom the type serves (e.g. elderly canteens: residents 60+, at their "
+        "walking speed)",
     )
 
 
@@ -118,7 +122,9 @@ LAYERS: tuple[Layer, ...] = (
                       columns=("grid_id", "name", *LEVEL, "compounds", "compounds_in",
                                "compounds_out", "compounds_unknown", "residents",
                                "residents_in", "residents_out", "residents_unknown",
-                               "share_covered"),
+                               "share_covered", "target_group", "speed_m_per_min", "target",
+                               "target_in", "target_out", "compounds_target_unknown",
+                               "target_share_covered"),
                       version_tables=("coverage_unit", *VERSIONS),
                       query_filters=BY_TYPE_MINUTES),
         style=Style("fill", "#fee08b", fill_opacity=0.55, weight=0.8, property="share_covered",

@@ -7,10 +7,11 @@
   var T = SC.i18n({
     zh: { coverage: '服务圈', service_type: '服务类型', all_types: '全部类型', minutes: '步行分钟',
           unreachable: '不可达', locked: '（受限）', layers: '图层', legend: '图例', panel: '图层',
-          none_on: '未打开任何图层' },
+          none_on: '未打开任何图层', serves: '服务对象', m_per_min: '米/分钟' },
     en: { coverage: 'Service circles', service_type: 'Service type', all_types: 'All types',
           minutes: 'Walking minutes', unreachable: 'unreachable', locked: ' (restricted)',
-          layers: 'Layers', legend: 'Legend', panel: 'Layers', none_on: 'No layer is on' }
+          layers: 'Layers', legend: 'Legend', panel: 'Layers', none_on: 'No layer is on',
+          serves: 'Serves', m_per_min: 'm/min' }
   });
   var role = null, vocab = null;
   var state = { layers: [], byName: {}, groups: {} };
@@ -288,10 +289,18 @@
       }).join('') + '</select></label> ' +
       '<label>' + esc(T.minutes) + ' <select id="cov-min">' + minutes.map(function (m) {
         return '<option value="' + m + '"' + (m === sel.minutes ? ' selected' : '') + '>' + m + '</option>';
-      }).join('') + '</select></label>';
+      }).join('') + '</select></label><div id="cov-who"></div>';
+    // whom the chosen type serves and at what walking speed (/vocabulary: walkers)
+    function who() {
+      var w = (vocab.raw.walkers || {})[sel.service_type];
+      var g = w ? vocab.label('target_group', w.target_group) : null;
+      body.querySelector('#cov-who').textContent = g ? T.serves + ': ' + g + ' · ' +
+        w.speed_m_per_min + ' ' + T.m_per_min : '';
+    }
     function apply() {
       sel.service_type = body.querySelector('#cov-type').value;
       sel.minutes = Number(body.querySelector('#cov-min').value);
+      who();
       var families = {};
       state.layers.forEach(function (l) {
         var m = /^(coverage_.*)_(\d+)$/.exec(l.name);
@@ -316,6 +325,7 @@
     }
     body.querySelector('#cov-type').addEventListener('change', apply);
     body.querySelector('#cov-min').addEventListener('change', apply);
+    who();
     SC.coverage = { apply: apply, selection: sel };
   }
 

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from api.app import create_app
-from geo.domain import WALK_MINUTES
+from geo.domain import SERVICE_WALKERS, WALK_MINUTES
 from geo.runs import CoverageParams, run_coverage
 from geo.settings import Settings
 from geo.store.features import MAX_LIMIT
@@ -71,7 +71,7 @@ def test_gap_layer_equals_tables_panel_csv_and_excel(client: TestClient,
                                                      demo_engine: Engine) -> None:
     cases = _cases(client)
     assert {c for c, _, _ in cases} == set(CITIES) and len(cases) >= 2 * 6 * 3
-    outside_somewhere = 0
+    outside_somewhere = elderly_checked = 0
     for city, typ, minutes in cases:
         units = _compound_units(demo_engine, city)
         feats = _gap_features(client, city, typ, minutes)
@@ -117,7 +117,25 @@ def test_gap_layer_equals_tables_panel_csv_and_excel(client: TestClient,
         assert [row[head.index(out_col)] for row in sheet[1:]] == \
             [r["residents_out"] for r in panel["rows"]]
         assert all(isinstance(row[head.index(out_col)], int) for row in sheet[1:])
+
+        # the served group (residents 60+ for elderly services) at the type's speed: the
+        # gap layer's people of the group are the panel's, its CSV's and its Excel's
+        walk = SERVICE_WALKERS.get(typ)
+        group = str(walk.group) if walk else "all"
+        speed = (walk.speed_m_per_min if walk and walk.speed_m_per_min else
+                 Settings().walk_speed_m_per_min)
+        assert (panel["target_group"], panel["speed_m_per_min"]) == (group, speed)
+        assert panel["budget_m"] == pytest.approx(minutes * speed)
+        assert {f["properties"]["target_group"] for f in feats} <= {group}
+        targets = [f["properties"]["target"] for f in feats]
+        assert sum(t for t in targets if t is not None) == panel["totals"]["target_out"]
+        elderly_checked += group == "age_60_plus" and panel["totals"]["target_out"] > 0
+        tcol = labels["target_out"]
+        assert [int(r[tcol]) for r in csv_rows] == [r["target_out"] for r in panel["rows"]]
+        assert [row[head.index(tcol)] for row in sheet[1:]] == \
+            [r["target_out"] for r in panel["rows"]]
     assert outside_somewhere >= len(cases) // 3
+    assert elderly_checked > 0
 
 
 def test_panel_totals_add_up(client: TestClient) -> None:

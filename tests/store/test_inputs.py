@@ -38,13 +38,18 @@ def guixi(demo: Connection) -> int:
 def test_compounds_have_one_column_set_for_every_analysis(demo: Connection, guixi: int) -> None:
     compounds = read_compounds(demo, guixi)
     assert list(compounds.columns) == ["id", "external_id", "name", "community_id", "street_id",
-                                       "residents", "households", "elderly", "gates", "inferred_gates",
-                                       "geometry"]
+                                       "residents", "households", "elderly", "age_0_14", "age_15_59",
+                                       "age_60_plus", "gates", "inferred_gates", "geometry"]
     n = int(demo.execute(text("SELECT count(*) FROM compound WHERE city_id = :c"),
                          {"c": guixi}).scalar_one())
     assert len(compounds) == n and compounds["id"].is_monotonic_increasing
     assert compounds.crs.to_epsg() == 4326 and compounds["gates"].crs.to_epsg() == 4326
     assert (compounds["elderly"] >= 0).all()
+    # the demo's age groups are whole people adding up to the residents; 60+ is ``elderly``
+    groups = compounds[["age_0_14", "age_15_59", "age_60_plus"]]
+    assert groups.notna().all().all() and (groups >= 0).all().all()
+    assert (groups.sum(axis=1) == compounds["residents"]).all()
+    assert (compounds["age_60_plus"] == compounds["elderly"]).all()
 
 
 def test_services_of_one_type_are_a_subset_of_all(demo: Connection, guixi: int) -> None:
