@@ -1,7 +1,7 @@
 """Residents by age group per compound; coverage counted in the people of a target group.
 
 Revision ID: 0008c
-Revises: 0007f (depends on 0007b)
+Revises: 0007b, 0008b
 Create Date: 2026-12-01
 
 - ``compound.age_0_14``, ``compound.age_15_59``: residents aged 0–14 and 15–59 (NULL when
@@ -20,9 +20,9 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008c"
-down_revision = "0007f"
+down_revision = ("0007b", "0008b")  # the coverage views and counts of 0007b are extended here
 branch_labels = None
-depends_on = ("0007b",)  # its coverage views and counts are extended here
+depends_on = None
 
 GROUPS = "('all', 'age_0_14', 'age_15_59', 'age_60_plus')"
 TARGET = ("target_in", "target_out", "target_unknown")
