@@ -25,10 +25,10 @@ import shapely
 from markupsafe import Markup, escape
 from shapely.geometry import box
 
-from geo.domain import PROPOSED_SITE_COLOR
+from geo.domain import BROUGHT_INSIDE_COLOR, PROPOSED_SITE_COLOR
 
 #: Compound fills: covered before, brought inside, still outside.
-COLORS = {"before": "#4caf50", "after": "#ff9800", "outside": "#e53935"}
+COLORS = {"before": "#4caf50", "after": BROUGHT_INSIDE_COLOR, "outside": "#e53935"}
 _BASE = {"bg": "#f2efe9", "builtup": "#e4ddd4", "green": "#cde6b8", "water": "#aad3df",
          "casing": "#b9b1a7", "road": "#ffffff", "major": "#fde4b0", "rail": "#8a8a8a",
          "text": "#333333", "halo": "#ffffff"}
