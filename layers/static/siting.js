@@ -278,6 +278,7 @@
     saveBtn.addEventListener('click', save);
     drop.addEventListener('click', function () {
       active = !active;
+      if (active) { showCoverageOfType(); }
       SC.dropping = active;
       drop.textContent = active ? T.stop : T.drop;
       map.getContainer().style.cursor = active ? 'crosshair' : '';

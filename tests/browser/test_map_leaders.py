@@ -8,8 +8,10 @@ the API's answer; screenshots go to tests/artifacts/.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -42,7 +44,12 @@ def _settle(page: Any) -> None:
 
 def _open(page: Any, url: str, phone: bool) -> None:
     page.goto(url)
-    page.wait_for_function("() => window.SC && SC.ready === true && SC.siting", timeout=30_000)
+    try:
+        page.wait_for_function("() => window.SC && SC.ready === true && SC.siting",
+                               timeout=30_000)
+    except Exception:
+        print(page.problems, page.content()[:3000])
+        raise
     _settle(page)
     if phone:
         page.click("#drawer")
@@ -235,6 +242,15 @@ def test_save_the_scenario_and_download_its_report(browser: Any, demo_server: st
 # --- a city added with `city add`, its compounds and a station imported -------------------
 
 ADDED = "t-leaders-added"
+
+
+def cli(settings: Any, *args: str) -> subprocess.CompletedProcess[str]:
+    """``servicecircle ARGS`` on the test session's database."""
+    env = {**os.environ, "SERVICECIRCLE_DATABASE_URL": settings.url(),
+           "SERVICECIRCLE_DB_NAME": settings.db_name}
+    return subprocess.run([sys.executable, "-c", "from api.cli import main; main()", *args],
+                          check=False, capture_output=True, text=True, env=env, timeout=300,
+                          cwd=Path(__file__).parents[2])
 BBOX = (116.318, 39.991, 116.332, 40.004)
 
 
@@ -242,8 +258,6 @@ BBOX = (116.318, 39.991, 116.332, 40.004)
 def added_city(settings: Any, demo_engine: Engine, tmp_path_factory: Any) -> Iterator[str]:
     """A city added with ``servicecircle city add`` from the Wudaokou extract, with twelve
     compounds and one red station imported by ``servicecircle import``."""
-    from tests.store.test_city_add import cli
-
     root = Path(__file__).parents[2]
     r = cli(settings, "city", "add", ADDED, "--osm", str(root / "data" / "osm" / "wudaokou_2017.osm"),
             "--bbox", ",".join(map(str, BBOX)), "--name-zh", "新城", "--name-en", "Newtown")
