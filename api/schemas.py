@@ -208,6 +208,9 @@ class WhatIfAnswer(Totals):
     newly_covered: list[int]
     runtime_ms: float
     scenario_id: int | None
+    title: dict[str, str] | None = None
+    circles: FeatureCollection | None = None
+    compounds: FeatureCollection | None = None
 
 
 class Written(Model):

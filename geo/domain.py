@@ -201,6 +201,8 @@ COURIER_CIRCLE_M: float = 1000.0
 DEFAULT_SITING_TYPE: str = ServiceType.RED_STATION.value
 #: Colour of proposed new stations (map layer and printed report).
 PROPOSED_SITE_COLOR = "#6a1b9a"
+#: Colour of the compounds new stations bring inside their walking circle (map and report).
+BROUGHT_INSIDE_COLOR = "#ff9800"
 
 #: Largest plausible area (km²) of one polygon of each kind of governance unit. A polygon
 #: bigger than this is rejected as a mistake (drawn in the wrong units or CRS, a whole

@@ -72,6 +72,7 @@ def analyze_siting(
             f"Reading {city} streets, compounds and stations; solving {params.model} "
             f"({params.service_type}, {params.minutes:g} min)…"):
         run = run_plan(conn, city, params, settings(), by="cli")
+        data = plan_report(run, conn=conn, settings=settings()) if report is not None else None
     plan, t = run.plan, run.totals
     total, before, after = t["total_weight"], t["before_weight"], t["after_weight"]
     r = plan.result
@@ -84,8 +85,8 @@ def analyze_siting(
                   markup=False, highlight=False)
     if run.scenario_id is not None:
         console.print(f"saved as scenario {run.scenario_id}", markup=False, highlight=False)
-    if report is not None:
-        html = render_html(plan_report(run))
+    if report is not None and data is not None:
+        html = render_html(data)
         with console.status(f"Writing {report.name}…"):
             if report.suffix.lower() == ".pdf":
                 report.write_bytes(render_pdf(html))

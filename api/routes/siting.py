@@ -3,7 +3,8 @@
 ``POST /cities/{city}/siting/plan`` runs a scenario (best ``p`` new stations of a type, or
 the fewest reaching a share) and returns the ranked proposal table with before/after
 figures; ``save=true`` (analyst role) stores it. ``POST …/whatif`` evaluates sites posted
-as lon/lat in EPSG:4326. The street network, demand reach and existing coverage are
+as lon/lat in EPSG:4326; with ``circles=true`` it also returns each site's walking circle
+and the compounds it brings inside (the coverage definition, :mod:`geo.siting.circles`). The street network, demand reach and existing coverage are
 prepared once per (city, type, minutes, demand measure) and kept while the input tables'
 ``layer_version`` counters are unchanged, so what-if answers take milliseconds.
 
@@ -123,11 +124,18 @@ def whatif(city: CityDep, body: WhatIfParams, request: Request, conn: ConnDep,
     _admit(request, user, body)
     run = run_whatif(conn, city, body, settings, cache=_cache(request), by=_by(user))
     res = run.result
-    return JSONBody({"city": city.code, "service_type": run.params.service_type,
-                     "minutes": body.minutes, "weight": body.weight, **run.totals,
-                     "unknown_weight": res.unknown_weight, "sites": records(res.sites),
-                     "newly_covered": [int(str(i)) for i in res.newly_covered],
-                     "runtime_ms": res.runtime_ms, "scenario_id": run.scenario_id})
+    out: dict[str, Any] = {
+        "city": city.code, "service_type": run.params.service_type, "minutes": body.minutes,
+        "weight": body.weight, **run.totals, "unknown_weight": res.unknown_weight,
+        "sites": records(res.sites), "newly_covered": [int(str(i)) for i in res.newly_covered],
+        "runtime_ms": res.runtime_ms, "scenario_id": run.scenario_id,
+        "title": {"zh": run.title[0], "en": run.title[1]}}
+    if run.circles is not None and run.compounds is not None:
+        circles = run.circles.drop(columns="compounds")
+        out["circles"] = collection(features(circles), _meta(city, kind="whatif circles"))
+        out["compounds"] = collection(features(run.compounds),
+                                      _meta(city, kind="compounds brought inside"))
+    return JSONBody(out)
 
 
 @router.get("/candidates", summary="Imported candidate sites of a city (GeoJSON)",

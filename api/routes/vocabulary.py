@@ -16,16 +16,19 @@ from pydantic import BaseModel, Field
 
 from api.deps import ConnDep, SettingsDep
 from geo.domain import (
+    BROUGHT_INSIDE_COLOR,
     COURIER_CIRCLE_M,
     DEFAULT_SITING_TYPE,
     GB50180_METRES,
     GRID_HOUSEHOLDS_RANGE,
     LIFE_CIRCLE_MINUTES,
     MAX_WALK_MINUTES,
+    PROPOSED_SITE_COLOR,
     SERVICE_WALKERS,
     WALK_MINUTES,
     Term,
 )
+from geo.runs.params import PlanParams
 from geo.store.vocabulary import service_type_terms
 from layers.styles import VOCABULARY, VOCABULARY_COLUMNS
 
@@ -76,6 +79,10 @@ class DefaultsOut(BaseModel):
 
     siting_service_type: str
     minutes: int
+    siting_sites: int = Field(description="Number of new stations siting proposes by default")
+    siting_colors: dict[str, str] = Field(description=(
+        "Colours of the siting panel: proposed (new stations and their circles), "
+        "brought_inside (compounds they bring inside)"))
 
 
 class VocabularyOut(BaseModel):
@@ -128,4 +135,7 @@ def vocabulary(conn: ConnDep, settings: SettingsDep,
             walk_speed_m_per_min=settings.walk_speed_m_per_min,
             ride_speed_m_per_min=settings.ride_speed_m_per_min),
         defaults=DefaultsOut(siting_service_type=DEFAULT_SITING_TYPE,
-                             minutes=LIFE_CIRCLE_MINUTES))
+                             minutes=LIFE_CIRCLE_MINUTES,
+                             siting_sites=PlanParams.model_fields["p"].default,
+                             siting_colors={"proposed": PROPOSED_SITE_COLOR,
+                                            "brought_inside": BROUGHT_INSIDE_COLOR}))

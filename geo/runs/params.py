@@ -130,6 +130,9 @@ Thresholds = Annotated[list[Annotated[float, Field(gt=0, le=10_000)]] | None,
 ScenarioName = Annotated[str | None, AfterValidator(_name),
                          Field(description="Scenario name (one line, ≤ 200 characters)")]
 Weight = Literal["residents", "households", "elderly", "cases", "rider_demand"]
+#: A site's name and kind in a what-if scenario (one line; pages escape them).
+SiteLabel = Annotated[str, AfterValidator(_name)]
+SiteKind = Annotated[str, Field(min_length=1, max_length=50), AfterValidator(_name)]
 
 
 def _moment(value: Any) -> Any:
@@ -322,6 +325,14 @@ class WhatIfParams(CaseFilter):
                                              description="[[lon, lat], ...] in EPSG:4326")
     save: bool = Field(default=False, description="Save as a scenario.")
     name: ScenarioName = None
+    circles: bool = Field(default=False, description=(
+        "Also return each site's walking circle and the compounds it brings inside "
+        "(GeoJSON), by the coverage definition."))
+    site_names: list[SiteLabel] | None = Field(default=None, max_length=100, description=(
+        "Names of the sites, in their order (saved with the scenario, shown in its report)."))
+    site_kinds: list[SiteKind] | None = Field(default=None, max_length=100, description=(
+        "Kinds of the sites, in their order: a plan proposal's kind (street, gate, imported…) "
+        "or user (placed by hand; the default)."))
 
 
 class HouseholdRange(Params):

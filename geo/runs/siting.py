@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 import shapely
 from sqlalchemy import Connection
 
@@ -29,9 +30,11 @@ from geo.network.graph import StreetNetwork
 from geo.runs.base import city_of
 from geo.runs.params import CaseFilter, PlanParams, WhatIfParams
 from geo.settings import Settings
+from geo.siting.circles import site_circles
 from geo.siting.report import ReportData
 from geo.siting.scenario import SitingPlan, plan_sites, prepare
 from geo.siting.whatif import WhatIf, WhatIfResult
+from geo.store.basemap import read_stored_basemap
 from geo.store.cities import City, data_version
 from geo.store.inputs import read_compounds
 from geo.store.network import read_network
@@ -121,6 +124,15 @@ def type_labels(conn: Connection, service_type: str) -> tuple[str, str]:
     return term.zh, term.en
 
 
+def scenario_title(city: City, labels: tuple[str, str], n_sites: int) -> tuple[str, str]:
+    """A scenario's title in words, Chinese and English: "贵溪市 新建红色驿站5处 方案",
+    "Guixi — proposal: 5 new Red station sites"."""
+    zh, en = labels
+    plural = "" if n_sites == 1 else "s"
+    return (f"{city.name_zh} 新建{zh}{n_sites}处 方案",
+            f"{city.name_en} — proposal: {n_sites} new {en} site{plural}")
+
+
 def totals(before: float, after: float, total: float) -> dict[str, float]:
     """Demand covered before/after, the gain and the shares of the total."""
     return {"total_weight": total, "before_weight": before, "after_weight": after,
@@ -174,7 +186,7 @@ def run_plan(conn: Connection, city: City | str, params: PlanParams,
     solve = {"objective": r.objective, "bound": r.bound, "gap": r.gap, "solver": r.solver,
              "status": r.status, "runtime_s": r.runtime_s}
     labels = type_labels(conn, params.service_type)
-    title = params.name or f"{c.name_zh} {labels[0]} {params.model} p={params.p}"
+    title = params.name or scenario_title(c, labels, len(plan.proposals))[0]
     sid = None
     if params.save:
         sid = save_scenario(
@@ -188,13 +200,54 @@ def run_plan(conn: Connection, city: City | str, params: PlanParams,
 
 @dataclass(frozen=True)
 class WhatIfRun:
-    """User sites evaluated: the what-if result, totals, the scenario id if saved."""
+    """User sites evaluated: the what-if result, totals, the scenario id if saved, the
+    title in words (zh, en). With ``params.circles``: ``circles`` (one walking circle per
+    site, :func:`geo.siting.circles.site_circles`) and ``compounds`` (those brought inside:
+    ``id, name, weight``, ``site`` = position of the site that brings it in, polygon;
+    EPSG:4326)."""
 
     city: City
     params: WhatIfParams
     result: WhatIfResult
     totals: dict[str, float]
     scenario_id: int | None = None
+    title: tuple[str, str] = ("", "")
+    circles: gpd.GeoDataFrame | None = None
+    compounds: gpd.GeoDataFrame | None = None
+
+
+def _site_labels(params: WhatIfParams) -> tuple[list[str], list[str]]:
+    """Names and kinds of the what-if sites (empty names, kind ``user`` by default); a list
+    of another length than the sites is an :class:`InvalidInputError` naming it."""
+    n = len(params.sites)
+    bad = [Problem(f"{len(v)} values for {n} sites", field=f)
+           for f, v in (("site_names", params.site_names), ("site_kinds", params.site_kinds))
+           if v is not None and len(v) != n]
+    if bad:
+        raise InvalidInputError("one name and kind per site", bad)
+    return (list(params.site_names or [""] * n), list(params.site_kinds or ["user"] * n))
+
+
+def brought_inside(inputs: SitingInputs, res: WhatIfResult) -> gpd.GeoDataFrame:
+    """The compounds ``res`` brings inside: ``id, name, weight, site`` (position of the
+    site that brings it in) and the polygon, EPSG:4326."""
+    by = pd.Series(res.brought_by, index=list(res.newly_covered), dtype="int64")
+    comp = inputs.compounds
+    part = comp[comp["id"].isin(by.index)]
+    weight = inputs.whatif.weights[comp["id"].isin(by.index).to_numpy()]
+    names = part["name"].fillna("") if "name" in part.columns else ""
+    return gpd.GeoDataFrame({"id": part["id"].to_numpy(), "name": names, "weight": weight,
+                             "site": by.reindex(part["id"].to_numpy()).to_numpy()},
+                            geometry=part.geometry.values, crs=comp.crs).to_crs(4326)
+
+
+def circles_of(inputs: SitingInputs, sites: gpd.GeoDataFrame, minutes: float,
+               settings: Settings) -> gpd.GeoDataFrame:
+    """The walking circles of ``sites`` added to the inputs' stations (the settings' trim
+    distance, cell size and snap distance, as the coverage runs use)."""
+    return site_circles(inputs.net, inputs.compounds, inputs.stations, sites, minutes=minutes,
+                        trim_m=settings.circle_trim_m, cell_m=settings.circle_cell_m,
+                        max_snap_m=settings.max_snap_m)
 
 
 def run_whatif(conn: Connection, city: City | str, params: WhatIfParams,
@@ -211,41 +264,67 @@ def run_whatif(conn: Connection, city: City | str, params: WhatIfParams,
         conn, params.service_type)})
     inputs = siting_inputs(conn, c, service_type=params.service_type, minutes=params.minutes,
                            weight=params.weight, cases=params, settings=settings, cache=cache)
+    names, kinds = _site_labels(params)
     res = inputs.whatif.evaluate(params.sites)
     figures = totals(res.before_weight, res.after_weight, res.total_weight)
+    title = scenario_title(c, type_labels(conn, params.service_type), len(params.sites))
+    points = gpd.GeoDataFrame(geometry=shapely.points(res.sites[["lon", "lat"]].to_numpy()),
+                              crs=4326)
     sid = None
     if params.save:
         frame = gpd.GeoDataFrame({
             "rank": res.sites["site"] + 1, "candidate": [f"u{i + 1}" for i in res.sites["site"]],
-            "kind": "user", "name": "", "gain": res.sites["gain"],
-            "demand_inside": res.sites["demand_inside"], "cost": float("nan"), "source": "user"},
-            geometry=shapely.points(res.sites[["lon", "lat"]].to_numpy()), crs=4326)
+            "kind": kinds, "name": names, "gain": res.sites["gain"],
+            "demand_inside": res.sites["demand_inside"], "cost": float("nan"),
+            "source": ["user" if k == "user" else "model" for k in kinds]},
+            geometry=points.geometry.values, crs=4326)
         sid = save_scenario(
-            conn, c.id, name=params.name or f"{c.name_zh} what-if",
+            conn, c.id, name=params.name or title[0],
             service_type=params.service_type, model="whatif", minutes=params.minutes,
             weight=params.weight, totals=figures, sites=frame,
-            params=params.model_dump(mode="json", exclude={"save", "name"}) | {"by": by})
-    return WhatIfRun(c, params, res, figures, sid)
+            params=params.model_dump(mode="json", exclude={"save", "name", "circles",
+                                                           "site_names", "site_kinds"})
+            | {"by": by})
+    if not params.circles:
+        return WhatIfRun(c, params, res, figures, sid, title)
+    return WhatIfRun(c, params, res, figures, sid, title,
+                     circles_of(inputs, points, params.minutes, settings),
+                     brought_inside(inputs, res))
 
 
-def plan_report(run: PlanRun) -> ReportData:
-    """The one-page report of a solved scenario."""
+def _map_layers(conn: Connection, city: City, inputs: SitingInputs, sites: gpd.GeoDataFrame,
+                minutes: float, settings: Settings) -> dict[str, Any]:
+    """The report map's layers: the sites' walking circles and the city's stored basemap."""
+    return {"circles": circles_of(inputs, sites[["geometry"]], minutes, settings),
+            "basemap": read_stored_basemap(conn, city.id)}
+
+
+def plan_report(run: PlanRun, *, conn: Connection | None = None,
+                settings: Settings | None = None) -> ReportData:
+    """The one-page report of a solved scenario; with ``conn``, its map shows the sites'
+    walking circles on the city's stored basemap."""
     r, c, p = run.plan.result, run.city, run.params
+    extra = (_map_layers(conn, c, run.inputs, run.plan.proposals, p.minutes,
+                         settings or Settings()) if conn is not None else {})
     return ReportData(title=run.title, city_name=f"{c.name_zh} {c.name_en}",
                       service_type=p.service_type, minutes=p.minutes, weight=p.weight,
                       total_weight=run.plan.total_weight, before_weight=run.plan.before_weight,
                       after_weight=run.plan.after_weight, sites=run.plan.proposals,
                       compounds=run.plan.compounds, stations=run.inputs.stations,
                       solver={"solver": r.solver, "status": r.status, "gap": r.gap},
-                      type_labels=run.type_labels)
+                      type_labels=run.type_labels,
+                      title_en=scenario_title(c, run.type_labels or (p.service_type, p.service_type),
+                                              len(run.plan.proposals))[1], **extra)
 
 
 def scenario_report(conn: Connection, city: City, s: Scenario, settings: Settings | None = None,
                     *, cache: SitingCache | None = None) -> ReportData:
-    """The report of saved scenario ``s``; its map layers are recomputed from the current
-    data (left out when the network or compounds are gone)."""
+    """The report of saved scenario ``s``; its map layers (compounds before/after, the
+    sites' walking circles, the stored basemap) are recomputed from the current data (left
+    out when the network or compounds are gone)."""
     settings = settings or Settings()
     compounds = stations = None
+    extra: dict[str, Any] = {}
     term = service_type_of(conn, s.service_type)  # gone since: the code is all there is
     labels = (term.zh, term.en) if term is not None else None
     try:
@@ -261,6 +340,7 @@ def scenario_report(conn: Connection, city: City, s: Scenario, settings: Setting
         comp["covered_after"] = comp["covered_before"] | comp["id"].isin(
             set(res.newly_covered)).to_numpy()
         compounds, stations = comp, inputs.stations
+        extra = _map_layers(conn, city, inputs, s.sites, s.minutes, settings)
     except (InvalidInputError, NotFoundError):
         pass  # no network or compounds any more: report without the map layers
     return ReportData(
@@ -269,4 +349,6 @@ def scenario_report(conn: Connection, city: City, s: Scenario, settings: Setting
         before_weight=s.before_weight, after_weight=s.after_weight, sites=s.sites,
         compounds=compounds, stations=stations,
         solver={"solver": s.solver, "status": s.status, "gap": s.gap}, created_at=s.created_at,
-        type_labels=labels)
+        type_labels=labels,
+        title_en=scenario_title(city, labels or (s.service_type, s.service_type), len(s.sites))[1],
+        **extra)

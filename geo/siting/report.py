@@ -2,10 +2,13 @@
 
 The page holds the scenario's headline figures, the ranked proposal table (site, newly
 covered residents, compounds brought inside, cost where given) and a before/after map
-drawn as inline SVG (no tiles, so it prints offline): compounds covered before (green),
-brought inside by the proposals (orange), still outside (red); existing stations
-(outlined squares in their type's colour, :mod:`geo.domain`) and proposed sites (numbered
-circles). Chinese labels with English alongside.
+drawn as inline SVG on the city's stored OpenStreetMap basemap (no tiles, so it prints
+offline; :mod:`geo.siting.reportmap`): streets and place names, compounds covered before
+(green), brought inside by the proposals (orange), still outside (red), the proposals'
+walking circles, existing stations (outlined squares in their type's colour,
+:mod:`geo.domain`) and proposed sites (numbered circles), a scale bar and a north arrow.
+The title is in words ("贵溪 新建红色驿站5处 方案") with its English equivalent below;
+Chinese labels with English alongside.
 """
 
 from __future__ import annotations
@@ -16,16 +19,16 @@ from typing import Any
 
 import geopandas as gpd
 import jinja2
-import numpy as np
 import shapely
 from markupsafe import Markup
 
 from geo.domain import PROPOSED_SITE_COLOR, Term, service_type_term
 from geo.siting.pdf import chromium_path, render_pdf
+from geo.siting.reportmap import COLORS, report_map
 
 WEIGHT_LABELS = {"residents": ("居民", "residents"), "households": ("户", "households"),
                  "elderly": ("老年居民", "elderly residents")}
-MAP_W, MAP_H = 680, 430
+MAP_W, MAP_H = 680, 500
 __all__ = ["REPORT_CSP", "ReportData", "chromium_path", "render_html", "render_pdf"]
 
 
@@ -50,6 +53,12 @@ class ReportData:
     #: (zh, en) labels of a service type added at run time, as its lookup-table row has
     #: them; built-in types take theirs from :data:`geo.domain.SERVICE_TYPES`.
     type_labels: tuple[str, str] | None = None
+    #: The title in English words, printed under the title.
+    title_en: str = ""
+    #: The proposed sites' walking circles (``site`` = position in ``sites``, polygons).
+    circles: gpd.GeoDataFrame | None = None
+    #: The city's stored OpenStreetMap basemap (:func:`geo.store.basemap.read_stored_basemap`).
+    basemap: gpd.GeoDataFrame | None = None
 
 
 #: The report loads nothing and runs nothing: even markup slipped into a name stays inert.
@@ -65,12 +74,15 @@ _TEMPLATE = _ENV.from_string("""<!DOCTYPE html>
 @page { size: A4; margin: 12mm; }
 body { font-family: "Noto Sans CJK SC", "WenQuanYi Micro Hei", "Source Han Sans SC", sans-serif;
        font-size: 10.5pt; color: #222; margin: 0; }
-h1 { font-size: 16pt; margin: 0 0 2mm; } .en { color: #666; font-size: 9pt; }
-.figs { display: flex; gap: 4mm; margin: 3mm 0; }
+h1 { font-size: 16pt; margin: 0 0 1mm; } .en { color: #666; font-size: 9pt; }
+.title-en { font-size: 11pt; color: #444; margin: 0 0 1mm; }
+.figs { display: flex; gap: 4mm; margin: 2mm 0; }
 .fig { border: 1px solid #ccc; border-radius: 2mm; padding: 2mm 3mm; flex: 1; }
 .fig b { font-size: 14pt; display: block; }
-table { border-collapse: collapse; width: 100%; margin-top: 2mm; }
-th, td { border-bottom: 1px solid #ddd; padding: 1.2mm 2mm; text-align: right; }
+table { border-collapse: collapse; width: 100%; margin-top: 2mm; font-size: 9pt; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.8mm 1.5mm; text-align: right; }
+th { line-height: 1.15; } th .en { font-size: 7.5pt; font-weight: normal; }
+td:nth-child(3), td:nth-child(6), td:nth-child(7) { white-space: nowrap; }
 th:nth-child(2), td:nth-child(2), th:nth-child(3), td:nth-child(3) { text-align: left; }
 td:nth-child(2) { min-width: 40mm; } td:nth-child(3) { min-width: 28mm; }
 th { background: #f3f3f3; font-weight: 600; }
@@ -80,6 +92,7 @@ svg { border: 1px solid #ccc; margin-top: 2mm; }
 footer { color: #777; font-size: 8pt; margin-top: 2mm; }
 </style></head><body>
 <h1>{{ d.title }}</h1>
+{% if d.title_en %}<div class="title-en">{{ d.title_en }}</div>{% endif %}
 <div class="en">{{ d.city_name }} · {{ type_zh }} {{ type_en }} · {{ '%g' % d.minutes }} 分钟步行服务圈
  ({{ '%g' % d.minutes }}-minute walking circle) · 需求 demand: {{ w_zh }} ({{ w_en }})</div>
 <div class="figs">
@@ -91,16 +104,17 @@ footer { color: #777; font-size: 8pt; margin-top: 2mm; }
 </div>
 <table><thead><tr><th>排名<br><span class="en">Rank</span></th><th>站点<br><span class="en">Site</span></th>
 <th>类型<br><span class="en">Kind</span></th>
-<th>新增覆盖{{ w_zh }}<br><span class="en">Newly covered {{ w_en }}</span></th>
-<th>新纳入小区<br><span class="en">Compounds brought inside</span></th>
+<th>新增覆盖{{ w_zh }}<br><span class="en">Newly covered</span></th>
+<th>新纳入小区<br><span class="en">Compounds in</span></th>
 <th>费用<br><span class="en">Cost</span></th><th>经纬度<br><span class="en">Lon, lat</span></th></tr></thead>
 <tbody>{% for r in rows %}<tr><td>{{ r.rank }}</td><td>{{ r.label }}</td><td>{{ r.kind }}</td>
 <td>{{ fmt(r.gain) }}</td><td>{{ r.demand_inside }}</td><td>{{ r.cost }}</td>
-<td>{{ '%.5f, %.5f' % (r.lon, r.lat) }}</td></tr>{% endfor %}</tbody></table>
+<td>{{ '%.5f,%.5f' % (r.lon, r.lat) }}</td></tr>{% endfor %}</tbody></table>
 {{ svg }}
-<div class="legend"><span><i class="sw" style="background:#4caf50"></i>现状已覆盖 covered before</span>
-<span><i class="sw" style="background:#ff9800"></i>新纳入 brought inside</span>
-<span><i class="sw" style="background:#e53935"></i>仍未覆盖 still outside</span>
+<div class="legend"><span><i class="sw" style="background:{{ colors.before }}"></i>现状已覆盖 covered before</span>
+<span><i class="sw" style="background:{{ colors.after }}"></i>新纳入 brought inside</span>
+<span><i class="sw" style="background:{{ colors.outside }}"></i>仍未覆盖 still outside</span>
+{% if d.circles is not none %}<span><i class="sw" style="border:1px dashed {{ proposed_color }}"></i>新站点{{ '%g' % d.minutes }}分钟步行圈 walking circle</span>{% endif %}
 <span><i class="sw" style="background:{{ type_color }};outline:1px solid #222"></i>现有站点 existing stations</span>
 <span><i class="sw" style="background:{{ proposed_color }};border-radius:50%"></i>建议新站点 proposed</span>
 </div>
@@ -114,50 +128,10 @@ def _fmt(v: float) -> str:
 
 
 def _svg(d: ReportData) -> Markup:
-    """The before/after map as inline SVG. Built from numbers and the vocabulary's colours
-    only (no names or other text), so it is the one piece of the page marked safe."""
-    station_color = _term(d).color
-    layers = [g for g in (d.compounds, d.stations, d.sites) if g is not None and len(g)]
-    if not layers:
-        return Markup("")
-    xmin, ymin, xmax, ymax = np.array([g.to_crs(4326).total_bounds for g in layers]).T
-    x0, y0, x1, y1 = xmin.min(), ymin.min(), xmax.max(), ymax.max()
-    kx = math.cos(math.radians((y0 + y1) / 2))
-    span_x, span_y = max((x1 - x0) * kx, 1e-9), max(y1 - y0, 1e-9)
-    s = min((MAP_W - 20) / span_x, (MAP_H - 20) / span_y)
-
-    def pts(coords: np.ndarray) -> str:
-        x = 10 + (coords[:, 0] - x0) * kx * s
-        y = MAP_H - 10 - (coords[:, 1] - y0) * s
-        return " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(x, y, strict=True))
-
-    out = [(f'<svg width="{MAP_W}" height="{MAP_H}" viewBox="0 0 {MAP_W} {MAP_H}" '
-           'xmlns="http://www.w3.org/2000/svg">')]
-    if d.compounds is not None and len(d.compounds):
-        comp = d.compounds.to_crs(4326)
-        for geom, before, after in zip(comp.geometry.values, comp["covered_before"],
-                                       comp["covered_after"], strict=True):
-            colour = "#4caf50" if before else ("#ff9800" if after else "#e53935")
-            for poly in shapely.get_parts(geom):
-                ring = shapely.get_coordinates(poly.exterior if hasattr(poly, "exterior")
-                                               else poly)
-                out.append(f'<polygon points="{pts(ring)}" fill="{colour}" fill-opacity="0.75" '
-                           'stroke="#555" stroke-width="0.3"/>')
-    if d.stations is not None and len(d.stations):
-        for p in pts(shapely.get_coordinates(d.stations.to_crs(4326).geometry.values)).split():
-            x, y = p.split(",")
-            out.append(f'<rect x="{float(x) - 4:.1f}" y="{float(y) - 4:.1f}" width="8" '
-                       f'height="8" fill="{station_color}" stroke="#222" stroke-width="1"/>')
-    sites = d.sites.to_crs(4326)
-    xy = shapely.get_coordinates(sites.geometry.values)
-    for rank, p in zip(sites["rank"], pts(xy).split(), strict=True):
-        cx, cy = (float(v) for v in p.split(","))
-        out.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="8" fill="{PROPOSED_SITE_COLOR}" '
-                   'stroke="#fff"/>'
-                   f'<text x="{cx:.1f}" y="{cy + 3.5:.1f}" font-size="10" text-anchor="middle" '
-                   f'fill="#fff">{int(rank)}</text>')
-    out.append("</svg>")
-    return Markup("".join(out))  # numbers and constants only, see the docstring
+    """The report map as inline SVG (:func:`geo.siting.reportmap.report_map`)."""
+    return report_map(d.sites, compounds=d.compounds, stations=d.stations, circles=d.circles,
+                      basemap=d.basemap, width=MAP_W, height=MAP_H,
+                      station_color=_term(d).color or PROPOSED_SITE_COLOR)
 
 
 def _term(d: ReportData) -> Term:
@@ -193,4 +167,4 @@ def render_html(d: ReportData) -> str:
     return str(_TEMPLATE.render(d=d, rows=rows, svg=_svg(d), fmt=_fmt, pct=pct, type_zh=type_zh,
                             type_en=type_en, w_zh=w_zh, w_en=w_en, n_sites=len(rows),
                             type_color=term.color, proposed_color=PROPOSED_SITE_COLOR,
-                            solver_line=solver_line, csp=REPORT_CSP))
+                            solver_line=solver_line, csp=REPORT_CSP, colors=COLORS))

@@ -137,8 +137,9 @@ class WhatIfResult:
     ``lon``, ``lat``, ``snapped``, ``snap_m``, ``gain`` (newly covered weight, marginal in
     the given order), ``gain_alone`` (if only this site were added), ``demand_inside``
     (number of demand units — compounds — this site brings inside, marginal).
-    ``newly_covered`` lists the ids of demand brought inside. ``unknown_weight`` is demand
-    not snapped to any street (never counted as covered).
+    ``newly_covered`` lists the ids of demand brought inside and ``brought_by`` the
+    position of the site that brought each in (the first in the given order that reaches
+    it). ``unknown_weight`` is demand not snapped to any street (never counted as covered).
     """
 
     before_weight: float
@@ -148,6 +149,7 @@ class WhatIfResult:
     sites: pd.DataFrame
     newly_covered: tuple[Hashable, ...]
     runtime_ms: float
+    brought_by: tuple[int, ...] = ()
 
     @property
     def gain(self) -> float:
@@ -194,6 +196,7 @@ class WhatIf:
         w = self.weights
         known = self.reach.snapped
         covered = self.covered.copy()
+        by = np.full(self.reach.n_demand, -1)
         rows = []
         lonlat = shapely.get_coordinates(sites.to_crs(4326).geometry.values)
         for k in range(len(sites)):
@@ -201,6 +204,7 @@ class WhatIf:
             alone = r[~self.covered[r]]
             new = r[~covered[r]]
             covered[new] = True
+            by[new] = k
             rows.append({"site": k, "lon": float(lonlat[k, 0]), "lat": float(lonlat[k, 1]),
                          "snapped": bool(s.snapped[k]), "snap_m": float(s.snap_m[k]),
                          "gain": float(w[new].sum()), "gain_alone": float(w[alone].sum()),
@@ -212,4 +216,5 @@ class WhatIf:
                             after_weight=float(w[covered & known].sum()),
                             total_weight=float(w.sum()), unknown_weight=float(w[~known].sum()),
                             sites=table, newly_covered=tuple(self.reach.demand_ids[newly]),
-                            runtime_ms=(time.perf_counter() - t0) * 1000.0)
+                            runtime_ms=(time.perf_counter() - t0) * 1000.0,
+                            brought_by=tuple(int(b) for b in by[newly]))

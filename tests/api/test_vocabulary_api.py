@@ -13,9 +13,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from geo.domain import (
+    BROUGHT_INSIDE_COLOR,
     CASE_CATEGORIES,
     CASE_STATUSES,
     LIFE_CIRCLE_MINUTES,
+    PROPOSED_SITE_COLOR,
     SERVICE_TYPES,
     WALK_MINUTES,
     added_type_color,
@@ -74,7 +76,9 @@ def test_thresholds_and_defaults(client: TestClient, sample_settings: Settings) 
     assert th["grid_households"] == [120, 300]
     assert th["walk_speed_m_per_min"] == sample_settings.walk_speed_m_per_min
     assert v["defaults"] == {"siting_service_type": "red_station",
-                             "minutes": LIFE_CIRCLE_MINUTES}
+                             "minutes": LIFE_CIRCLE_MINUTES, "siting_sites": 5,
+                             "siting_colors": {"proposed": PROPOSED_SITE_COLOR,
+                                               "brought_inside": BROUGHT_INSIDE_COLOR}}
 
 
 def test_a_type_added_with_the_cli_is_listed(client: TestClient, youth_station: str) -> None:

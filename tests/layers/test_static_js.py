@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from geo.domain import (
+    BROUGHT_INSIDE_COLOR,
     CASE_CATEGORIES,
     CASE_STATUSES,
     COURIER_CIRCLE_M,
@@ -59,7 +60,7 @@ def test_no_code_or_label_of_the_vocabulary(path: Path) -> None:
 
 @pytest.mark.parametrize("path", SCRIPTS, ids=lambda p: p.name)
 def test_no_colour_of_the_vocabulary_or_the_catalogue(path: Path) -> None:
-    colours = {t.color for t in TERMS if t.color} | {PROPOSED_SITE_COLOR}
+    colours = {t.color for t in TERMS if t.color} | {PROPOSED_SITE_COLOR, BROUGHT_INSIDE_COLOR}
     for layer in default_registry():
         colours |= {layer.style.color} | {c.color for c in layer.style.classes}
     text = path.read_text(encoding="utf-8").lower()
