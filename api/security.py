@@ -68,7 +68,7 @@ class SecurityHeaders:
 
     def policy(self, path: str) -> str:
         """The Content-Security-Policy for a request path."""
-        if path in ("/map", MAP_WORKER):  # the map's tile worker fetches under its own policy
+        if path in ("/map", "/finder", MAP_WORKER):  # the worker fetches under its own policy
             return self.map_policy
         if path == "/docs":
             return DOCS_CSP
