@@ -84,7 +84,7 @@
     var a = F.answer, b = new maplibregl.LngLatBounds([a.start.lon, a.start.lat], [a.start.lon, a.start.lat]);
     stations.forEach(function (s) { s.route.coordinates.forEach(function (c) { b.extend(c); }); });
     var wide = window.innerWidth >= 760, sheet = $('fsheet').offsetHeight;
-    map.fitBounds(b, { padding: { top: 110, right: 30, left: wide ? 390 : 30,
+    map.fitBounds(b, { padding: { top: 120, right: 50, left: wide ? 410 : 50,
                                   bottom: wide ? 30 : sheet + 20 }, maxZoom: 17, duration: 0 });
   }
   function select(rank, zoom) {
