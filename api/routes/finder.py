@@ -26,13 +26,13 @@ from api.errors import problems
 from api.responses import JSONBody
 from api.routes.map import default_city
 from api.schemas import FinderAnswer, PlaceResults
-from geo.domain import ServiceType, Term, service_type_term, station_service_term
+from geo.domain import ServiceType, Term, station_service_term
 from geo.finder import NearestStations, address_names
 from geo.runs import FinderCache, FinderParams, run_find, run_search
 from geo.runs.params import FINDER_MAX_K, parse
 from geo.store.cities import city_extents, unknown_city
 from geo.store.finder import Place
-from geo.store.vocabulary import service_type_of, service_type_terms
+from geo.store.vocabulary import service_type_terms
 from layers.maplibre import map_style
 from layers.registry import Layer
 from layers.styles import term_classes
@@ -102,7 +102,7 @@ def nearest(request: Request, conn: ConnDep, settings: SettingsDep, city: CityDe
                    mode=mode, k=k)
     run = run_find(conn, city, params, settings, cache=finder_cache(request))
     r = run.result
-    term = service_type_of(conn, run.service_type) or service_type_term(run.service_type)
+    term = run.term
     return JSONBody({
         "city": city.code, "lang": lang, "service_type": _label(term, lang), "mode": r.mode,
         "speed_m_per_min": r.speed_m_per_min, "k": r.k,

@@ -17,6 +17,7 @@ point on its street, then straight to the station (EPSG:4326 LineString).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import shapely
@@ -181,13 +182,14 @@ def nearest_stations(stations: StationSet, lon: float, lat: float, *, k: int = 3
             xy = xy[:-1]
         metric = LineString(xy)
         lon_, lat_ = stations.to_wgs84.transform(xy[:, 0], xy[:, 1])
-        row = stations.details.iloc[i]
+        row = stations.details[i]
         rows.append(StationRoute(
-            rank=rank, station_id=_plain(stations.ids[i]), external_id=_text(row["external_id"]), name=str(row["name"]),
+            rank=rank, station_id=_plain(stations.ids[i]),
+            external_id=_text(row["external_id"]), name=str(row["name"]),
             service_type=_text(row["type"]), address=_text(row["address"]),
             opening_hours=_text(row["opening_hours"]), services=_services(row["services"]),
             metres=float(metres[i]), minutes=float(net.minutes(metres[i])),
-            location=row.geometry, route=LineString(np.column_stack([lon_, lat_])),
+            location=cast(Point, row["geometry"]), route=LineString(np.column_stack([lon_, lat_])),
             route_m=float(metric.length)))
     sx, sy = stations.to_wgs84.transform(*start.xy)
     return NearestStations(

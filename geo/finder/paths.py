@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import shapely
 from shapely.geometry import LineString
-from shapely.ops import substring
 
 from geo.errors import GeoError
 from geo.network.graph import StreetNetwork
@@ -76,12 +75,16 @@ def node_chain(predecessors: np.ndarray, source: int, target: int) -> np.ndarray
 
 def _part(net: StreetNetwork, edge: int, from_m: float, to_m: float) -> np.ndarray:
     """Coordinates of edge ``edge`` from ``from_m`` to ``to_m`` network metres along it
-    (reversed when ``to_m < from_m``)."""
-    length = float(net.edge_length_m[edge])
-    a, b = from_m / length, to_m / length
-    piece = substring(net.edge_geoms[edge], min(max(a, 0.0), 1.0), min(max(b, 0.0), 1.0),
-                      normalized=True)
-    return shapely.get_coordinates(piece)
+    (reversed when ``to_m < from_m``); network metres are scaled to the geometry's length."""
+    xy = shapely.get_coordinates(net.edge_geoms[edge])
+    cum = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(xy, axis=0).T))])
+    scale = cum[-1] / float(net.edge_length_m[edge])
+    a = min(max(from_m * scale, 0.0), cum[-1])
+    b = min(max(to_m * scale, 0.0), cum[-1])
+    lo, hi = min(a, b), max(a, b)
+    ends = [[np.interp(v, cum, xy[:, 0]), np.interp(v, cum, xy[:, 1])] for v in (lo, hi)]
+    out = np.vstack([ends[0], xy[(cum > lo) & (cum < hi)], ends[1]])
+    return out[::-1] if a > b else out
 
 
 def path_line(net: StreetNetwork, lookup: EdgeLookup, *, start_edge: int, start_m: float,

@@ -28,14 +28,15 @@ DETAIL_COLUMNS = ("external_id", "type", "address", "opening_hours", "services")
 class StationSet:
     """Stations snapped onto ``net`` (metric CRS ``net.metric_epsg``).
 
-    Build with :meth:`from_frame`. ``snap`` holds each station's edge, offset along it
+    Build with :meth:`from_frame`. ``details`` holds each station's columns and its Point
+    (EPSG:4326), ``snap`` each station's edge, offset along it
     (network metres) and straight distance to it (metres); stations farther than
     ``max_snap_m`` from every street are kept but never reached.
     """
 
     net: StreetNetwork
     lookup: EdgeLookup = field(repr=False)
-    details: gpd.GeoDataFrame = field(repr=False)  # id, name, …, geometry (EPSG:4326)
+    details: tuple[dict[str, object], ...] = field(repr=False)  # per station: id, name, …
     ids: np.ndarray = field(repr=False)
     snap: Snap = field(repr=False)
     xy: np.ndarray = field(repr=False)  # station locations, metric CRS
@@ -53,13 +54,14 @@ class StationSet:
             raise InvalidInputError("stations are incomplete",
                                     [Problem("missing column", field=c) for c in missing])
         snap = snap_single_points(net, stations, "stations", max_snap_m=max_snap_m)
-        details = stations.to_crs(WGS84).reset_index(drop=True).copy()
-        for c in DETAIL_COLUMNS:
-            if c not in details.columns:
-                details[c] = None
+        wgs = stations.to_crs(WGS84).reset_index(drop=True)
+        cols = {c: (wgs[c].tolist() if c in wgs.columns else [None] * len(wgs))
+                for c in (*STATION_COLUMNS, *DETAIL_COLUMNS)}
+        details = tuple({**{c: v[i] for c, v in cols.items()}, "geometry": wgs.geometry.iloc[i]}
+                        for i in range(len(wgs)))
         xy = shapely.get_coordinates(net.to_metric(stations, "stations").geometry.values)
         return cls(net=net, lookup=EdgeLookup.from_network(net), details=details,
-                   ids=details["id"].to_numpy(), snap=snap, xy=xy,
+                   ids=stations["id"].to_numpy(), snap=snap, xy=xy,
                    to_metric=Transformer.from_crs(WGS84, net.metric_epsg, always_xy=True),
                    to_wgs84=Transformer.from_crs(net.metric_epsg, WGS84, always_xy=True),
                    max_snap_m=float(max_snap_m))

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import shapely
 from sqlalchemy import Connection
 
+from geo import vocab
+from geo.domain import Term
 from geo.errors import InvalidInputError, NotFoundError, Problem
 from geo.finder import NearestStations, StationSet, address_names, nearest_stations
 from geo.network.graph import Mode
@@ -23,10 +25,10 @@ from geo.runs.base import city_of
 from geo.runs.params import FinderParams
 from geo.settings import Settings
 from geo.store.cache import SizedLRU
-from geo.store.cities import City, data_version
+from geo.store.cities import City, all_versions
 from geo.store.finder import Place, read_stations, search_places
 from geo.store.network import read_network
-from geo.store.vocabulary import resolve_service_type
+from geo.store.vocabulary import service_type_terms
 
 #: Tables a station set is built from (their change counters key the cache).
 FINDER_TABLES = ("street_edge", "street_node", "service_point", "city")
@@ -43,11 +45,13 @@ class FinderCache(SizedLRU[StationSet]):
 
 @dataclass(frozen=True)
 class FinderRun:
-    """One answer: the city, the resolved type, the place an address resolved to (None
-    for a point), the stations found and whether the station set came from the cache."""
+    """One answer: the city, the resolved type (its code and :class:`~geo.domain.Term`),
+    the place an address resolved to (None for a point), the stations found and whether
+    the station set came from the cache."""
 
     city: City
     service_type: str
+    term: Term
     place: Place | None
     result: NearestStations
     cached: bool
@@ -64,8 +68,9 @@ def finder_stations(conn: Connection, city: City, service_type: str, mode: Mode,
     """The stations of ``service_type`` (a code) on ``city``'s ``mode`` network, and
     whether they came from ``cache``. :class:`NotFoundError` if the city has none."""
     speed = speed_for(mode, settings)
+    versions = all_versions(conn)  # one query; a table never changed counts as 0
     key = (city.id, service_type, mode, speed, settings.max_snap_m,
-           tuple(sorted(data_version(conn, FINDER_TABLES).items())))
+           tuple(versions.get(t, 0) for t in FINDER_TABLES))
     if cache is not None and (hit := cache.get(key)) is not None:
         return hit, True
     stations = read_stations(conn, city.id, service_type)
@@ -127,9 +132,11 @@ def run_find(conn: Connection, city: City | str | int, params: FinderParams | No
         place = resolve_place(conn, c, params.q or "")
         start = (place.lon, place.lat)
     check_inside(c, *start)
-    service_type = resolve_service_type(conn, params.service_type)
+    terms = service_type_terms(conn)
+    service_type = vocab.resolve_service_type(params.service_type, terms)
+    term = next(t for t in terms if t.code == service_type)
     stations, cached = finder_stations(conn, c, service_type, params.mode, settings=settings,
                                        cache=cache)
     result = nearest_stations(stations, *start, k=params.k)
-    return FinderRun(city=c, service_type=service_type, place=place, result=result,
+    return FinderRun(city=c, service_type=service_type, term=term, place=place, result=result,
                      cached=cached)
