@@ -20,6 +20,7 @@ from geo import vocab
 from geo.domain import Term
 from geo.errors import InvalidInputError, NotFoundError, Problem
 from geo.finder import NearestStations, StationSet, address_names, nearest_stations
+from geo.io.validate import BOUNDS_MARGIN_DEG
 from geo.network.graph import Mode
 from geo.runs.base import city_of
 from geo.runs.params import FinderParams
@@ -109,13 +110,15 @@ def resolve_place(conn: Connection, city: City, q: str) -> Place:
 
 def check_inside(city: City, lon: float, lat: float) -> None:
     """:class:`InvalidInputError` (``outside-city``) unless (lon, lat) lies in the city's
-    bounds."""
-    if not city.bounds.covers(shapely.Point(lon, lat)):
+    bounds widened by the margin imports allow (:data:`geo.io.validate.BOUNDS_MARGIN_DEG`,
+    ≈ 500 m: the streets at the edge overhang the bounds a little)."""
+    zone = shapely.buffer(city.bounds, BOUNDS_MARGIN_DEG, join_style="mitre")
+    if not zone.covers(shapely.Point(lon, lat)):
         x0, y0, x1, y1 = city.bounds.bounds
         raise InvalidInputError(
             f"the point ({lon:g}, {lat:g}) is outside {city.code!r} (lon {x0:g}–{x1:g}, "
-            f"lat {y0:g}–{y1:g})", [Problem("outside the city", field=f) for f in ("lon", "lat")],
-            code="outside-city")
+            f"lat {y0:g}–{y1:g}, ± {BOUNDS_MARGIN_DEG:g}°)",
+            [Problem("outside the city", field=f) for f in ("lon", "lat")], code="outside-city")
 
 
 def run_find(conn: Connection, city: City | str | int, params: FinderParams | None = None,
