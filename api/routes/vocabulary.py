@@ -22,6 +22,7 @@ from geo.domain import (
     GRID_HOUSEHOLDS_RANGE,
     LIFE_CIRCLE_MINUTES,
     MAX_WALK_MINUTES,
+    STATION_SERVICES,
     WALK_MINUTES,
     Term,
 )
@@ -77,6 +78,8 @@ class VocabularyOut(BaseModel):
     case_categories: list[TermOut]
     case_statuses: list[TermOut]
     property_management: list[TermOut]
+    station_services: list[TermOut] = Field(
+        description="What stations offer (service_point.services), as the finder shows them")
     columns: dict[str, str] = Field(
         description="Property column → the list above holding its codes (e.g. type → "
         "service_types)")
@@ -94,12 +97,14 @@ def vocabulary(conn: ConnDep, settings: SettingsDep,
                lang: Annotated[Literal["zh", "en"], Query(description="Language of labels")] = "zh"
                ) -> VocabularyOut:
     """Service types (built-in and added), case categories and statuses, property
-    management: codes, zh/en labels, colours; the thresholds and the map's defaults."""
+    management, station services: codes, zh/en labels, colours; the thresholds and the
+    map's defaults."""
     return VocabularyOut(
         lang=lang, service_types=_terms(service_type_terms(conn), lang),
         case_categories=_terms(VOCABULARY["case_categories"].values(), lang),
         case_statuses=_terms(VOCABULARY["case_statuses"].values(), lang),
         property_management=_terms(VOCABULARY["property_management"].values(), lang),
+        station_services=_terms(STATION_SERVICES.values(), lang),
         columns=VOCABULARY_COLUMNS,
         thresholds=ThresholdsOut(
             walk_minutes=list(WALK_MINUTES), life_circle_minutes=LIFE_CIRCLE_MINUTES,

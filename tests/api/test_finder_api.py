@@ -179,3 +179,9 @@ def test_page_is_public_offline_and_bilingual(demo_client: TestClient) -> None:
 def test_openapi_lists_the_finder(demo_client: TestClient) -> None:
     paths = demo_client.get("/openapi.json").json()["paths"]
     assert "/cities/{city}/finder/nearest" in paths and "/cities/{city}/finder/search" in paths
+
+
+def test_vocabulary_serves_the_station_services(demo_client: TestClient) -> None:
+    body = demo_client.get("/vocabulary", params={"lang": "en"}).json()
+    labels = {t["label_zh"]: t["label"] for t in body["station_services"]}
+    assert labels["充电"] == "Charging" and labels["卫生间"] == "Toilet"

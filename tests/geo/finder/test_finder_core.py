@@ -231,3 +231,17 @@ def test_parallel_edges_route_along_the_shorter_one() -> None:
 ])
 def test_address_names(typed: str, names: tuple[str, ...]) -> None:
     assert address_names(typed) == names
+
+
+def test_every_demo_station_service_has_both_labels() -> None:
+    """The finder shows each service in Chinese and English: the demo's all have a term."""
+    from geo.demo.services import PROFILES
+    from geo.domain import STATION_SERVICES, station_service_term
+
+    offered = {v for _, services, _, _ in PROFILES.values() for v in services}
+    terms = {station_service_term(v) for v in offered}
+    assert all(t.builtin and t.en != t.zh for t in terms)
+    assert len(terms) == len(offered) <= len(STATION_SERVICES)
+    assert station_service_term("Charging").zh == "充电"
+    assert station_service_term("charging").zh == "充电"
+    assert station_service_term("自定义服务").en == "自定义服务"
