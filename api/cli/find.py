@@ -47,7 +47,7 @@ def find_nearest(
     t = Table(title=f"{run.city.code}: nearest {run.service_type} from {where}, {r.mode} "
               f"at {r.speed_m_per_min:g} m/min ({r.n_reachable} of {r.n_stations} reachable)")
     for col in ("rank", "station", "minutes", "metres", "opening hours", "services"):
-        t.add_column(col)
+        t.add_column(col, overflow="fold")
     for s in r.stations:
         t.add_row(str(s.rank), s.name, f"{s.minutes:.1f}", f"{s.metres:,.0f}",
                   s.opening_hours or "-",

@@ -44,7 +44,7 @@ def test_find_nearest_writes_the_run_layers_routes(settings: Settings, demo_engi
     assert written["station_id"].tolist() == [s.station_id for s in run.result.stations]
     assert written["metres"].tolist() == pytest.approx([s.metres for s in run.result.stations])
     assert written.crs.to_epsg() == 4326 and written.geom_type.eq("LineString").all()
-    assert run.result.stations[0].name in done.stdout + done.stderr
+    assert "wrote 3 routes" in done.stderr and run.result.stations[0].name[:4] in done.stderr
 
 
 def test_find_search_lists_places(settings: Settings, demo_engine: Engine) -> None:
