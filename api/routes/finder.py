@@ -127,6 +127,10 @@ def search(conn: ConnDep, city: CityDep,
                      "results": [_place(p) for p in found]})
 
 
+#: Colours of the page's own marks: the other stations' routes, the start, the white halo
+#: (the chosen type's colour comes from the vocabulary).
+PALETTE = {"other": "#808b96", "start": "#1a5276", "halo": "#fffffe"}
+
 STRINGS: dict[str, dict[str, str]] = {
     "zh": {"title": "找驿站", "search": "搜索小区、驿站或道路…", "locate": "我的位置",
            "type": "类型", "walk": "步行", "ride": "骑行", "tap": "点地图、搜索地址或用我的位置作为起点",
@@ -176,6 +180,7 @@ def finder_page(request: Request, conn: ConnDep, settings: SettingsDep,
                       readable=lambda layer: layer.name == "service_points",
                       classes_for=classes_for, selection={}, center=center, zoom=14)
     config = {"lang": lang, "city": city, "strings": STRINGS[lang], "style": style,
+              "palette": PALETTE,
               "bounds": [[box[1], box[0]], [box[3], box[2]]] if box else None,
               "service_type": chosen, "k": 3, "max_k": FINDER_MAX_K,
               "worker": "/static/vendor/maplibre/maplibre-gl-csp-worker.js"}

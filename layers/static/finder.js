@@ -8,16 +8,16 @@
   'use strict';
   var SC = window.SC, C = SC.config, S = C.strings, esc = SC.esc;
   var F = window.SCF = { ready: false, answer: null, error: null, selected: 1, start: null };
-  var city = C.city, type = C.service_type, mode = 'walk', color = '#17a589';
+  var city = C.city, type = C.service_type, mode = 'walk', P = C.palette, color = P.other;
   var $ = function (id) { return document.getElementById(id); };
-  var OTHER = '#7f8c8d';
+  var OTHER = P.other;
 
   maplibregl.setWorkerUrl(C.worker);
   var opts = { container: 'map', style: C.style, attributionControl: false, maxZoom: 19,
                localIdeographFontFamily: "'Noto Sans CJK SC', 'Noto Sans SC', sans-serif" };
   if (C.bounds) {
     opts.bounds = [[C.bounds[0][1], C.bounds[0][0]], [C.bounds[1][1], C.bounds[1][0]]];
-    opts.fitBoundsOptions = { padding: 10 };
+    opts.fitBoundsOptions = { padding: 12 };
   }
   var map = F.map = new maplibregl.Map(opts);
   map.addControl(new maplibregl.AttributionControl({ compact: true,
@@ -177,7 +177,7 @@
   $('fq').addEventListener('input', function () {
     var text = this.value.trim();
     clearTimeout(timer);
-    timer = setTimeout(function () { places(text); }, 250);
+    timer = setTimeout(function () { places(text); }, 280);
   });
   $('fsearch').addEventListener('submit', function (e) {
     e.preventDefault();
@@ -228,22 +228,22 @@
     var round = { 'line-cap': 'round', 'line-join': 'round',
                   'line-sort-key': ['case', ['get', 'on'], 1, 0] };
     map.addLayer({ id: 'f-routes-casing', type: 'line', source: 'f-routes', layout: round,
-                   paint: { 'line-color': '#ffffff', 'line-width': ['case', ['get', 'on'], 10, 6] } });
+                   paint: { 'line-color': P.halo, 'line-width': ['case', ['get', 'on'], 9, 6] } });
     map.addLayer({ id: 'f-routes', type: 'line', source: 'f-routes', layout: round,
                    paint: { 'line-color': ['get', 'color'],
                             'line-width': ['case', ['get', 'on'], 6, 3],
                             'line-opacity': ['case', ['get', 'on'], 1, 0.7] } });
     map.addLayer({ id: 'f-stations', type: 'circle', source: 'f-stations',
                    paint: { 'circle-radius': 11, 'circle-color': ['get', 'color'],
-                            'circle-stroke-color': '#ffffff', 'circle-stroke-width': 2 } });
+                            'circle-stroke-color': P.halo, 'circle-stroke-width': 2 } });
     map.addLayer({ id: 'f-station-rank', type: 'symbol', source: 'f-stations',
                    layout: { 'text-field': ['to-string', ['get', 'rank']],
                              'text-font': ['Noto Sans CJK SC Regular'], 'text-size': 13,
                              'text-allow-overlap': true, 'text-ignore-placement': true },
-                   paint: { 'text-color': '#ffffff' } });
+                   paint: { 'text-color': P.halo } });
     map.addLayer({ id: 'f-start', type: 'circle', source: 'f-start',
-                   paint: { 'circle-radius': 8, 'circle-color': '#1a5276',
-                            'circle-stroke-color': '#ffffff', 'circle-stroke-width': 3 } });
+                   paint: { 'circle-radius': 8, 'circle-color': P.start,
+                            'circle-stroke-color': P.halo, 'circle-stroke-width': 3 } });
     filterType();
     F.ready = true;
   }, function (err) { status(String(err), true); });
