@@ -56,7 +56,7 @@ notebooks: venv  ## JupyterLab (the `notebooks` extra) on notebooks/, against th
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
 bench: setup  ## every benchmark, full size; figures to benchmarks/results/
-	for b in coverage courier cases siting tiles load; do $(SC) bench $$b || exit 1; done
+	for b in coverage courier cases siting tiles load finder; do $(SC) bench $$b || exit 1; done
 
 lint: venv  ## style and the import contracts of pyproject.toml
 	$(VENV)/bin/ruff check geo api layers tests benchmarks

@@ -19,6 +19,7 @@ from api.routes import (
     cases,
     courier,
     coverage,
+    finder,
     grids,
     health,
     imports,
@@ -38,7 +39,7 @@ from layers.registry import Registry
 
 #: The resources served, in the order their routes are matched.
 ROUTES = (health, ogc, layers, vocabulary, basemap, tiles, keys, imports, map, cases, courier,
-          siting, coverage, grids)
+          siting, coverage, grids, finder)
 
 
 def create_app(settings: Settings | None = None, *, registry: Registry | None = None,

@@ -393,3 +393,81 @@ class RegridAnswer(Model):
     before_after: list[dict[str, Any]]
     problems: list[RegridProblemOut]
     grids: FeatureCollection
+
+
+# --- nearest-station finder ----------------------------------------------------------------
+
+class LabelOut(Model):
+    """A code with its label in the requested language and both labels."""
+
+    code: str
+    label: str
+    label_zh: str
+    label_en: str
+
+
+class LonLat(Model):
+    """A point, EPSG:4326."""
+
+    lon: float
+    lat: float
+
+
+class FinderStart(LonLat):
+    """Where the start meets the network (EPSG:4326) and the straight metres to it."""
+
+    snap_m: float
+
+
+class PlaceOut(LonLat):
+    """A named place of the city: compound, station or street, with the point a route
+    starts from (EPSG:4326) and the text that found it."""
+
+    kind: Literal["compound", "station", "street"]
+    id: int | None
+    name: str
+    service_type: str | None
+    matched: str
+
+
+class FoundStation(LonLat):
+    """One station reached: network metres and minutes (straight snap distances
+    included), the route along the streets (GeoJSON LineString, EPSG:4326, from the
+    snapped start to the station), opening hours (OSM syntax) and what it offers."""
+
+    rank: int
+    id: int
+    external_id: str | None
+    name: str
+    address: str | None
+    opening_hours: str | None
+    services: list[LabelOut]
+    metres: float
+    minutes: float
+    route: dict[str, Any] = Field(description="GeoJSON LineString, EPSG:4326")
+
+
+class FinderAnswer(Model):
+    """The nearest stations of a type from a point or an address, by rising minutes."""
+
+    city: str
+    lang: Literal["zh", "en"]
+    service_type: LabelOut
+    mode: Literal["walk", "ride"]
+    speed_m_per_min: float
+    k: int
+    origin: LonLat
+    start: FinderStart
+    place: PlaceOut | None = Field(description="The place a typed address resolved to")
+    n_stations: int = Field(description="Stations of the type in the city")
+    n_reachable: int = Field(description="Those the network connects to the start")
+    stations: list[FoundStation]
+
+
+class PlaceResults(Model):
+    """Places matching a typed address, best first; ``names`` the texts searched."""
+
+    city: str
+    q: str
+    names: list[str]
+    results: list[PlaceOut]

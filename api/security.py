@@ -1,7 +1,8 @@
 """Security headers on every response: pages, JSON, tiles, static files and errors.
 
-Each HTML page gets a Content-Security-Policy of its own: the map and the API docs run
-scripts from this origin only (no inline script); siting reports load and run nothing.
+Each HTML page gets a Content-Security-Policy of its own: the maps (``/map``, ``/finder``)
+and the API docs run scripts from this origin only (no inline script); siting reports load
+and run nothing.
 The OGC API's HTML pages allow this origin's stylesheet only
 (set by the route, :data:`OGC_HTML_CSP`). Every other response gets ``default-src 'none'``. All responses also carry
 ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY`` and
@@ -68,7 +69,7 @@ class SecurityHeaders:
 
     def policy(self, path: str) -> str:
         """The Content-Security-Policy for a request path."""
-        if path in ("/map", MAP_WORKER):  # the map's tile worker fetches under its own policy
+        if path in ("/map", "/finder", MAP_WORKER):  # the worker fetches under its own policy
             return self.map_policy
         if path == "/docs":
             return DOCS_CSP

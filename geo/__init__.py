@@ -13,7 +13,7 @@ Distances are metres, times minutes, storage CRS EPSG:4326 (lon/lat); metric wor
 done in the UTM zone of the data (:func:`utm_epsg`) and results say which.
 """
 
-from geo import cases, courier, coverage, crs, grids, io, network, siting
+from geo import cases, courier, coverage, crs, finder, grids, io, network, siting
 from geo.cases import *
 from geo.courier import *
 from geo.coverage import *
@@ -38,6 +38,7 @@ from geo.errors import (
     NotFoundError,
     Problem,
 )
+from geo.finder import *
 from geo.grids import *
 from geo.io import *
 from geo.network import *
@@ -54,6 +55,7 @@ __all__ += cases.__all__
 __all__ += courier.__all__
 __all__ += coverage.__all__
 __all__ += crs.__all__
+__all__ += finder.__all__
 __all__ += grids.__all__
 __all__ += io.__all__
 __all__ += network.__all__

@@ -298,3 +298,59 @@ def service_walkers(code: str) -> Walkers:
     """The :class:`Walkers` of service type ``code`` (all residents at the usual pace unless
     :data:`SERVICE_WALKERS` says otherwise)."""
     return SERVICE_WALKERS.get(code, Walkers(PopulationGroup.ALL))
+# ----------------------------------------------------------------------------- station services
+
+#: What a station offers (``service_point.services``: water, charging, microwave, toilets …),
+#: by code, with zh/en labels; the nearest-station finder (:mod:`geo.finder`) shows them.
+#: Stored values are free text: a code, or a Chinese or English label of these.
+STATION_SERVICES: dict[str, Term] = _terms(
+    Term("rest", "休息", "Rest area"),
+    Term("drinking_water", "饮水", "Drinking water"),
+    Term("charging", "充电", "Charging"),
+    Term("microwave", "微波炉加热", "Microwave"),
+    Term("toilet", "卫生间", "Toilet"),
+    Term("first_aid", "应急药箱", "First-aid kit"),
+    Term("rain_gear", "雨具借用", "Rain gear to borrow"),
+    Term("meetings", "议事", "Residents' meetings"),
+    Term("volunteering", "志愿服务", "Volunteer service"),
+    Term("tools", "便民工具", "Tools to borrow"),
+    Term("party_activities", "党员活动", "Party member activities"),
+    Term("government_errands", "政务代办", "Government errands done for you"),
+    Term("consultation", "议事协商", "Community consultation"),
+    Term("culture_sports", "文体活动", "Culture and sports"),
+    Term("reading_room", "图书阅览", "Reading room"),
+    Term("legal_advice", "法律咨询", "Legal advice"),
+    Term("grid_worker", "网格员值守", "Grid worker on duty"),
+    Term("mediation", "矛盾调解", "Dispute mediation"),
+    Term("information", "信息采集", "Information collection"),
+    Term("errands", "代办服务", "Errands done for you"),
+    Term("haircut", "理发", "Haircuts"),
+    Term("mending", "缝补", "Mending"),
+    Term("appliance_repair", "家电维修", "Appliance repair"),
+    Term("knife_sharpening", "磨刀", "Knife sharpening"),
+    Term("blood_pressure", "血压测量", "Blood pressure check"),
+    Term("parcel_pickup", "快递代收", "Parcel pick-up"),
+    Term("parcel_sending", "快递代寄", "Parcel sending"),
+    Term("feedback_wall", "民情回音壁", "Residents' feedback wall"),
+    Term("meals", "助餐", "Meals for older people"),
+    Term("meal_delivery", "送餐上门", "Meals delivered home"),
+    Term("senior_discount", "老年人优惠", "Discount for older people"),
+    Term("day_care", "日间照料", "Day care"),
+    Term("rehabilitation", "康复训练", "Rehabilitation exercises"),
+    Term("recreation", "文娱活动", "Recreation"),
+    Term("bathing_help", "助浴", "Help with bathing"),
+    Term("homework_help", "作业辅导", "Homework help"),
+    Term("reading", "课外阅读", "Reading"),
+    Term("hobby_groups", "兴趣活动", "Hobby groups"),
+)
+
+
+def station_service_term(value: str) -> Term:
+    """The :class:`Term` of a stored station service: looked up by code, Chinese or English
+    label (case and spaces ignored); any other text is its own code and labels."""
+    key = "".join(str(value).split()).casefold()
+    for term in STATION_SERVICES.values():
+        if key in (term.code, "".join(term.zh.split()).casefold(),
+                   "".join(term.en.split()).casefold()):
+            return term
+    return Term(str(value), str(value), str(value), builtin=False)

@@ -16,6 +16,7 @@ from api.cli import (
     bench,
     data,
     db,
+    find,
     io,
     keys,
     serve,
@@ -33,6 +34,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(bench.app, name="bench")
 app.add_typer(keys.app, name="keys")
 app.add_typer(analyze.app, name="analyze")
+app.add_typer(find.app, name="find")
 analyze_cases.register(analyze.app)
 analyze_grids.register(analyze.app)
 analyze_courier.register(analyze.app)

@@ -35,6 +35,8 @@ BENCHMARKS: dict[str, str] = {
             "(with and without a key), feature pages, peak memory.",
     "ogc": "A 10,000-feature OGC API collection read in full through GDAL (pyogrio, "
            "ogr2ogr): requests and seconds.",
+    "finder": "Nearest-station finder: per-request latency through the HTTP server on the "
+              "demo (median, p95; goal < 100 ms).",
 }
 
 

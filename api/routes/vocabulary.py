@@ -25,6 +25,7 @@ from geo.domain import (
     MAX_WALK_MINUTES,
     PROPOSED_SITE_COLOR,
     SERVICE_WALKERS,
+    STATION_SERVICES,
     WALK_MINUTES,
     Term,
 )
@@ -98,6 +99,8 @@ class VocabularyOut(BaseModel):
     walkers: dict[str, WalkersOut] = Field(description=(
         "Service type → the group it serves and their walking speed (types not listed: all "
         "residents at walk_speed_m_per_min)"))
+    station_services: list[TermOut] = Field(
+        description="What stations offer (service_point.services), as the finder shows them")
     columns: dict[str, str] = Field(
         description="Property column → the list above holding its codes (e.g. type → "
         "service_types)")
@@ -115,7 +118,8 @@ def vocabulary(conn: ConnDep, settings: SettingsDep,
                lang: Annotated[Literal["zh", "en"], Query(description="Language of labels")] = "zh"
                ) -> VocabularyOut:
     """Service types (built-in and added), case categories and statuses, property
-    management: codes, zh/en labels, colours; the thresholds and the map's defaults."""
+    management, station services: codes, zh/en labels, colours; the thresholds and the
+    map's defaults."""
     return VocabularyOut(
         lang=lang, service_types=_terms(service_type_terms(conn), lang),
         case_categories=_terms(VOCABULARY["case_categories"].values(), lang),
@@ -125,6 +129,7 @@ def vocabulary(conn: ConnDep, settings: SettingsDep,
         walkers={t: WalkersOut(target_group=str(w.group), source=w.source,
                                speed_m_per_min=w.speed_m_per_min or settings.walk_speed_m_per_min)
                  for t, w in SERVICE_WALKERS.items()},
+        station_services=_terms(STATION_SERVICES.values(), lang),
         columns=VOCABULARY_COLUMNS,
         thresholds=ThresholdsOut(
             walk_minutes=list(WALK_MINUTES), life_circle_minutes=LIFE_CIRCLE_MINUTES,

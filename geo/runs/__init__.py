@@ -14,6 +14,8 @@ snap distance, public case minimum) are resolved here and nowhere else.
 :func:`run_whatif`         coverage before/after user-proposed sites
 :func:`run_grid_workload`  per-grid workload and imbalance (not stored)
 :func:`run_regrid`         a community's grids redrawn within a household range
+:func:`run_find`           nearest stations of a type with routes (not stored)
+:func:`run_search`         the city's places matching a typed address
 =========================  ===============================================
 """
 
@@ -21,11 +23,13 @@ from geo.runs.base import StoredRun
 from geo.runs.cases import run_cases
 from geo.runs.courier import run_courier
 from geo.runs.coverage import run_coverage, week_moments_of
+from geo.runs.finder import FinderCache, FinderRun, run_find, run_search
 from geo.runs.grids import GridsRun, RegridRun, run_grid_workload, run_regrid
 from geo.runs.params import (
     CasesParams,
     CourierParams,
     CoverageParams,
+    FinderParams,
     GridsParams,
     PlanParams,
     RegridParams,
@@ -45,6 +49,9 @@ __all__ = [
     "CasesParams",
     "CourierParams",
     "CoverageParams",
+    "FinderCache",
+    "FinderParams",
+    "FinderRun",
     "GridsParams",
     "GridsRun",
     "PlanParams",
@@ -59,9 +66,11 @@ __all__ = [
     "run_cases",
     "run_courier",
     "run_coverage",
+    "run_find",
     "run_grid_workload",
     "run_plan",
     "run_regrid",
+    "run_search",
     "run_whatif",
     "scenario_report",
     "week_moments_of",

@@ -32,6 +32,7 @@ from geo.domain import (
     SitingModel,
 )
 from geo.errors import InvalidInputError, Problem
+from geo.finder.nearest import MAX_K as FINDER_MAX_K
 from geo.io.hours import parse_moment
 from geo.io.labels import label_reason
 from geo.vocab import normalise, spellings, suggest
@@ -41,6 +42,7 @@ __all__ = [
     "CasesParams",
     "CourierParams",
     "CoverageParams",
+    "FinderParams",
     "GridsParams",
     "Params",
     "PlanParams",
@@ -371,3 +373,37 @@ class RegridParams(HouseholdRange):
     seed: int = Field(default=0, ge=0, description="Random seed of the max-p heuristic.")
     attempts: int = Field(default=5, ge=1, le=50, description=(
         "Max-p runs (seeds seed, seed+1, …); the best partition is kept."))
+
+
+class FinderParams(Params):
+    """A nearest-station request: a point (lon/lat, EPSG:4326) or a typed address from the
+    city's own names (compound, station or street), the station type, walking or riding."""
+
+    lon: float | None = Field(default=None, ge=-180, le=180, description=(
+        "Longitude of the start (EPSG:4326), with lat."))
+    lat: float | None = Field(default=None, ge=-90, le=90, description=(
+        "Latitude of the start (EPSG:4326), with lon."))
+    q: str | None = Field(default=None, min_length=1, max_length=100, description=(
+        "Or an address: a compound, station or street name of the city (e.g. 建设路12号); "
+        "the best match is the start."))
+    service_type: ServiceTypeName = Field(
+        default="courier_station", description="Station type: code or Chinese/English name, "
+        "e.g. courier_station or 小哥驿站.")
+    mode: Literal["walk", "ride"] = Field(default="walk", description=(
+        "walk (walking network and speed) or ride (the riders' e-bike network and speed)."))
+    k: int = Field(default=3, ge=1, le=FINDER_MAX_K, description="How many stations.")
+
+    def start(self) -> tuple[float, float] | None:
+        """``(lon, lat)`` if a point is given, ``None`` for an address; exactly one of them
+        (both or neither is an error naming the fields)."""
+        has_point = self.lon is not None or self.lat is not None
+        if has_point and self.q is not None:
+            raise InvalidInputError("give a point or an address, not both",
+                                    [Problem("both given", field="q")])
+        if self.q is not None:
+            return None
+        missing = [f for f in ("lon", "lat") if getattr(self, f) is None]
+        if missing:
+            raise InvalidInputError("give a point (lon and lat) or an address (q)",
+                                    [Problem("missing", field=f) for f in missing])
+        return float(self.lon), float(self.lat)  # type: ignore[arg-type]  # checked above

@@ -10,7 +10,7 @@ import pytest
 import geo
 
 SUBPACKAGES = ("geo.cases", "geo.courier", "geo.coverage", "geo.crs", "geo.grids", "geo.io",
-               "geo.network", "geo.siting")
+               "geo.network", "geo.siting", "geo.finder")
 
 
 @pytest.mark.parametrize("name", geo.__all__)
