@@ -12,6 +12,7 @@ import json
 from importlib.util import find_spec
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import typer
 from rich.markup import escape
@@ -35,6 +36,8 @@ BENCHMARKS: dict[str, str] = {
             "(with and without a key), feature pages, peak memory.",
     "ogc": "A 10,000-feature OGC API collection read in full through GDAL (pyogrio, "
            "ogr2ogr): requests and seconds.",
+    "scale": "analyze coverage --city all as Dask tasks over 2 and 8 generated cities (32 with "
+             "--with-32), 1 vs 2 local worker processes: batch time, peak memory per worker.",
 }
 
 
@@ -54,12 +57,12 @@ def _load(name: str) -> ModuleType:
     return importlib.import_module(f"benchmarks.{name}")
 
 
-def _run(name: str, quick: bool, out: Path | None) -> None:
+def _run(name: str, quick: bool, out: Path | None, **options: Any) -> None:
     module = _load(name)
     with progress() as bar:
         bar.add_task(f"bench {name}{' --quick' if quick else ''} (minutes at full size)",
                      total=None)
-        result = module.run(quick=quick)
+        result = module.run(quick=quick, **options)
     target = out or RESULTS / f"{name}{'-quick' if quick else ''}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n")
@@ -82,4 +85,17 @@ def _command(name: str, doc: str) -> None:
 
 
 for _name, _doc in BENCHMARKS.items():
-    _command(_name, _doc)
+    if _name != "scale":
+        _command(_name, _doc)
+
+
+@app.command(name="scale")
+def scale(
+    quick: bool = typer.Option(False, "--quick", help="Small cities, 2 cities only."),
+    with_32: bool = typer.Option(False, "--with-32", help="Also 32 cities (about an hour "
+                                 "on 2 cores)."),
+    out: Path = typer.Option(None, help="Write the JSON figures here instead."),
+) -> None:
+    """analyze coverage --city all as Dask tasks over 2 and 8 generated cities (32 with
+    --with-32), 1 vs 2 local worker processes: batch time, peak memory per worker."""
+    _run("scale", quick, out, with_32=with_32)

@@ -63,8 +63,8 @@ class CityOutcome:
     the saved scenario, if saved); ``summaries``: one per run function call (its
     ``summary``; siting: the totals and solver figures); ``error``: why the city failed
     (``None``: it succeeded); ``worker``: the Dask worker that ran the last attempt;
-    ``seconds``: wall-clock seconds of that attempt; ``peak_rss_mb``: the worker process's
-    peak resident memory so far, MiB.
+    ``seconds`` / ``cpu_seconds``: wall-clock and CPU seconds of that attempt;
+    ``peak_rss_mb``: the worker process's peak resident memory so far, MiB.
     """
 
     city: str
@@ -74,6 +74,7 @@ class CityOutcome:
     error: str | None = None
     worker: str | None = None
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
     peak_rss_mb: float = 0.0
     params: tuple[dict[str, Any], ...] = field(default=(), repr=False)
 
@@ -124,7 +125,7 @@ def city_task(analysis: str, city: str, params: Sequence[Params],
     settings = Settings.from_env()
     if db_name:
         settings = replace(settings, db_name=db_name)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     eng = make_engine(settings, poolclass=NullPool)
     ids: list[int] = []
     summaries: list[dict[str, Any]] = []
@@ -145,7 +146,8 @@ def city_task(analysis: str, city: str, params: Sequence[Params],
         eng.dispose()
     return CityOutcome(city=city, analysis=analysis, run_ids=tuple(ids),
                        summaries=tuple(summaries), error=error, worker=_worker_address(),
-                       seconds=time.perf_counter() - t0, peak_rss_mb=_peak_rss_mb(),
+                       seconds=time.perf_counter() - t0,
+                       cpu_seconds=time.process_time() - c0, peak_rss_mb=_peak_rss_mb(),
                        params=tuple(stored))
 
 

@@ -168,7 +168,7 @@ def test_killing_a_worker_mid_batch_loses_no_city(batch_settings: Settings,
         pid = int(wait_for_file(marker, batch, timeout_s=120))
         victim = next(w for w in workers if w.pid == pid)
         os.kill(pid, signal.SIGKILL)  # in the middle of its first city
-        out, err = batch.communicate(timeout=600)
+        _out, err = batch.communicate(timeout=600)
         assert victim.wait(timeout=30) == -signal.SIGKILL
         survivors = [w for w in workers if w is not victim]
         assert all(w.poll() is None for w in survivors)
