@@ -14,11 +14,15 @@ from pathlib import Path
 
 import pytest
 from distributed import Client
+from shapely.geometry import box
 from sqlalchemy import Connection, Engine, text
 
-from geo.runs import CoverageParams, run_coverage
+from geo.runs import CasesParams, CourierParams, CoverageParams, PlanParams, run_coverage
+from geo.runs.batch import city_task
+from geo.runs.params import Params
 from geo.settings import Settings
 from geo.store import migrate
+from geo.store.cities import create_city
 from tests.support.dask_cluster import (
     MarkFirstTask,
     dask_processes,
@@ -179,3 +183,44 @@ def test_killing_a_worker_mid_batch_loses_no_city(batch_settings: Settings,
     for code, ids in after.items():
         new = [r for r in ids if r not in before[code]]
         assert len(new) == 1, (code, new, err)
+
+
+@pytest.mark.parametrize(("analysis", "params", "runs"), [
+    ("cases", [CasesParams(permutations=99)], 1),
+    ("courier", [CourierParams(preset="courier_1km"), CourierParams(preset="parcel_walk_5min")],
+     2),
+    ("siting", [PlanParams(p=2, save=True)], 1),
+])
+def test_the_city_task_stores_every_analysis(batch_settings: Settings, batch_engine: Engine,
+                                             analysis: str, params: list[Params],
+                                             runs: int) -> None:
+    """The task Dask runs, called in this process: the city's runs in one transaction."""
+    out = city_task(analysis, "gen001", params, batch_settings.db_name)
+    assert out.ok, out.error
+    assert len(out.run_ids) == runs and len(out.summaries) == len(params)
+    table = "siting_scenario" if analysis == "siting" else "analysis_run"
+    with batch_engine.connect() as conn:
+        stored = conn.execute(text(f"SELECT count(*) FROM {table} "  # a name of this test
+                                   "WHERE id = ANY(:ids)"), {"ids": list(out.run_ids)}).scalar()
+    assert stored == runs
+
+
+def test_a_city_failing_on_its_data_is_reported_and_the_others_are_stored(
+        batch_settings: Settings, batch_engine: Engine) -> None:
+    with batch_engine.begin() as conn:
+        before = _latest_runs(conn)
+        create_city(conn, "genempty", name_zh="空城", name_en="Empty",
+                    bounds=box(115.0, 27.0, 115.01, 27.01))
+    try:
+        done = _cli(batch_settings, "analyze", "coverage", "--city", "all", "--workers", "1")
+        assert done.returncode == 1
+        assert "genempty: failed: InvalidInputError" in done.stderr
+        assert "1 of 5 cities failed (the others are stored): genempty" in done.stderr
+        with batch_engine.connect() as conn:
+            after = _latest_runs(conn)
+        assert after.pop("genempty") == []
+        for code, ids in after.items():
+            assert len([r for r in ids if r not in before[code]]) == 1, code
+    finally:
+        with batch_engine.begin() as conn:
+            conn.execute(text("DELETE FROM city WHERE code = 'genempty'"))
