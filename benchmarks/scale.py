@@ -8,7 +8,8 @@ a fresh cluster (its start-up is timed apart) and measures the end-to-end batch:
 first task submitted to the last city's runs committed in PostGIS. Peak memory is each
 worker process's peak resident set (``ru_maxrss``) as its last task reported it.
 
-``--quick``: cities of 60 compounds each, 2 cities only.
+``--quick``: 2 and 8 cities of 60 compounds each (on a busy shared machine the full sizes
+take an hour).
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def run(*, quick: bool = False, with_32: bool = False) -> dict[str, Any]:
     """Measure the batch for 2, 8 (and 32) cities on 1 and 2 local workers."""
     from geo.demo.province import city_sizes, load_province
 
-    counts = [2] if quick else [2, 8] + ([32] if with_32 else [])
+    counts = [2, 8] + ([32] if with_32 else [])
     n = max(counts)
     compounds = 60 if quick else None
     base = Settings.from_env()
@@ -120,9 +121,12 @@ def to_markdown(r: dict[str, Any]) -> str:
         f"{r['load_s']} s. Each row starts its own `LocalCluster` (single-threaded worker "
         "processes); *batch* is from the first task submitted to the last city committed."),
         "",
+        *([("**Quick run**: every city has 60 compounds, not the province's realistic sizes "
+           "(150–1,200; `servicecircle bench scale` without `--quick`)."), ""]
+          if r["quick"] else []),
         ("| cities | workers | batch (s) | cluster start (s) | sum of task times (s) | "
-        "peak RSS per worker (MiB) | load avg after |"),
-        "|---|---|---|---|---|---|---|",
+         "sum of task CPU (s) | peak RSS per worker (MiB) | load avg after |"),
+        "|---|---|---|---|---|---|---|---|",
     ]
     for x in r["runs"]:
         lines.append(f"| {x['cities']} | {x['workers']} | {x['batch_s']} | "
@@ -143,7 +147,10 @@ def to_markdown(r: dict[str, Any]) -> str:
         (f"From {per} s per city on one worker (the {k_max}-city run; these cities average "
         f"{sum(r['compounds_per_city']) / len(r['compounds_per_city']):.0f} compounds) and "
         f"the measured parallel efficiency {eff:.2f} of two workers, 100 cities on k machines "
-        "of 2 cores each (one worker per core, PostGIS elsewhere) would take about:"), "",
+        "of 2 cores each (one worker per core, PostGIS elsewhere) would take about (cities "
+         "of other sizes: scale by their compounds — a city's coverage work grows about "
+         "linearly with its compounds and stations, each circle having a bounded reach):"),
+        "",
         "| machines k | workers | projected batch |", "|---|---|---|"]
     for k in (1, 2, 4, 8, 16):
         s = projection(per, eff, machines=k)

@@ -91,7 +91,7 @@ for _name, _doc in BENCHMARKS.items():
 
 @app.command(name="scale")
 def scale(
-    quick: bool = typer.Option(False, "--quick", help="Small cities, 2 cities only."),
+    quick: bool = typer.Option(False, "--quick", help="Cities of 60 compounds."),
     with_32: bool = typer.Option(False, "--with-32", help="Also 32 cities (about an hour "
                                  "on 2 cores)."),
     out: Path = typer.Option(None, help="Write the JSON figures here instead."),
