@@ -133,8 +133,19 @@ def to_markdown(r: dict[str, Any]) -> str:
                      f"{x['cluster_start_s']} | {x['task_s_sum']} | {x['task_cpu_s_sum']} | "
                      f"{', '.join(str(v) for v in x['peak_rss_mb_per_worker'])} | "
                      f"{x['load_avg_after']} |")
-    lines += ["", "## Ratios", "", "| cities | speed-up 2 workers vs 1 |", "|---|---|"]
-    lines += [f"| {k} | {v}× |" for k, v in r["speedup_2_vs_1"].items()]
+    by = {(x["cities"], x["workers"]): x for x in r["runs"]}
+
+    def starved(x: dict[str, Any]) -> str:
+        return f"{x['task_s_sum'] / x['task_cpu_s_sum']:.1f}" if x["task_cpu_s_sum"] else "–"
+
+    lines += ["", "## Ratios", "", ("| cities | speed-up 2 workers vs 1 | task wall / CPU seconds, "
+              "1 worker | task wall / CPU seconds, 2 workers |"), "|---|---|---|---|"]
+    lines += [f"| {k} | {v}× | {starved(by[(int(k), 1)])} | {starved(by[(int(k), 2)])} |"
+              for k, v in r["speedup_2_vs_1"].items()]
+    lines += ["", ("A task's wall-clock seconds over its CPU seconds is 1 when its worker has a "
+              "core to itself and reads little from the database; well above 1, the worker "
+              "waited for a core (other processes on the machine, PostgreSQL serving the "
+              "workers on the same 2 cores) or for the database.")]
     g = r["goal"]
     lines += ["", "## Goal", "", "| goal | measured | met |", "|---|---|---|",
               (f"| {g['cities']} cities, 2 local workers ≥ {g['target_speedup']}× faster than 1 "
