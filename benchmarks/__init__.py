@@ -16,4 +16,5 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "load": (),
     "ogc": (),
     "finder": (),
+    "scale": (),
 }

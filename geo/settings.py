@@ -138,6 +138,9 @@ class Settings:
     key_cache_s: float = 5.0
     #: Show Python tracebacks of the command line's errors (developers).
     debug: bool = False
+    #: Dask scheduler of ``analyze … --city all`` (``tcp://host:8786``); unset: an embedded
+    #: cluster of one worker process per CPU (:mod:`geo.runs.batch`).
+    dask_scheduler: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -183,6 +186,7 @@ class Settings:
             "PUBLIC_MIN_SPACING_M": ("public_min_spacing_m", float),
             "KEY_CACHE_S": ("key_cache_s", float),
             "DEBUG": ("debug", _flag),
+            "DASK_SCHEDULER": ("dask_scheduler", str),
         }
         changes: dict[str, Any] = {}
         for key, (attr, typ) in conv.items():

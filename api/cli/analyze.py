@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from api.cli.common import engine, progress, settings
+from api.cli.common import console, engine, progress, settings
 from api.cli.options import Options, with_params
 from geo.errors import InvalidInputError, Problem
-from geo.runs.params import CoverageParams
+from geo.runs.params import CoverageParams, Params
+
+if TYPE_CHECKING:
+    from geo.runs.batch import CityOutcome
 
 app = typer.Typer(help="Run analyses on the database and store their results.",
                   no_args_is_help=True)
@@ -29,10 +33,53 @@ def cities(conn: Any, city: str) -> list[Any]:
     return found
 
 
+#: ``--scheduler`` and ``--workers`` of the analyses that run over every city.
+Scheduler = Annotated[str | None, typer.Option(
+    "--scheduler", help="Dask scheduler (tcp://host:8786) running --city all; default "
+    "SERVICECIRCLE_DASK_SCHEDULER, else an embedded cluster of worker processes.")]
+Workers = Annotated[int | None, typer.Option(
+    "--workers", min=1, help="Worker processes of the embedded cluster for --city all "
+    "(default: one per CPU).")]
+
+
+def run_all(analysis: str, params: Sequence[Params], *, scheduler: str | None,
+            workers: int | None, line: Callable[[CityOutcome], str],
+            extra: Mapping[str, Sequence[Params]] | None = None) -> list[CityOutcome]:
+    """Run ``analysis`` over every city as Dask tasks (:mod:`geo.runs.batch`), printing
+    ``line(outcome)`` as each city finishes; failed cities are listed at the end (exit 1)."""
+    from geo.runs.batch import dask_client, run_batch
+
+    s = settings()
+    with engine() as eng, eng.connect() as conn:
+        codes = [c.code for c in cities(conn, "all")]
+    where = scheduler or s.dask_scheduler
+    with progress() as bar:
+        task = bar.add_task(f"{analysis}: starting "
+                            + (f"on {where}" if where else "the local cluster"), total=len(codes))
+        with dask_client(scheduler=where, workers=workers) as client:
+            bar.update(task, description=f"{analysis}: {len(codes)} cities")
+
+            def done(o: CityOutcome) -> None:
+                bar.console.print(line(o) if o.ok else f"{o.city}: failed: {o.error}",
+                                  markup=False, highlight=False)
+                bar.advance(task)
+
+            outcomes = run_batch(analysis, codes, params, client=client, db_name=s.database,
+                                 on_done=done, extra=extra)
+    failed = [o for o in outcomes if not o.ok]
+    if failed:
+        console.print(f"[red]error:[/red] {len(failed)} of {len(outcomes)} cities failed "
+                      f"(the others are stored): {', '.join(o.city for o in failed)}",
+                      highlight=False)
+        raise typer.Exit(1)
+    return outcomes
+
+
 @app.command("coverage")
 @with_params(CoverageParams, flags={"speed_m_per_min": "--speed", "trim_m": "--trim"})
 def coverage(
-    city: Annotated[str, typer.Option("--city", help="City code, or 'all'.")] = "all", *,
+    city: Annotated[str, typer.Option("--city", help="City code, or 'all'.")] = "all",
+    scheduler: Scheduler = None, workers: Workers = None, *,
     week: Annotated[bool, typer.Option("--week/--no-week", help=(
         "Also one run (with --at) for each distinct set of service points open over the "
         "week, so that every weekday and time has its run."))] = False,
@@ -41,12 +88,34 @@ def coverage(
     """Nearest service, 5/10/15-minute walking circles, gaps and coverage in people.
 
     Stores one analysis run per city (served as map layers and by /coverage); with --at,
-    the run of the service points open at that moment.
+    the run of the service points open at that moment; with ``--city all`` each city is a
+    task of a Dask cluster.
     """
     from geo.runs import run_coverage, week_moments_of
 
     params = options.build()
     params.thresholds()
+    table = Table(title="Coverage runs")
+    for col in ("city", "run", "compounds", "residents", "types"):
+        table.add_column(col)
+
+    def row(code: str, run_id: int, summary: dict[str, Any]) -> None:
+        table.add_row(code, str(run_id), f"{summary['compounds']:,}",
+                      f"{summary['residents']:,.0f}", str(len(summary["service_types"])))
+
+    if city == "all":
+        extra: dict[str, list[CoverageParams]] = {}
+        if week:
+            with engine() as eng, eng.connect() as conn:
+                extra = {c.code: [options.build(at=m) for m in week_moments_of(conn, c)]
+                         for c in cities(conn, "all")}
+        for o in run_all("coverage", [params], scheduler=scheduler, workers=workers,
+                         extra=extra,
+                         line=lambda o: f"{o.city}: {len(o.run_ids)} run(s) from {o.run_ids[0]} "
+                                        f"({o.seconds:.1f} s on {o.worker})"):
+            row(o.city, o.run_ids[0], o.summaries[0])
+        out.print(table)
+        return
     s = settings()
     with engine() as eng:
         with eng.connect() as conn:

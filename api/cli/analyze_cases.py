@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from api.cli.analyze import cities
+from api.cli.analyze import Scheduler, Workers, cities, run_all
 from api.cli.common import console, engine, settings
 from api.cli.options import Options, with_params
 from geo.runs.params import CasesParams
@@ -17,15 +17,28 @@ def register(analyze_app: typer.Typer) -> None:
     analyze_app.command(name="cases")(analyze_cases)
 
 
+def _line(code: str, run_id: int, summary: dict[str, Any]) -> str:
+    return (f"{code}: run {run_id}: {summary['cases']} cases on "
+            f"{summary['cells']} cells; {summary['hot_cells']} hot, "
+            f"{summary['cold_cells']} cold (90/95/99 % bins: {summary['bins']}); "
+            f"{summary['unassigned_cases']} cases outside every grid.")
+
+
 @with_params(CasesParams)
 def analyze_cases(
-    city: Annotated[str, typer.Option("--city", help="City code, or 'all'.")] = "all", *,
+    city: Annotated[str, typer.Option("--city", help="City code, or 'all'.")] = "all",
+    scheduler: Scheduler = None, workers: Workers = None, *,
     options: Options[CasesParams],
 ) -> None:
-    """Getis-Ord Gi* hot spots, kernel density and per-grid closure, stored as a run."""
+    """Getis-Ord Gi* hot spots, kernel density and per-grid closure, stored as a run
+    (``--city all``: each city a task of a Dask cluster)."""
     from geo.runs import run_cases
 
     params = options.build()
+    if city == "all":
+        run_all("cases", [params], scheduler=scheduler, workers=workers,
+                line=lambda o: _line(o.city, o.run_ids[0], o.summaries[0]))
+        return
     s = settings()
     with engine() as eng:
         with eng.connect() as conn:
@@ -33,9 +46,5 @@ def analyze_cases(
         for c in found:
             with eng.begin() as conn:
                 run = run_cases(conn, c, params, s)
-            summary = run.summary
-            console.print(f"{c.code}: run {run.run_id}: {summary['cases']} cases on "
-                          f"{summary['cells']} cells; {summary['hot_cells']} hot, "
-                          f"{summary['cold_cells']} cold (90/95/99 % bins: {summary['bins']}); "
-                          f"{summary['unassigned_cases']} cases outside every grid.",
-                          markup=False, highlight=False)
+            console.print(_line(c.code, run.run_id, run.summary), markup=False,
+                          highlight=False)

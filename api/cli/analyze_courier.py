@@ -9,11 +9,11 @@ per-compound parcel/order estimates used as weights (``--weight``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from api.cli.analyze import cities
+from api.cli.analyze import Scheduler, Workers, cities, run_all
 from api.cli.common import console, engine, settings
 from api.cli.options import Options, with_params
 from geo.courier.reach import PRESETS
@@ -37,9 +37,11 @@ def analyze_courier(
     presets: Annotated[str, typer.Option(
         "--preset", help=f"Comma-separated presets ({', '.join(PRESETS)}); default: "
         "courier_1km,parcel_walk_5min. Ignored with --type.")] = "courier_1km,parcel_walk_5min",
+    scheduler: Scheduler = None, workers: Workers = None,
     *, options: Options[CourierParams],
 ) -> None:
-    """Which compounds and grids each courier / parcel station reaches; unreached ones."""
+    """Which compounds and grids each courier / parcel station reaches; unreached ones
+    (``--city all``: each city a task of a Dask cluster, its runs in one transaction)."""
     from geo.runs import run_courier
 
     if options["service_type"] is not None:
@@ -47,6 +49,11 @@ def analyze_courier(
     else:
         runs = [options.without("service_type").build(preset=name)
                 for name in (p.strip() for p in presets.split(",") if p.strip())]
+    if city == "all":
+        run_all("courier", runs, scheduler=scheduler, workers=workers,
+                line=lambda o: "\n".join(_line(o.city, i, p, sm) for i, p, sm in
+                                         zip(o.run_ids, o.params, o.summaries, strict=True)))
+        return
     s = settings()
     with engine() as eng:
         with eng.connect() as conn:
@@ -55,17 +62,21 @@ def analyze_courier(
             for params in runs:
                 with eng.begin() as conn:
                     run = run_courier(conn, c, params, s)
-                reach, sm = run.result, run.summary
-                budget = (f"{reach.minutes:g} min" if reach.minutes is not None
-                          else f"{reach.budget_m:,.0f} m")
-                console.print(
-                    f"{c.code} {run.params['service_type']} ({reach.mode}, {budget}): run "
-                    f"{run.run_id}; {sm['stations']} stations "
-                    f"reach {sm['compounds_reached']}/{sm['compounds']} compounds, "
-                    f"{sm['residents_reached']:,.0f} of {sm['residents']:,.0f} residents; "
-                    f"{sm['compounds_unreached']} compounds and {sm['grids_unreached']} grids "
-                    f"unreached; {sm['merge_candidates']} overlapping pairs ≥ "
-                    f"{params.overlap_min_share:.0%}.", markup=False, highlight=False)
+                console.print(_line(c.code, run.run_id, run.params, run.summary),
+                              markup=False, highlight=False)
+
+
+def _line(code: str, run_id: int, p: dict[str, Any], sm: dict[str, Any]) -> str:
+    """One stored reach run in a line (``p``: its resolved parameters)."""
+    budget = (f"{p['minutes']:g} min" if p["minutes"] is not None
+              else f"{p['budget_m']:,.0f} m")
+    return (f"{code} {p['service_type']} ({p['mode']}, {budget}): run "
+            f"{run_id}; {sm['stations']} stations "
+            f"reach {sm['compounds_reached']}/{sm['compounds']} compounds, "
+            f"{sm['residents_reached']:,.0f} of {sm['residents']:,.0f} residents; "
+            f"{sm['compounds_unreached']} compounds and {sm['grids_unreached']} grids "
+            f"unreached; {sm['merge_candidates']} overlapping pairs ≥ "
+            f"{p['overlap_min_share']:.0%}.")
 
 
 def import_courier_demand(

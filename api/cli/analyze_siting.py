@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from api.cli.analyze import Scheduler, Workers, run_all
 from api.cli.common import console, engine, settings
 from api.cli.options import Options, with_params
 from geo.errors import Problem
@@ -53,11 +54,24 @@ def _share(v: float, total: float) -> str:
     return f"{v / total:.1%}" if total else "–"
 
 
+def _line(o: Any) -> str:
+    """One city of a batch: demand covered before → after, and the saved scenario."""
+    sm = o.summaries[0]
+    saved = f"; saved as scenario {o.run_ids[0]}" if o.run_ids else ""
+    return (f"{o.city}: {sm['proposals']} sites ({sm['model']}, {sm['minutes']:g} min): "
+            f"{sm['before_weight']:,.0f} → {sm['after_weight']:,.0f} of "
+            f"{sm['total_weight']:,.0f} ({_share(sm['before_weight'], sm['total_weight'])} → "
+            f"{_share(sm['after_weight'], sm['total_weight'])}); {sm['solver']} "
+            f"{sm['status']}{saved}.")
+
+
 @with_params(PlanParams, flags=FLAGS, skip=("exclude", "compounds"))
 def analyze_siting(
-    city: Annotated[str, typer.Option("--city", help="City code.")],
+    city: Annotated[str, typer.Option("--city", help="City code, or 'all' (one Dask task "
+                                      "per city; --save keeps each city's scenario).")],
     report: Annotated[Path | None, typer.Option(
         "--report", help="Write the one-page report: out.html or out.pdf.")] = None,
+    scheduler: Scheduler = None, workers: Workers = None,
     *, options: Options[PlanParams],
 ) -> None:
     """Best new stations of a type: ranked proposals, optionally saved and reported."""
@@ -67,7 +81,12 @@ def analyze_siting(
     problems = []
     if report is not None and report.suffix.lower() not in (".html", ".pdf"):
         problems.append(Problem("report must end in .html or .pdf", field="--report"))
+    if report is not None and city == "all":
+        problems.append(Problem("a report is of one city; give --city", field="--report"))
     params = options.build(problems=problems)
+    if city == "all":
+        run_all("siting", [params], scheduler=scheduler, workers=workers, line=_line)
+        return
     with engine() as eng, eng.begin() as conn, console.status(
             f"Reading {city} streets, compounds and stations; solving {params.model} "
             f"({params.service_type}, {params.minutes:g} min)…"):

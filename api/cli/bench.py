@@ -12,6 +12,7 @@ import json
 from importlib.util import find_spec
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import typer
 from rich.markup import escape
@@ -37,6 +38,8 @@ BENCHMARKS: dict[str, str] = {
            "ogr2ogr): requests and seconds.",
     "finder": "Nearest-station finder: per-request latency through the HTTP server on the "
               "demo (median, p95; goal < 100 ms).",
+    "scale": "analyze coverage --city all as Dask tasks over 2 and 8 generated cities (32 with "
+             "--with-32), 1 vs 2 local worker processes: batch time, peak memory per worker.",
 }
 
 
@@ -56,12 +59,12 @@ def _load(name: str) -> ModuleType:
     return importlib.import_module(f"benchmarks.{name}")
 
 
-def _run(name: str, quick: bool, out: Path | None) -> None:
+def _run(name: str, quick: bool, out: Path | None, **options: Any) -> None:
     module = _load(name)
     with progress() as bar:
         bar.add_task(f"bench {name}{' --quick' if quick else ''} (minutes at full size)",
                      total=None)
-        result = module.run(quick=quick)
+        result = module.run(quick=quick, **options)
     target = out or RESULTS / f"{name}{'-quick' if quick else ''}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n")
@@ -84,4 +87,17 @@ def _command(name: str, doc: str) -> None:
 
 
 for _name, _doc in BENCHMARKS.items():
-    _command(_name, _doc)
+    if _name != "scale":
+        _command(_name, _doc)
+
+
+@app.command(name="scale")
+def scale(
+    quick: bool = typer.Option(False, "--quick", help="Cities of 60 compounds."),
+    with_32: bool = typer.Option(False, "--with-32", help="Also 32 cities (about an hour "
+                                 "on 2 cores)."),
+    out: Path = typer.Option(None, help="Write the JSON figures here instead."),
+) -> None:
+    """analyze coverage --city all as Dask tasks over 2 and 8 generated cities (32 with
+    --with-32), 1 vs 2 local worker processes: batch time, peak memory per worker."""
+    _run("scale", quick, out, with_32=with_32)

@@ -135,7 +135,8 @@ def run_cli(app: typer.Typer, args: list[str] | None = None, *, debug: bool = Fa
     input, unknown name: one short message with "did you mean …", every problem listed),
     1 anything else. No traceback unless ``debug`` (``SERVICECIRCLE_DEBUG=1``)."""
     try:
-        app(args=args, prog_name="servicecircle", standalone_mode=False)
+        # without standalone mode click returns the code of a ``typer.Exit`` (else None)
+        code = app(args=args, prog_name="servicecircle", standalone_mode=False)
     except NoArgsIsHelpError as exc:
         if exc.ctx is not None:
             typer.echo(exc.ctx.get_help())
@@ -182,4 +183,4 @@ def run_cli(app: typer.Typer, args: list[str] | None = None, *, debug: bool = Fa
                       markup=False, highlight=False)
         console.print("This is a bug; SERVICECIRCLE_DEBUG=1 shows the traceback.")
         return 1
-    return 0
+    return code if isinstance(code, int) else 0

@@ -1,4 +1,4 @@
-"""``servicecircle load demo`` and ``servicecircle city add|list``."""
+"""``servicecircle load demo|province`` and ``servicecircle city add|list``."""
 
 from __future__ import annotations
 
@@ -69,6 +69,38 @@ def load_demo_command() -> None:
             out.print(f"{code}:")
             print_network_figures(figures[code] or {},
                                   min_share=Settings.from_env().largest_component_min_share)
+
+
+@load_app.command("province")
+def load_province_command(
+    cities: Annotated[int, typer.Option("--cities", min=1, max=999,
+                                        help="Number of generated cities.")] = 8,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the generator.")] = 20261201,
+    compounds: Annotated[int | None, typer.Option(
+        "--compounds", min=20, max=20_000,
+        help="Compounds of every city (default: realistic sizes, 150–1,200).")] = None,
+) -> None:
+    """Load a generated province: cities gen001 … of realistic sizes (geo/demo/province.py),
+    for batch runs and `servicecircle bench scale`. Everything is generated; reloading the
+    same seed changes nothing."""
+    from geo.demo.province import load_province
+
+    with engine() as eng, progress() as bar:
+        task = bar.add_task("generating cities", total=cities)
+
+        def report(code: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, description=f"loaded {code}")
+
+        with eng.begin() as conn:
+            counts = load_province(conn, cities, seed=seed, compounds=compounds,
+                                   progress=report)
+    table = Table(title="Generated cities loaded (rows)")
+    for col in ("city", "street nodes", "compounds", "service points", "grid cases"):
+        table.add_column(col, justify="right")
+    for code, c in counts.items():
+        table.add_row(code, f"{c['street_node']:,}", f"{c['compound']:,}",
+                      f"{c['service_point']:,}", f"{c['grid_case']:,}")
+    out.print(table)
 
 
 @city_app.command("add")

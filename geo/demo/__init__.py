@@ -24,7 +24,8 @@ from geo.store.gates import refresh_inferred_gates
 from geo.store.osm import write_osm_network
 from geo.store.write import refresh_grid_compound, upsert_features
 
-__all__ = ["DEMO_CITIES", "OSM_DIR", "DemoCity", "demo_cities", "load_demo", "table_counts"]
+__all__ = ["DEMO_CITIES", "OSM_DIR", "DemoCity", "demo_cities", "load_city", "load_demo",
+           "table_counts"]
 
 OSM_DIR = PROJECT_ROOT / "data" / "osm"
 DEMO_CITIES: dict[str, tuple[Callable[[Path], DemoCity], str]] = {
@@ -97,24 +98,38 @@ def load_demo(conn: Connection, *, progress: Progress | None = None,
     for code in codes:
         demo = _build(code, str(osm_dir))
         step(f"{demo.name_zh} ({code}): generated")
-        city = create_city(conn, demo.code, name_zh=demo.name_zh, name_en=demo.name_en,
-                           bounds=demo.bounds, metric_epsg=demo.metric_epsg)
-        write_osm_network(conn, city.id, nodes=demo.nodes, edges=demo.edges,
-                          gate_points=demo.gate_points, walk_rules=demo.walk_rules)
-        step(f"{demo.name_zh} ({code}): street network")
-        basemap = read_basemap(Path(osm_dir) / DEMO_CITIES[code][1],
+        counts[code] = load_city(conn, demo, basemap_osm=Path(osm_dir) / DEMO_CITIES[code][1],
+                                 step=step)
+    return counts
+
+
+def load_city(conn: Connection, demo: DemoCity, *, basemap_osm: Path | None = None,
+              step: Callable[[str], None] | None = None) -> dict[str, int]:
+    """Load (or reload) one generated city through the writers of ``geo.store``; the caller
+    commits. ``basemap_osm``: the OSM extract of its offline basemap (none: no basemap).
+    ``step(message)`` is called after each step. Returns the row counts per table."""
+    def done(what: str) -> None:
+        if step is not None:
+            step(f"{demo.name_zh} ({demo.code}): {what}")
+
+    city = create_city(conn, demo.code, name_zh=demo.name_zh, name_en=demo.name_en,
+                       bounds=demo.bounds, metric_epsg=demo.metric_epsg)
+    write_osm_network(conn, city.id, nodes=demo.nodes, edges=demo.edges,
+                      gate_points=demo.gate_points, walk_rules=demo.walk_rules)
+    done("street network")
+    if basemap_osm is not None:
+        basemap = read_basemap(basemap_osm,
                                bbox=tuple(demo.bounds.bounds))  # type: ignore[arg-type]
         write_basemap(conn, city.id, basemap)
-        step(f"{demo.name_zh} ({code}): basemap")
-        for kind in LAYERS:
-            gdf = demo.layers[kind]
-            for source in sorted(gdf["source"].unique()):
-                part = gdf[gdf["source"] == source].drop(columns="source")
-                upsert_features(conn, kind, city.id, part, source=str(source))
-            step(f"{demo.name_zh} ({code}): {kind}")
-        _drop_stale(conn, city.id, demo)
-        refresh_grid_compound(conn, city.id)
-        refresh_inferred_gates(conn, city.id)  # the compounds came after the network
-        step(f"{demo.name_zh} ({code}): grid–compound overlay")
-        counts[code] = table_counts(conn, city.id)
-    return counts
+    done("basemap")
+    for kind in LAYERS:
+        gdf = demo.layers[kind]
+        for source in sorted(gdf["source"].unique()):
+            part = gdf[gdf["source"] == source].drop(columns="source")
+            upsert_features(conn, kind, city.id, part, source=str(source))
+        done(kind)
+    _drop_stale(conn, city.id, demo)
+    refresh_grid_compound(conn, city.id)
+    refresh_inferred_gates(conn, city.id)  # the compounds came after the network
+    done("grid–compound overlay")
+    return table_counts(conn, city.id)

@@ -31,13 +31,15 @@ ROOT = typer.main.get_command(app)
 
 #: command → (model, fields with no option of that name, the command's own options,
 #: options whose command-line default differs on purpose).
+#: The Dask options of the commands that run over every city (--city all).
+BATCH = {"scheduler", "workers"}
 COMMANDS: dict[str, tuple[type[Params], set[str], set[str], dict[str, Any]]] = {
-    "coverage": (CoverageParams, set(), {"city", "week"}, {}),
-    "cases": (CasesParams, set(), {"city"}, {}),
+    "coverage": (CoverageParams, set(), {"city", "week"} | BATCH, {}),
+    "cases": (CasesParams, set(), {"city"} | BATCH, {}),
     # several presets at once: --preset is the command's own; --type replaces them
-    "courier": (CourierParams, {"preset"}, {"city", "presets"}, {"service_type": None}),
+    "courier": (CourierParams, {"preset"}, {"city", "presets"} | BATCH, {"service_type": None}),
     # exclusion zones and the compounds layer are HTTP answers' business; --report the CLI's
-    "siting": (PlanParams, {"exclude", "compounds"}, {"city", "report"}, {}),
+    "siting": (PlanParams, {"exclude", "compounds"}, {"city", "report"} | BATCH, {}),
     "grids": (GridsParams, set(), {"city", "out"}, {}),
     "regrid": (RegridParams, set(), {"city", "out"}, {"community": None}),
 }

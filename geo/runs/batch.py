@@ -1,0 +1,205 @@
+"""Batch runs: one analysis over many cities, one Dask distributed task per city.
+
+:func:`run_batch` submits :func:`city_task` once per city to a Dask cluster — an embedded
+:class:`~distributed.LocalCluster` of worker *processes* (the analyses are CPU bound and
+hold the GIL) sized to the machine, or an existing cluster at a scheduler address
+(:func:`dask_client`) — and reports each city as it finishes (``as_completed``). Dask
+schedules, retries and moves work off lost workers; nothing here schedules.
+
+Each task is self-contained and picklable: it gets the analysis name, a city code, the
+parameter objects of :mod:`geo.runs.params` and the database *name*; it reads its
+settings — the database server, credentials, speeds — from its own environment
+(:meth:`Settings.from_env`, so no secret crosses the wire), opens its own connection,
+reads the city's inputs from PostGIS and stores the city's runs through the run functions
+of :mod:`geo.runs` in **one transaction** that commits only when every run of the city is
+written. A task that fails on the data (no compounds, an unknown service type: errors of
+:mod:`geo.errors` that a retry would repeat) reports the error without a retry; any other
+failure — a lost connection, a worker killed mid-task, whose transaction the server rolls
+back — is retried by Dask (``retries``) and, when the retries are spent, reported for
+that city while the others go on.
+
+One caveat of at-least-once execution: a worker lost *after* its city's commit and
+before the scheduler hears of the result makes Dask run the city again, storing a second
+(identical) run; readers always take the newest run.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal, cast
+
+from distributed import Client, LocalCluster, as_completed, get_worker
+from sqlalchemy import Connection
+from sqlalchemy.pool import NullPool
+
+from geo.errors import GeoError
+from geo.runs.cases import run_cases
+from geo.runs.courier import run_courier
+from geo.runs.coverage import run_coverage
+from geo.runs.params import CasesParams, CourierParams, CoverageParams, Params, PlanParams
+from geo.runs.siting import run_plan
+from geo.settings import Settings
+from geo.store.migrate import make_engine
+
+Analysis = Literal["coverage", "cases", "courier", "siting"]
+#: The analyses a batch runs, each with the parameter object it takes.
+ANALYSES: dict[str, type[Params]] = {"coverage": CoverageParams, "cases": CasesParams,
+                                     "courier": CourierParams, "siting": PlanParams}
+#: Retries of a city's task after a failure that is not the data's (Dask ``retries``).
+DEFAULT_RETRIES = 2
+
+
+@dataclass(frozen=True)
+class CityOutcome:
+    """What a batch did for one city.
+
+    ``run_ids``: the stored runs (coverage, cases: one; courier: one per preset; siting:
+    the saved scenario, if saved); ``summaries``: one per run function call (its
+    ``summary``; siting: the totals and solver figures); ``error``: why the city failed
+    (``None``: it succeeded); ``worker``: the Dask worker that ran the last attempt;
+    ``seconds`` / ``cpu_seconds``: wall-clock and CPU seconds of that attempt;
+    ``peak_rss_mb``: the worker process's peak resident memory so far, MiB.
+    """
+
+    city: str
+    analysis: str
+    run_ids: tuple[int, ...] = ()
+    summaries: tuple[dict[str, Any], ...] = ()
+    error: str | None = None
+    worker: str | None = None
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    peak_rss_mb: float = 0.0
+    params: tuple[dict[str, Any], ...] = field(default=(), repr=False)
+
+    @property
+    def ok(self) -> bool:
+        """True when the city's runs are stored."""
+        return self.error is None
+
+
+def _run_one(conn: Connection, analysis: str, city: str, params: Params,
+             settings: Settings) -> tuple[int | None, dict[str, Any], dict[str, Any]]:
+    """One run function call: (stored run or scenario id, summary, stored parameters)."""
+    if analysis == "coverage":
+        r = run_coverage(conn, city, cast(CoverageParams, params), settings)
+        return r.run_id, r.summary, r.params
+    if analysis == "cases":
+        c = run_cases(conn, city, cast(CasesParams, params), settings)
+        return c.run_id, c.summary, c.params
+    if analysis == "courier":
+        k = run_courier(conn, city, cast(CourierParams, params), settings)
+        return k.run_id, k.summary, k.params
+    p = run_plan(conn, city, cast(PlanParams, params), settings, by="batch")
+    summary = {**p.totals, **p.solve, "proposals": len(p.plan.proposals),
+               "minutes": p.params.minutes, "model": p.params.model}
+    return p.scenario_id, summary, p.params.model_dump(mode="json")
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory, MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _worker_address() -> str | None:
+    try:
+        return str(get_worker().address)
+    except ValueError:  # not inside a Dask worker (a sequential call)
+        return None
+
+
+def city_task(analysis: str, city: str, params: Sequence[Params],
+              db_name: str | None = None) -> CityOutcome:
+    """Compute and store ``analysis`` for ``city`` with each of ``params``, in one
+    transaction on a connection of its own (settings from this process's environment,
+    ``db_name`` overriding the database name). Errors of the data come back as the
+    outcome's ``error``; any other exception propagates (Dask retries the task)."""
+    if analysis not in ANALYSES:
+        raise ValueError(f"unknown analysis {analysis!r}")
+    settings = Settings.from_env()
+    if db_name:
+        settings = replace(settings, db_name=db_name)
+    t0, c0 = time.perf_counter(), time.process_time()
+    eng = make_engine(settings, poolclass=NullPool)
+    ids: list[int] = []
+    summaries: list[dict[str, Any]] = []
+    stored: list[dict[str, Any]] = []
+    error = None
+    try:
+        with eng.begin() as conn:
+            for p in params:
+                run_id, summary, resolved = _run_one(conn, analysis, city, p, settings)
+                if run_id is not None:
+                    ids.append(run_id)
+                summaries.append(summary)
+                stored.append(resolved)
+    except GeoError as exc:  # the data's answer: a retry would give the same
+        error = f"{type(exc).__name__}: {exc}"
+        ids, summaries, stored = [], [], []
+    finally:
+        eng.dispose()
+    return CityOutcome(city=city, analysis=analysis, run_ids=tuple(ids),
+                       summaries=tuple(summaries), error=error, worker=_worker_address(),
+                       seconds=time.perf_counter() - t0,
+                       cpu_seconds=time.process_time() - c0, peak_rss_mb=_peak_rss_mb(),
+                       params=tuple(stored))
+
+
+def machine_workers() -> int:
+    """Worker processes of the embedded cluster: one per CPU this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
+        else os.cpu_count() or 1
+
+
+@contextmanager
+def dask_client(*, scheduler: str | None = None, workers: int | None = None) -> Iterator[Client]:
+    """A Dask client: on the cluster at ``scheduler`` (``tcp://host:8786``) if given, else on
+    an embedded :class:`~distributed.LocalCluster` of ``workers`` single-threaded worker
+    processes (default :func:`machine_workers`), closed on exit."""
+    if scheduler:
+        with Client(scheduler, set_as_default=False) as client:
+            yield client
+        return
+    import logging
+
+    with LocalCluster(n_workers=workers or machine_workers(), threads_per_worker=1,
+                      processes=True, dashboard_address=None,
+                      silence_logs=logging.ERROR) as cluster, \
+            Client(cluster, set_as_default=False) as client:
+        yield client
+
+
+def run_batch(analysis: str, cities: Sequence[str], params: Sequence[Params], *,
+              client: Client, db_name: str | None = None, retries: int = DEFAULT_RETRIES,
+              on_done: Callable[[CityOutcome], None] | None = None,
+              extra: Mapping[str, Sequence[Params]] | None = None) -> list[CityOutcome]:
+    """Run ``analysis`` with each of ``params`` (then the city's own ``extra[city]``, e.g.
+    the coverage runs of its week's opening-hour moments) for every city of ``cities`` on
+    ``client``'s cluster, one task per city; ``on_done(outcome)`` is called as each city finishes (in
+    the order they finish). Returns the outcomes in the order of ``cities``: a city whose
+    task failed ``retries + 1`` times has the last error, the others are unaffected."""
+    if analysis not in ANALYSES:
+        raise ValueError(f"unknown analysis {analysis!r}; one of {', '.join(ANALYSES)}")
+    batch = uuid.uuid4().hex[:8]
+    extra = extra or {}
+    futures = {client.submit(city_task, analysis, code, [*params, *extra.get(code, ())], db_name,
+                             key=f"{analysis}-{code}-{batch}", retries=retries, pure=False): code
+               for code in cities}
+    done: dict[str, CityOutcome] = {}
+    for fut in as_completed(futures, loop=client.loop):
+        code = futures[fut]
+        try:
+            out = fut.result()
+        except Exception as exc:  # noqa: BLE001 -- the last failure (retries spent), reported
+            out = CityOutcome(city=code, analysis=analysis,
+                              error=f"{type(exc).__name__}: {exc}")
+        done[code] = out
+        if on_done is not None:
+            on_done(out)
+    return [done[code] for code in cities]
