@@ -118,13 +118,19 @@ def access_grid(net: StreetNetwork, *, cell_m: float, trim_m: float) -> AccessGr
     del free
     lut = np.full(ny * nx, -1, dtype=np.int32)
     lut[street_flat] = np.arange(len(street_flat), dtype=np.int32)
-    r = trim_m / cell_m
-    rows = np.arange(ny, dtype=np.int32)[:, None]
-    cols = np.arange(nx, dtype=np.int32)[None, :]
-    far = (iy - rows).astype(np.float32) ** 2 + (ix - cols).astype(np.float32) ** 2 > r * r
-    access = lut[iy.astype(np.int64) * nx + ix]
+    index = np.int64 if ny * nx >= 2**31 else np.int32
+    access = lut[iy.astype(index, copy=False) * nx + ix]
+    del lut
+    # squared distance (in cells) to the access cell, in place: beyond the trim, none
+    if 2 * max(ny, nx) ** 2 >= 2**31:
+        iy, ix = iy.astype(np.int64), ix.astype(np.int64)
+    iy -= np.arange(ny, dtype=iy.dtype)[:, None]
+    iy *= iy
+    ix -= np.arange(nx, dtype=ix.dtype)[None, :]
+    ix *= ix
+    iy += ix
+    access[iy > (trim_m / cell_m) ** 2] = -1
     del iy, ix
-    access[far] = -1
     grid = AccessGrid(x0=float(x0), y0=float(y0), cell_m=float(cell_m), trim_m=float(trim_m),
                       access=access,
                       street_rc=np.column_stack(np.divmod(street_flat, nx)).astype(np.int64),
