@@ -13,6 +13,7 @@ from geo.domain import (
     CASE_STATUSES,
     ORIGIN_KINDS,
     PROPERTY_MANAGEMENT,
+    REGRID_REASONS,
     SERVICE_TYPES,
     ServiceType,
     Term,
@@ -145,6 +146,7 @@ GROUP_LABELS: dict[str, tuple[str, str]] = {
 VOCABULARY: dict[str, Mapping[str, Term]] = {
     "service_types": SERVICE_TYPES, "case_categories": CASE_CATEGORIES,
     "case_statuses": CASE_STATUSES, "property_management": PROPERTY_MANAGEMENT,
+    "regrid_reasons": REGRID_REASONS,
 }
 #: Property columns holding codes of the vocabulary → the name of their list of terms.
 VOCABULARY_COLUMNS: dict[str, str] = {

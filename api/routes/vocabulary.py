@@ -77,6 +77,8 @@ class VocabularyOut(BaseModel):
     case_categories: list[TermOut]
     case_statuses: list[TermOut]
     property_management: list[TermOut]
+    regrid_reasons: list[TermOut] = Field(
+        description="Why a proposed grid of re-gridding is outside the household range")
     columns: dict[str, str] = Field(
         description="Property column → the list above holding its codes (e.g. type → "
         "service_types)")
@@ -94,12 +96,13 @@ def vocabulary(conn: ConnDep, settings: SettingsDep,
                lang: Annotated[Literal["zh", "en"], Query(description="Language of labels")] = "zh"
                ) -> VocabularyOut:
     """Service types (built-in and added), case categories and statuses, property
-    management: codes, zh/en labels, colours; the thresholds and the map's defaults."""
+    management, re-gridding reasons: codes, zh/en labels, colours; the thresholds and the map's defaults."""
     return VocabularyOut(
         lang=lang, service_types=_terms(service_type_terms(conn), lang),
         case_categories=_terms(VOCABULARY["case_categories"].values(), lang),
         case_statuses=_terms(VOCABULARY["case_statuses"].values(), lang),
         property_management=_terms(VOCABULARY["property_management"].values(), lang),
+        regrid_reasons=_terms(VOCABULARY["regrid_reasons"].values(), lang),
         columns=VOCABULARY_COLUMNS,
         thresholds=ThresholdsOut(
             walk_minutes=list(WALK_MINUTES), life_circle_minutes=LIFE_CIRCLE_MINUTES,
