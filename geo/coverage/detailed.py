@@ -12,7 +12,8 @@ CRS):
   none: they are never inside a circle;
 * a street cell is **reached** when one of its samples lies on a reached stretch (the
   edges and partial edges walked within the budget, :func:`geo.coverage.circles`);
-* a **circle** is the union of the cells whose access cell is reached.
+* a **circle** is the union of the cells whose access cell is reached (its outline traced
+  along the cell edges, :mod:`geo.coverage.rings`).
 
 So the land between two streets is split along the line half-way between them (each
 side takes the time of its own street), and a block's interior counts as far as the trim
