@@ -378,6 +378,8 @@ class RegridProblemOut(Model):
     compound_households: float
     grid_households: float
     proposal: int
+    label: str = Field(description="The reason in words (zh, or en with ?lang=en), from the "
+                       "vocabulary's regrid_reasons")
 
 
 class RegridAnswer(Model):

@@ -354,3 +354,24 @@ def station_service_term(value: str) -> Term:
                    "".join(term.en.split()).casefold()):
             return term
     return Term(str(value), str(value), str(value), builtin=False)
+class RegridReason(StrEnum):
+    """Why a proposed grid of re-gridding (:mod:`geo.grids.regrid`) is outside the range."""
+
+    COMPOUND_EXCEEDS_RANGE = "compound_exceeds_range"
+    COMPONENT_BELOW_RANGE = "component_below_range"
+    GRID_ABOVE_RANGE = "grid_above_range"
+    GRID_BELOW_RANGE = "grid_below_range"
+
+
+#: zh/en labels of the re-gridding reasons (the API, the CLI and the notebooks show these).
+REGRID_REASONS: dict[str, Term] = _terms(
+    Term(RegridReason.COMPOUND_EXCEEDS_RANGE, "小区户数单独超过上限（不拆分小区）",
+         "The compound alone holds more households than the upper bound (never split)"),
+    Term(RegridReason.COMPONENT_BELOW_RANGE, "所在片区与其他片区不相连且总户数不足下限",
+         "Its part of the community touches no other and holds fewer households than the "
+         "lower bound"),
+    Term(RegridReason.GRID_ABOVE_RANGE, "未找到更好的划分：网格户数超过上限",
+         "No better partition found: the grid holds more households than the upper bound"),
+    Term(RegridReason.GRID_BELOW_RANGE, "未找到更好的划分：网格户数不足下限",
+         "No better partition found: the grid holds fewer households than the lower bound"),
+)

@@ -14,6 +14,7 @@ from geo.domain import (
     ORIGIN_KINDS,
     POPULATION_GROUPS,
     PROPERTY_MANAGEMENT,
+    REGRID_REASONS,
     SERVICE_TYPES,
     ServiceType,
     Term,
@@ -159,6 +160,7 @@ VOCABULARY: dict[str, Mapping[str, Term]] = {
     "service_types": SERVICE_TYPES, "case_categories": CASE_CATEGORIES,
     "case_statuses": CASE_STATUSES, "property_management": PROPERTY_MANAGEMENT,
     "population_groups": POPULATION_GROUPS,
+    "regrid_reasons": REGRID_REASONS,
 }
 #: Property columns holding codes of the vocabulary → the name of their list of terms.
 VOCABULARY_COLUMNS: dict[str, str] = {

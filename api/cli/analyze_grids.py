@@ -77,7 +77,8 @@ def analyze_regrid(
         t.add_row(r["stage"], str(r["grids"]), mean, cvh, str(r["outside_range"]))
     console.print(t)
     for p in run.result.problems:
-        console.print(f"{p.reason}: compound {p.compound} ({p.compound_households:.0f} "
+        console.print(f"{p.label('zh')} / {p.label('en')} ({p.reason}): compound "
+                      f"{p.compound} ({p.compound_households:.0f} "
                       f"households) — proposed grid {p.proposal} holds "
                       f"{p.grid_households:.0f}", markup=False, highlight=False)
     if out is not None:

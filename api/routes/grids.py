@@ -50,9 +50,11 @@ def workload(city: CityDep, body: GridsParams, conn: ConnDep, user: KeyUser,
 @router.post("/regrid", response_model=RegridAnswer, responses=problems(403, 429),
              dependencies=[Depends(siting_slot)],
              summary="Proposed grids of a community within a household range, before/after")
-def regrid(city: CityDep, body: RegridParams, conn: ConnDep, user: KeyUser) -> Response:
+def regrid(city: CityDep, body: RegridParams, conn: ConnDep, user: KeyUser,
+           lang: Annotated[Literal["zh", "en"], Query(
+               description="Language of the reasons' labels")] = "zh") -> Response:
     run = run_regrid(conn, city, body)
     grids = collection(features(run.result.grids), {"city": city.code,
                                                      "community": run.community})
-    return JSONBody({**run.summary(), "before_after": records(run.before_after),
+    return JSONBody({**run.summary(lang), "before_after": records(run.before_after),
                      "grids": grids})

@@ -101,6 +101,8 @@ class VocabularyOut(BaseModel):
         "residents at walk_speed_m_per_min)"))
     station_services: list[TermOut] = Field(
         description="What stations offer (service_point.services), as the finder shows them")
+    regrid_reasons: list[TermOut] = Field(
+        description="Why a proposed grid of re-gridding is outside the household range")
     columns: dict[str, str] = Field(
         description="Property column → the list above holding its codes (e.g. type → "
         "service_types)")
@@ -118,8 +120,8 @@ def vocabulary(conn: ConnDep, settings: SettingsDep,
                lang: Annotated[Literal["zh", "en"], Query(description="Language of labels")] = "zh"
                ) -> VocabularyOut:
     """Service types (built-in and added), case categories and statuses, property
-    management, station services: codes, zh/en labels, colours; the thresholds and the
-    map's defaults."""
+    management, station services, re-gridding reasons: codes, zh/en labels, colours; the
+    thresholds and the map's defaults."""
     return VocabularyOut(
         lang=lang, service_types=_terms(service_type_terms(conn), lang),
         case_categories=_terms(VOCABULARY["case_categories"].values(), lang),
@@ -130,6 +132,7 @@ def vocabulary(conn: ConnDep, settings: SettingsDep,
                                speed_m_per_min=w.speed_m_per_min or settings.walk_speed_m_per_min)
                  for t, w in SERVICE_WALKERS.items()},
         station_services=_terms(STATION_SERVICES.values(), lang),
+        regrid_reasons=_terms(VOCABULARY["regrid_reasons"].values(), lang),
         columns=VOCABULARY_COLUMNS,
         thresholds=ThresholdsOut(
             walk_minutes=list(WALK_MINUTES), life_circle_minutes=LIFE_CIRCLE_MINUTES,

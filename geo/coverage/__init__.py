@@ -2,7 +2,8 @@
 
 :mod:`~geo.coverage.analysis` states the one coverage definition and computes it;
 :mod:`~geo.coverage.circles` finds the streets reached from each point and
-:mod:`~geo.coverage.detailed` draws the land around them (detailed polygons).
+:mod:`~geo.coverage.detailed` draws the land around them (detailed polygons, outlined by
+:mod:`~geo.coverage.rings`).
 """
 
 from geo.coverage.analysis import (

@@ -21,7 +21,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.sparse import csr_matrix
 
 from geo.coverage.detailed import access_grid, compound_cells, detailed_polygons, share
 from geo.crs.utm import WGS84
@@ -31,14 +30,6 @@ from geo.network.graph import StreetNetwork
 from geo.network.reach import DistanceBlock, local_distance_blocks
 from geo.network.snapping import point_array, snap_xy
 from geo.settings import DEFAULT_CELL_M, DEFAULT_TRIM_M
-
-
-def _incidence(net: StreetNetwork) -> csr_matrix:
-    e = np.arange(net.n_edges)
-    rows = np.concatenate([net.edge_u, net.edge_v])
-    cols = np.concatenate([e, e])
-    return csr_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)),
-                      shape=(net.n_nodes, net.n_edges))
 
 
 def substrings(geoms: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
@@ -64,21 +55,18 @@ def substrings(geoms: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndar
     return shapely.linestrings(xy[order], indices=piece[order])
 
 
-def _pieces(net: StreetNetwork, blk: DistanceBlock, inc: csr_matrix, budget: float
+def _pieces(net: StreetNetwork, blk: DistanceBlock, budget: float
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Reached stretches (row, edge, start_m, end_m) for one block of distances."""
-    d = blk.d
-    ri, col = np.nonzero(d <= budget)
-    node = blk.nodes[col]
-    counts = np.diff(inc.indptr)[node]
-    starts = np.repeat(inc.indptr[node], counts)
-    within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    edge = inc.indices[starts + within]
-    ri = np.repeat(ri, counts)
-    key = np.unique(ri.astype(np.int64) * net.n_edges + edge)
-    ri, edge = key // net.n_edges, key % net.n_edges
+    """Reached stretches (row, edge, start_m, end_m) for one block of distances: the edges
+    with an end within ``budget``, sorted by row and edge."""
+    outside = blk.d.shape[1] - 1  # the column of nodes beyond the block's window
+    lu, lv = blk.local[net.edge_u], blk.local[net.edge_v]
+    near = np.flatnonzero((lu < outside) | (lv < outside))
+    d_u, d_v = blk.d[:, lu[near]], blk.d[:, lv[near]]
+    ri, k = np.nonzero((d_u <= budget) | (d_v <= budget))
+    edge = near[k]
+    du, dv = d_u[ri, k], d_v[ri, k]
     length = net.edge_length_m[edge]
-    du, dv = d[ri, blk.local[net.edge_u[edge]]], d[ri, blk.local[net.edge_v[edge]]]
     a_end = np.clip(budget - du, 0.0, length)  # reached from u: [0, a_end]
     b_start = np.clip(length - (budget - dv), 0.0, length)  # reached from v: [b_start, L]
     a_ok, b_ok = du <= budget, dv <= budget
@@ -208,7 +196,6 @@ def service_circles(net: StreetNetwork, services: gpd.GeoDataFrame, *,
                                 [Problem("MultiPoint", field="geometry")])
     s = snap_xy(net, pts, max_snap_m=max_snap_m)
     k, nb = len(pts), len(budgets)
-    inc = _incidence(net)
     grid = access_grid(net, cell_m=cell_m, trim_m=trim_m) if polygons and net.n_edges else None
     comp = None
     by_group: dict[int, np.ndarray] = {}
@@ -239,7 +226,7 @@ def service_circles(net: StreetNetwork, services: gpd.GeoDataFrame, *,
             pos = blk.pos
             for bi in range(nb):
                 budget = budgets[bi]
-                rows, edges, a, b = _pieces(net, blk, inc, budget)
+                rows, edges, a, b = _pieces(net, blk, budget)
                 # own edge walked directly from the snapped point
                 rest = budget - (s.snap_m[pos] if include_snap else 0.0)
                 own = rest > 0

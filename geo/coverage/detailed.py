@@ -12,7 +12,8 @@ CRS):
   none: they are never inside a circle;
 * a street cell is **reached** when one of its samples lies on a reached stretch (the
   edges and partial edges walked within the budget, :func:`geo.coverage.circles`);
-* a **circle** is the union of the cells whose access cell is reached.
+* a **circle** is the union of the cells whose access cell is reached (its outline traced
+  along the cell edges, :mod:`geo.coverage.rings`).
 
 So the land between two streets is split along the line half-way between them (each
 side takes the time of its own street), and a block's interior counts as far as the trim
@@ -34,7 +35,11 @@ import numpy as np
 import shapely
 from scipy import ndimage
 
+from geo.coverage.rings import corners, polygons
 from geo.network.graph import StreetNetwork
+
+#: Polygons a worker process draws at a time.
+_BATCH = 32
 
 
 @dataclass(frozen=True)
@@ -114,13 +119,19 @@ def access_grid(net: StreetNetwork, *, cell_m: float, trim_m: float) -> AccessGr
     del free
     lut = np.full(ny * nx, -1, dtype=np.int32)
     lut[street_flat] = np.arange(len(street_flat), dtype=np.int32)
-    r = trim_m / cell_m
-    rows = np.arange(ny, dtype=np.int32)[:, None]
-    cols = np.arange(nx, dtype=np.int32)[None, :]
-    far = (iy - rows).astype(np.float32) ** 2 + (ix - cols).astype(np.float32) ** 2 > r * r
-    access = lut[iy.astype(np.int64) * nx + ix]
+    index = np.int64 if ny * nx >= 2**31 else np.int32
+    access = lut[iy.astype(index, copy=False) * nx + ix]
+    del lut
+    # squared distance (in cells) to the access cell, in place: beyond the trim, none
+    if 2 * max(ny, nx) ** 2 >= 2**31:
+        iy, ix = iy.astype(np.int64), ix.astype(np.int64)
+    iy -= np.arange(ny, dtype=iy.dtype)[:, None]
+    iy *= iy
+    ix -= np.arange(nx, dtype=ix.dtype)[None, :]
+    ix *= ix
+    iy += ix
+    access[iy > (trim_m / cell_m) ** 2] = -1
     del iy, ix
-    access[far] = -1
     grid = AccessGrid(x0=float(x0), y0=float(y0), cell_m=float(cell_m), trim_m=float(trim_m),
                       access=access,
                       street_rc=np.column_stack(np.divmod(street_flat, nx)).astype(np.int64),
@@ -133,26 +144,33 @@ def access_grid(net: StreetNetwork, *, cell_m: float, trim_m: float) -> AccessGr
 def reached_streets(grid: AccessGrid, gid: np.ndarray, edges: np.ndarray, a: np.ndarray,
                     b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Street cells reached by the stretches [a, b] (network metres) of ``edges`` per
-    group ``gid``: ``(group, street cell)`` pairs, unique, sorted by group."""
+    group ``gid``: ``(group, street cell)`` pairs sorted by group (a pair may repeat)."""
     count = grid.sample_ptr[edges + 1] - grid.sample_ptr[edges]
     first = np.repeat(grid.sample_ptr[edges] - np.cumsum(count) + count, count)
     idx = first + np.arange(count.sum())
     g = np.repeat(gid, count)
     keep = ((grid.sample_along[idx] >= np.repeat(a, count) - 1e-9)
             & (grid.sample_along[idx] <= np.repeat(b, count) + 1e-9))
-    key = np.sort(g[keep].astype(np.int64) * grid.n_streets + grid.sample_street[idx[keep]])
-    key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key
-    return key // grid.n_streets, key % grid.n_streets
+    g, street = g[keep], grid.sample_street[idx[keep]]
+    if len(g) > 1 and (g[1:] < g[:-1]).any():
+        order = np.argsort(g, kind="stable")
+        g, street = g[order], street[order]
+    return g, street
 
 
 @dataclass(frozen=True)
 class CompoundCells:
     """Compounds on an :class:`AccessGrid`: ``cells[row, col]`` is the position of the
     compound holding the cell's centre (``-1``: none), ``box[k]`` the (row0, col0, row1,
-    col1) cell range of compound ``k`` (inclusive)."""
+    col1) cell range of compound ``k`` (inclusive), ``access`` the grid's access cells
+    with compound cells cleared (``-1``) and ``flat[ptr[k]:ptr[k+1]]`` the flat numbers
+    of compound ``k``'s cells."""
 
     cells: np.ndarray
     box: np.ndarray
+    access: np.ndarray
+    flat: np.ndarray
+    ptr: np.ndarray
 
     @property
     def n(self) -> int:
@@ -178,97 +196,75 @@ def compound_cells(grid: AccessGrid, polygons: np.ndarray) -> CompoundCells:
         r, c = r0[k] + i // w[k], c0[k] + i % w[k]
         hit = shapely.contains_xy(polygons[k], grid.x0 + (c + 0.5) * s, grid.y0 + (r + 0.5) * s)
         cells[r[hit], c[hit]] = k[hit]
-    return CompoundCells(cells=cells, box=np.column_stack([r0, c0, r1, c1]))
+    flat = np.flatnonzero(cells.ravel() >= 0)
+    owner = cells.ravel()[flat]
+    order = np.argsort(owner, kind="stable")
+    return CompoundCells(cells=cells, box=np.column_stack([r0, c0, r1, c1]),
+                         access=np.where(cells >= 0, np.int32(-1), grid.access),
+                         flat=flat[order], ptr=np.searchsorted(owner[order], np.arange(n + 1)))
 
 
-class _Scratch:
-    """Marker arrays reused by every polygon of a process (left all False)."""
-
-    def __init__(self, grid: AccessGrid, comp: CompoundCells | None) -> None:
-        self.street = np.zeros(grid.n_streets + 1, dtype=bool)
-        self.compound = np.zeros((comp.n if comp is not None else 0) + 1, dtype=bool)
+#: One polygon to draw: its reached street cells, its served compounds (positions, or
+#: None) and its window of rows and columns [r0, r1) × [c0, c1).
+Task = tuple[np.ndarray, np.ndarray | None, tuple[int, int, int, int]]
 
 
-def _polygon(grid: AccessGrid, streets: np.ndarray, scratch: _Scratch,
-             comp: CompoundCells | None = None, served: np.ndarray | None = None) -> object:
-    """Union of the cells whose access cell is one of ``streets`` (metric CRS); with
-    ``comp``, cells of compounds are left out except those of the ``served`` ones."""
-    if len(streets) == 0:
-        return shapely.Polygon()
-    rc = grid.street_rc[streets]
+def _tasks(grid: AccessGrid, g: np.ndarray, street: np.ndarray, comp: CompoundCells | None,
+           served: dict[int, np.ndarray]) -> tuple[list[int], list[Task]]:
+    """The groups of ``g`` (sorted) and their :data:`Task`: each window holds every cell
+    within the trim distance of its street cells, and its served compounds."""
+    start = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    rc = grid.street_rc[street]
     reach = int(np.ceil(grid.trim_m / grid.cell_m)) + 1
-    r0, c0 = np.maximum(rc.min(axis=0) - reach, 0)
-    r1, c1 = rc.max(axis=0) + reach + 1
+    lo = np.maximum(np.minimum.reduceat(rc, start, axis=0) - reach, 0)
+    hi = np.maximum.reduceat(rc, start, axis=0) + reach + 1
+    groups = g[start].tolist()
+    tasks: list[Task] = []
+    for k, (group, streets) in enumerate(zip(groups, np.split(street, start[1:]), strict=True)):
+        r0, c0, r1, c1 = int(lo[k, 0]), int(lo[k, 1]), int(hi[k, 0]), int(hi[k, 1])
+        sv = served.get(group)
+        if comp is not None and sv is not None and len(sv):
+            bx = comp.box[sv]
+            r0, c0 = min(r0, int(bx[:, 0].min())), min(c0, int(bx[:, 1].min()))
+            r1, c1 = max(r1, int(bx[:, 2].max()) + 1), max(c1, int(bx[:, 3].max()) + 1)
+        tasks.append((streets, sv, (r0, c0, r1, c1)))
+    return groups, tasks
+
+
+def _mask(grid: AccessGrid, task: Task, reached: np.ndarray, comp: CompoundCells | None
+          ) -> np.ndarray:
+    """The cells of one polygon in its window, with a border of one empty cell: cells
+    whose access cell is one of the task's streets (with ``comp``: not in a compound, or
+    in one of its served compounds). ``reached`` is scratch (False, one more than the
+    street cells)."""
+    streets, served, (r0, c0, r1, c1) = task
+    access = grid.access if comp is None else comp.access
+    padded = np.zeros((r1 - r0 + 2, c1 - c0 + 2), dtype=bool)
+    reached[streets] = True
+    padded[1:-1, 1:-1] = reached[access[r0:r1, c0:c1]]  # -1 (none) reads the last: False
+    reached[streets] = False
     if comp is not None and served is not None and len(served):
-        bx = comp.box[served]
-        r0, c0 = min(r0, int(bx[:, 0].min())), min(c0, int(bx[:, 1].min()))
-        r1, c1 = max(r1, int(bx[:, 2].max()) + 1), max(c1, int(bx[:, 3].max()) + 1)
-    window = grid.access[r0:r1, c0:c1]
-    scratch.street[streets] = True
-    mask = scratch.street[window]  # -1 (beyond the trim) reads the last entry: False
-    scratch.street[streets] = False
-    if comp is not None:
-        cw = comp.cells[r0:r1, c0:c1]
-        mask &= cw < 0
-        if served is not None and len(served):
-            scratch.compound[served] = True
-            mask |= scratch.compound[cw]
-            scratch.compound[served] = False
-    mask = _four_connected(mask)
-    return _cells_polygon(mask, grid.x0 + c0 * grid.cell_m, grid.y0 + r0 * grid.cell_m,
-                          grid.cell_m)
+        lo, hi = comp.ptr[served], comp.ptr[served + 1]
+        n = hi - lo
+        flat = comp.flat[np.repeat(lo - np.cumsum(n) + n, n) + np.arange(n.sum())]
+        r, c = np.divmod(flat, grid.access.shape[1])
+        padded[r - r0 + 1, c - c0 + 1] = True
+    return padded
 
 
-def _cells_polygon(mask: np.ndarray, x0: float, y0: float, cell_m: float) -> object:
-    """The union of the cells of ``mask`` (row 0 at ``y0``): one box per run of cells in
-    a row, noded where the runs of the rows above and below begin or end (so that the
-    boxes form a proper coverage), united by GEOS' coverage union."""
-    edge = np.diff(np.pad(mask, ((0, 0), (1, 1))).astype(np.int8), axis=1)
-    rs, cs = np.nonzero(edge == 1)
-    _, ce = np.nonzero(edge == -1)
-    if len(rs) == 0:
-        return shapely.Polygon()
-    width = mask.shape[1] + 2
-    bkey = np.sort(np.concatenate([rs * width + cs, rs * width + ce]))
-
-    def between(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Boundaries of ``rows`` strictly inside each run: (box, column)."""
-        lo = np.searchsorted(bkey, rows * width + cs, side="right")
-        hi = np.searchsorted(bkey, rows * width + ce, side="left")
-        n = np.maximum(hi - lo, 0)
-        idx = np.repeat(lo - np.cumsum(n) + n, n) + np.arange(n.sum())
-        return np.repeat(np.arange(len(rs)), n), bkey[idx] % width
-
-    nbox = len(rs)
-    ib, below = between(rs - 1)
-    it, above = between(rs + 1)
-    span = (ce - cs + 1).astype(float)
-    box = np.concatenate([np.arange(nbox), ib, np.arange(nbox), np.arange(nbox), it,
-                          np.arange(nbox)])
-    col = np.concatenate([cs, below, ce, ce, above, cs])
-    row = np.concatenate([rs, rs[ib], rs, rs + 1, rs[it] + 1, rs + 1])
-    key = np.concatenate([np.zeros(nbox), 1 + (below - cs[ib]) / span[ib], np.full(nbox, 2.0),
-                          np.full(nbox, 3.0), 3 + (ce[it] - above) / span[it],
-                          np.full(nbox, 4.0)])
-    order = np.lexsort((key, box))
-    xy = np.column_stack([x0 + col[order] * cell_m, y0 + row[order] * cell_m])
-    rings = shapely.linearrings(xy, indices=box[order])
-    return shapely.coverage_union_all(shapely.polygons(rings))
-
-
-def _four_connected(mask: np.ndarray) -> np.ndarray:
-    """``mask`` with no two cells (or two holes) touching only at a corner: of each such
-    2 × 2 checkerboard one empty cell is filled (upper right, or upper left), so the
-    union of the cells is a valid polygon (a ring never touches itself)."""
-    mask = np.pad(mask, 1)
-    while True:
-        a, b, c, d = mask[:-1, :-1], mask[:-1, 1:], mask[1:, :-1], mask[1:, 1:]
-        diag = a & d & ~b & ~c
-        anti = b & c & ~a & ~d
-        if not (diag.any() or anti.any()):
-            return mask[1:-1, 1:-1]
-        mask[:-1, 1:] |= diag
-        mask[:-1, :-1] |= anti
+def draw(grid: AccessGrid, comp: CompoundCells | None, tasks: Sequence[Task]) -> np.ndarray:
+    """Polygons (network metric CRS) of ``tasks``, traced in one go
+    (:mod:`geo.coverage.rings`): each the union of the cells whose access cell is one of
+    its street cells, compound cells left out but for those of its served compounds."""
+    reached = np.zeros(grid.n_streets + 1, dtype=bool)
+    found = []
+    for task in tasks:
+        i, j, code = corners(_mask(grid, task, reached, comp))
+        found.append((i + task[2][0], j + task[2][1], code))
+    return polygons(np.repeat(np.arange(len(tasks)), [len(f[0]) for f in found]),
+                    np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found]),
+                    np.concatenate([f[2] for f in found]), len(tasks),
+                    x0=grid.x0, y0=grid.y0, cell_m=grid.cell_m)
 
 
 #: Grids (and compound cells) handed to forked worker processes by key (set before the
@@ -284,10 +280,9 @@ def share(grid: AccessGrid, comp: CompoundCells | None = None) -> int:
     return key
 
 
-def _draw(key: int, groups: Sequence[tuple[np.ndarray, np.ndarray | None]]) -> list[object]:
+def _draw(key: int, tasks: Sequence[Task]) -> np.ndarray:
     grid, comp = _SHARED[key]
-    scratch = _Scratch(grid, comp)
-    return [_polygon(grid, st, scratch, comp, sv) for st, sv in groups]
+    return draw(grid, comp, tasks)
 
 
 def detailed_polygons(grid: AccessGrid, gid: np.ndarray, edges: np.ndarray, a: np.ndarray,
@@ -296,17 +291,14 @@ def detailed_polygons(grid: AccessGrid, gid: np.ndarray, edges: np.ndarray, a: n
                       pool: Executor | None = None) -> dict[Any, Any]:
     """Detailed polygons of the stretches [a, b] of ``edges`` per group ``gid``: keys are
     the groups, values (Multi)Polygons in the network's metric CRS, or futures of lists of
-    them (batches of 16 groups, keyed by a tuple of groups) when ``pool`` is given (forked
+    them (batches of ``_BATCH`` groups, keyed by a tuple of groups) when ``pool`` is given (forked
     after :func:`share`, whose ``key`` to pass). With ``comp``, compound cells are left
     out of every polygon except those of the compounds ``served[group]`` (positions)."""
     g, street = reached_streets(grid, gid, edges, a, b)
-    uniq, first = np.unique(g, return_index=True)
-    parts = np.split(street, first[1:])
-    served = served or {}
-    tasks = [(st, served.get(g_)) for g_, st in zip(uniq.tolist(), parts, strict=True)]
+    if len(g) == 0:
+        return {}
+    groups, tasks = _tasks(grid, g, street, comp, served or {})
     if pool is None:
-        scratch = _Scratch(grid, comp)
-        return {g_: _polygon(grid, st, scratch, comp, sv)
-                for g_, (st, sv) in zip(uniq.tolist(), tasks, strict=True)}
-    return {tuple(uniq[i:i + 16].tolist()): pool.submit(_draw, key, tasks[i:i + 16])
-            for i in range(0, len(uniq), 16)}
+        return dict(zip(groups, draw(grid, comp, tasks), strict=True))
+    return {tuple(groups[i:i + _BATCH]): pool.submit(_draw, key, tasks[i:i + _BATCH])
+            for i in range(0, len(groups), _BATCH)}

@@ -44,6 +44,7 @@ import shapely
 from libpysal.weights import Rook
 from shapely.geometry.base import BaseGeometry
 
+from geo.domain import REGRID_REASONS, RegridReason
 from geo.errors import InvalidInputError, Problem
 from geo.grids.workload import cv
 
@@ -53,7 +54,8 @@ SNAP_M = 0.01
 @dataclass(frozen=True)
 class RegridProblem:
     """Why a proposed grid is outside the range: the compound preventing it, the reason
-    code and the households of the compound and of its proposed grid. Reasons:
+    code (:class:`geo.domain.RegridReason`, labels in :data:`geo.domain.REGRID_REASONS`)
+    and the households of the compound and of its proposed grid. Reasons:
     ``compound_exceeds_range`` (the compound alone holds more than ``upper``),
     ``component_below_range`` (its part of the community touches no other and holds fewer
     than ``lower`` in all, e.g. a detached piece of a multi-part community),
@@ -66,6 +68,10 @@ class RegridProblem:
     compound_households: float
     grid_households: float
     proposal: int
+
+    def label(self, lang: str) -> str:
+        """The reason in words, ``lang`` ``"en"`` or Chinese."""
+        return REGRID_REASONS[self.reason].label(lang)
 
 
 @dataclass(frozen=True)
@@ -187,7 +193,8 @@ def regrid_community(compounds: gpd.GeoDataFrame, community: BaseGeometry, *, ep
     for i in np.flatnonzero(hh > upper):
         labels[i] = nxt
         found.append(RegridProblem(int(cells["compound_id"].iloc[i]), str(cells["name"].iloc[i]),
-                                   "compound_exceeds_range", float(hh[i]), float(hh[i]), nxt))
+                                   str(RegridReason.COMPOUND_EXCEEDS_RANGE), float(hh[i]),
+                                   float(hh[i]), nxt))
         nxt += 1
     rest = np.flatnonzero(labels < 0)
     for comp_idx in _components(cells.iloc[rest]) if len(rest) else []:
@@ -198,7 +205,8 @@ def regrid_community(compounds: gpd.GeoDataFrame, community: BaseGeometry, *, ep
             labels[idx] = nxt
             for j in idx:
                 found.append(RegridProblem(int(cells["compound_id"].iloc[j]),
-                                           str(cells["name"].iloc[j]), "component_below_range",
+                                           str(cells["name"].iloc[j]),
+                                           str(RegridReason.COMPONENT_BELOW_RANGE),
                                            float(hh[j]), total, nxt))
             nxt += 1
             continue
@@ -223,7 +231,8 @@ def regrid_community(compounds: gpd.GeoDataFrame, community: BaseGeometry, *, ep
             continue
         mine = cells[cells["proposal"] == g["proposal"]]
         big = mine.loc[mine["households"].idxmax()]
-        reason = "grid_above_range" if g["households"] > upper else "grid_below_range"
+        reason = str(RegridReason.GRID_ABOVE_RANGE if g["households"] > upper
+                     else RegridReason.GRID_BELOW_RANGE)
         found.append(RegridProblem(int(big["compound_id"]), str(big["name"]), reason,
                                    float(big["households"]), float(g["households"]),
                                    int(g["proposal"])))

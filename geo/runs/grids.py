@@ -44,12 +44,14 @@ class RegridRun:
     result: RegridResult
     before_after: pd.DataFrame
 
-    def summary(self) -> dict[str, Any]:
-        """What the CLI prints and the API returns beside the tables."""
+    def summary(self, lang: str = "zh") -> dict[str, Any]:
+        """What the CLI prints and the API returns beside the tables (each problem with
+        its reason's ``label`` in ``lang``, from the vocabulary)."""
         return {"city": self.city.code, "community": self.community,
                 "lower": self.params.lower, "upper": self.params.upper,
                 "feasible": self.result.feasible, "epsg": self.result.epsg,
-                "problems": [p.__dict__ for p in self.result.problems]}
+                "problems": [{**p.__dict__, "label": p.label(lang)}
+                             for p in self.result.problems]}
 
 
 def run_grid_workload(conn: Connection, city: City | str | int,

@@ -55,6 +55,13 @@ def test_regrid_names_blocking_compound(demo_client: tuple[TestClient, str]) -> 
     assert r.status_code == 200 and body["feasible"] is False
     assert [p["compound"] for p in body["problems"]] == ["怡景公寓"]
     assert body["problems"][0]["reason"] == "compound_exceeds_range"
+    # the reason in words comes from the vocabulary, in the asked language
+    vocab = {t["code"]: t for t in client.get("/vocabulary").json()["regrid_reasons"]}
+    assert body["problems"][0]["label"] == vocab["compound_exceeds_range"]["label_zh"]
+    en = client.post("/cities/guixi/grids/regrid?lang=en", json={"community": "炼厂社区"},
+                     headers={"X-API-Key": key}).json()
+    assert en["problems"][0]["label"] == vocab["compound_exceeds_range"]["label_en"]
+    assert en["problems"][0]["label"].startswith("The compound alone")
 
 
 def test_workload_api_and_csv_agree_with_run(demo_client: tuple[TestClient, str],

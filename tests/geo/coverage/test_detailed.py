@@ -14,7 +14,6 @@ from __future__ import annotations
 import heapq
 
 import numpy as np
-import pytest
 import shapely
 
 from geo.coverage.circles import service_circles
@@ -105,18 +104,3 @@ def test_detailed_polygon_follows_the_trim_rule() -> None:
         assert circle.contains(p) == expected, (x, y, near, times)
         kept["inside" if expected else "beyond_budget"] += 1
     assert min(kept.values()) >= 200, kept
-
-
-@pytest.mark.parametrize("seed", range(5))
-def test_cells_become_one_valid_polygon_of_their_area(seed: int) -> None:
-    from geo.coverage.detailed import _cells_polygon, _four_connected
-
-    rng = np.random.default_rng(seed)
-    mask = _four_connected(rng.random((60, 80)) < 0.55)
-    poly = _cells_polygon(mask, 1000.0, 2000.0, 10.0)
-    assert shapely.is_valid(poly)
-    assert poly.area == pytest.approx(mask.sum() * 100.0)
-    # each cell centre is inside exactly when its cell is in the mask
-    r, c = np.mgrid[0:60, 0:80]
-    inside = shapely.contains_xy(poly, 1000.0 + (c + 0.5) * 10, 2000.0 + (r + 0.5) * 10)
-    assert (inside == mask).all()
