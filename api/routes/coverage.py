@@ -25,7 +25,7 @@ from api.deps import AnyServiceType, CityDep, ConnDep, service_type_param
 from api.errors import problems
 from api.responses import JSONBody, csv_response, formats, table, xlsx_response
 from api.schemas import CoveragePanel, CoverageRun, Table
-from geo.domain import DEFAULT_SITING_TYPE, LIFE_CIRCLE_MINUTES, service_type_term
+from geo.domain import DEFAULT_SERVICE_TYPE, LIFE_CIRCLE_MINUTES, service_type_term
 from geo.errors import Hint, NotFoundError
 from geo.store.cities import City
 from geo.store.coverage import compound_rows, coverage_totals, latest_run, unit_rows
@@ -83,7 +83,7 @@ def _unit_label(kind: str, lang: str) -> str:
 @router.get("/panel", response_model=CoveragePanel, responses=formats("csv", "xlsx"),
             summary="The numbers beside the map: totals and rows by community, grid and street")
 def panel(conn: ConnDep, city: CityDep,
-          service_type: Annotated[str, Depends(service_type_param(DEFAULT_SITING_TYPE))],
+          service_type: Annotated[str, Depends(service_type_param(DEFAULT_SERVICE_TYPE))],
           minutes: Annotated[float, Query(gt=0, le=120, description="Threshold, minutes.")]
           = LIFE_CIRCLE_MINUTES,
           lang: Annotated[Literal["zh", "en"], Query(description="Language of labels")] = "zh",

@@ -129,10 +129,10 @@ def style_json(request: Request, conn: ConnDep, settings: SettingsDep, registry:
     read, styled from the layer catalogue, with absolute tile URLs.
 
     ``service_type`` and ``minutes`` select the coverage layers' tiles (default: the
-    first service type and the life circle). Load it in MapLibre
+    map's default service type and the life circle). Load it in MapLibre
     (``new maplibregl.Map({style: …})``) or in QGIS (vector tiles, "load style").
     """
-    from geo.domain import LIFE_CIRCLE_MINUTES, WALK_MINUTES
+    from geo.domain import DEFAULT_SERVICE_TYPE, LIFE_CIRCLE_MINUTES, WALK_MINUTES
 
     city, rows = _city_or_default(conn, settings, city)
     terms = service_type_terms(conn)
@@ -147,7 +147,8 @@ def style_json(request: Request, conn: ConnDep, settings: SettingsDep, registry:
     if problems_:
         raise InvalidInputError("invalid style selection", problems_)
     selection: dict[str, str | int] = {
-        "service_type": service_type or (codes[0] if codes else ""),
+        "service_type": service_type or (DEFAULT_SERVICE_TYPE if DEFAULT_SERVICE_TYPE in codes
+                                         else codes[0] if codes else ""),
         "minutes": minutes or LIFE_CIRCLE_MINUTES}
     types = term_classes(terms)
 

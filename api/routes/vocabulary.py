@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from api.deps import ConnDep, SettingsDep
 from geo.domain import (
     COURIER_CIRCLE_M,
+    DEFAULT_SERVICE_TYPE,
     DEFAULT_SITING_TYPE,
     GB50180_METRES,
     GRID_HOUSEHOLDS_RANGE,
@@ -67,6 +68,8 @@ class DefaultsOut(BaseModel):
 
     siting_service_type: str
     minutes: int
+    service_type: str = Field(description="The service type the map opens on (coverage "
+                              "view, numbers beside the map, siting)")
 
 
 class VocabularyOut(BaseModel):
@@ -110,4 +113,5 @@ def vocabulary(conn: ConnDep, settings: SettingsDep,
             walk_speed_m_per_min=settings.walk_speed_m_per_min,
             ride_speed_m_per_min=settings.ride_speed_m_per_min),
         defaults=DefaultsOut(siting_service_type=DEFAULT_SITING_TYPE,
-                             minutes=LIFE_CIRCLE_MINUTES))
+                             minutes=LIFE_CIRCLE_MINUTES,
+                             service_type=DEFAULT_SERVICE_TYPE))

@@ -74,7 +74,7 @@ def test_thresholds_and_defaults(client: TestClient, sample_settings: Settings) 
     assert th["grid_households"] == [120, 300]
     assert th["walk_speed_m_per_min"] == sample_settings.walk_speed_m_per_min
     assert v["defaults"] == {"siting_service_type": "red_station",
-                             "minutes": LIFE_CIRCLE_MINUTES}
+                             "minutes": LIFE_CIRCLE_MINUTES, "service_type": "red_station"}
 
 
 def test_a_type_added_with_the_cli_is_listed(client: TestClient, youth_station: str) -> None:
