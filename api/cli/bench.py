@@ -35,6 +35,8 @@ BENCHMARKS: dict[str, str] = {
             "(with and without a key), feature pages, peak memory.",
     "ogc": "A 10,000-feature OGC API collection read in full through GDAL (pyogrio, "
            "ogr2ogr): requests and seconds.",
+    "map": "The web map in Chromium: time to first tiles and to a full coverage view, at "
+           "opening and after pans (desktop and phone sizes).",
 }
 
 

@@ -158,7 +158,7 @@
 
   SC.whenReady(function () {
     if (!C.city) { return; }
-    box = SC.section('numbers', T.title, !window.matchMedia('(max-width: 700px)').matches);
+    box = SC.section('numbers', T.title, true);
     box.classList.add('sc-numbers');
     box.innerHTML = '<small>' + esc(T.loading) + '</small>';
     // beside the selectors it depends on

@@ -138,26 +138,34 @@
     return [cityName, type, sel.minutes ? sel.minutes + (SC.lang === 'en' ? '-' : '') + T.minutes : '',
             S.title].filter(Boolean).join(' · ');
   }
-  var SHEET_IMG_PX = 900;  // width of the map on the sheet, CSS px
+  var SHEET_IMG_PX = 900, SCALE_SHARE = 0.2;  // map width on the sheet (CSS px); bar ≤ 1/5 of it
+  function dataUrl(blob) {  // the page's policy allows data: images, not blob: ones
+    return new Promise(function (resolve) {
+      var r = new FileReader();
+      r.onload = function () { resolve(r.result); };
+      r.readAsDataURL(blob);
+    });
+  }
   function printLayout() {
-    return png().then(function (blob) {
+    return png().then(dataUrl).then(function (src) {
       var canvas = SC.map.getCanvas(), cssWidth = canvas.clientWidth || canvas.width;
-      var scale = Math.min(1, SHEET_IMG_PX / cssWidth);  // sheet px per map px
-      var mpp = metresPerPixel() / scale;  // metres per sheet pixel
-      var metres = roundMetres(mpp * 150), barPx = metres / mpp;
+      var mpp = metresPerPixel();  // metres per map pixel
+      var metres = roundMetres(mpp * cssWidth * SCALE_SHARE);
+      // the bar in percent of the map image, so it measures at any printed size
+      var barShare = metres / mpp / cssWidth;
       var bearing = SC.map.getBearing();
       var sheet = document.getElementById('print-sheet') || document.createElement('div');
       sheet.id = 'print-sheet';
       sheet.innerHTML = '<div class="ps-tools"><button type="button" id="ps-print">' + esc(T.do_print) +
         '</button> <button type="button" id="ps-close">' + esc(T.close) + '</button></div>' +
         '<h1 id="ps-title">' + esc(titleText()) + '</h1>' +
-        '<div class="ps-body"><div class="ps-map"><img id="ps-img" alt="" width="' + Math.round(cssWidth * scale) +
-        '" src="' + URL.createObjectURL(blob) + '">' +
+        '<div class="ps-body"><div class="ps-map"><img id="ps-img" alt="" width="' + Math.min(SHEET_IMG_PX, cssWidth) +
+        '" src="' + src + '">' +
         '<svg id="ps-north" width="36" height="48" viewBox="-18 -26 36 48" aria-label="' + esc(T.north) + '">' +
         '<g transform="rotate(' + (-bearing).toFixed(1) + ')"><path d="M0,-20 L9,9 L0,4 L-9,9 Z" fill="#222"/></g>' +
         '<text x="0" y="21" text-anchor="middle">' + esc(T.north) + '</text></svg>' +
-        '<div id="ps-scale" data-metres="' + metres + '" data-px="' + barPx.toFixed(2) + '">' +
-        '<div class="bar" style="width:' + barPx.toFixed(1) + 'px"></div><span>' +
+        '<div id="ps-scale" data-metres="' + metres + '">' +
+        '<div class="bar" style="width:' + (100 * barShare).toFixed(3) + '%"></div><span>' +
         esc(metres >= M_PER_KM ? metres / M_PER_KM + ' km' : metres + ' m') + '</span></div></div>' +
         '<div class="ps-side"><h2>' + esc(T.legend) + '</h2><div id="ps-legend" class="sc-legend">' +
         document.querySelector('.sc-legend').innerHTML + '</div></div></div>' +
