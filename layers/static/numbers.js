@@ -13,7 +13,7 @@
           with_res: '有居民数', with_gates: '有出入口', by: '按', name: '名称',
           out: '圈外居民', cov: '覆盖率', csv: 'CSV', xlsx: 'Excel', loading: '正在加载…',
           none: '该城市还没有覆盖分析结果（servicecircle analyze coverage）',
-          pick: '请选择一种服务类型', chart: '圈外居民最多的单位', people: '人',
+          not_in_run: '最新覆盖分析中没有该类型或该步行时间', chart: '圈外居民最多的单位', people: '人',
           all_units: '共 {n} 个单位' },
     en: { title: 'Coverage figures', inside: 'Residents inside', outside: 'Residents outside',
           off_net: 'Off the street network', compounds: 'Compounds (in / out)',
@@ -21,7 +21,7 @@
           with_gates: 'with gates', by: 'By', name: 'Name', out: 'Outside', cov: 'Covered',
           csv: 'CSV', xlsx: 'Excel', loading: 'Loading…',
           none: 'No coverage run for this city yet (servicecircle analyze coverage)',
-          pick: 'Choose a service type', chart: 'Units with most residents outside',
+          not_in_run: 'The latest coverage run holds no such type or walking time', chart: 'Units with most residents outside',
           people: 'residents', all_units: '{n} units' }
   });
   var KINDS = ['community', 'grid', 'street'];
@@ -144,7 +144,13 @@
     var type = sel.service_type || SC.vocab.defaults.service_type;
     var q = 'service_type=' + encodeURIComponent(type) + '&minutes=' + encodeURIComponent(sel.minutes) +
       '&lang=' + SC.lang;
-    var mine = ++seq;
+    var mine = ++seq, run = C.coverage;
+    if (!run || run.service_types.indexOf(type) < 0 || run.minutes.indexOf(Number(sel.minutes)) < 0) {
+      answer = null;
+      SC.numbers.answer = null;
+      box.innerHTML = '<small>' + esc(run ? T.not_in_run : T.none) + '</small>';
+      return Promise.resolve();
+    }
     box.classList.add('loading');
     return SC.request('/cities/' + encodeURIComponent(C.city) + '/coverage/panel?' + q).then(function (res) {
       if (mine !== seq) { return; }
