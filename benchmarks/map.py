@@ -50,6 +50,14 @@ _WATCH = """() => {
   window.__t = {first: null, full: null};
   SC.map.on('data', e => { if (e.tile && window.__t.first === null) window.__t.first = performance.now(); });
 }"""
+# Before the page's scripts: watch for the map and note its first tile drawn (tiles are
+# fetched in MapLibre's worker, out of the page's resource timing).
+_OPEN = """(function wait() {
+  if (window.SC && SC.map) {
+    SC.map.on('data', e => { if (e.tile && !window.__openFirst) window.__openFirst = performance.now(); });
+    SC.map.on('idle', () => { if (SC.ready && !window.__openFull) window.__openFull = performance.now(); });
+  } else { requestAnimationFrame(wait); }
+}());"""
 _PAN = """async ([dx, dy]) => {
   await SC.idle();
   window.__t.first = null;
@@ -87,16 +95,15 @@ def _measure(browser: Any, base: str, size: dict[str, int], pans: int) -> dict[s
     ctx = browser.new_context(viewport=size, locale="zh-CN")
     page = ctx.new_page()
     try:
+        page.add_init_script(_OPEN)
         page.goto(f"{base}/map?city={CITY}", wait_until="commit")
         page.wait_for_function("() => window.SC && SC.map", timeout=60_000)
         page.evaluate(_WATCH)
-        # the opening: the first tile may arrive before the watch is set, so it is read
-        # from the resource timing of tile URLs (milliseconds since navigation start)
+        # the opening, in milliseconds since navigation start
         page.wait_for_function("() => SC.ready === true", timeout=60_000)
-        full_open = page.evaluate("SC.idle().then(() => performance.now())")
-        first_open = page.evaluate(
-            "Math.min(...performance.getEntriesByType('resource')"
-            ".filter(r => r.name.includes('/tiles/')).map(r => r.responseEnd))")
+        # the first idle with the panels started; else (idle came before them) the next
+        full_open = page.evaluate("SC.idle().then(() => window.__openFull || performance.now())")
+        first_open = page.evaluate("window.__openFirst")
         page.evaluate(f"SC.map.jumpTo({{zoom: {ZOOM}}})")
         page.evaluate("SC.idle()")
         runs = [page.evaluate(_PAN, list(_STEPS[i % len(_STEPS)])) for i in range(pans)]
