@@ -85,22 +85,23 @@
 
     /* The data's months (/cases/months): the inputs' bounds, the slider's stops and the
        answer to "are there cases in this period?" (without asking for hot spots). */
-    var months = [], startBox = box.querySelector('#hs-start'), endBox = box.querySelector('#hs-end');
+    var months = null, startBox = box.querySelector('#hs-start'), endBox = box.querySelector('#hs-end');
     var slider = box.querySelector('#hs-month'), sliderOut = box.querySelector('#hs-month-out');
     function monthText(m) {
       return m.month + ' · ' + (m.n_cases === null ? T.withheld : SC.fmt.whole(m.n_cases) + ' ' + T.cases);
     }
-    function casesIn(from, to) {  // null: not known (no month list)
-      if (!months.length) { return null; }
+    function casesIn(from, to) {  // null: not known (the month list did not come)
+      if (months === null) { return null; }
       return months.some(function (m) {
         return (!from || m.month >= from) && (!to || m.month <= to) && m.n_cases !== 0;
       });
     }
     function changedPeriod() { if (SC.changed) { SC.changed('period'); } }
-    if (C.city) {
+    var monthsReady = !C.city ? Promise.resolve() :
       SC.request('/cities/' + encodeURIComponent(C.city) + '/cases/months').then(function (res) {
         if (!res[0]) { return; }
         months = res[1].months || [];
+        SC.hotspots.months = months;
         var p = box.querySelector('#hs-period');
         if (!months.length) { p.textContent = T.no_data; return; }
         p.textContent = T.period + ': ' + res[1].first + ' ' + T.to_ + ' ' + res[1].last +
@@ -110,9 +111,7 @@
         slider.disabled = false;
         slider.value = String(Math.max(0, months.map(function (m) { return m.month; }).indexOf(endBox.value)));
         sliderOut.textContent = endBox.value ? monthText(months[Number(slider.value)]) : '';
-        SC.hotspots.months = months;
-      });
-    }
+      }, function () { /* no month list: periods are checked by the hot-spot answer */ });
     slider.addEventListener('input', function () { sliderOut.textContent = monthText(months[Number(slider.value)]); });
     slider.addEventListener('change', function () {  // released: that month's hot spots
       var m = months[Number(slider.value)].month;
@@ -123,7 +122,9 @@
     });
     [startBox, endBox].forEach(function (i) { i.addEventListener('change', changedPeriod); });
 
-    function run() {
+    // a run waits for the month list (a link's period may ask before it came)
+    function run() { return monthsReady.then(runNow); }
+    function runNow() {
       if (!C.city) { say(T.city, 'error'); return; }
       if (casesIn(startBox.value, endBox.value) === false) {  // the truth, not "no hot spots"
         seq += 1;
@@ -155,8 +156,10 @@
             return;
           }
           clear();
-          // the stored (unfiltered) run would hide the filtered cells underneath
+          // the stored (unfiltered) run would hide the filtered cells underneath, and other
+          // area colours would mean something else: one colour meaning per map
           if (SC.layerOn('case_hotspots')) { SC.setLayer('case_hotspots', false); }
+          if (SC.claimColours) { SC.claimColours('panel:hotspots'); }
           var feats = j.features || [], hot = 0, cold = 0;
           feats.forEach(function (f) {
             var b = Number(f.properties.bin);
@@ -176,6 +179,10 @@
         });
     }
     runBtn.addEventListener('click', run);
+    // a layer of another colour meaning turned on: the cells give way
+    window.addEventListener('sc:colours', function (e) {
+      if (e.detail !== 'panel:hotspots' && drawn) { clear(); say(T.hint); }
+    });
     box.querySelector('#hs-clear').addEventListener('click', function () {
       clear();
       seq += 1;
@@ -189,7 +196,7 @@
       return [startBox.value, endBox.value];
     }
     SC.hotspots = { run: run, clear: clear, drawn: function () { return drawn; }, last: null,
-                    period: period, months: months, casesIn: casesIn };
+                    period: period, months: [], casesIn: casesIn };
   }
 
   SC.whenReady(function () { start(SC.map, SC.catalogue, SC.vocab); });

@@ -112,17 +112,21 @@
     return ((vocab && vocab.raw.columns) || {})[st.property] || 'layer:' + layer.name;
   }
   var muted = [];
-  function oneMeaning(name) {
-    var m = meaning(state.byName[name]);
+  function oneMeaning(name) { claim(meaning(state.byName[name])); }
+  /* Turn off the area layers of another colour meaning than ``m`` (a panel drawing its own
+     areas claims the map's colours too: SC.claimColours). */
+  function claim(m) {
     if (!m) { return; }
-    state.layers.forEach(function (l) {
+    var off = state.layers.filter(function (l) {
       var other = meaning(l);
-      if (l.drawn && other && other !== m && isOn(l.name)) {
-        muted.push(l.title);
-        setOn(l.name, false);
-      }
+      return l.drawn && other && other !== m && isOn(l.name);
     });
+    off.forEach(function (l) { setOn(l.name, false); });
+    muted = off.map(function (l) { return l.title; });  // said in the legend until the next claim
+    renderLegend();
+    window.dispatchEvent(new CustomEvent('sc:colours', { detail: m }));  // panels' own areas
   }
+  SC.claimColours = claim;
   function setOn(name, on) {
     if (on) { oneMeaning(name); }
     styleLayers(name).forEach(function (id) {
@@ -250,7 +254,6 @@
     });
     if (muted.length) {
       html += '<small class="sc-muted">' + esc(T.muted) + esc(muted.join(T.sep)) + '</small>';
-      muted = [];
     }
     legendBox.innerHTML = html || '<small>' + esc(T.none_on) + '</small>';
   }

@@ -56,9 +56,8 @@
     }).join('&');
   };
   /* Apply the view a link holds (after the panels exist). */
-  function applyHash(initial) {
+  function applyHash() {
     var h = readHash();
-    initial = initial === true;
     applying = true;
     try {
       if (h.type !== undefined || h.minutes !== undefined) {
@@ -78,8 +77,7 @@
       if (h.period !== undefined && SC.hotspots) {
         var p = h.period.split('/'), ok = /^(\d{4}-\d{2})?$/;
         if (p.length === 2 && ok.test(p[0]) && ok.test(p[1])) {
-          SC.hotspots.period(p[0], p[1]);
-          if (initial) { SC.hotspots.run(); }  // a link with a period shows its hot spots
+          SC.hotspots.period(p[0], p[1]);  // drawn with "Show" (the link's layers stay as listed)
         }
       }
     } finally { applying = false; }
@@ -201,7 +199,7 @@
       var done = function () { body.querySelector('#v-copied').textContent = T.copied; };
       if (navigator.clipboard) { navigator.clipboard.writeText(window.location.href).then(done, function () {}); }
     });
-    applyHash(true);
+    applyHash();
     window.addEventListener('sc:change', writeHash);
     SC.map.on('moveend', function () { window.setTimeout(writeHash, 0); });  // after MapLibre's part
     window.addEventListener('hashchange', applyHash);
