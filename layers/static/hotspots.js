@@ -126,7 +126,9 @@
     function run() { return monthsReady.then(runNow); }
     function runNow() {
       if (!C.city) { say(T.city, 'error'); return; }
-      if (casesIn(startBox.value, endBox.value) === false) {  // the truth, not "no hot spots"
+      var from = startBox.value, to = endBox.value;
+      // the truth, not "no hot spots" (a reversed period is the API's error to name)
+      if (!(from && to && from > to) && casesIn(from, to) === false) {
         seq += 1;
         clear();
         if (SC.layerOn('case_hotspots')) { SC.setLayer('case_hotspots', false); }
