@@ -270,6 +270,7 @@ def test_coverage_popup_labels_type_and_percent(page: Any, demo_server: str) -> 
     open_map(page, f"{demo_server}/map?city=guixi", expand=True)
     page.evaluate("SC.layersOn().forEach(n => SC.setLayer(n, false))")
     page.locator("#layers label", has_text="网格服务圈覆盖率").locator("input").click()
+    settle(page)  # as a person would: the layer drawn before its type is changed
     page.select_option("#cov-type", "party_mass_centre")
     zoom_centre(page, 14)
     settle(page)
