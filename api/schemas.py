@@ -473,3 +473,27 @@ class PlaceResults(Model):
     q: str
     names: list[str]
     results: list[PlaceOut]
+
+
+# --- case months -------------------------------------------------------------------------
+
+class CaseMonth(Model):
+    """Cases of one calendar month (China Standard Time), all categories."""
+
+    month: str = Field(description="YYYY-MM")
+    n_cases: int | None = Field(description="Cases; null when withheld (public: fewer than "
+                                "min_public_case_count)")
+    suppressed: bool
+
+
+class CaseMonths(Model):
+    """The months a city's case data cover, for the map's period control: every month from
+    the first to the last with cases (zeros included); public callers see complete months
+    only."""
+
+    city: str
+    access: Literal["analyst", "public"]
+    min_public_case_count: int
+    first: str | None = Field(description="First month with cases (YYYY-MM), null: none")
+    last: str | None = Field(description="Last month with cases (YYYY-MM), null: none")
+    months: list[CaseMonth]

@@ -17,4 +17,5 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "ogc": (),
     "finder": (),
     "scale": (),
+    "map": ("playwright",),
 }

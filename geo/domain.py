@@ -197,8 +197,11 @@ MAX_WALK_MINUTES: int = 60
 GB50180_METRES: dict[int, float] = dict(zip(WALK_MINUTES, (300.0, 500.0, 1000.0), strict=True))
 #: The seeds' "1-kilometre service circle" of courier stations (network metres).
 COURIER_CIRCLE_M: float = 1000.0
+#: The service type the map opens on: its coverage view, the numbers beside the map and
+#: siting (one default for all of them).
+DEFAULT_SERVICE_TYPE: str = ServiceType.RED_STATION.value
 #: The service type siting proposes new stations of unless told otherwise.
-DEFAULT_SITING_TYPE: str = ServiceType.RED_STATION.value
+DEFAULT_SITING_TYPE: str = DEFAULT_SERVICE_TYPE
 #: Colour of proposed new stations (map layer and printed report).
 PROPOSED_SITE_COLOR = "#6a1b9a"
 #: Colour of the compounds new stations bring inside their walking circle (map and report).

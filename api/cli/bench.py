@@ -40,6 +40,8 @@ BENCHMARKS: dict[str, str] = {
               "demo (median, p95; goal < 100 ms).",
     "scale": "analyze coverage --city all as Dask tasks over 2 and 8 generated cities (32 with "
              "--with-32), 1 vs 2 local worker processes: batch time, peak memory per worker.",
+    "map": "The web map in Chromium: time to first tiles and to a full coverage view, at "
+           "opening and after pans (desktop and phone sizes).",
 }
 
 

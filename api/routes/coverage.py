@@ -31,7 +31,7 @@ from api.errors import problems
 from api.responses import JSONBody, csv_response, formats, table, xlsx_response
 from api.schemas import CoveragePanel, CoverageRun, Table
 from geo.domain import (
-    DEFAULT_SITING_TYPE,
+    DEFAULT_SERVICE_TYPE,
     LIFE_CIRCLE_MINUTES,
     POPULATION_GROUPS,
     service_type_term,
@@ -105,7 +105,7 @@ def _group_label(code: str | None, lang: str) -> str | None:
 @router.get("/panel", response_model=CoveragePanel, responses=formats("csv", "xlsx"),
             summary="The numbers beside the map: totals and rows by community, grid and street")
 def panel(conn: ConnDep, city: CityDep,
-          service_type: Annotated[str, Depends(service_type_param(DEFAULT_SITING_TYPE))],
+          service_type: Annotated[str, Depends(service_type_param(DEFAULT_SERVICE_TYPE))],
           minutes: Annotated[float, Query(gt=0, le=120, description="Threshold, minutes.")]
           = LIFE_CIRCLE_MINUTES,
           lang: Annotated[Literal["zh", "en"], Query(description="Language of labels")] = "zh",

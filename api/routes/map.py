@@ -20,9 +20,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from api.deps import ConnDep, CurrentUser, RegistryDep, SettingsDep, sees_personal
 from api.errors import problems
-from geo.errors import InvalidInputError, Problem
+from geo.errors import InvalidInputError, NotFoundError, Problem
 from geo.settings import Settings
-from geo.store.cities import city_extents, unknown_city
+from geo.store.cities import city_extents, get_city, unknown_city
+from geo.store.coverage import latest_run, run_contents
 from geo.store.vocabulary import service_type_terms
 from layers.basemaps import online_basemap
 from layers.legend import LegendClass
@@ -87,6 +88,19 @@ def _city_or_default(conn: Any, settings: Settings, city: str | None
     return city or default_city(rows, settings), rows
 
 
+def coverage_contents(conn: Any, city: str | None) -> dict[str, list[Any]] | None:
+    """Service types and minutes of the city's latest coverage run (None: no run), so the
+    map's numbers panel asks only for what the run holds."""
+    if city is None:
+        return None
+    try:
+        run = latest_run(conn, get_city(conn, city).id)
+    except NotFoundError:
+        return None
+    types, minutes, _ = run_contents(conn, run["id"])
+    return {"service_types": sorted(set(types)), "minutes": sorted(set(minutes))}
+
+
 @router.get("/map", response_class=HTMLResponse, responses=problems(404, 422, 503))
 def map_page(request: Request, conn: ConnDep, settings: SettingsDep,
              lang: Annotated[Literal["zh", "en"], Query()] = "zh",
@@ -103,7 +117,7 @@ def map_page(request: Request, conn: ConnDep, settings: SettingsDep,
     query = {"lang": lang, **({"city": city} if city else {})}
     config: dict[str, Any] = {
         "lang": lang, "strings": STRINGS[lang], "basemap_url": settings.basemap_url,
-        "bounds": bounds, "city": city,
+        "bounds": bounds, "city": city, "coverage": coverage_contents(conn, city),
         "base": str(request.base_url).rstrip("/"),
         "style": f"/map/style.json?{urlencode(query)}",
         "worker": "/static/vendor/maplibre/maplibre-gl-csp-worker.js",
@@ -129,10 +143,10 @@ def style_json(request: Request, conn: ConnDep, settings: SettingsDep, registry:
     read, styled from the layer catalogue, with absolute tile URLs.
 
     ``service_type`` and ``minutes`` select the coverage layers' tiles (default: the
-    first service type and the life circle). Load it in MapLibre
+    map's default service type and the life circle). Load it in MapLibre
     (``new maplibregl.Map({style: …})``) or in QGIS (vector tiles, "load style").
     """
-    from geo.domain import LIFE_CIRCLE_MINUTES, WALK_MINUTES
+    from geo.domain import DEFAULT_SERVICE_TYPE, LIFE_CIRCLE_MINUTES, WALK_MINUTES
 
     city, rows = _city_or_default(conn, settings, city)
     terms = service_type_terms(conn)
@@ -147,7 +161,8 @@ def style_json(request: Request, conn: ConnDep, settings: SettingsDep, registry:
     if problems_:
         raise InvalidInputError("invalid style selection", problems_)
     selection: dict[str, str | int] = {
-        "service_type": service_type or (codes[0] if codes else ""),
+        "service_type": service_type or (DEFAULT_SERVICE_TYPE if DEFAULT_SERVICE_TYPE in codes
+                                         else codes[0] if codes else ""),
         "minutes": minutes or LIFE_CIRCLE_MINUTES}
     types = term_classes(terms)
 

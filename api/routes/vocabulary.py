@@ -18,6 +18,7 @@ from api.deps import ConnDep, SettingsDep
 from geo.domain import (
     BROUGHT_INSIDE_COLOR,
     COURIER_CIRCLE_M,
+    DEFAULT_SERVICE_TYPE,
     DEFAULT_SITING_TYPE,
     GB50180_METRES,
     GRID_HOUSEHOLDS_RANGE,
@@ -84,6 +85,8 @@ class DefaultsOut(BaseModel):
     siting_colors: dict[str, str] = Field(description=(
         "Colours of the siting panel: proposed (new stations and their circles), "
         "brought_inside (compounds they bring inside)"))
+    service_type: str = Field(description="The service type the map opens on (coverage "
+                              "view, numbers beside the map, siting)")
 
 
 class VocabularyOut(BaseModel):
@@ -146,4 +149,5 @@ def vocabulary(conn: ConnDep, settings: SettingsDep,
                              minutes=LIFE_CIRCLE_MINUTES,
                              siting_sites=PlanParams.model_fields["p"].default,
                              siting_colors={"proposed": PROPOSED_SITE_COLOR,
-                                            "brought_inside": BROUGHT_INSIDE_COLOR}))
+                                            "brought_inside": BROUGHT_INSIDE_COLOR},
+                             service_type=DEFAULT_SERVICE_TYPE))

@@ -122,3 +122,30 @@ def public_density_cells(cases: gpd.GeoDataFrame, cells: np.ndarray | list[str],
         surface["density_per_km2"].to_numpy(), surface["n_near"].to_numpy(),
         min_count=min_count))[["h3", "density_per_km2", "geometry"]]
 
+
+
+def public_month_totals(counts: pd.Series, *, min_count: int | None) -> pd.DataFrame:
+    """Cases per calendar month over all categories, every month from the first to the last
+    month of ``counts`` (index 'YYYY-MM', months without cases may be absent; zeros are
+    filled in): ``month``, ``n_cases`` (None when withheld), ``suppressed``.
+
+    ``min_count=None`` gives exact counts (analysts); otherwise the city-month is the unit
+    of release of :func:`geo.cases.privacy.release_atoms` (a month of 1 … ``min_count``-1
+    cases shows no figure, as in the public trend). Zero months are never withheld.
+    """
+    counts = counts[counts > 0]
+    if counts.empty:
+        return pd.DataFrame({"month": pd.Series(dtype=object), "n_cases": pd.Series(dtype=object),
+                             "suppressed": pd.Series(dtype=bool)})
+    span = pd.period_range(min(counts.index), max(counts.index), freq="M").strftime("%Y-%m")
+    n = counts.reindex(list(span), fill_value=0).to_numpy(dtype=np.int64)
+    months = np.asarray(list(span), dtype=object)
+    if min_count is None:
+        shown = np.ones(len(n), dtype=bool)
+    else:
+        shown = release_atoms(months, np.full(len(n), "city", dtype=object), n,
+                              min_count=min_count)
+    small = (n > 0) & ~shown
+    shown_n = pd.Series([None if s else int(v) for v, s in zip(n, small, strict=True)],
+                        dtype=object)
+    return pd.DataFrame({"month": months, "n_cases": shown_n, "suppressed": small})

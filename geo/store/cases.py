@@ -23,7 +23,7 @@ from sqlalchemy import Connection, text
 
 from geo.cases.counts import check_categories, check_window
 from geo.cases.hotspots import DensitySurface, HotSpotResult
-from geo.cases.privacy import PublicWindow
+from geo.cases.privacy import PUBLIC_TZ, PublicWindow
 from geo.cases.stats import GridCaseStats
 from geo.errors import InvalidInputError, NotFoundError, Problem
 from geo.store.cities import data_version
@@ -60,6 +60,21 @@ def read_cases(conn: Connection, city_id: int, *, categories: Iterable[str] | No
     df["satisfaction"] = pd.to_numeric(df["satisfaction"], errors="coerce").astype(float)
     geometry = gpd.points_from_xy(df["lon"].astype(float), df["lat"].astype(float))
     return gpd.GeoDataFrame(df.drop(columns=["lon", "lat"]), geometry=geometry, crs=4326)
+
+
+def case_month_counts(conn: Connection, city_id: int, *, end: datetime | None = None
+                      ) -> pd.Series:
+    """Cases of city ``city_id`` per calendar month of China Standard Time, all categories:
+    a Series of counts indexed by 'YYYY-MM' (months without cases absent), oldest first,
+    of cases reported before ``end`` (tz-aware; None: all)."""
+    rows = conn.execute(text("""
+        SELECT to_char(reported_at AT TIME ZONE :tz, 'YYYY-MM') AS month,
+               count(*) AS n
+        FROM grid_case
+        WHERE city_id = :city AND (CAST(:end AS timestamptz) IS NULL OR reported_at < :end)
+        GROUP BY 1 ORDER BY 1"""), {"city": city_id, "end": end, "tz": PUBLIC_TZ}).all()
+    return pd.Series([int(r.n) for r in rows], index=[str(r.month) for r in rows],
+                     dtype="int64", name="n_cases")
 
 
 def read_grids(conn: Connection, city_id: int) -> gpd.GeoDataFrame:

@@ -29,6 +29,9 @@ OVERLAP_CLASSES: tuple[LegendClass, ...] = (
     LegendClass(0.8, "#d7191c", "重叠 ≥ 80%", "Overlap ≥ 80 %"),
 )
 
+#: Compounds no station of the kind reaches: greys no service type has, one per kind (each
+#: colour one meaning on the map).
+UNREACHED_COLORS = {"courier": "#757575", "parcel": "#a1887f"}
 _RUN = ("analysis_run",)
 _COURIER = SERVICE_TYPES[ServiceType.COURIER_STATION]
 _CIRCLE_KM = f"{COURIER_CIRCLE_M / 1000:g}"
@@ -73,7 +76,8 @@ def _type_layers(kind: ServiceType, *, key: str, how_zh: str, how_en: str,
                                    "budget_m"),
                           filters=(*f, ("reached", False)),
                           version_tables=("courier_compound", "compound", *_RUN)),
-            style=Style("fill", "#c0392b", fill_opacity=0.55, weight=1.0),
+            # grey: "not reached" (a service type's colour here would mean that type)
+            style=Style("fill", UNREACHED_COLORS[key], fill_opacity=0.55, weight=1.0),
             description_zh=f"没有任何{zh}在服务范围内可达的小区（按居民人数）",
             description_en=f"Compounds outside the reach of every {en.lower()}",
         ),

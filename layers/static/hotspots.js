@@ -8,13 +8,17 @@
           clear: '清除', loading: '正在计算热点…', city: '请在地址中加上 ?city=城市代码',
           cells: '格', hot: '热点', cold: '冷点', none: '所选条件下没有显著热点或冷点',
           pick: '请至少选择一个类别', error: '查询失败', hint: '选择类别和时段后点击“查询”',
-          cases: '事件数' },
+          cases: '事件数', no_cases: '该时段没有案件', period: '数据时段', to_: '至',
+          months: '个月', no_data: '该城市没有案件数据', slider: '按月查看', withheld: '少于公开下限' },
     en: { title: 'Case hot spots', cats: 'Categories', from: 'From month', to: 'To month (incl.)',
           run: 'Show', clear: 'Clear', loading: 'Computing hot spots…',
           city: 'Add ?city=<code> to the address', cells: 'cells', hot: 'hot', cold: 'cold',
           none: 'No significant hot or cold spots for this selection',
           pick: 'Pick at least one category', error: 'Request failed',
-          hint: 'Choose categories and a period, then Show', cases: 'Cases' }
+          hint: 'Choose categories and a period, then Show', cases: 'Cases',
+          no_cases: 'No cases in this period', period: 'Data period', to_: 'to', months: 'months',
+          no_data: 'This city has no case data', slider: 'Month by month',
+          withheld: 'below the public minimum' }
   });
 
   var H3_RESOLUTION = 9;  // hexagons of about 0.1 km², finer than a grid
@@ -45,6 +49,9 @@
       }).join('') + '</div>' +
       '<label>' + esc(T.from) + ' <input id="hs-start" type="month"></label><br>' +
       '<label>' + esc(T.to) + ' <input id="hs-end" type="month"></label><br>' +
+      '<div class="hs-slider"><label for="hs-month">' + esc(T.slider) + '</label> ' +
+      '<input id="hs-month" type="range" min="0" max="0" value="0" disabled> <output id="hs-month-out"></output></div>' +
+      '<div id="hs-period" class="hs-period"></div>' +
       '<button id="hs-run" type="button">' + esc(T.run) + '</button> ' +
       '<button id="hs-clear" type="button">' + esc(T.clear) + '</button>' +
       '<div id="hs-status" role="status" aria-live="polite">' + esc(C.city ? T.hint : T.city) + '</div>' +
@@ -76,8 +83,59 @@
       drawn = 0;
     }
 
-    function run() {
+    /* The data's months (/cases/months): the inputs' bounds, the slider's stops and the
+       answer to "are there cases in this period?" (without asking for hot spots). */
+    var months = null, startBox = box.querySelector('#hs-start'), endBox = box.querySelector('#hs-end');
+    var slider = box.querySelector('#hs-month'), sliderOut = box.querySelector('#hs-month-out');
+    function monthText(m) {
+      return m.month + ' · ' + (m.n_cases === null ? T.withheld : SC.fmt.whole(m.n_cases) + ' ' + T.cases);
+    }
+    function casesIn(from, to) {  // null: not known (the month list did not come)
+      if (months === null) { return null; }
+      return months.some(function (m) {
+        return (!from || m.month >= from) && (!to || m.month <= to) && m.n_cases !== 0;
+      });
+    }
+    function changedPeriod() { if (SC.changed) { SC.changed('period'); } }
+    var monthsReady = !C.city ? Promise.resolve() :
+      SC.request('/cities/' + encodeURIComponent(C.city) + '/cases/months').then(function (res) {
+        if (!res[0]) { return; }
+        months = res[1].months || [];
+        SC.hotspots.months = months;
+        var p = box.querySelector('#hs-period');
+        if (!months.length) { p.textContent = T.no_data; return; }
+        p.textContent = T.period + ': ' + res[1].first + ' ' + T.to_ + ' ' + res[1].last +
+          ' (' + months.length + ' ' + T.months + ')';
+        [startBox, endBox].forEach(function (i) { i.min = res[1].first; i.max = res[1].last; });
+        slider.max = String(months.length - 1);
+        slider.disabled = false;
+        slider.value = String(Math.max(0, months.map(function (m) { return m.month; }).indexOf(endBox.value)));
+        sliderOut.textContent = endBox.value ? monthText(months[Number(slider.value)]) : '';
+      }, function () { /* no month list: periods are checked by the hot-spot answer */ });
+    slider.addEventListener('input', function () { sliderOut.textContent = monthText(months[Number(slider.value)]); });
+    slider.addEventListener('change', function () {  // released: that month's hot spots
+      var m = months[Number(slider.value)].month;
+      startBox.value = m;
+      endBox.value = m;
+      changedPeriod();
+      run();
+    });
+    [startBox, endBox].forEach(function (i) { i.addEventListener('change', changedPeriod); });
+
+    // a run waits for the month list (a link's period may ask before it came)
+    function run() { return monthsReady.then(runNow); }
+    function runNow() {
       if (!C.city) { say(T.city, 'error'); return; }
+      var from = startBox.value, to = endBox.value;
+      // the truth, not "no hot spots" (a reversed period is the API's error to name)
+      if (!(from && to && from > to) && casesIn(from, to) === false) {
+        seq += 1;
+        clear();
+        if (SC.layerOn('case_hotspots')) { SC.setLayer('case_hotspots', false); }
+        say(T.no_cases, 'empty');
+        SC.hotspots.last = { cells: 0, hot: 0, cold: 0, empty: true };
+        return;
+      }
       var chosen = Array.prototype.filter.call(box.querySelectorAll('input[name=hs-cat]'),
         function (i) { return i.checked; }).map(function (i) { return i.value; });
       if (!chosen.length) { say(T.pick, 'error'); return; }
@@ -100,8 +158,10 @@
             return;
           }
           clear();
-          // the stored (unfiltered) run would hide the filtered cells underneath
+          // the stored (unfiltered) run would hide the filtered cells underneath, and other
+          // area colours would mean something else: one colour meaning per map
           if (SC.layerOn('case_hotspots')) { SC.setLayer('case_hotspots', false); }
+          if (SC.claimColours) { SC.claimColours('panel:hotspots'); }
           var feats = j.features || [], hot = 0, cold = 0;
           feats.forEach(function (f) {
             var b = Number(f.properties.bin);
@@ -121,6 +181,10 @@
         });
     }
     runBtn.addEventListener('click', run);
+    // a layer of another colour meaning turned on: the cells give way
+    window.addEventListener('sc:colours', function (e) {
+      if (e.detail !== 'panel:hotspots' && drawn) { clear(); say(T.hint); }
+    });
     box.querySelector('#hs-clear').addEventListener('click', function () {
       clear();
       seq += 1;
@@ -128,7 +192,13 @@
       runBtn.disabled = false;
       box.classList.remove('loading');
     });
-    SC.hotspots = { run: run, clear: clear, drawn: function () { return drawn; }, last: null };
+    /* The chosen period (YYYY-MM, inclusive; '' = open), read or set (views.js). */
+    function period(from, to) {
+      if (from !== undefined) { startBox.value = from || ''; endBox.value = to || ''; }
+      return [startBox.value, endBox.value];
+    }
+    SC.hotspots = { run: run, clear: clear, drawn: function () { return drawn; }, last: null,
+                    period: period, months: [], casesIn: casesIn };
   }
 
   SC.whenReady(function () { start(SC.map, SC.catalogue, SC.vocab); });

@@ -7,11 +7,13 @@
   var T = SC.i18n({
     zh: { coverage: '服务圈', service_type: '服务类型', all_types: '全部类型', minutes: '步行分钟',
           unreachable: '不可达', locked: '（受限）', layers: '图层', legend: '图例', panel: '图层',
-          none_on: '未打开任何图层', serves: '服务对象', m_per_min: '米/分钟' },
+          none_on: '未打开任何图层', serves: '服务对象', m_per_min: '米/分钟',
+          muted: '为使每种颜色只有一种含义，已关闭：', sep: '、' },
     en: { coverage: 'Service circles', service_type: 'Service type', all_types: 'All types',
           minutes: 'Walking minutes', unreachable: 'unreachable', locked: ' (restricted)',
           layers: 'Layers', legend: 'Legend', panel: 'Layers', none_on: 'No layer is on',
-          serves: 'Serves', m_per_min: 'm/min' }
+          serves: 'Serves', m_per_min: 'm/min',
+          muted: 'Turned off so that each colour has one meaning: ', sep: ', ' }
   });
   var role = null, vocab = null;
   var state = { layers: [], byName: {}, groups: {} };
@@ -23,6 +25,7 @@
   function makeMap() {
     var opts = {
       container: 'map', style: C.style, attributionControl: false, maxZoom: 20,
+      hash: 'map',  // #map=zoom/lat/lon: the position travels with a link (views.js: the rest)
       localIdeographFontFamily: "'Noto Sans CJK SC', 'Noto Sans SC', sans-serif",
       transformRequest: function (url) {  // our own tiles and style carry the key
         return url.indexOf(origin) === 0 || url.charAt(0) === '/'
@@ -102,7 +105,32 @@
   function isOn(name) {
     return !!SC.map.getLayer(name) && SC.map.getLayoutProperty(name, 'visibility') !== 'none';
   }
+  /* One colour meaning per map: area layers coloured by classes mean either a vocabulary
+     term (service type, case category — the same colours everywhere) or their own ramp;
+     turning one on turns off those of another meaning. Points keep their symbols. */
+  function meaning(layer) {
+    var st = layer && layer.style;
+    if (!st || !st.classes || !st.classes.length || st.kind === 'circle') { return null; }
+    return ((vocab && vocab.raw.columns) || {})[st.property] || 'layer:' + layer.name;
+  }
+  var muted = [];
+  function oneMeaning(name) { claim(meaning(state.byName[name])); }
+  /* Turn off the area layers of another colour meaning than ``m`` (a panel drawing its own
+     areas claims the map's colours too: SC.claimColours). */
+  function claim(m) {
+    if (!m) { return; }
+    var off = state.layers.filter(function (l) {
+      var other = meaning(l);
+      return l.drawn && other && other !== m && isOn(l.name);
+    });
+    off.forEach(function (l) { setOn(l.name, false); });
+    muted = off.map(function (l) { return l.title; });  // said in the legend until the next claim
+    renderLegend();
+    window.dispatchEvent(new CustomEvent('sc:colours', { detail: m }));  // panels' own areas
+  }
+  SC.claimColours = claim;
   function setOn(name, on) {
+    if (on) { oneMeaning(name); }
     styleLayers(name).forEach(function (id) {
       SC.map.setLayoutProperty(id, 'visibility', on ? 'visible' : 'none');
     });
@@ -113,7 +141,13 @@
     }
     renderLegend();
     renderCounts();
+    changed('layers');
   }
+  /* Tell the other panels (numbers, views) what changed: 'layers' or 'selection'. */
+  function changed(what) {
+    window.dispatchEvent(new CustomEvent('sc:change', { detail: what }));
+  }
+  SC.changed = changed;
   /* Names of the catalogue layers shown now. */
   function onNames() {
     return state.layers.filter(function (l) { return l.drawn && isOn(l.name); })
@@ -220,6 +254,9 @@
         html += '<div class="row">' + sw + esc(c.label || layer.title) + '</div>';
       });
     });
+    if (muted.length) {
+      html += '<small class="sc-muted">' + esc(T.muted) + esc(muted.join(T.sep)) + '</small>';
+    }
     legendBox.innerHTML = html || '<small>' + esc(T.none_on) + '</small>';
   }
 
@@ -322,11 +359,18 @@
         if (src && l.filters && Object.keys(l.filters).length) { src.setTiles([tileUrl(l)]); }
       });
       renderLegend();
+      changed('selection');
     }
     body.querySelector('#cov-type').addEventListener('change', apply);
     body.querySelector('#cov-min').addEventListener('change', apply);
     who();
-    SC.coverage = { apply: apply, selection: sel };
+    /* Choose type and minutes as the selectors would (views.js: a link's view). */
+    function choose(type, minutes) {
+      if (type !== undefined && type !== null) { body.querySelector('#cov-type').value = type; }
+      if (minutes) { body.querySelector('#cov-min').value = String(minutes); }
+      apply();
+    }
+    SC.coverage = { apply: apply, choose: choose, selection: sel };
   }
 
   /* ---- start ----------------------------------------------------------------------- */
@@ -407,6 +451,7 @@
   };
   SC.view = function (lat, lon, zoom) { SC.map.jumpTo({ center: [lon, lat], zoom: zoom }); };
   SC.pick = pick;
+  SC.meaning = function (name) { return meaning(state.byName[name]); };
 
   checkKey().then(function (r) {
     role = r;
@@ -436,8 +481,8 @@
   var citySel = document.getElementById('city');
   if (citySel) {
     citySel.addEventListener('change', function () {
-      window.location.search = '?lang=' + encodeURIComponent(SC.lang) + '&city=' +
-        encodeURIComponent(citySel.value);
+      window.location.href = '?lang=' + encodeURIComponent(SC.lang) + '&city=' +
+        encodeURIComponent(citySel.value) + (SC.viewHash ? SC.viewHash() : '');
     });
   }
 

@@ -457,3 +457,26 @@ def test_layers_and_endpoints_publish_the_same_figures(
     for cell, d in kde.items():
         if cell in density or d is not None:
             assert d == pytest.approx(density.get(cell)), cell
+
+
+def test_months_list_the_data_period_for_the_period_control(
+        client: TestClient, key: dict[str, dict[str, str]],
+        case_db: tuple[Settings, dict[str, str]]) -> None:
+    eng = migrate.make_engine(case_db[0])
+    try:
+        with eng.connect() as conn:  # an independent count, month by month in CST
+            truth = dict(conn.execute(text(
+                "SELECT to_char(reported_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM'), count(*)"
+                " FROM grid_case GROUP BY 1")).all())
+    finally:
+        eng.dispose()
+    exact = client.get(f"{URL}/months", headers=key["analyst"]).json()
+    assert exact["access"] == "analyst"
+    assert (exact["first"], exact["last"]) == (min(truth), max(truth))
+    assert {m["month"]: m["n_cases"] for m in exact["months"] if m["n_cases"]} == truth
+    public = client.get(f"{URL}/months").json()
+    assert public["access"] == "public"
+    for m in public["months"]:
+        assert m["n_cases"] is None or m["n_cases"] == 0 or m["n_cases"] >= 5
+        assert m["n_cases"] == truth.get(m["month"], 0) or m["suppressed"]
+    assert client.get("/cities/nowhere/cases/months").status_code == 404

@@ -111,3 +111,18 @@ def test_online_tiles_are_allowed_by_the_map_policy(sample_settings: Settings) -
         csp = other.get("/map").headers["content-security-policy"]
     assert "connect-src 'self' https://webrd01.is.autonavi.com;" in csp
     assert "img-src 'self' data: https://webrd01.is.autonavi.com;" in csp
+
+
+def test_one_default_service_type_for_map_panel_and_siting(client: TestClient) -> None:
+    from geo.domain import DEFAULT_SERVICE_TYPE, DEFAULT_SITING_TYPE
+
+    v = client.get("/vocabulary").json()["defaults"]
+    assert v["service_type"] == v["siting_service_type"] == DEFAULT_SERVICE_TYPE == \
+        DEFAULT_SITING_TYPE
+    style = _style(client, city="testville")
+    assert style["metadata"]["sc:selection"]["service_type"] == DEFAULT_SERVICE_TYPE
+    assert style["sources"]["coverage_circles_15"]["tiles"][0].endswith(
+        f"service_type={DEFAULT_SERVICE_TYPE}")
+    panel = client.get("/cities/testville/coverage/panel")
+    if panel.status_code == 200:  # the sample city may hold no coverage run
+        assert panel.json()["service_type"] == DEFAULT_SERVICE_TYPE

@@ -78,7 +78,8 @@ def test_thresholds_and_defaults(client: TestClient, sample_settings: Settings) 
     assert v["defaults"] == {"siting_service_type": "red_station",
                              "minutes": LIFE_CIRCLE_MINUTES, "siting_sites": 5,
                              "siting_colors": {"proposed": PROPOSED_SITE_COLOR,
-                                               "brought_inside": BROUGHT_INSIDE_COLOR}}
+                                               "brought_inside": BROUGHT_INSIDE_COLOR},
+                             "service_type": "red_station"}
 
 
 def test_a_type_added_with_the_cli_is_listed(client: TestClient, youth_station: str) -> None:

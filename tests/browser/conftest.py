@@ -1,5 +1,7 @@
-"""Browser test fixtures: Debian's Chromium through Playwright (no browser download), and
-the sample database and live server of tests/support/mapservice_fixtures.py."""
+"""Browser test fixtures: Debian's Chromium through Playwright (no browser download), the
+sample database and live server of tests/support/mapservice_fixtures.py, and a city added
+with ``city add``. The helpers the tests share (pages, waiting, opening the map) are in
+tests/support/browser.py."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine, text
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-quic", "--no-first-run",
@@ -35,3 +38,18 @@ def browser() -> Iterator[Any]:
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield b
         b.close()
+
+
+@pytest.fixture(scope="session")
+def added_city(settings: Any, demo_engine: Engine) -> Iterator[str]:
+    """A city added with ``servicecircle city add`` from the east of the Wudaokou extract."""
+    from tests.store.test_city_add import cli
+
+    code = "t-map-added"
+    r = cli(settings, "city", "add", code, "--osm",
+            str(Path(__file__).parents[2] / "data" / "osm" / "wudaokou_2017.osm"),
+            "--bbox", "116.318,39.991,116.332,40.004", "--name-zh", "新增城", "--name-en", "Added")
+    assert r.returncode == 0, r.stderr
+    yield code
+    with demo_engine.begin() as conn:
+        conn.execute(text("DELETE FROM city WHERE code = :c"), {"c": code})

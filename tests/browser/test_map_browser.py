@@ -8,31 +8,14 @@ from typing import Any
 
 import pytest
 
+from tests.support.browser import new_page, open_map, settle
+
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN")
-    pg = context.new_page()
-    pg.problems = []  # console errors and uncaught exceptions
-    pg.on("console", lambda m: pg.problems.append(m.text) if m.type == "error" else None)
-    pg.on("pageerror", lambda e: pg.problems.append(str(e)))
+    pg = new_page(browser)
     yield pg
-    context.close()
-
-
-def _settle(page: Any) -> None:
-    page.wait_for_load_state("networkidle")
-    page.evaluate("SC.idle().then(() => { SC.settled = true; }); SC.settled = false")
-    page.wait_for_function("() => SC.settled", timeout=20_000)  # drawn, labels placed
-    page.wait_for_load_state("networkidle")
-    page.wait_for_function("() => SC.map.loaded()", timeout=20_000)
-
-
-def _open(page: Any, url: str) -> None:
-    page.goto(url)
-    page.wait_for_function("() => window.SC && window.SC.ready === true", timeout=20_000)
-    page.evaluate("document.querySelectorAll('#layers details').forEach(d => d.open = true)")
-    _settle(page)
+    pg.context.close()
 
 
 def _overlay_count(page: Any) -> int:
@@ -41,7 +24,7 @@ def _overlay_count(page: Any) -> int:
 
 def test_map_shows_layers_toggles_and_popups(page: Any, server: str,
                                              artifacts: Path) -> None:
-    _open(page, f"{server}/map?city=testville")
+    open_map(page, f"{server}/map?city=testville", expand=True)
     assert page.title() == "服务圈地图"
     labels = page.locator("#layers label")
     texts = labels.all_inner_texts()
@@ -67,7 +50,7 @@ def test_map_shows_layers_toggles_and_popups(page: Any, server: str,
     # click inside compound K4 (lon 117.055-117.065, lat 28.22-28.23): a popup opens
     page.evaluate("SC.setLayer('compounds', true)")
     page.evaluate("SC.view(28.225, 117.06, 16)")
-    _settle(page)
+    settle(page)
     pt = page.evaluate("SC.toPage(28.225, 117.06)")
     page.mouse.click(pt[0], pt[1])
     popup = page.locator(".maplibregl-popup-content")
@@ -80,18 +63,18 @@ def test_map_shows_layers_toggles_and_popups(page: Any, server: str,
 
 
 def test_search_by_name_lists_and_zooms(page: Any, server: str) -> None:
-    _open(page, f"{server}/map?city=testville")
+    open_map(page, f"{server}/map?city=testville", expand=True)
     page.fill("#q", "幸福小区2")
     page.locator("#results li").first.wait_for(timeout=5000)
     assert "幸福小区2期" in page.locator("#results").inner_text()
     page.locator("#results li").first.click()
-    _settle(page)
+    settle(page)
     assert page.evaluate("SC.map.getZoom()") >= 15
     assert page.problems == []
 
 
 def test_english_switch(page: Any, server: str) -> None:
-    _open(page, f"{server}/map?city=testville")
+    open_map(page, f"{server}/map?city=testville", expand=True)
     page.click("#lang")
     page.wait_for_function("() => window.SC && window.SC.ready === true", timeout=20_000)
     assert page.title() == "Service circle map"
@@ -102,7 +85,7 @@ def test_english_switch(page: Any, server: str) -> None:
 
 def test_analyst_key_shows_restricted_case_layer(page: Any, server: str,
                                                  api_keys: dict[str, str]) -> None:
-    _open(page, f"{server}/map?city=testville")
+    open_map(page, f"{server}/map?city=testville", expand=True)
     page.fill("#key", api_keys["analyst"])
     page.click("#keysave")
     page.wait_for_function("() => window.SC && window.SC.ready === true", timeout=20_000)
@@ -111,13 +94,13 @@ def test_analyst_key_shows_restricted_case_layer(page: Any, server: str,
     assert any("网格事件" in t for t in texts)
     page.evaluate("document.querySelectorAll('#layers details').forEach(d => d.open = true)")
     page.locator("#layers label", has_text="网格事件").locator("input").click()
-    _settle(page)
+    settle(page)
     assert "grid_cases" in page.evaluate("SC.layersOn()")
     assert page.problems == []
 
 
 def test_demo_city_map(page: Any, demo_server: str, artifacts: Path) -> None:
-    _open(page, f"{demo_server}/map?city=guixi")
+    open_map(page, f"{demo_server}/map?city=guixi", expand=True)
     assert page.evaluate("SC.map.queryRenderedFeatures().length") > 50  # basemap and layers
     assert page.evaluate("SC.drawn('service_points')") > 0  # service point markers
     page.screenshot(path=str(artifacts / "map-guixi.png"))

@@ -15,8 +15,15 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
+from tests.support.browser import (
+    DESKTOP,
+    PHONE,
+    drawn,
+    drawn_names,
+    new_page,
+    open_map,
+    settle,
+)
 
 
 @pytest.fixture(scope="module")
@@ -33,42 +40,6 @@ def runs(demo_engine: Engine) -> Iterator[None]:
         conn.execute(text("DELETE FROM analysis_run WHERE id = ANY(:ids)"), {"ids": ids})
 
 
-def _page(browser: Any, viewport: dict[str, int], locale: str = "zh-CN") -> Any:
-    pg = browser.new_context(viewport=viewport, locale=locale).new_page()
-    pg.problems = []  # console errors and uncaught exceptions
-    pg.responses = []  # (status, url) of every response
-    pg.on("console", lambda m: pg.problems.append(m.text) if m.type == "error" else None)
-    pg.on("pageerror", lambda e: pg.problems.append(str(e)))
-    pg.on("response", lambda r: pg.responses.append((r.status, r.url)))
-    return pg
-
-
-def _settle(page: Any) -> None:
-    page.wait_for_load_state("networkidle")
-    page.evaluate("SC.idle().then(() => { SC.settled = true; }); SC.settled = false")
-    page.wait_for_function("() => SC.settled", timeout=20_000)  # drawn, labels placed
-    page.wait_for_load_state("networkidle")
-    page.wait_for_function("() => SC.map.loaded()", timeout=20_000)
-
-
-def _open(page: Any, url: str) -> None:
-    page.goto(url)
-    page.wait_for_function("() => window.SC && SC.ready === true && SC.siting && SC.hotspots",
-                           timeout=20_000)
-    _settle(page)
-
-
-def _drawn_names(page: Any, style_layer: str) -> set[str]:
-    return set(page.evaluate(
-        "(id) => SC.map.queryRenderedFeatures({layers: [id]})"
-        ".map(f => f.properties.name).filter(Boolean)", style_layer))
-
-
-def _drawn(page: Any, style_layer: str) -> int:
-    return int(page.evaluate(
-        "(id) => SC.map.queryRenderedFeatures({layers: [id]}).length", style_layer))
-
-
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("city", ["guixi", "wudaokou"])
 def test_basemap_and_calm_default(browser: Any, demo_server: str, demo_engine: Engine,
@@ -79,22 +50,22 @@ def test_basemap_and_calm_default(browser: Any, demo_server: str, demo_engine: E
             " AS p FROM basemap_line b JOIN city c ON c.id = b.city_id"
             " WHERE c.code = :c AND b.layer = 'roads' AND b.name IS NOT NULL) s"),
             {"c": city}).one()
-    page = _page(browser, DESKTOP, "en-GB" if lang == "en" else "zh-CN")
+    page = new_page(browser, DESKTOP, "en-GB" if lang == "en" else "zh-CN")
     try:
-        _open(page, f"{demo_server}/map?city={city}&lang={lang}")
+        open_map(page, f"{demo_server}/map?city={city}&lang={lang}")
         # few layers on: the coverage view of one type and the service points
         assert set(page.evaluate("SC.layersOn()")) == {"coverage_circles_15", "service_points"}
         assert page.evaluate("SC.drawn('coverage_circles_15')") > 0
         # the basemap: named streets, water, green, built-up areas and place names
-        assert _drawn(page, "basemap:water") > 0 and _drawn(page, "basemap:green") > 0
-        assert _drawn(page, "basemap:roads") > 50
-        places = _drawn_names(page, "basemap:labels")
+        assert drawn(page, "basemap:water") > 0 and drawn(page, "basemap:green") > 0
+        assert drawn(page, "basemap:roads") > 50
+        places = drawn_names(page, "basemap:labels")
         if city == "wudaokou":
             assert {"清华大学", "北京大学", "圆明园"} <= places
         else:
             assert "贵溪市" in places
         page.evaluate("([la, lo]) => SC.view(la, lo, 15)", [street.lat, street.lon])
-        _settle(page)
+        settle(page)
         page.wait_for_function(  # streets with names (labels are placed over a few frames)
             "() => new Set(SC.map.queryRenderedFeatures({layers: ['basemap:road-names']})"
             ".map(f => f.properties.name)).size >= 2", timeout=10_000)
@@ -102,7 +73,7 @@ def test_basemap_and_calm_default(browser: Any, demo_server: str, demo_engine: E
                       " {duration: 0})")
         assert "© OpenStreetMap contributors" in page.locator(".maplibregl-ctrl-attrib").inner_text()
         page.evaluate("SC.map.jumpTo({zoom: 14})")
-        _settle(page)
+        settle(page)
         page.screenshot(path=str(artifacts / f"map-calm-{city}-{lang}-desktop.png"))
 
         # panels never overflow sideways; the layers that are on show in the list
@@ -127,14 +98,14 @@ def test_basemap_and_calm_default(browser: Any, demo_server: str, demo_engine: E
 @pytest.mark.parametrize("city", ["guixi", "wudaokou"])
 def test_phone_layout(browser: Any, demo_server: str, runs: None, city: str, lang: str,
                       artifacts: Path) -> None:
-    page = _page(browser, PHONE, "en-GB" if lang == "en" else "zh-CN")
+    page = new_page(browser, PHONE, "en-GB" if lang == "en" else "zh-CN")
     try:
-        _open(page, f"{demo_server}/map?city={city}&lang={lang}")
+        open_map(page, f"{demo_server}/map?city={city}&lang={lang}")
         # the map takes the whole width; nothing makes the page scroll sideways
         assert page.evaluate("SC.map.getCanvas().getBoundingClientRect().width") == PHONE["width"]
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         assert page.evaluate("document.getElementById('panel').getBoundingClientRect().right") <= 0
-        assert _drawn(page, "basemap:roads") > 0
+        assert drawn(page, "basemap:roads") > 0
         page.screenshot(path=str(artifacts / f"map-phone-{city}-{lang}.png"))
         # the drawer opens over the map, inside the screen, and its selectors work
         page.click("#drawer")
@@ -144,7 +115,7 @@ def test_phone_layout(browser: Any, demo_server: str, runs: None, city: str, lan
                             ".getBoundingClientRect(); return [r.left, r.right]; })()")
         assert 0 <= box[0] and box[1] <= PHONE["width"]
         page.select_option("#cov-min", "10")
-        _settle(page)
+        settle(page)
         assert "coverage_circles_10" in page.evaluate("SC.layersOn()")
         page.screenshot(path=str(artifacts / f"map-phone-{city}-{lang}-drawer.png"))
         page.click("#sec-key summary")  # the key box lives in the drawer on phones
@@ -168,13 +139,13 @@ def test_a_click_on_a_compound_opens_the_compound(browser: Any, demo_server: str
             " AND ST_Contains(c.geom, ST_PointOnSurface(k.geom))"
             " JOIN city ON city.id = k.city_id WHERE city.code = 'guixi'"
             " ORDER BY k.residents DESC LIMIT 1")).one()
-    page = _page(browser, DESKTOP)
+    page = new_page(browser, DESKTOP)
     try:
-        _open(page, f"{demo_server}/map?city=guixi")
+        open_map(page, f"{demo_server}/map?city=guixi")
         for name in ("compounds", "courier_catchments"):
             page.evaluate("(n) => SC.setLayer(n, true)", name)
         page.evaluate("([la, lo]) => SC.view(la, lo, 17)", [row.lat, row.lon])
-        _settle(page)
+        settle(page)
         pt = page.evaluate("([la, lo]) => SC.toPage(la, lo)", [row.lat, row.lon])
         under = page.evaluate("([x, y]) => { const r = SC.map.getContainer()"
                               ".getBoundingClientRect(); return SC.map.queryRenderedFeatures("
@@ -203,13 +174,13 @@ def test_popups_speak_the_language_in_whole_people(browser: Any, demo_server: st
             " FROM coverage_compound_latest m JOIN compound k ON k.id = m.compound_id"
             " JOIN city c ON c.id = m.city_id WHERE c.code = 'guixi'"
             " AND m.service_type = 'party_mass_centre' ORDER BY k.residents DESC LIMIT 1")).one()
-    page = _page(browser, DESKTOP, "en-GB" if lang == "en" else "zh-CN")
+    page = new_page(browser, DESKTOP, "en-GB" if lang == "en" else "zh-CN")
     try:
-        _open(page, f"{demo_server}/map?city=guixi&lang={lang}")
+        open_map(page, f"{demo_server}/map?city=guixi&lang={lang}")
         page.evaluate("SC.layersOn().forEach(n => SC.setLayer(n, false));"
                       " SC.setLayer('coverage_compound_minutes', true)")
         page.evaluate("([la, lo]) => SC.view(la, lo, 17)", [row.lat, row.lon])
-        _settle(page)
+        settle(page)
         pt = page.evaluate("([la, lo]) => SC.toPage(la, lo)", [row.lat, row.lon])
         page.mouse.click(pt[0], pt[1])
         popup = page.locator(".maplibregl-popup-content")
@@ -229,11 +200,11 @@ def test_popups_speak_the_language_in_whole_people(browser: Any, demo_server: st
 def test_a_refused_key_shows_a_message_and_public_layers_load(browser: Any, demo_server: str,
                                                               runs: None,
                                                               artifacts: Path) -> None:
-    page = _page(browser, DESKTOP)
+    page = new_page(browser, DESKTOP)
     try:
         page.goto(f"{demo_server}/map?city=guixi")
         page.evaluate("sessionStorage.setItem('sc_api_key', 'sc2_not-a-key-anyone-was-given')")
-        _open(page, f"{demo_server}/map?city=guixi")
+        open_map(page, f"{demo_server}/map?city=guixi")
         msg = page.locator("#keymsg")
         assert msg.is_visible() and "密钥无效或已被吊销" in msg.inner_text()
         assert page.evaluate("SC.drawn('service_points')") > 0
@@ -246,17 +217,17 @@ def test_a_refused_key_shows_a_message_and_public_layers_load(browser: Any, demo
         page.context.close()
 
 
-def test_a_key_revoked_while_the_map_is_open(browser: Any, demo_server: str,
+def test_a_key_revoked_while_the_map_isopen_map(browser: Any, demo_server: str,
                                               demo_engine: Engine, runs: None) -> None:
     from geo.store.keys import create_key, revoke_key
 
     with demo_engine.begin() as conn:
         key = create_key(conn, "t-map-revoked-later", role="analyst")[1]
-    page = _page(browser, DESKTOP)
+    page = new_page(browser, DESKTOP)
     try:
         page.goto(f"{demo_server}/map?city=guixi")
         page.evaluate("(k) => sessionStorage.setItem('sc_api_key', k)", key)
-        _open(page, f"{demo_server}/map?city=guixi")
+        open_map(page, f"{demo_server}/map?city=guixi")
         assert page.evaluate("SC.role") == "analyst"
         assert page.locator("#keymsg").is_hidden()
         with demo_engine.begin() as conn:
@@ -267,7 +238,7 @@ def test_a_key_revoked_while_the_map_is_open(browser: Any, demo_server: str,
             " SC.map.jumpTo({zoom: SC.map.getZoom() + (SC.map.getZoom() > 16 ? -3 : 0.7)});"
             " return false; }", polling=1000, timeout=30_000)
         assert page.locator("#keymsg").is_visible()
-        _settle(page)
+        settle(page)
         assert page.evaluate("SC.drawn('service_points')") > 0  # public layers still drawn
         assert [p for p in page.problems if "status of 401" not in p] == []
     finally:
@@ -277,39 +248,24 @@ def test_a_key_revoked_while_the_map_is_open(browser: Any, demo_server: str,
 
 
 def test_map_opens_on_the_first_demo_city(browser: Any, demo_server: str) -> None:
-    page = _page(browser, DESKTOP)
+    page = new_page(browser, DESKTOP)
     try:
-        _open(page, f"{demo_server}/map")
+        open_map(page, f"{demo_server}/map")
         assert page.evaluate("SC.config.city") == "guixi"
         assert page.locator("#city").input_value() == "guixi"
     finally:
         page.context.close()
 
 
-@pytest.fixture(scope="module")
-def added_city(settings: Any, demo_engine: Engine) -> Iterator[str]:
-    """A city added with ``servicecircle city add`` from the east of the Wudaokou extract."""
-    from tests.store.test_city_add import cli
-
-    code = "t-map-added"
-    r = cli(settings, "city", "add", code, "--osm",
-            str(Path(__file__).parents[2] / "data" / "osm" / "wudaokou_2017.osm"),
-            "--bbox", "116.318,39.991,116.332,40.004", "--name-zh", "新增城", "--name-en", "Added")
-    assert r.returncode == 0, r.stderr
-    yield code
-    with demo_engine.begin() as conn:
-        conn.execute(text("DELETE FROM city WHERE code = :c"), {"c": code})
-
-
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_a_city_added_with_city_add_has_its_basemap(browser: Any, demo_server: str,
                                                     added_city: str, viewport: dict[str, int],
                                                     artifacts: Path) -> None:
-    page = _page(browser, viewport)
+    page = new_page(browser, viewport)
     try:
-        _open(page, f"{demo_server}/map?city={added_city}")
-        assert _drawn(page, "basemap:roads") > 20 and _drawn(page, "basemap:buildings") > 0
-        assert "清华大学" in _drawn_names(page, "basemap:labels")
+        open_map(page, f"{demo_server}/map?city={added_city}")
+        assert drawn(page, "basemap:roads") > 20 and drawn(page, "basemap:buildings") > 0
+        assert "清华大学" in drawn_names(page, "basemap:labels")
         assert page.locator("#city").input_value() == added_city
         kind = "desktop" if viewport is DESKTOP else "phone"
         page.screenshot(path=str(artifacts / f"map-added-city-{kind}.png"))

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from geo.domain import SERVICE_TYPES
+from tests.support.browser import click_at, drawn, new_page, open_map, settle, zoom_centre
 
 
 @pytest.fixture(scope="module")
@@ -36,49 +37,11 @@ def runs(demo_engine: Engine) -> Iterator[dict[str, int]]:
                      {"ids": list(ids.values())})
 
 
-def _page(browser: Any, locale: str = "zh-CN") -> Any:
-    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale=locale)
-    pg = context.new_page()
-    pg.problems = []  # console errors and uncaught exceptions
-    pg.requests = []  # every URL requested
-    pg.on("console", lambda m: pg.problems.append(m.text) if m.type == "error" else None)
-    pg.on("pageerror", lambda e: pg.problems.append(str(e)))
-    pg.on("request", lambda r: pg.requests.append(r.url))
-    return pg
-
-
 @pytest.fixture
 def page(browser: Any, runs: dict[str, int]) -> Iterator[Any]:
-    pg = _page(browser)
+    pg = new_page(browser)
     yield pg
     pg.context.close()
-
-
-def _settle(page: Any) -> None:
-    page.wait_for_load_state("networkidle")
-    page.evaluate("SC.idle().then(() => { SC.settled = true; }); SC.settled = false")
-    page.wait_for_function("() => SC.settled", timeout=20_000)  # drawn, labels placed
-    page.wait_for_load_state("networkidle")
-    page.wait_for_function("() => SC.map.loaded()", timeout=20_000)
-
-
-def _open(page: Any, url: str) -> None:
-    page.goto(url)
-    page.wait_for_function("() => window.SC && SC.ready === true && SC.coverage && SC.hotspots",
-                           timeout=20_000)
-    # every panel section and layer group open (some start collapsed)
-    page.evaluate("document.querySelectorAll('#panel details').forEach(d => d.open = true)")
-    _settle(page)
-
-
-def _zoom_centre(page: Any, zoom: int) -> None:
-    page.evaluate("(z) => SC.map.jumpTo({zoom: z})", zoom)
-    _settle(page)
-
-
-def _drawn(page: Any, layer: str) -> int:
-    """Features drawn by catalogue layer ``layer`` (0 when it is off)."""
-    return int(page.evaluate("(n) => SC.drawn(n)", layer))
 
 
 def _on(page: Any) -> set[str]:
@@ -94,40 +57,35 @@ def _types_with_circles(engine: Engine, minutes: int) -> dict[str, int]:
     return {r.service_type: int(r.n) for r in rows}
 
 
-def _click_at(page: Any, lat: float, lon: float) -> None:
-    pt = page.evaluate("([la, lo]) => SC.toPage(la, lo)", [lat, lon])
-    page.mouse.click(pt[0], pt[1])
-
-
 def test_service_type_and_minutes_drive_coverage_tiles(page: Any, demo_server: str,
                                                         demo_engine: Engine,
                                                         artifacts: Path) -> None:
     types15 = _types_with_circles(demo_engine, 15)
     assert len(types15) >= 2, types15
-    _open(page, f"{demo_server}/map?city=guixi")
-    _zoom_centre(page, 13)
-    _settle(page)
+    open_map(page, f"{demo_server}/map?city=guixi", expand=True)
+    zoom_centre(page, 13)
+    settle(page)
     first, second = sorted(types15)[:2]
     page.evaluate("SC.setLayer('coverage_gaps_15', true)")
 
     page.select_option("#cov-type", first)
-    _settle(page)
+    settle(page)
     assert {"coverage_circles_15", "coverage_gaps_15"} <= _on(page)
     assert any("/tiles/coverage_circles_15/" in u and f"service_type={first}" in u
                for u in page.requests)
-    n_first = _drawn(page, "coverage_circles_15")
+    n_first = drawn(page, "coverage_circles_15")
     assert n_first > 0
 
     page.requests.clear()
     page.select_option("#cov-type", second)
-    _settle(page)
+    settle(page)
     assert any("/tiles/coverage_gaps_15/" in u and f"service_type={second}" in u
                for u in page.requests)
     assert not any(f"service_type={first}" in u for u in page.requests)
 
     page.requests.clear()
     page.select_option("#cov-min", "5")
-    _settle(page)
+    settle(page)
     on = _on(page)
     assert {"coverage_circles_5", "coverage_gaps_5"} <= on
     assert not {"coverage_circles_15", "coverage_gaps_15"} & on
@@ -145,23 +103,23 @@ def test_service_type_and_minutes_drive_coverage_tiles(page: Any, demo_server: s
     # "all types" draws at least as many circles as any single type
     page.select_option("#cov-min", "15")
     page.select_option("#cov-type", "")
-    _settle(page)
-    n_all = _drawn(page, "coverage_circles_15")
+    settle(page)
+    n_all = drawn(page, "coverage_circles_15")
     assert n_all > n_first
     assert page.problems == []
 
 
 def test_grid_share_tiles_follow_both_selectors(page: Any, demo_server: str) -> None:
-    _open(page, f"{demo_server}/map?city=guixi")
+    open_map(page, f"{demo_server}/map?city=guixi", expand=True)
     page.locator("#layers label", has_text="网格服务圈覆盖率").locator("input").click()
-    _settle(page)
+    settle(page)
     page.requests.clear()
     with page.expect_request(lambda r: "/tiles/coverage_grid_share/" in r.url
                              and "service_type=red_station" in r.url and "minutes=10" in r.url,
                              timeout=20_000):
         page.select_option("#cov-type", "red_station")
         page.select_option("#cov-min", "10")
-    _settle(page)
+    settle(page)
     assert any("/tiles/coverage_grid_share/" in u and "service_type=red_station" in u
                and "minutes=10" in u for u in page.requests)
     # a layer without a minutes filter never gets one
@@ -199,7 +157,7 @@ def _run_hotspots(page: Any) -> dict[str, Any]:
 
 def test_case_filters_change_hot_spot_cells(page: Any, demo_server: str, demo_engine: Engine,
                                             artifacts: Path) -> None:
-    _open(page, f"{demo_server}/map?city=guixi")
+    open_map(page, f"{demo_server}/map?city=guixi", expand=True)
     labels = page.locator(".sc-hotspots .hs-cats label").all_inner_texts()
     assert len(labels) == 7 and "环境卫生" in labels and "治安稳定" in labels
 
@@ -238,7 +196,7 @@ def test_case_filters_change_hot_spot_cells(page: Any, demo_server: str, demo_en
 
 
 def test_hot_spot_errors_are_shown_in_the_page(page: Any, demo_server: str) -> None:
-    _open(page, f"{demo_server}/map?city=guixi")
+    open_map(page, f"{demo_server}/map?city=guixi", expand=True)
     page.fill("#hs-start", "2025-06")
     page.fill("#hs-end", "2025-01")  # end before start
     page.click("#hs-run")
@@ -263,12 +221,12 @@ def test_siting_click_shows_the_api_gain(page: Any, demo_server: str, demo_engin
             " AND m.service_type = 'red_station' AND m.snapped"
             " AND (m.nearest_min IS NULL OR m.nearest_min > 15)"
             " ORDER BY m.residents DESC LIMIT 1")).one()
-    _open(page, f"{demo_server}/map?city=guixi")
+    open_map(page, f"{demo_server}/map?city=guixi", expand=True)
     page.evaluate("([la, lo]) => SC.view(la, lo, 16)", [row.lat, row.lon])
-    _settle(page)
+    settle(page)
     page.select_option("#sw-type", "red_station")
     page.click("#sw-drop")
-    _click_at(page, row.lat, row.lon)
+    click_at(page, row.lat, row.lon)
     page.locator("#sw-out b").wait_for(timeout=60_000)
     lon, lat = page.evaluate("(() => { const p = SC.siting.markers()[0].getLngLat();"
                              " return [p.lng, p.lat]; })()")
@@ -292,11 +250,11 @@ def test_compound_popup_shows_labels_not_codes(page: Any, demo_server: str,
             " SELECT name, property_management, ST_PointOnSurface(geom) AS p, residents"
             " FROM compound WHERE city_id = (SELECT id FROM city WHERE code = 'guixi')"
             " AND property_management = 'unmanaged' ORDER BY residents DESC LIMIT 1) k")).one()
-    _open(page, f"{demo_server}/map?city=guixi")
+    open_map(page, f"{demo_server}/map?city=guixi", expand=True)
     page.evaluate("SC.layersOn().forEach(n => SC.setLayer(n, false)); SC.setLayer('compounds', true)")
     page.evaluate("([la, lo]) => SC.view(la, lo, 17)", [row.lat, row.lon])
-    _settle(page)
-    _click_at(page, row.lat, row.lon)
+    settle(page)
+    click_at(page, row.lat, row.lon)
     popup = page.locator(".maplibregl-popup-content")
     popup.wait_for(timeout=5000)
     textc = popup.inner_text()
@@ -309,13 +267,14 @@ def test_compound_popup_shows_labels_not_codes(page: Any, demo_server: str,
 
 
 def test_coverage_popup_labels_type_and_percent(page: Any, demo_server: str) -> None:
-    _open(page, f"{demo_server}/map?city=guixi")
+    open_map(page, f"{demo_server}/map?city=guixi", expand=True)
     page.evaluate("SC.layersOn().forEach(n => SC.setLayer(n, false))")
     page.locator("#layers label", has_text="网格服务圈覆盖率").locator("input").click()
+    settle(page)  # as a person would: the layer drawn before its type is changed
     page.select_option("#cov-type", "party_mass_centre")
-    _zoom_centre(page, 14)
-    _settle(page)
-    assert _drawn(page, "coverage_grid_share") > 0
+    zoom_centre(page, 14)
+    settle(page)
+    assert drawn(page, "coverage_grid_share") > 0
     # a point inside a drawn grid: the label point of the first feature's first ring
     box = page.evaluate("(() => { const f = SC.map.queryRenderedFeatures("
                         "{layers: ['coverage_grid_share']})[0], g = f.geometry;"
@@ -336,9 +295,9 @@ def test_coverage_popup_labels_type_and_percent(page: Any, demo_server: str) -> 
 def test_courier_stations_are_sized_by_residents(page: Any, demo_server: str) -> None:
     import math
 
-    _open(page, f"{demo_server}/map?city=guixi")
+    open_map(page, f"{demo_server}/map?city=guixi", expand=True)
     page.evaluate("SC.setLayer('courier_reach', true)")
-    _zoom_centre(page, 13)
+    zoom_centre(page, 13)
     residents = page.evaluate("SC.map.queryRenderedFeatures({layers: ['courier_reach']})"
                               ".map(f => f.properties.residents)")
     assert len(set(residents)) >= 2
@@ -395,9 +354,9 @@ def test_tile_filters_are_validated_and_applied(demo_server: str, demo_engine: E
 
 def test_english_panels(browser: Any, demo_server: str, runs: dict[str, int],
                         artifacts: Path) -> None:
-    page = _page(browser, locale="en-GB")
+    page = new_page(browser, locale="en-GB")
     try:
-        _open(page, f"{demo_server}/map?city=guixi&lang=en")
+        open_map(page, f"{demo_server}/map?city=guixi&lang=en", expand=True)
         assert "Service type" in page.locator(".sc-coverage").inner_text()
         assert "Red station" in page.locator("#cov-type").inner_text()
         cats = page.locator(".sc-hotspots .hs-cats label").all_inner_texts()

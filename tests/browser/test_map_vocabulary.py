@@ -17,6 +17,7 @@ from sqlalchemy import Engine, text
 
 from geo.domain import SERVICE_TYPES, added_type_color
 from geo.store.imports import add_service_type
+from tests.support.browser import click_at, new_page, open_map, settle
 
 CODE, ZH, EN = "youth_station", "青年驿站", "Youth station"
 
@@ -48,26 +49,9 @@ def added(demo_engine: Engine) -> Iterator[dict[str, float]]:
 
 
 def _open(browser: Any, url: str, locale: str = "zh-CN") -> Any:
-    pg = browser.new_context(viewport={"width": 1280, "height": 860}, locale=locale).new_page()
-    pg.problems = []  # console errors and uncaught exceptions
-    pg.requests = []
-    pg.on("console", lambda m: pg.problems.append(m.text) if m.type == "error" else None)
-    pg.on("pageerror", lambda e: pg.problems.append(str(e)))
-    pg.on("request", lambda r: pg.requests.append(r.url))
-    pg.goto(url)
-    pg.wait_for_function("() => window.SC && SC.ready === true && SC.siting && SC.hotspots",
-                         timeout=20_000)
-    pg.evaluate("document.querySelectorAll('#panel details').forEach(d => d.open = true)")
-    _settle(pg)
+    pg = new_page(browser, locale=locale)
+    open_map(pg, url, expand=True)
     return pg
-
-
-def _settle(page: Any) -> None:
-    page.wait_for_load_state("networkidle")
-    page.evaluate("SC.idle().then(() => { SC.settled = true; }); SC.settled = false")
-    page.wait_for_function("() => SC.settled", timeout=20_000)  # drawn, labels placed
-    page.wait_for_load_state("networkidle")
-    page.wait_for_function("() => SC.map.loaded()", timeout=20_000)
 
 
 def _options(page: Any, select: str) -> list[list[str]]:
@@ -84,11 +68,6 @@ def _legend_colour(page: Any, label: str) -> str:
         " while (el && el.tagName !== 'H5') { if (el.textContent.endsWith(label))"
         " return getComputedStyle(el.querySelector('.pt')).backgroundColor;"
         " el = el.nextElementSibling; } return null; }", label)
-
-
-def _click_at(page: Any, lat: float, lon: float) -> None:
-    pt = page.evaluate("([la, lo]) => SC.toPage(la, lo)", [lat, lon])
-    page.mouse.click(pt[0], pt[1])
 
 
 def _drawn_colour(page: Any, code: str) -> str | None:
@@ -113,13 +92,13 @@ def test_added_type_reaches_selectors_legend_map_and_siting(browser: Any, demo_s
         # coverage tiles are asked for the added type and accepted (no 422 in the console)
         page.requests.clear()
         page.select_option("#cov-type", CODE)
-        _settle(page)
+        settle(page)
         assert any("/tiles/coverage_circles_15/" in u and f"service_type={CODE}" in u
                    for u in page.requests)
 
         # the youth station on the map, drawn in its colour with its glyph
         page.evaluate("([la, lo]) => SC.view(la, lo, 16)", [added["lat"], added["lon"]])
-        _settle(page)
+        settle(page)
         assert _drawn_colour(page, CODE) == colour
         page.evaluate("(label) => [...document.querySelectorAll('.sc-legend .row')]"
                       ".find(r => r.textContent.endsWith(label)).scrollIntoView()", ZH)
@@ -129,13 +108,13 @@ def test_added_type_reaches_selectors_legend_map_and_siting(browser: Any, demo_s
         # the siting panel: swatch and dropped site in the type's colour, the API's gain
         page.evaluate("([la, lo]) => SC.view(la, lo, 16)",
                       [added["drop_lat"], added["drop_lon"]])
-        _settle(page)
+        settle(page)
         page.select_option("#sw-type", CODE)
         swatch = page.locator("#sw-swatch")
         assert swatch.evaluate("e => getComputedStyle(e).backgroundColor") == _rgb(colour)
         assert swatch.inner_text() == ZH[0]
         page.click("#sw-drop")
-        _click_at(page, added["drop_lat"], added["drop_lon"])
+        click_at(page, added["drop_lat"], added["drop_lon"])
         page.locator("#sw-out b").wait_for(timeout=60_000)
         lon, lat = page.evaluate("(() => { const p = SC.siting.markers()[0].getLngLat();"
                                  " return [p.lng, p.lat]; })()")

@@ -35,7 +35,8 @@ CODES = ("t-cli-tiny", "t-cli-wdk", "t-cli-bad")
 
 
 def cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SERVICECIRCLE_DATABASE_URL": settings.url()}
+    env = {**{k: v for k, v in os.environ.items() if k != "SERVICECIRCLE_DB_NAME"},
+           "SERVICECIRCLE_DATABASE_URL": settings.url()}  # the URL names the database
     return subprocess.run([sys.executable, "-c", "from api.cli import main; main()", *args],
                           check=False, capture_output=True, text=True, env=env, timeout=120,
                           cwd=Path(__file__).parents[2])

@@ -1,4 +1,5 @@
-"""Case counts: per H3 hexagon, per grid (closure), per month (trends)."""
+"""Case counts: per H3 hexagon, per grid (closure), per month (trends), the months with
+data (the map's period control)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from api.deps import CityDep, ConnDep, CurrentUser, SettingsDep
-from api.responses import feature_collection, features, formats, records, table
+from api.deps import CityDep, ConnDep, CurrentUser, SettingsDep, sees_personal
+from api.responses import JSONBody, feature_collection, features, formats, records, table
 from api.routes.cases.selection import (
     Categories,
     End,
@@ -18,13 +19,20 @@ from api.routes.cases.selection import (
     Start,
     answer_meta,
 )
-from api.schemas import FeatureCollection, Table
+from api.schemas import CaseMonths, FeatureCollection, Table
 from geo.cases.counts import CaseIndex, counts_frame
-from geo.cases.public import no_cases, public_grid_table, public_hex_counts, public_trend
+from geo.cases.privacy import public_window
+from geo.cases.public import (
+    no_cases,
+    public_grid_table,
+    public_hex_counts,
+    public_month_totals,
+    public_trend,
+)
 from geo.cases.stats import DEFAULT_OVERDUE_HOURS, grid_closure_table, monthly_trend
 from geo.errors import InvalidInputError, Problem
 from geo.runs.params import parse_time
-from geo.store.cases import read_cases, read_grids
+from geo.store.cases import case_month_counts, read_cases, read_grids
 
 router = APIRouter()
 
@@ -122,3 +130,22 @@ def trends(conn: ConnDep, settings: SettingsDep, user: CurrentUser, city: CityDe
                            categories=sel.categories)
     return table(records(out), meta=answer_meta(user, settings, city=c.code, by=by,
                                           categories=categories, **sel.meta))
+
+
+@router.get("/months", response_model=CaseMonths)
+def months(conn: ConnDep, settings: SettingsDep, user: CurrentUser, city: CityDep) -> Response:
+    """The months the city's cases cover (China Standard Time), all categories: every month
+    from the first to the last with cases, with its count (zeros included) — what the
+    map's period control and time slider offer. Public callers: complete months only, a
+    month of fewer than ``min_public_case_count`` cases without its count (as in
+    ``/trends``)."""
+    personal = sees_personal(user)
+    end = None if personal else public_window(None, None, now=datetime.now(UTC)).end
+    out = public_month_totals(case_month_counts(conn, city.id, end=end),
+                              min_count=None if personal else settings.min_public_case_count)
+    rows = records(out)
+    meta = answer_meta(user, settings, city=city.code)
+    return JSONBody({"city": city.code, "access": meta["access"],
+                     "min_public_case_count": settings.min_public_case_count,
+                     "first": rows[0]["month"] if rows else None,
+                     "last": rows[-1]["month"] if rows else None, "months": rows})

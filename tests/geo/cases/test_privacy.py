@@ -132,3 +132,18 @@ def test_parts_of_a_grid_are_withheld_with_their_complement() -> None:
 def test_minimum_must_be_positive(bad: int) -> None:
     with pytest.raises(ValueError):
         suppression_mask(np.array([1, 2]), min_count=bad)
+
+
+def test_month_totals_fill_zero_months_and_withhold_small_ones() -> None:
+    import pandas as pd
+
+    from geo.cases.public import public_month_totals
+
+    counts = pd.Series({"2025-11": 12, "2026-01": 3, "2026-02": 7})
+    public = public_month_totals(counts, min_count=5)
+    assert public["month"].tolist() == ["2025-11", "2025-12", "2026-01", "2026-02"]
+    assert public["n_cases"].tolist() == [12, 0, None, 7]  # December had none: a zero
+    assert public["suppressed"].tolist() == [False, False, True, False]
+    exact = public_month_totals(counts, min_count=None)
+    assert exact["n_cases"].tolist() == [12, 0, 3, 7]
+    assert public_month_totals(pd.Series(dtype="int64"), min_count=5).empty
