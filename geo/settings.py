@@ -138,6 +138,9 @@ class Settings:
     key_cache_s: float = 5.0
     #: Show Python tracebacks of the command line's errors (developers).
     debug: bool = False
+    #: Rendered tiles kept in the database's ``tile_cache`` table, shared by every server
+    #: process (``serve --workers N``, several hosts); 0 = each process caches alone.
+    shared_tile_cache_entries: int = 200_000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -183,6 +186,7 @@ class Settings:
             "PUBLIC_MIN_SPACING_M": ("public_min_spacing_m", float),
             "KEY_CACHE_S": ("key_cache_s", float),
             "DEBUG": ("debug", _flag),
+            "SHARED_TILE_CACHE_ENTRIES": ("shared_tile_cache_entries", int),
         }
         changes: dict[str, Any] = {}
         for key, (attr, typ) in conv.items():

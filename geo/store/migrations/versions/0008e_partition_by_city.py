@@ -56,26 +56,26 @@ class Spec:
 #: In creation order (a node before the edges that reference it).
 SPECS = (
     Spec("street_node", "city_id, node_id", "city_id, node_id",
-         ("CONSTRAINT street_node_city_id_fkey FOREIGN KEY (city_id) REFERENCES city(id) "
-          "ON DELETE CASCADE",),
+         (("CONSTRAINT street_node_city_id_fkey FOREIGN KEY (city_id) REFERENCES city(id) "
+          "ON DELETE CASCADE"),),
          ("CREATE INDEX street_node_geom_idx ON street_node USING gist (geom)",)),
     Spec("street_edge", "city_id, edge_id", "city_id, edge_id",
-         ("CONSTRAINT street_edge_city_id_fkey FOREIGN KEY (city_id) REFERENCES city(id) "
-          "ON DELETE CASCADE",
-          "CONSTRAINT street_edge_city_id_u_fkey FOREIGN KEY (city_id, u) "
-          "REFERENCES street_node(city_id, node_id) ON DELETE CASCADE",
-          "CONSTRAINT street_edge_city_id_v_fkey FOREIGN KEY (city_id, v) "
+         (("CONSTRAINT street_edge_city_id_fkey FOREIGN KEY (city_id) REFERENCES city(id) "
+          "ON DELETE CASCADE"),
+          ("CONSTRAINT street_edge_city_id_u_fkey FOREIGN KEY (city_id, u) "
           "REFERENCES street_node(city_id, node_id) ON DELETE CASCADE"),
+          ("CONSTRAINT street_edge_city_id_v_fkey FOREIGN KEY (city_id, v) "
+          "REFERENCES street_node(city_id, node_id) ON DELETE CASCADE")),
          ("CREATE INDEX street_edge_geom_idx ON street_edge USING gist (geom)",)),
     Spec("grid_case", "id, city_id", "id",
          ("CONSTRAINT grid_case_city_external_id_key UNIQUE (city_id, external_id)",
-          "CONSTRAINT grid_case_city_id_fkey FOREIGN KEY (city_id) REFERENCES city(id) "
-          "ON DELETE CASCADE",
-          "CONSTRAINT grid_case_category_fkey FOREIGN KEY (category) "
-          "REFERENCES case_category(code)"),
+          ("CONSTRAINT grid_case_city_id_fkey FOREIGN KEY (city_id) REFERENCES city(id) "
+          "ON DELETE CASCADE"),
+          ("CONSTRAINT grid_case_category_fkey FOREIGN KEY (category) "
+          "REFERENCES case_category(code)")),
          ("CREATE INDEX grid_case_geom_idx ON grid_case USING gist (geom)",
-          "CREATE INDEX grid_case_city_cat_time_idx ON grid_case "
-          "USING btree (city_id, category, reported_at)"),
+          ("CREATE INDEX grid_case_city_cat_time_idx ON grid_case "
+          "USING btree (city_id, category, reported_at)")),
          sequence=("grid_case_id_seq", "id")),
 )
 
