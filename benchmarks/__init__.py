@@ -15,4 +15,5 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "tiles": ("tipg",),
     "load": (),
     "ogc": (),
+    "scale_serving": (),
 }

@@ -35,6 +35,7 @@ BENCHMARKS: dict[str, str] = {
             "(with and without a key), feature pages, peak memory.",
     "ogc": "A 10,000-feature OGC API collection read in full through GDAL (pyogrio, "
            "ogr2ogr): requests and seconds.",
+    "scale_serving": "Tile throughput of 1 vs 2 server processes sharing the tile cache.",
 }
 
 
