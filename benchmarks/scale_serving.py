@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import text
 
 from benchmarks.serving import free_port, load, service_env, uvicorn_server
-from benchmarks.tiles import _database, _paths, pick_tiles
+from benchmarks.tiles import _database, pick_tiles
 from geo.settings import Settings
 
 WORKERS = (1, 2)
@@ -59,8 +59,8 @@ def run(quick: bool = False) -> dict[str, Any]:
             tiles = pick_tiles(engine, per_zoom=per_zoom)
         finally:
             engine.dispose()
-        paths, _ = _paths(tiles, {})
-        far, _ = _paths([("compounds", "compound", 12, x, 0) for x in range(4 * CLIENTS)], {})
+        paths = [f"/tiles/{layer}/{z}/{x}/{y}.mvt" for layer, _, z, x, y in tiles]
+        far = [f"/tiles/compounds/12/{x}/0.mvt" for x in range(4 * CLIENTS)]
         warm_paths = [paths[i % len(paths)] for i in range(warm_requests)]
         for workers in WORKERS:
             _clear_shared_cache(settings)
