@@ -10,7 +10,7 @@ from typing import Any
 
 import geopandas as gpd
 from shapely.geometry import LineString, Point
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, Engine, event, text
 
 from geo.store import migrate
 from geo.store.cases import read_cases
@@ -155,3 +155,14 @@ def test_per_city_queries_read_one_partition(conn: Connection) -> None:
     # the same statement without the city filter reads every city's partition (the oracle)
     assert {f"street_edge_c{a}", f"street_edge_c{b}"} <= _scanned(
         conn, "SELECT count(*) FROM street_edge", {})
+
+
+def test_adding_a_city_does_not_block_other_cities_readers(conn: Connection,
+                                                           engine: Engine) -> None:
+    _city(conn, "plock", 117)  # its partitions exist until this transaction ends
+    with engine.connect() as other:
+        other.execute(text("SET lock_timeout = '2s'"))
+        for t in PARTITIONED:  # would fail with "lock timeout" behind ACCESS EXCLUSIVE
+            other.execute(text(f"SELECT count(*) FROM {t} WHERE city_id = 0")).scalar_one()
+        other.execute(text("UPDATE grid_case SET status = status WHERE city_id = 0"))
+        other.rollback()

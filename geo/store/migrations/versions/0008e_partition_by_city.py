@@ -16,8 +16,10 @@ Create Date: 2026-12-01
 - A new city gets its partitions when its ``city`` row is inserted (row trigger
   ``city_partitions``), whatever inserts it (``city add``, the demo loader, imports,
   tests); there is no DEFAULT partition, so every row lands in its city's partition and a
-  query with ``city_id = …`` scans one partition. A deleted city leaves empty partitions
-  (its rows go with the ``ON DELETE CASCADE``); ids are never reused.
+  query with ``city_id = …`` scans one partition. The partitions are created apart and
+  attached, which lets other cities' readers go on until the new city's import commits.
+  A deleted city leaves empty partitions (its rows go with the ``ON DELETE CASCADE``); ids
+  are never reused.
 - ``tile_cache``: an UNLOGGED table of rendered vector tiles keyed by a digest of layer,
   z/x/y, city, filters, access and the ``layer_version`` counters of the layer's tables,
   so several server processes (or hosts) share one cache and a data change makes old
@@ -83,11 +85,17 @@ PARTITIONED = [s.table for s in SPECS]
 
 CITY_PARTITIONS = """
     CREATE FUNCTION create_city_partitions() RETURNS trigger LANGUAGE plpgsql AS $$
-    DECLARE t text;
+    DECLARE t text; p text;
     BEGIN
         FOREACH t IN ARRAY ARRAY[{tables}] LOOP
-            EXECUTE format('CREATE TABLE IF NOT EXISTS %I PARTITION OF %I FOR VALUES IN (%s)',
-                           t || '_c' || NEW.id, t, NEW.id);
+            p := t || '_c' || NEW.id;
+            CONTINUE WHEN to_regclass(p) IS NOT NULL;
+            -- CREATE TABLE … PARTITION OF would hold an ACCESS EXCLUSIVE lock on the parent
+            -- until the city's (long) import commits; ATTACH takes SHARE UPDATE EXCLUSIVE,
+            -- so other cities' readers and writers go on meanwhile
+            EXECUTE format('CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS INCLUDING CONSTRAINTS)',
+                           p, t);
+            EXECUTE format('ALTER TABLE %I ATTACH PARTITION %I FOR VALUES IN (%s)', t, p, NEW.id);
         END LOOP;
         RETURN NULL;
     END $$
