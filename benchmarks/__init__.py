@@ -18,4 +18,5 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "finder": (),
     "scale": (),
     "map": ("playwright",),
+    "scale_serving": (),
 }

@@ -141,6 +141,9 @@ class Settings:
     #: Dask scheduler of ``analyze … --city all`` (``tcp://host:8786``); unset: an embedded
     #: cluster of one worker process per CPU (:mod:`geo.runs.batch`).
     dask_scheduler: str | None = None
+    #: Rendered tiles kept in the database's ``tile_cache`` table, shared by every server
+    #: process (``serve --workers N``, several hosts); 0 = each process caches alone.
+    shared_tile_cache_entries: int = 200_000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -187,6 +190,7 @@ class Settings:
             "KEY_CACHE_S": ("key_cache_s", float),
             "DEBUG": ("debug", _flag),
             "DASK_SCHEDULER": ("dask_scheduler", str),
+            "SHARED_TILE_CACHE_ENTRIES": ("shared_tile_cache_entries", int),
         }
         changes: dict[str, Any] = {}
         for key, (attr, typ) in conv.items():

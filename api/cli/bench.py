@@ -42,6 +42,7 @@ BENCHMARKS: dict[str, str] = {
              "--with-32), 1 vs 2 local worker processes: batch time, peak memory per worker.",
     "map": "The web map in Chromium: time to first tiles and to a full coverage view, at "
            "opening and after pans (desktop and phone sizes).",
+    "scale_serving": "Tile throughput of 1 vs 2 server processes sharing the tile cache.",
 }
 
 

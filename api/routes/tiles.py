@@ -2,9 +2,12 @@
 
 Rules: z/x/y are checked before any SQL (bad value → 422 problem); a zoom outside the
 layer's ``minzoom..maxzoom`` → 404 problem; a tile without features → **204 No Content**
-(with ETag and Cache-Control like any tile). Tiles are cached in process, keyed by layer,
-z/x/y, city, tile filters, personal-attribute access and the ``layer_version`` counters of the layer's
-tables (re-read at most every 0.5 s), so a committed data change is served within 0.5 s.
+(with ETag and Cache-Control like any tile). Tiles are cached in process and in the
+database's ``tile_cache`` shared by every server process (``serve --workers N``), keyed by
+layer, z/x/y, city, tile filters, personal-attribute access and the ``layer_version``
+counters of the layer's tables (re-read at most every 0.5 s), so a committed data change is
+served by every process within 0.5 s. ``X-Tile-Cache`` says which cache answered
+(``local``, ``shared``, ``render``) and ``X-Served-By`` which process.
 ``If-None-Match`` → 304.
 Restricted layers need an analyst key.
 
@@ -17,8 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import time
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, NamedTuple, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
@@ -30,8 +35,10 @@ from api.deps import ConnDep, CurrentUser, RegistryDep, readable_layer, sees_per
 from api.errors import problems
 from api.schemas import TileJSON
 from geo.errors import DatabaseUnavailableError
+from geo.store import tile_cache
 from geo.store.cities import all_versions, city_ids, get_city, unknown_city
 from geo.store.features import layer_extent
+from geo.store.tile_cache import shared_key
 from geo.store.tiles import (
     BUFFER,
     EXTENT,
@@ -47,6 +54,7 @@ router = APIRouter(tags=["tiles"])
 
 MVT = "application/vnd.mapbox-vector-tile"
 MAX_AGE = 60
+T = TypeVar("T")
 
 
 class SourceVersions:
@@ -104,19 +112,61 @@ async def tile_state(request: Request, city: str | None
     return versions, cities[city]
 
 
+class CachedTile(NamedTuple):
+    """A tile with its ETag and where it came from: ``local`` (this process's LRU),
+    ``shared`` (the database's ``tile_cache``, rendered by any process) or ``render``."""
+
+    data: bytes
+    etag: str
+    source: str
+
+
+#: Shared-cache stores between two prunes, per process.
+PRUNE_EVERY = 256
+
+
+async def _shared(pool: AsyncConnectionPool, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+    try:
+        async with pool.connection() as conn:
+            return await fn(conn, *args)
+    except PoolTimeout:
+        raise DatabaseUnavailableError("no database connection for tiles") from None
+
+
 async def cached_tile(request: Request, lyr: Layer, z: int, x: int, y: int, *,
                       personal: bool, city_id: int | None, versions: dict[str, int],
-                      where: tuple[tuple[str, str | int], ...] = ()) -> tuple[bytes, str]:
-    """``(tile bytes, ETag)`` of one layer's tile, from the app's tile cache or rendered."""
+                      where: tuple[tuple[str, str | int], ...] = ()) -> CachedTile:
+    """One layer's tile with its ETag: from this process's cache, else from the cache shared
+    by every server process (:mod:`geo.store.tile_cache`), else rendered and stored in both."""
     state = request.app.state
     key = (lyr.name, z, x, y, city_id, where, personal,
            tuple(versions.get(t, 0) for t in lyr.source.versions))
     cache: TileCache = state.tile_cache
     hit = cache.get(key)
-    if hit is None:
-        hit = cache.put(key, await _render(state.tile_pool, lyr, z, x, y, personal, city_id,
-                                           where))
-    return hit
+    if hit is not None:
+        return CachedTile(*hit, "local")
+    max_shared = state.settings.shared_tile_cache_entries
+    if max_shared <= 0:
+        data = await _render(state.tile_pool, lyr, z, x, y, personal, city_id, where)
+        return CachedTile(*cache.put(key, data), "render")
+    skey = shared_key(key)
+    shared = await _shared(state.tile_pool, tile_cache.get_tile, skey)
+    if shared is not None:
+        cache.put(key, shared[0])
+        return CachedTile(*shared, "shared")
+    data, etag = cache.put(key, await _render(state.tile_pool, lyr, z, x, y, personal,
+                                              city_id, where))
+    await _shared(state.tile_pool, tile_cache.put_tile, skey, lyr.name, data, etag)
+    state.shared_tile_puts = getattr(state, "shared_tile_puts", 0) + 1
+    if state.shared_tile_puts % PRUNE_EVERY == 0:
+        await _shared(state.tile_pool, tile_cache.prune, max_shared)
+    return CachedTile(data, etag, "render")
+
+
+def served_by(source: str) -> dict[str, str]:
+    """Headers naming the cache a tile came from and the server process that answered
+    (processes are interchangeable; this is for operators and load tests)."""
+    return {"X-Tile-Cache": source, "X-Served-By": str(os.getpid())}
 
 
 def tile_response(request: Request, data: bytes, etag: str, headers: dict[str, str]
@@ -145,11 +195,12 @@ async def tile(request: Request, registry: RegistryDep, user: CurrentUser,
     where = lyr.source.parse_query_filters(request.query_params)
     personal = sees_personal(user) and bool(lyr.source.personal)
     versions, city_id = await tile_state(request, city)
-    data, etag = await cached_tile(request, lyr, z, x, y, personal=personal, city_id=city_id,
-                                   versions=versions, where=where)
+    hit = await cached_tile(request, lyr, z, x, y, personal=personal, city_id=city_id,
+                            versions=versions, where=where)
     scope = "public" if lyr.public and not personal else "private"
-    return tile_response(request, data, etag, {"Cache-Control": f"{scope}, max-age={MAX_AGE}",
-                                               "Vary": "X-API-Key, Authorization"})
+    return tile_response(request, hit.data, hit.etag,
+                         {"Cache-Control": f"{scope}, max-age={MAX_AGE}",
+                          "Vary": "X-API-Key, Authorization", **served_by(hit.source)})
 
 
 @router.get("/tiles/{layer}/tilejson.json", response_model=TileJSON,

@@ -310,18 +310,24 @@ def _merge(cur: Any, spec: KindSpec, city_id: int, source: str) -> WriteCounts:
     updates = sql.SQL(", ").join(
         sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c))
         for c in target if c not in ("city_id", "external_id"))
-    # rows are inserted (and locked) in id order: two imports of overlapping ids, in
-    # whatever order their files list them, take their row locks in the same order
+    # Rows are locked, then inserted, in id order: two imports of overlapping ids, in
+    # whatever order their files list them, take their row locks in the same order. The
+    # rows already there are counted while they are locked (a partitioned table, such as
+    # grid_case, cannot return ``xmax`` to tell an insert from an update); a row another
+    # import inserts meanwhile is updated here but counted as inserted.
+    lock = sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {t} WHERE city_id = %s AND external_id "
+                   "IN (SELECT external_id FROM {stage}) ORDER BY external_id COLLATE \"C\" "
+                   "FOR UPDATE) AS locked").format(
+        t=sql.Identifier(spec.table), stage=sql.Identifier(_STAGE))
+    existing = int(cur.execute(lock, (city_id,)).fetchone()[0])
     q = sql.SQL("INSERT INTO {t} ({cols}) SELECT {sel} FROM {stage} s{join} "
                 "ORDER BY s.external_id COLLATE \"C\" "
-                "ON CONFLICT (city_id, external_id) DO UPDATE SET {upd} "
-                "RETURNING (xmax = 0) AS inserted").format(
+                "ON CONFLICT (city_id, external_id) DO UPDATE SET {upd}").format(
         t=sql.Identifier(spec.table), cols=sql.SQL(", ").join(map(sql.Identifier, target)),
         sel=sql.SQL(", ").join(select), stage=sql.Identifier(_STAGE), join=join, upd=updates)
     params: tuple[Any, ...] = (city_id, source) + ((city_id,) if spec.parent else ())
-    flags = [r[0] for r in cur.execute(q, params).fetchall()]
-    ins = sum(1 for f in flags if f)
-    return WriteCounts(inserted=ins, updated=len(flags) - ins)
+    written = cur.execute(q, params).rowcount
+    return WriteCounts(inserted=written - existing, updated=existing)
 
 
 def upsert_features(conn: Connection, kind: str, city_id: int, gdf: gpd.GeoDataFrame, *,

@@ -24,7 +24,8 @@ def _rows(conn: Connection, sql: str) -> dict[str, tuple[str, str]]:
 
 def _check_values(conn: Connection, name: str) -> set[str]:
     definition = conn.execute(text("SELECT pg_get_constraintdef(oid) FROM pg_constraint "
-                                   "WHERE conname = :n"), {"n": name}).scalar_one()
+                                   "WHERE conname = :n AND coninhcount = 0"),  # not a partition's copy
+                               {"n": name}).scalar_one()
     return set(re.findall(r"'([a-z_]+)'", definition))
 
 
