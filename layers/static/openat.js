@@ -69,9 +69,15 @@
       pick.hidden = mode() !== 'choose';
       if (!C.city) { out.textContent = ''; return; }
       var sel = (SC.coverage && SC.coverage.selection) || {};
-      var type = sel.service_type || vocab.defaults.siting_service_type;
+      var type = sel.service_type || vocab.defaults.service_type;
       var minutes = sel.minutes || vocab.defaults.minutes;
-      var when = at(), mine = ++seq;
+      var when = at(), mine = ++seq, run = C.coverage;
+      if (!run || run.service_types.indexOf(type) < 0 || run.minutes.indexOf(Number(minutes)) < 0) {
+        // nothing stored to ask for (the same rule as the numbers beside the map)
+        out.setAttribute('data-state', 'error');
+        out.textContent = T.norun;
+        return;
+      }
       var url = '/cities/' + encodeURIComponent(C.city) + '/coverage/panel?service_type=' +
         encodeURIComponent(type) + '&minutes=' + encodeURIComponent(minutes) + '&lang=' + SC.lang +
         (when ? '&at=' + encodeURIComponent(when) : '');

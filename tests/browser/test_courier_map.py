@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
+from tests.support.browser import new_page
+
 
 @pytest.fixture(scope="module")
 def courier_runs(demo_engine: Engine) -> Iterator[None]:
@@ -28,13 +30,9 @@ def courier_runs(demo_engine: Engine) -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def page(browser: Any, courier_runs: None) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN")
-    pg = context.new_page()
-    pg.problems = []
-    pg.on("console", lambda m: pg.problems.append(m.text) if m.type == "error" else None)
-    pg.on("pageerror", lambda e: pg.problems.append(str(e)))
+    pg = new_page(browser)
     yield pg
-    context.close()
+    pg.context.close()
 
 
 def test_courier_layers_are_listed_and_drawn(page: Any, demo_server: str,

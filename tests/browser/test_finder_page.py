@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-PHONE = {"width": 390, "height": 844}
+from tests.support.browser import PHONE, locale_of, new_page
+
 START = (117.2301, 28.2939)  # on 建设路, Guixi
 TIMEOUT = 30_000
 
@@ -22,16 +23,11 @@ TIMEOUT = 30_000
 def phone(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A phone-sized page (touch, the device's location at ``START``), collecting errors."""
     lang = getattr(request, "param", "zh")
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True,
-                                  locale="zh-CN" if lang == "zh" else "en-GB",
-                                  geolocation={"longitude": START[0], "latitude": START[1]},
-                                  permissions=["geolocation"])
-    pg = context.new_page()
-    pg.problems = []
-    pg.on("console", lambda m: pg.problems.append(m.text) if m.type == "error" else None)
-    pg.on("pageerror", lambda e: pg.problems.append(str(e)))
+    pg = new_page(browser, PHONE, locale_of(lang), is_mobile=True, has_touch=True,
+                  geolocation={"longitude": START[0], "latitude": START[1]},
+                  permissions=["geolocation"])
     yield pg
-    context.close()
+    pg.context.close()
 
 
 def _api(server: str, **params: Any) -> Any:

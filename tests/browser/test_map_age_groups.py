@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
+from tests.support.browser import new_page, settle
+
 
 @pytest.fixture(scope="module")
 def coverage_run(demo_engine: Engine) -> Iterator[int]:
@@ -23,21 +25,8 @@ def coverage_run(demo_engine: Engine) -> Iterator[int]:
         conn.execute(text("DELETE FROM analysis_run WHERE id = :r"), {"r": run_id})
 
 
-def _page(browser: Any, locale: str) -> Any:
-    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale=locale)
-    pg = context.new_page()
-    pg.problems = []
-    pg.on("console", lambda m: pg.problems.append(m.text) if m.type == "error" else None)
-    pg.on("pageerror", lambda e: pg.problems.append(str(e)))
-    return pg
 
 
-def _settle(page: Any) -> None:
-    page.wait_for_load_state("networkidle")
-    page.evaluate("SC.idle().then(() => { SC.settled = true; }); SC.settled = false")
-    page.wait_for_function("() => SC.settled", timeout=20_000)
-    page.wait_for_load_state("networkidle")
-    page.wait_for_function("() => SC.map.loaded()", timeout=20_000)
 
 
 @pytest.mark.parametrize(("lang", "locale", "group", "serves"), [
@@ -53,7 +42,7 @@ def test_elderly_canteen_gap_popup_names_residents_60_plus(
             " AND g.service_type = 'elderly_canteen' AND g.minutes = 15"
             " ORDER BY g.target DESC, g.id LIMIT 1")).one()
     assert gap.target > 0 and gap.speed_m_per_min == 60.0
-    page = _page(browser, locale)
+    page = new_page(browser, locale=locale)
     try:
         page.goto(f"{demo_server}/map?city=guixi&lang={lang}")
         page.wait_for_function("() => window.SC && SC.ready === true && SC.coverage",
@@ -62,11 +51,11 @@ def test_elderly_canteen_gap_popup_names_residents_60_plus(
         page.evaluate("SC.layersOn().forEach(n => SC.setLayer(n, false));"
                       " SC.setLayer('coverage_gaps_15', true)")
         page.evaluate("([la, lo]) => SC.view(la, lo, 17)", [gap.lat, gap.lon])
-        _settle(page)
+        settle(page)
         with page.expect_request(lambda r: "/tiles/coverage_gaps_15/" in r.url
                                  and "service_type=elderly_canteen" in r.url):
             page.select_option("#cov-type", "elderly_canteen")
-        _settle(page)
+        settle(page)
         who = page.locator("#cov-who").inner_text()
         assert serves in who and group in who and "60" in who  # the panel says whom and how fast
         pt = page.evaluate("([la, lo]) => SC.toPage(la, lo)", [gap.lat, gap.lon])

@@ -22,24 +22,13 @@ import shapely
 from shapely.geometry import shape
 from sqlalchemy import Engine, text
 
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
+from tests.support.browser import DESKTOP, PHONE, locale_of, new_page, settle
+
 GAIN = {"zh": "新增 +{:,} 人", "en": "New +{:,} residents"}
 
 
-def _page(browser: Any, viewport: dict[str, int], lang: str) -> Any:
-    pg = browser.new_context(viewport=viewport, locale="en-GB" if lang == "en" else "zh-CN",
-                             accept_downloads=True).new_page()
-    pg.problems = []
-    pg.on("console", lambda m: pg.problems.append(m.text) if m.type == "error" else None)
-    pg.on("pageerror", lambda e: pg.problems.append(str(e)))
-    return pg
 
 
-def _settle(page: Any) -> None:
-    page.wait_for_load_state("networkidle")
-    page.evaluate("SC.idle().then(() => { SC.settled = true; }); SC.settled = false")
-    page.wait_for_function("() => SC.settled", timeout=20_000)
 
 
 def _open(page: Any, url: str, phone: bool) -> None:
@@ -50,7 +39,7 @@ def _open(page: Any, url: str, phone: bool) -> None:
     except Exception:
         print(page.problems, page.content()[:3000])
         raise
-    _settle(page)
+    settle(page)
     if phone:
         page.click("#drawer")
     page.evaluate("SC.openSection('siting')")
@@ -97,7 +86,7 @@ def _check_plan(page: Any, server: str, city: str, lang: str, p: int) -> dict[st
     assert page.locator("#sw-title").inner_text() == api["title"][lang]
     assert sorted(f["properties"]["id"] for f in shown["compounds"]["features"]) == sorted(
         api["newly_covered"])
-    _settle(page)
+    settle(page)
     assert _rendered(page, "sc-siting-circles") > 0
     assert _rendered(page, "sc-siting-compounds") > 0
     return api
@@ -121,7 +110,7 @@ def test_best_sites_are_drawn_ranked_with_their_circles(browser: Any, demo_serve
                                                         viewport: dict[str, int], lang: str,
                                                         artifacts: Path) -> None:
     phone = viewport is PHONE
-    page = _page(browser, viewport, lang)
+    page = new_page(browser, viewport, locale_of(lang))
     try:
         _open(page, f"{demo_server}/map?city=guixi&lang={lang}", phone)
         api = _check_plan(page, demo_server, "guixi", lang, 5)
@@ -147,11 +136,11 @@ def test_a_dropped_site_draws_its_circle_and_recolours_compounds(browser: Any, d
                                                                  artifacts: Path) -> None:
     best = httpx.post(f"{demo_server}/cities/guixi/siting/plan", json={"p": 1}, timeout=60)
     lon, lat = best.json()["sites"]["features"][0]["geometry"]["coordinates"]
-    page = _page(browser, DESKTOP, lang)
+    page = new_page(browser, DESKTOP, locale_of(lang))
     try:
         _open(page, f"{demo_server}/map?city=guixi&lang={lang}", False)
         page.evaluate("([la, lo]) => SC.view(la, lo, 15)", [lat, lon])
-        _settle(page)
+        settle(page)
         page.click("#sw-drop")
         page.evaluate("SC.siting.answer = null")
         pt = page.evaluate("([la, lo]) => SC.toPage(la, lo)", [lat, lon])
@@ -164,7 +153,7 @@ def test_a_dropped_site_draws_its_circle_and_recolours_compounds(browser: Any, d
         assert gain > 0
         assert page.locator("#sw-out b").inner_text() == GAIN[lang].format(gain)
         assert page.locator(".sc-site .tip").inner_text() == f"#1 +{gain:,}"
-        _settle(page)
+        settle(page)
         drawn = page.evaluate("SC.map.getSource('sc-siting-compounds').serialize().data"
                               ".features.map(f => f.properties.id)")
         assert set(drawn) == set(api["newly_covered"])  # recoloured: exactly those brought in
@@ -174,7 +163,7 @@ def test_a_dropped_site_draws_its_circle_and_recolours_compounds(browser: Any, d
             shapely.Point(lon, lat)))
         inner = shape(far["geometry"]).representative_point()
         page.evaluate("([la, lo]) => SC.view(la, lo, 17)", [inner.y, inner.x])
-        _settle(page)
+        settle(page)
         pt = page.evaluate("([la, lo]) => SC.toPage(la, lo)", [inner.y, inner.x])
         page.mouse.click(pt[0], pt[1])
         popup = page.locator(".maplibregl-popup-content")
@@ -204,7 +193,7 @@ def analyst_key(demo_engine: Engine) -> Iterator[str]:
 def test_save_the_scenario_and_download_its_report(browser: Any, demo_server: str,
                                                    analyst_key: str, artifacts: Path,
                                                    tmp_path: Path) -> None:
-    page = _page(browser, DESKTOP, "zh")
+    page = new_page(browser, DESKTOP, locale_of("zh"))
     try:
         # without a key: saving is refused in the page, nothing is sent
         _open(page, f"{demo_server}/map?city=guixi", False)
@@ -292,7 +281,7 @@ def test_best_sites_in_a_city_added_with_city_add(browser: Any, demo_server: str
                                                   added_city: str, viewport: dict[str, int],
                                                   lang: str, artifacts: Path) -> None:
     phone = viewport is PHONE
-    page = _page(browser, viewport, lang)
+    page = new_page(browser, viewport, locale_of(lang))
     try:
         _open(page, f"{demo_server}/map?city={added_city}&lang={lang}", phone)
         api = _check_plan(page, demo_server, added_city, lang, 2)

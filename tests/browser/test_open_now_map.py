@@ -13,6 +13,8 @@ import httpx
 import pytest
 from sqlalchemy import Engine, text
 
+from tests.support.browser import new_page
+
 
 @pytest.fixture(scope="module")
 def runs(demo_engine: Engine) -> Iterator[dict[str, int]]:
@@ -30,13 +32,9 @@ def runs(demo_engine: Engine) -> Iterator[dict[str, int]]:
 
 @pytest.fixture
 def page(browser: Any, runs: dict[str, int]) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN")
-    pg = context.new_page()
-    pg.problems = []
-    pg.on("console", lambda m: pg.problems.append(m.text) if m.type == "error" else None)
-    pg.on("pageerror", lambda e: pg.problems.append(str(e)))
+    pg = new_page(browser)
     yield pg
-    context.close()
+    pg.context.close()
 
 
 def _open(page: Any, url: str) -> None:

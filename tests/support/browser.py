@@ -15,11 +15,13 @@ PHONE = {"width": 390, "height": 844}
 READY = "() => window.SC && SC.ready === true"
 
 
-def new_page(browser: Any, viewport: dict[str, int] | None = None, locale: str = "zh-CN") -> Any:
-    """A page in a new context recording ``problems`` (console errors, uncaught exceptions),
+def new_page(browser: Any, viewport: dict[str, int] | None = None, locale: str = "zh-CN",
+             **context: Any) -> Any:
+    """A page in a new context (``context``: more options of Playwright's ``new_context``,
+    e.g. ``geolocation``) recording ``problems`` (console errors, uncaught exceptions),
     ``requests`` (URLs) and ``responses`` ((status, URL))."""
     pg = browser.new_context(viewport=viewport or DESKTOP, locale=locale,
-                             accept_downloads=True).new_page()
+                             accept_downloads=True, **context).new_page()
     pg.problems = []
     pg.requests = []
     pg.responses = []
