@@ -77,8 +77,9 @@ class RegridProblem:
 @dataclass(frozen=True)
 class RegridResult:
     """The proposal: ``grids`` (``proposal``, ``households``, ``residents`` when the
-    compounds have them, ``compounds``, ``in_range``, polygon, EPSG:4326), ``assignment`` (``compound_id`` → ``proposal``), the range, and
-    ``problems`` (empty when ``feasible``). ``epsg`` is the metric CRS used."""
+    compounds have them, ``compounds``, ``in_range``, polygon, EPSG:4326), ``assignment``
+    (``compound_id`` → ``proposal``), the range, and ``problems`` (empty when
+    ``feasible``). ``epsg`` is the metric CRS used."""
 
     grids: gpd.GeoDataFrame
     assignment: pd.DataFrame
@@ -175,7 +176,8 @@ def regrid_community(compounds: gpd.GeoDataFrame, community: BaseGeometry, *, ep
     """Propose grids for one community (method in the module docstring).
 
     ``compounds``: ``compound_id``, ``name``, ``households`` (optionally ``residents``,
-    summed per grid) and the compound polygon (EPSG:4326); ``community``: its polygon (EPSG:4326); ``epsg``: a metric CRS.
+    summed per grid) and the compound polygon (EPSG:4326); ``community``: its polygon
+    (EPSG:4326); ``epsg``: a metric CRS.
     """
     problems = []
     if not 0 < lower <= upper:

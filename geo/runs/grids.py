@@ -103,7 +103,8 @@ def run_regrid(conn: Connection, city: City | str | int, params: RegridParams) -
     run = RegridRun(c, name, params, result, pd.DataFrame(rows))
     if not params.save:
         return run
-    summary = run.summary("en") | {"before_after": run.before_after.to_dict("records")}
+    summary = {k: v for k, v in run.summary("en").items() if k != "run_id"}
+    summary["before_after"] = run.before_after.to_dict("records")
     run_id = save_regrid(conn, c.id, community=name, grids=result.grids, lower=lower,
                          upper=upper, params=params.model_dump(mode="json", exclude={"save"}),
                          summary=summary)
