@@ -392,6 +392,8 @@ class RegridAnswer(Model):
     upper: int
     feasible: bool
     epsg: int
+    run_id: int | None = Field(default=None, description="The stored proposal's run id "
+                               "(with save), else null")
     before_after: list[dict[str, Any]]
     problems: list[RegridProblemOut]
     grids: FeatureCollection

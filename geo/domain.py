@@ -206,6 +206,9 @@ DEFAULT_SITING_TYPE: str = DEFAULT_SERVICE_TYPE
 PROPOSED_SITE_COLOR = "#6a1b9a"
 #: Colour of the compounds new stations bring inside their walking circle (map and report).
 BROUGHT_INSIDE_COLOR = "#ff9800"
+#: Colours of proposed grids (re-gridding) whose households are within / outside the range.
+GRID_IN_RANGE_COLOR = "#1b9e77"
+GRID_OUT_OF_RANGE_COLOR = "#d95f02"
 
 #: Largest plausible area (km²) of one polygon of each kind of governance unit. A polygon
 #: bigger than this is rejected as a mistake (drawn in the wrong units or CRS, a whole

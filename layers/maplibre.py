@@ -9,7 +9,8 @@ absolute URLs of our tile endpoints, filtered by city and by the selected servic
 and minutes where a layer declares those filters.
 
 Each style layer carries ``metadata``: ``sc:layer`` (the catalogue layer), ``sc:group``
-and ``sc:part`` (``main``, ``outline``, ``glyph``, ``label`` or ``basemap``).
+and ``sc:part`` (``main``, ``outline``, ``glyph``, ``label`` or ``basemap``); a layer
+whose style declares ``text`` gets a ``label`` part (the number and its unit).
 Text is drawn with local fonts (no ``glyphs``: MapLibre ≥ 5.11 renders glyphs locally).
 """
 
@@ -100,6 +101,15 @@ def catalogue_layers(layer: Layer, classes: tuple[LegendClass, ...], *, lang: st
                     "layout": dict(visibility), "metadata": _meta(layer, "outline"),
                     "paint": {"line-color": edge, "line-width": st.weight,
                               "line-opacity": 0.8}})
+        if st.text:
+            prop, zh, en = st.text
+            number = ["number-format", ["to-number", _prop(prop)], {"max-fraction-digits": 0}]
+            out.append({"id": f"{name}:label", "type": "symbol", **common,
+                        "layout": {**visibility, "text-font": FONT, "text-size": 12,
+                                   "text-field": ["concat", number, en if lang == "en" else zh]},
+                        "metadata": _meta(layer, "label"),
+                        "paint": {"text-color": "#222222", "text-halo-color": "#ffffff",
+                                  "text-halo-width": 1.5}})
     elif st.kind == "line":
         out.append({"id": name, "type": "line", **common, "metadata": _meta(layer, "main"),
                     "paint": {"line-color": colour, "line-width": st.weight,

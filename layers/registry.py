@@ -71,6 +71,8 @@ class Style:
     classify: Literal["categorical", "graduated"] | None = None
     classes: tuple[LegendClass, ...] = ()
     label_property: str | None = "name"  # popup title / search field
+    #: A text drawn on each feature: (numeric property, zh unit, en unit), e.g. households.
+    text: tuple[str, str, str] | None = None
 
     def as_dict(self, lang: str) -> dict[str, Any]:
         return {"kind": self.kind, "color": self.color, "fill_opacity": self.fill_opacity,
@@ -239,6 +241,10 @@ def validate_layer(layer: Layer) -> None:
     if layer.style.property and layer.style.property not in s.columns:
         problems.append(Problem(f"style property {layer.style.property!r} is not exposed",
                                 field="style.property"))
+    if layer.style.text and (layer.style.text[0] not in s.columns
+                             or layer.style.text[0] in s.personal):
+        problems.append(Problem(f"text property {layer.style.text[0]!r} is not a public "
+                                "exposed column", field="style.text"))
     if layer.style.property and layer.style.property in s.personal:
         problems.append(Problem("style property must not be personal", field="style.property"))
     if problems:

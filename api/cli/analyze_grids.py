@@ -61,12 +61,13 @@ def analyze_regrid(
                                              "(.gpkg, .geojson, .shp).")] = None,
 ) -> None:
     """Propose grids for one community within the household range (max-p over compound
-    cells; compounds are never split) and print the before/after table."""
+    cells; compounds are never split) and print the before/after table; --save stores
+    the proposal (the map's grid_proposal layer)."""
     from geo.io.files import write_file
     from geo.runs import run_regrid
 
     params = options.build()
-    with engine() as eng, eng.connect() as conn:
+    with engine() as eng, eng.begin() as conn:
         run = run_regrid(conn, city, params)
     t = Table(title=f"{run.city.code} {run.community}: {params.lower}–{params.upper} households")
     for col in ("stage", "grids", "mean_households", "cv_households", "outside_range"):
@@ -81,6 +82,8 @@ def analyze_regrid(
                       f"{p.compound} ({p.compound_households:.0f} "
                       f"households) — proposed grid {p.proposal} holds "
                       f"{p.grid_households:.0f}", markup=False, highlight=False)
+    if run.run_id is not None:
+        console.print(f"saved as run {run.run_id}", markup=False, highlight=False)
     if out is not None:
         write_file(run.result.grids, out)
         console.print(f"wrote {len(run.result.grids)} proposed grids to {out}", markup=False)

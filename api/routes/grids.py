@@ -6,7 +6,8 @@ imbalance per community or street (:mod:`geo.grids.workload`); ``format=csv`` gi
 per-grid table as CSV. ``POST …/grids/regrid`` proposes grids for one community within the
 household range (:mod:`geo.grids.regrid`) with the before/after table and the compounds that
 prevent a feasible proposal; like siting, it holds one of the caller's concurrency slots
-(429 when none is free). Both need an API key (case figures are not public).
+(429 when none is free); ``save: true`` (analyst role) stores the proposal, which the map's
+``grid_proposal`` layer then shows. Both need an API key (case figures are not public).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from api.deps import CityDep, ConnDep, User, require_role
+from api.deps import CityDep, ConnDep, User, check_role, require_role
 from api.errors import problems
 from api.expensive import siting_slot
 from api.responses import JSONBody, collection, features, formats, records, table
@@ -53,6 +54,8 @@ def workload(city: CityDep, body: GridsParams, conn: ConnDep, user: KeyUser,
 def regrid(city: CityDep, body: RegridParams, conn: ConnDep, user: KeyUser,
            lang: Annotated[Literal["zh", "en"], Query(
                description="Language of the reasons' labels")] = "zh") -> Response:
+    if body.save:
+        check_role(user, "analyst")
     run = run_regrid(conn, city, body)
     grids = collection(features(run.result.grids), {"city": city.code,
                                                      "community": run.community})

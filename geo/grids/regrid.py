@@ -76,9 +76,10 @@ class RegridProblem:
 
 @dataclass(frozen=True)
 class RegridResult:
-    """The proposal: ``grids`` (``proposal``, ``households``, ``compounds``, ``in_range``,
-    polygon, EPSG:4326), ``assignment`` (``compound_id`` → ``proposal``), the range, and
-    ``problems`` (empty when ``feasible``). ``epsg`` is the metric CRS used."""
+    """The proposal: ``grids`` (``proposal``, ``households``, ``residents`` when the
+    compounds have them, ``compounds``, ``in_range``, polygon, EPSG:4326), ``assignment``
+    (``compound_id`` → ``proposal``), the range, and ``problems`` (empty when
+    ``feasible``). ``epsg`` is the metric CRS used."""
 
     grids: gpd.GeoDataFrame
     assignment: pd.DataFrame
@@ -174,8 +175,9 @@ def regrid_community(compounds: gpd.GeoDataFrame, community: BaseGeometry, *, ep
                      attempts: int = 5, spacing_m: float = 10.0) -> RegridResult:
     """Propose grids for one community (method in the module docstring).
 
-    ``compounds``: ``compound_id``, ``name``, ``households`` and the compound polygon
-    (EPSG:4326); ``community``: its polygon (EPSG:4326); ``epsg``: a metric CRS.
+    ``compounds``: ``compound_id``, ``name``, ``households`` (optionally ``residents``,
+    summed per grid) and the compound polygon (EPSG:4326); ``community``: its polygon
+    (EPSG:4326); ``epsg``: a metric CRS.
     """
     problems = []
     if not 0 < lower <= upper:
@@ -221,8 +223,10 @@ def regrid_community(compounds: gpd.GeoDataFrame, community: BaseGeometry, *, ep
                                cells["compound_id"].to_numpy() == p.compound_id)[0])]))
              for p in found]
     cells = cells.assign(proposal=labels)
-    grids = cells.dissolve(by="proposal", aggfunc={"households": "sum",
-                                                    "compound_id": "count"})
+    agg = {"households": "sum", "compound_id": "count"}
+    if "residents" in cells.columns:
+        agg["residents"] = "sum"
+    grids = cells.dissolve(by="proposal", aggfunc=agg)
     grids = grids.rename(columns={"compound_id": "compounds"}).reset_index()
     grids["in_range"] = grids["households"].between(lower, upper)
     reported = {p.proposal for p in found}

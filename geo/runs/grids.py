@@ -1,14 +1,15 @@
-"""Grid workload and re-gridding runs, computed on request (nothing stored).
+"""Grid workload and re-gridding runs, computed on request.
 
 :func:`run_grid_workload` reads grids, the grid–compound overlay and the cases of the
 window and computes :mod:`geo.grids.workload`; :func:`run_regrid` reads one community's
 compounds and proposes new grids with :mod:`geo.grids.regrid`, with a before/after table
-(the community's current grids against the proposal).
+(the community's current grids against the proposal), and with ``params.save`` stores the
+proposal (:func:`geo.store.grids.save_regrid`; the map's ``grid_proposal`` layer).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -20,7 +21,7 @@ from geo.runs.base import city_of
 from geo.runs.params import GridsParams, RegridParams
 from geo.store.cases import read_cases
 from geo.store.cities import City
-from geo.store.grids import read_community, read_grid_units, read_overlay
+from geo.store.grids import read_community, read_grid_units, read_overlay, save_regrid
 
 
 @dataclass(frozen=True)
@@ -36,13 +37,15 @@ class GridsRun:
 @dataclass(frozen=True)
 class RegridRun:
     """A community's proposal and its ``before_after`` table (rows ``before``, ``after``:
-    grids, households, mean, CV, grids outside the range and their share)."""
+    grids, households, mean, CV, grids outside the range and their share); ``run_id`` of the
+    stored proposal when saved."""
 
     city: City
     community: str
     params: RegridParams
     result: RegridResult
     before_after: pd.DataFrame
+    run_id: int | None = None
 
     def summary(self, lang: str = "zh") -> dict[str, Any]:
         """What the CLI prints and the API returns beside the tables (each problem with
@@ -50,6 +53,7 @@ class RegridRun:
         return {"city": self.city.code, "community": self.community,
                 "lower": self.params.lower, "upper": self.params.upper,
                 "feasible": self.result.feasible, "epsg": self.result.epsg,
+                "run_id": self.run_id,
                 "problems": [{**p.__dict__, "label": p.label(lang)}
                              for p in self.result.problems]}
 
@@ -69,7 +73,8 @@ def run_grid_workload(conn: Connection, city: City | str | int,
 
 
 def run_regrid(conn: Connection, city: City | str | int, params: RegridParams) -> RegridRun:
-    """A proposal of grids for ``params.community`` and the before/after table."""
+    """A proposal of grids for ``params.community`` and the before/after table; stored
+    when ``params.save`` (the caller commits)."""
     lower, upper = params.bounds()
     c = city_of(conn, city)
     _, name, polygon, compounds = read_community(conn, c.id, params.community)
@@ -95,4 +100,12 @@ def run_regrid(conn: Connection, city: City | str | int, params: RegridParams) -
                  "cv_households": None, "outside_range": 0, "share_outside": None}
         r.pop("cv_workload", None)
         rows.append({"stage": stage, **r})
-    return RegridRun(c, name, params, result, pd.DataFrame(rows))
+    run = RegridRun(c, name, params, result, pd.DataFrame(rows))
+    if not params.save:
+        return run
+    summary = {k: v for k, v in run.summary("en").items() if k != "run_id"}
+    summary["before_after"] = run.before_after.to_dict("records")
+    run_id = save_regrid(conn, c.id, community=name, grids=result.grids, lower=lower,
+                         upper=upper, params=params.model_dump(mode="json", exclude={"save"}),
+                         summary=summary)
+    return replace(run, run_id=run_id)

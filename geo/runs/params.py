@@ -373,6 +373,8 @@ class RegridParams(HouseholdRange):
     seed: int = Field(default=0, ge=0, description="Random seed of the max-p heuristic.")
     attempts: int = Field(default=5, ge=1, le=50, description=(
         "Max-p runs (seeds seed, seed+1, …); the best partition is kept."))
+    save: bool = Field(default=False, description=(
+        "Save the proposal (newest per city: the map's grid_proposal layer)."))
 
 
 class FinderParams(Params):

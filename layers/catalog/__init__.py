@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from layers.catalog import base, basemap, cases, courier, coverage, gates, siting
+from layers.catalog import base, basemap, cases, courier, coverage, gates, grids, siting
 from layers.registry import Layer, Registry
 
-MODULES: tuple[ModuleType, ...] = (basemap, base, cases, coverage, courier, siting, gates)
+MODULES: tuple[ModuleType, ...] = (basemap, base, grids, cases, coverage, courier, siting,
+                                   gates)
 
 
 def build_registry() -> Registry:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from geo.runs import RegridParams, run_regrid
 from geo.settings import Settings
@@ -60,3 +60,23 @@ def test_grids_workload_table(settings: Settings, demo_engine: Engine,
     assert {"households", "cases_per_month", "median_closure_h",
             "workload_index"} <= set(written.columns)
     assert written["workload_index"].mean() == pytest.approx(1.0)
+
+
+def test_regrid_save_stores_the_proposal(settings: Settings, demo_engine: Engine) -> None:
+    done = _cli(settings, "analyze", "regrid", "--city", "guixi", "--community", "花园社区",
+                "--save")
+    assert done.returncode == 0, done.stderr
+    run_id = int(done.stderr.split("saved as run ")[1].split()[0])
+    try:
+        with demo_engine.connect() as conn:
+            stored = conn.execute(text(
+                "SELECT proposal, households FROM regrid_grid WHERE run_id = :r "
+                "ORDER BY proposal"), {"r": run_id}).all()
+            run = run_regrid(conn, "guixi", RegridParams(community="花园社区"))
+        expected = run.result.grids.sort_values("proposal")
+        assert [(int(p), float(h)) for p, h in stored] == list(zip(
+            expected["proposal"].astype(int), expected["households"].astype(float),
+            strict=True))
+    finally:
+        with demo_engine.begin() as conn:
+            conn.execute(text("DELETE FROM analysis_run WHERE id = :r"), {"r": run_id})
