@@ -51,6 +51,9 @@ def test_turning_the_proposal_layer_on(browser: Any, demo_server: str, artifacts
         .map(f => [f.properties.proposal, f.properties.in_range])""")
     assert {p for p, _ in drawn} == proposal["proposals"]
     assert {p for p, ok in drawn if not ok} == proposal["out"] != set()
+    # labels are placed (and faded in) after the fills are drawn: wait for them
+    page.wait_for_function("""() => SC.map.queryRenderedFeatures(
+        {layers: ['grid_proposal:label']}).length > 0""", timeout=20_000)
     texts = set(page.evaluate("""() => SC.map.queryRenderedFeatures(
         {layers: ['grid_proposal:label']}).map(f => f.properties.households)"""))
     assert texts and texts <= set(proposal["households"].values())
