@@ -21,6 +21,7 @@ from geo.crs import *
 from geo.domain import (
     CASE_CATEGORIES,
     LIFE_CIRCLE_MINUTES,
+    REGRID_REASONS,
     SERVICE_TYPES,
     WALK_MINUTES,
     CaseCategory,
@@ -46,7 +47,7 @@ from geo.settings import Settings
 from geo.siting import *
 
 __all__ = [
-    "CASE_CATEGORIES", "LIFE_CIRCLE_MINUTES", "SERVICE_TYPES", "WALK_MINUTES", "CRSError",
+    "CASE_CATEGORIES", "LIFE_CIRCLE_MINUTES", "REGRID_REASONS", "SERVICE_TYPES", "WALK_MINUTES", "CRSError",
     "CaseCategory", "CaseStatus", "GeoError", "InfeasibleError", "InvalidInputError",
     "NotFoundError", "PopulationGroup", "Problem", "PropertyManagement", "ServiceType",
     "Settings", "SitingModel",

@@ -111,7 +111,7 @@ def coverage(
                          for c in cities(conn, "all")}
         for o in run_all("coverage", [params], scheduler=scheduler, workers=workers,
                          extra=extra,
-                         line=lambda o: f"{o.city}: {len(o.run_ids)} run(s) from {o.run_ids[0]} "
+                         line=lambda o: f"{o.city}: run {', '.join(map(str, o.run_ids))} "
                                         f"({o.seconds:.1f} s on {o.worker})"):
             row(o.city, o.run_ids[0], o.summaries[0])
         out.print(table)

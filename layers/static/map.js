@@ -314,6 +314,35 @@
     });
     return layer.tiles + (q.length ? '?' + q.join('&') : '');
   }
+  /* Point a source at new tile URLs and reload the tiles already in view once the source
+     has taken them (setTiles alone can leave tiles of the old URL drawn when it comes while
+     those tiles are still loading). */
+  function retile(id, url, layer) {
+    var src = SC.map.getSource(id);
+    if (!src || (src.tiles && src.tiles.length === 1 && src.tiles[0] === url)) { return; }
+    function taken(e) {
+      if (e.sourceId !== id || e.sourceDataType !== 'metadata') { return; }
+      SC.map.off('sourcedata', taken);
+      SC.map.refreshTiles(id);
+    }
+    // once drawn: features still of another selection mean stale tiles; reload them
+    var tries = 3;
+    function check() {
+      if (SC.map.getSource(id) !== src || !src.tiles || src.tiles[0] !== url) { return; }
+      var keys = Object.keys(layer.filters || {}), stale = SC.map.getLayer(id) &&
+        SC.map.queryRenderedFeatures({ layers: [id] }).some(function (f) {
+          return keys.some(function (k) {
+            var v = sel[k];
+            return v !== null && v !== undefined && v !== '' && f.properties[k] !== undefined &&
+              String(f.properties[k]) !== String(v);
+          });
+        });
+      if (stale && tries-- > 0) { SC.map.refreshTiles(id); SC.map.once('idle', check); }
+    }
+    SC.map.on('sourcedata', taken);
+    src.setTiles([url]);
+    SC.map.once('idle', check);
+  }
   function coverageControl(body) {
     var minutes = vocab.thresholds.walk_minutes;
     body.classList.add('sc-coverage');
@@ -356,7 +385,7 @@
       });
       state.layers.forEach(function (l) {
         var src = l.drawn && SC.map.getSource(l.name);
-        if (src && l.filters && Object.keys(l.filters).length) { src.setTiles([tileUrl(l)]); }
+        if (src && l.filters && Object.keys(l.filters).length) { retile(l.name, tileUrl(l), l); }
       });
       renderLegend();
       changed('selection');

@@ -274,6 +274,11 @@ def test_coverage_popup_labels_type_and_percent(page: Any, demo_server: str) -> 
     page.select_option("#cov-type", "party_mass_centre")
     zoom_centre(page, 14)
     settle(page)
+    # the tiles of the chosen type replace those of the previous one
+    page.wait_for_function("""() => { const fs = SC.map.queryRenderedFeatures(
+        {layers: ['coverage_grid_share']});
+        return fs.length > 0 && fs.every(f => f.properties.service_type === 'party_mass_centre'); }""",
+                           timeout=20_000)
     assert drawn(page, "coverage_grid_share") > 0
     # a point inside a drawn grid: the label point of the first feature's first ring
     box = page.evaluate("(() => { const f = SC.map.queryRenderedFeatures("
