@@ -35,7 +35,7 @@ import shapely
 from sqlalchemy import Engine, text
 
 from benchmarks.common import load_avg
-from benchmarks.serving import free_port, load, service_env, uvicorn_server
+from benchmarks.serving import OURS, free_port, load, service_env, uvicorn_server
 from benchmarks.tiles import _database
 from geo.settings import Settings
 
@@ -138,7 +138,7 @@ def run(quick: bool = False) -> dict[str, Any]:
             BASELINE: ["/health"] * len(addresses)}
         port = free_port()
         results: dict[str, Any] = {}
-        with uvicorn_server(["api.app:create_app", "--factory"], service_env(settings),
+        with uvicorn_server(OURS, service_env(settings),
                             port=port, ready_path="/health"):
             url = f"http://127.0.0.1:{port}"
             cold = [_timed_get(url, _url(lon=starts[0][0], lat=starts[0][1], mode=m))

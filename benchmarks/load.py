@@ -1,5 +1,5 @@
-"""Load benchmark: 100 concurrent clients against the service as deployed — one uvicorn
-worker per CPU on 127.0.0.1 — on the demo data.
+"""Load benchmark: 100 concurrent clients against the service as deployed — ``servicecircle
+serve`` with one process per CPU on 127.0.0.1 — on the demo data.
 
 Passes, each a bounded number of requests from ``CLIENTS`` keep-alive HTTP/1.1 clients
 (a small asyncio client; every client sends its next request when the last one is
@@ -32,7 +32,7 @@ import numpy as np
 from sqlalchemy import Engine, text
 
 from benchmarks.common import cpus, load_avg
-from benchmarks.serving import free_port, load, service_env, uvicorn_server
+from benchmarks.serving import OURS, free_port, load, service_env, uvicorn_server
 from benchmarks.tiles import _database, pick_tiles
 from geo.settings import Settings
 
@@ -129,7 +129,7 @@ def run(quick: bool = False) -> dict[str, Any]:
             cycle = [tile_paths[i % len(tile_paths)] for i in range(tile_requests)]
             results: dict[str, Any] = {}
             port = free_port()
-            with uvicorn_server(["api.app:create_app", "--factory"], service_env(settings),
+            with uvicorn_server(OURS, service_env(settings),
                                 port=port, ready_path="/health", workers=workers, start_s=90,
                                 stop_s=20) as proc, PeakRss(proc.pid) as rss:
                 idle_mb = tree_rss_mb(proc.pid)
@@ -168,8 +168,8 @@ def to_markdown(result: dict[str, Any]) -> str:
     mem = result["server_rss_mb"]
     lines = [f"# Load benchmark ({'quick' if result['quick'] else 'full'}, {result['date']})",
              "",
-             (f"{result['clients']} concurrent keep-alive clients against `uvicorn "
-             f"api.app:create_app --workers {result['workers']}` (one worker per CPU) on "
+             (f"{result['clients']} concurrent keep-alive clients against `servicecircle "
+             f"serve --workers {result['workers']}` (one process per CPU) on "
              f"127.0.0.1, {result['database']} database; {result['tiles']} distinct tiles; "
              f"{result['machine']['cpus']} CPUs shared with the client (1-min load average "
              f"{result['machine'].get('load_average_1min', '?')} at the end)."), "",

@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from benchmarks.common import cpus, goal, goal_rows, load_avg
-from benchmarks.serving import free_port, service_env, uvicorn_server
+from benchmarks.serving import OURS, free_port, service_env, uvicorn_server
 from geo.settings import Settings
 
 CHROMIUM = "/usr/bin/chromium"
@@ -130,7 +130,7 @@ def run(quick: bool = False) -> dict[str, Any]:
                            "cpus": cpus(), "machine": platform.machine(), "sizes": {}}
     with _database(Settings.from_env()) as settings:
         port = free_port()
-        with uvicorn_server(["api.app:create_app", "--factory"], service_env(settings),
+        with uvicorn_server(OURS, service_env(settings),
                             port=port, ready_path="/health"), sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             try:

@@ -34,7 +34,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from benchmarks.serving import free_port, service_env, uvicorn_server
+from benchmarks.serving import OURS, free_port, service_env, uvicorn_server
 from geo.settings import Settings
 
 N_FEATURES = 10_000
@@ -72,7 +72,7 @@ def _database(base: Settings) -> Iterator[Settings]:
 def _server(settings: Settings, log: Path) -> Iterator[str]:
     """Our service on a free port, its access log in ``log``; yields its base URL."""
     port = free_port()
-    with uvicorn_server(["api.app:create_app", "--factory"], service_env(settings), port=port,
+    with uvicorn_server(OURS, service_env(settings), port=port,
                         ready_path="/health", access_log=log):
         yield f"http://127.0.0.1:{port}"
 

@@ -1,7 +1,7 @@
 """Serving tier scale-out: tile throughput of one server process next to two.
 
 The same seeded tiles as ``bench tiles`` (z12–16 over the first demo city's compounds,
-service points and street edges) are requested from ``uvicorn api.app:create_app
+service points and street edges) are requested from ``servicecircle serve
 --workers N`` for N = 1 and N = 2, each time with the shared tile cache (the database's
 ``tile_cache`` table) emptied first:
 
@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import text
 
-from benchmarks.serving import free_port, load, service_env, uvicorn_server
+from benchmarks.serving import OURS, free_port, load, service_env, uvicorn_server
 from benchmarks.tiles import _database, pick_tiles
 from geo.settings import Settings
 
@@ -70,7 +70,7 @@ def run(quick: bool = False) -> dict[str, Any]:
             for workers in WORKERS:
                 _clear_shared_cache(settings)
                 port = free_port()
-                with uvicorn_server(["api.app:create_app", "--factory"],
+                with uvicorn_server(OURS,
                                     service_env(settings), port=port, ready_path="/health",
                                     workers=workers, start_s=180.0):
                     asyncio.run(load(port, far, clients=CLIENTS))  # open every process's pools

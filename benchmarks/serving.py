@@ -41,21 +41,29 @@ def service_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+#: ``uvicorn_server``'s name for our own service, started as users start it: ``servicecircle
+#: serve`` (:mod:`api.server`, whose several processes keep TCP_NODELAY).
+OURS = "servicecircle"
+
+
 @contextmanager
-def uvicorn_server(args: list[str], env: dict[str, str], *, port: int, ready_path: str,
+def uvicorn_server(app: str, env: dict[str, str], *, port: int, ready_path: str,
                    workers: int = 1, start_s: float = 60.0, stop_s: float = 10.0,
                    access_log: Path | None = None) -> Iterator[subprocess.Popen[bytes]]:
-    """``uvicorn *args`` with ``workers`` processes on ``port``, once ``ready_path``
-    answers (within ``start_s`` seconds, else :class:`RuntimeError` with its last error
-    output); terminated on exit (killed after ``stop_s`` seconds). With ``access_log`` the
-    server's output, one line per request included, goes to that file."""
-    logging = (["--log-level", "info"] if access_log
-               else ["--log-level", "warning", "--no-access-log"])
+    """Our service (``app`` :data:`OURS`) or ``uvicorn <app>`` (another ASGI app, such as
+    tipg) with ``workers`` processes on ``port``, once ``ready_path`` answers (within
+    ``start_s`` seconds, else :class:`RuntimeError` with its last error output); terminated
+    on exit (killed after ``stop_s`` seconds). With ``access_log`` the server's output, one
+    line per request included, goes to that file."""
+    level = "info" if access_log else "warning"
+    common = ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+              "--log-level", level]
+    start = ([sys.executable, "-c", "from api.cli import main; main()", "serve"] if app == OURS
+             else [sys.executable, "-m", "uvicorn", app])
+    cmd = [*start, *common, *([] if access_log else ["--no-access-log"])]
     out = access_log.open("w") if access_log else None
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", *args, "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers), *logging],
-        env=env, stdout=out or subprocess.DEVNULL, stderr=out or subprocess.PIPE)
+    proc = subprocess.Popen(cmd, env=env, stdout=out or subprocess.DEVNULL,
+                            stderr=out or subprocess.PIPE)
     try:
         deadline = time.monotonic() + start_s
         while True:
@@ -66,7 +74,7 @@ def uvicorn_server(args: list[str], env: dict[str, str], *, port: int, ready_pat
                 if proc.poll() is not None or time.monotonic() > deadline:
                     err = (access_log.read_text()[-2000:] if access_log else
                            proc.stderr.read().decode()[-2000:] if proc.stderr else "")
-                    raise RuntimeError(f"server {args[0]} did not start: {err}") from None
+                    raise RuntimeError(f"server {app} did not start: {err}") from None
                 time.sleep(0.2)
         yield proc
     finally:

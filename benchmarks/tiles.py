@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine, text
 
-from benchmarks.serving import free_port, load, service_env, uvicorn_server
+from benchmarks.serving import OURS, free_port, load, service_env, uvicorn_server
 from geo.settings import Settings
 
 #: (our layer, table) pairs served by both servers.
@@ -129,10 +129,10 @@ def run(quick: bool = False) -> dict[str, Any]:
         p_ours, p_tipg = free_port(), free_port()
         results: dict[str, Any] = {}
         with ExitStack() as stack:
-            stack.enter_context(uvicorn_server(["api.app:create_app", "--factory"],
+            stack.enter_context(uvicorn_server(OURS,
                                                service_env(settings), port=p_ours,
                                                ready_path="/health"))
-            stack.enter_context(uvicorn_server(["tipg.main:app"], tipg_env, port=p_tipg,
+            stack.enter_context(uvicorn_server("tipg.main:app", tipg_env, port=p_tipg,
                                                ready_path="/healthz"))
             # warm-up: open both servers' database pools on empty tiles outside the set
             far = [("compounds", "compound", 12, x, 0) for x in range(4 * concurrency)]

@@ -128,3 +128,37 @@ def test_two_processes_share_tiles_and_both_see_an_edit(two_workers: str,
     finally:
         with sample_engine.begin() as conn:
             conn.execute(text("DELETE FROM compound WHERE external_id = 'TMP_WORKERS'"))
+
+
+def test_worker_connections_get_tcp_nodelay() -> None:
+    """The socket the supervisor hands the workers gives accepted connections TCP_NODELAY
+    (without it every keep-alive answer after the first waits for a delayed ACK)."""
+    import asyncio
+    import socket
+
+    from api.server import TcpConfig
+
+    config = TcpConfig("api.app:create_app", factory=True, host="127.0.0.1", port=free_port(),
+                       workers=2)
+    listener = config.bind_socket()
+    assert listener.proto == socket.IPPROTO_TCP and listener.get_inheritable()
+    seen: list[int] = []
+
+    class Probe(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            sock = transport.get_extra_info("socket")
+            seen.append(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            transport.close()
+
+    async def accept_one() -> None:
+        server = await asyncio.get_running_loop().create_server(Probe, sock=listener)
+        async with server:
+            _, writer = await asyncio.open_connection("127.0.0.1", config.port)
+            for _ in range(100):
+                if seen:
+                    break
+                await asyncio.sleep(0.01)
+            writer.close()
+
+    asyncio.run(accept_one())
+    assert seen and seen[0] != 0
