@@ -122,6 +122,33 @@ def _baseline(net: StreetNetwork, services: gpd.GeoDataFrame, compounds: gpd.Geo
     }
 
 
+def _pipeline_peak_rss_gb(side: int, n_svc: int, n_comp: int) -> float:
+    """Peak resident memory (GB) of one run of the map's pipeline on the generated city —
+    network, nearest and second nearest, access grid, compound coverage, the 15-minute
+    circles and the type circles — in a fresh process (imports included; no timing
+    repeats or memory tracing, which inflate the benchmark process's own peak)."""
+    nodes, edges, services, compounds = generated_city(side=side, n_services=n_svc,
+                                                       n_compounds=n_comp)
+    net = StreetNetwork.from_edges(nodes, edges, mode="walk", metric_epsg=UTM)
+    nearest_service(net, compounds, services)
+    polys = _compound_polygons(compounds)
+    life = [LIFE_CIRCLE_MINUTES]
+    cov = coverage_by_compound(polys, compound_access(net, polys, services).table,
+                               thresholds(net, minutes=life))
+    circles = coverage_circles(net, services, polys, cov, minutes=life, workers=1)
+    type_circles(circles, polys, cov, metric_epsg=UTM)
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+
+
+def _in_fresh_process(fn: Any, *args: Any) -> Any:
+    """``fn(*args)`` in a new (spawned) Python process; its result."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(fn, *args).result()
+
+
 def _city_scale(quick: bool) -> dict[str, Any]:
     side, n_svc, n_comp = (150, 400, 4000) if quick else (450, 2000, 20000)
     repeats = 3
@@ -172,6 +199,7 @@ def _city_scale(quick: bool) -> dict[str, Any]:
     union_med, _, _ = timed(lambda: type_circles(circles, polys, cov, metric_epsg=UTM), 1)
     best = min(one_med, two_med)
     rss_ours = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    rss_pipeline = _in_fresh_process(_pipeline_peak_rss_gb, side, n_svc, n_comp)
     base = _baseline(net, services, compounds, sample=3 if quick else 5,
                      circle_sample=5 if quick else 20, budget=budget, full_multi=True)
     table = res.table
@@ -186,6 +214,7 @@ def _city_scale(quick: bool) -> dict[str, Any]:
             "nearest_and_second_s_runs": both_all, "nearest_and_second_cpu_s": both_cpu,
             "nearest_and_second_peak_traced_gb": peak / 1024**3,
             "process_peak_rss_gb_before_networkx": rss_ours,
+            "pipeline_peak_rss_gb": rss_pipeline,
             "reach_15min_all_points_s": reach_med, "reach_15min_cpu_s": reach_cpu,
             "access_grid_s": grid_s, "access_grid_cpu_s": grid_cpu,
             "access_grid_peak_traced_gb": grid_peak / 1024**3,
@@ -246,8 +275,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     speed_c = base["circles_15min_all_s_extrapolated"] / ours["circles_15min_map_method_s"]
     goals = {
         "nearest_all_types_le_2s": goal(ours["nearest_all_types_s_median"], GOALS["nearest_s"]),
-        "peak_memory_le_2gb": goal(ours["process_peak_rss_gb_before_networkx"],
-                                   GOALS["peak_gb"], unit="gb"),
+        "peak_memory_le_2gb": goal(ours["pipeline_peak_rss_gb"], GOALS["peak_gb"], unit="gb"),
         "speedup_ge_100x_vs_per_facility_networkx": goal(speed_pf, GOALS["speedup"], unit="",
                                                          at_least=True),
         "circles_15min_map_method_all_points_le_10s": goal(ours["circles_15min_map_method_s"],
@@ -328,8 +356,11 @@ def to_markdown(result: dict[str, Any]) -> str:
          f"{o['type_circles_15min_s']:.1f} s", "—", "—"),
         ("5/10/15-min circles, all points, 2 processes",
          f"{o['circles_5_10_15_2proc_s']:.1f} s", "—", "—"),
-        ("peak memory", (f"{o['process_peak_rss_gb_before_networkx']:.2f} GB process RSS "
-         f"(nearest+2nd traced: {o['nearest_and_second_peak_traced_gb']:.2f} GB)"), "—", "—"),
+        ("peak memory, one run of the pipeline in a fresh process (imports included)",
+         f"{o['pipeline_peak_rss_gb']:.2f} GB RSS", "—", "—"),
+        ("peak memory of this benchmark process (timing repeats, memory tracing)",
+         (f"{o['process_peak_rss_gb_before_networkx']:.2f} GB RSS "
+          f"(nearest+2nd traced: {o['nearest_and_second_peak_traced_gb']:.2f} GB)"), "—", "—"),
     ]
     lines += ["", (f"## Generated city: {c['nodes']:,} nodes, {c['edges']:,} edges, "
               f"{c['service_points']:,} points of {c['types']} types, "
