@@ -185,12 +185,26 @@ class Totals(Model):
     after_share: float
 
 
+class SitingWalkers(Model):
+    """Whom a siting answer counts and how fast they walk: the type's, as in its coverage
+    (:meth:`geo.siting.scenario.SitingDemand.summary`)."""
+
+    target_group: str | None = Field(description=(
+        "Population group whose people the demand counts (all, age_0_14, age_15_59, "
+        "age_60_plus); null for households, cases and rider demand"))
+    speed_m_per_min: float = Field(description="Walking speed, m/min")
+    budget_m: float = Field(description="The walking circle in network metres (minutes × speed)")
+    zh: str = Field(description="Stated in Chinese, e.g. 60岁以上居民，步行60米/分钟")
+    en: str = Field(description="Stated in English, e.g. residents 60+, walking 60 m/min")
+
+
 class PlanAnswer(Totals):
     city: str
     service_type: str
     model: str
     minutes: float
     weight: str
+    walkers: SitingWalkers
     n_candidates: int
     solver: dict[str, Any]
     sites: FeatureCollection
@@ -203,6 +217,7 @@ class WhatIfAnswer(Totals):
     service_type: str
     minutes: float
     weight: str
+    walkers: SitingWalkers
     unknown_weight: float
     sites: list[dict[str, Any]]
     newly_covered: list[int]

@@ -304,6 +304,17 @@ def service_walkers(code: str) -> Walkers:
     """The :class:`Walkers` of service type ``code`` (all residents at the usual pace unless
     :data:`SERVICE_WALKERS` says otherwise)."""
     return SERVICE_WALKERS.get(code, Walkers(PopulationGroup.ALL))
+
+
+#: Siting demand measures that do not count people of a group (the people measures are
+#: :data:`POPULATION_GROUPS`: siting's ``residents`` counts the type's target group,
+#: ``elderly`` residents 60+; :func:`geo.siting.scenario.siting_demand`).
+DEMAND_MEASURES: dict[str, Term] = _terms(
+    Term("households", "户", "households"),
+    Term("cases", "网格案件", "grid cases"),
+    Term("rider_demand", "骑手订单", "rider demand"),
+)
+
 # ----------------------------------------------------------------------------- station services
 
 #: What a station offers (``service_point.services``: water, charging, microwave, toilets …),

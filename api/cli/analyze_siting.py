@@ -1,9 +1,11 @@
 """``servicecircle analyze siting``: best new stations of a type, as a ranked table.
 
 Runs the same scenario as ``POST /cities/{city}/siting/plan`` (imported candidate sites
-plus street/gate points generated near uncovered compounds), prints the ranked proposals
-(site, newly covered demand, compounds brought inside, cost) and optionally saves the
-scenario and writes its one-page report (HTML or PDF, by the file's extension).
+plus street/gate points generated near uncovered compounds), prints whom the demand counts
+and how fast they walk (the type's, as in its coverage: "60岁以上居民，步行60米/分钟" for
+elderly canteens), the ranked proposals (site, newly covered demand, compounds brought
+inside, cost) and optionally saves the scenario and writes its one-page report (HTML or
+PDF, by the file's extension).
 """
 
 from __future__ import annotations
@@ -21,15 +23,12 @@ from api.cli.common import console, engine, settings
 from api.cli.options import Options, with_params
 from geo.errors import Problem
 from geo.runs.params import PlanParams
+from geo.siting.scenario import SitingDemand
 
 #: Options not named ``--field-name`` (``exclude`` and ``compounds`` are HTTP-only).
 FLAGS = {"service_type": "--type", "weight": "--demand", "case_start": "--since",
          "case_end": "--until", "use_imported": "--imported", "spacing_m": "--spacing",
          "time_limit_s": "--time-limit", "use_capacity": "--capacity"}
-#: Column header of the newly covered demand, per measure (zh / en).
-GAIN_LABEL = {"residents": "新覆盖居民 residents", "households": "新覆盖户数 households",
-              "elderly": "新覆盖老人 elderly", "cases": "新覆盖案件 cases",
-              "rider_demand": "新覆盖订单 rider demand"}
 
 
 def register(analyze_app: typer.Typer) -> None:
@@ -37,10 +36,11 @@ def register(analyze_app: typer.Typer) -> None:
     analyze_app.command(name="siting")(analyze_siting)
 
 
-def _table(plan: Any, demand: str) -> Table:
+def _table(plan: Any, demand: SitingDemand) -> Table:
     t = Table(title=f"拟新建站点 Proposed sites ({plan.result.model}, {plan.minutes:g} min)")
+    gain = f"新覆盖{demand.label('zh')} {demand.label('en')}"
     for col, just in (("#", "right"), ("站点 site", "left"), ("类型 kind", "left"),
-                      (GAIN_LABEL[demand], "right"), ("纳入小区 compounds in", "right"),
+                      (gain, "right"), ("纳入小区 compounds in", "right"),
                       ("成本 cost", "right")):
         t.add_column(col, justify=just)  # type: ignore[arg-type]
     for r in plan.proposals.itertuples():
@@ -58,7 +58,8 @@ def _line(o: Any) -> str:
     """One city of a batch: demand covered before → after, and the saved scenario."""
     sm = o.summaries[0]
     saved = f"; saved as scenario {o.run_ids[0]}" if o.run_ids else ""
-    return (f"{o.city}: {sm['proposals']} sites ({sm['model']}, {sm['minutes']:g} min): "
+    return (f"{o.city}: {sm['proposals']} sites ({sm['model']}, {sm['minutes']:g} min; "
+            f"{sm['walkers']['en']}): "
             f"{sm['before_weight']:,.0f} → {sm['after_weight']:,.0f} of "
             f"{sm['total_weight']:,.0f} ({_share(sm['before_weight'], sm['total_weight'])} → "
             f"{_share(sm['after_weight'], sm['total_weight'])}); {sm['solver']} "
@@ -92,12 +93,15 @@ def analyze_siting(
             f"({params.service_type}, {params.minutes:g} min)…"):
         run = run_plan(conn, city, params, settings(), by="cli")
         data = plan_report(run, conn=conn, settings=settings()) if report is not None else None
-    plan, t = run.plan, run.totals
+    plan, t, demand = run.plan, run.totals, run.inputs.demand
     total, before, after = t["total_weight"], t["before_weight"], t["after_weight"]
     r = plan.result
     out = Console()
-    Console(width=max(out.width, 120)).print(_table(plan, params.weight))
-    console.print(f"{params.weight}: {before:,.0f} → {after:,.0f} of {total:,.0f} covered "
+    console.print(f"需求 demand: {demand.statement('zh')} ({demand.statement('en')}); "
+                  f"{params.minutes:g} min = {demand.budget_m(params.minutes):,.0f} m",
+                  markup=False, highlight=False)
+    Console(width=max(out.width, 120)).print(_table(plan, demand))
+    console.print(f"{demand.label('en')}: {before:,.0f} → {after:,.0f} of {total:,.0f} covered "
                   f"({_share(before, total)} → {_share(after, total)}); "
                   f"{plan.n_candidates} candidates, "
                   f"{r.solver} {r.status}, gap {r.gap if r.gap is not None else '–'}.",

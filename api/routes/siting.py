@@ -8,11 +8,15 @@ and the compounds it brings inside (the coverage definition, :mod:`geo.siting.ci
 prepared once per (city, type, minutes, demand measure) and kept while the input tables'
 ``layer_version`` counters are unchanged, so what-if answers take milliseconds.
 
-Demand (``weight``): compound ``residents``, ``households`` or ``elderly``; ``cases`` (grid
-cases inside each compound, optionally of ``case_categories`` reported in
+Demand (``weight``): compound ``residents`` — the people of the type's target group, as its
+coverage counts them (residents 60+ for elderly canteens and day care, 0–14 for
+after-school rooms, everyone otherwise) —, ``households`` or ``elderly`` (residents 60+);
+``cases`` (grid cases inside each compound, optionally of ``case_categories`` reported in
 ``[case_start, case_end)``); ``rider_demand`` (imported courier demand: per-compound
 estimates, else demand points given to the compound with the nearest gate) — see
-:func:`geo.store.siting.read_compound_demand`.
+:func:`geo.store.siting.read_compound_demand`. Everyone walks at the type's speed (60 m/min
+for the services of residents 60+, the deployment's walking speed otherwise); answers state
+both in ``walkers`` (group, speed, the circle in metres, a sentence in zh and en).
 """
 
 from __future__ import annotations
@@ -106,6 +110,7 @@ def plan(city: CityDep, body: PlanParams, request: Request, conn: ConnDep,
     out: dict[str, Any] = {
         "city": city.code, "service_type": run.params.service_type, "model": body.model,
         "minutes": body.minutes, "weight": body.weight,
+        "walkers": run.inputs.demand.summary(body.minutes),
         "n_candidates": run.plan.n_candidates, **run.totals, "solver": run.solve,
         "sites": collection(features(run.plan.proposals), _meta(city, kind="proposals")),
         "scenario_id": run.scenario_id}
@@ -126,7 +131,8 @@ def whatif(city: CityDep, body: WhatIfParams, request: Request, conn: ConnDep,
     res = run.result
     out: dict[str, Any] = {
         "city": city.code, "service_type": run.params.service_type, "minutes": body.minutes,
-        "weight": body.weight, **run.totals, "unknown_weight": res.unknown_weight,
+        "weight": body.weight, "walkers": run.demand.summary(body.minutes), **run.totals,
+        "unknown_weight": res.unknown_weight,
         "sites": records(res.sites), "newly_covered": [int(str(i)) for i in res.newly_covered],
         "runtime_ms": res.runtime_ms, "scenario_id": run.scenario_id,
         "title": {"zh": run.title[0], "en": run.title[1]}}

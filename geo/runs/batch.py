@@ -61,8 +61,8 @@ class CityOutcome:
 
     ``run_ids``: the stored runs (coverage, cases: one; courier: one per preset; siting:
     the saved scenario, if saved); ``summaries``: one per run function call (its
-    ``summary``; siting: the totals and solver figures); ``error``: why the city failed
-    (``None``: it succeeded); ``worker``: the Dask worker that ran the last attempt;
+    ``summary``; siting: the totals, solver figures and walkers); ``error``: why the city
+    failed (``None``: it succeeded); ``worker``: the Dask worker that ran the last attempt;
     ``seconds`` / ``cpu_seconds``: wall-clock and CPU seconds of that attempt;
     ``peak_rss_mb``: the worker process's peak resident memory so far, MiB.
     """
@@ -98,7 +98,8 @@ def _run_one(conn: Connection, analysis: str, city: str, params: Params,
         return k.run_id, k.summary, k.params
     p = run_plan(conn, city, cast(PlanParams, params), settings, by="batch")
     summary = {**p.totals, **p.solve, "proposals": len(p.plan.proposals),
-               "minutes": p.params.minutes, "model": p.params.model}
+               "minutes": p.params.minutes, "model": p.params.model,
+               "walkers": p.inputs.demand.summary(p.params.minutes)}
     return p.scenario_id, summary, p.params.model_dump(mode="json")
 
 

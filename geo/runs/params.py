@@ -283,7 +283,9 @@ class CaseFilter(Params):
 
 class PlanParams(CaseFilter):
     """A siting scenario: the best ``p`` new stations of a type, or the fewest reaching a
-    share. ``exclude`` and ``compounds`` are HTTP-only; the CLI adds ``--report``."""
+    share, counting and walking as the type's coverage does
+    (:func:`geo.siting.scenario.siting_demand`). ``exclude`` and ``compounds`` are
+    HTTP-only; the CLI adds ``--report``."""
 
     service_type: ServiceTypeName = Field(default=DEFAULT_SITING_TYPE, description=(
         "Station type: code or Chinese/English name, e.g. red_station or 红色驿站."))
@@ -295,8 +297,10 @@ class PlanParams(CaseFilter):
                                        "cover (lscp).")
     minutes: float = Field(default=LIFE_CIRCLE_MINUTES, gt=0, le=MAX_WALK_MINUTES, description="Walking circle in minutes.")
     weight: Weight = Field(default="residents", description=(
-        "Demand: residents, households, elderly, cases (grid cases inside each compound) or "
-        "rider_demand (imported courier demand)."))
+        "Demand: residents (the people the type serves: residents 60+ for elderly canteens "
+        "and day care, 0–14 for after-school rooms, everyone otherwise; all walk at the "
+        "type's speed), households, elderly (residents 60+), cases (grid cases inside each "
+        "compound) or rider_demand (imported courier demand)."))
     method: Literal["auto", "exact", "heuristic"] = Field(default="auto", description="Solver: "
                                                           "auto, exact or heuristic.")
     use_imported: bool = Field(default=True, description="Use the city's imported candidate sites.")

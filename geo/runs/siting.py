@@ -1,10 +1,14 @@
 """Siting runs: best new stations, what-if, saved scenarios and their reports.
 
-Every siting answer starts from the same inputs — the city's walking network (at the
-settings' walking speed), its compounds with the chosen demand measure, the existing
-stations of the type and the what-if engine over them — built by :func:`siting_inputs`
-and, in a long-running service, kept in a :class:`SitingCache` while the input tables'
-``layer_version`` counters are unchanged (what-if answers then take milliseconds).
+Every siting answer starts from the same inputs — the city's walking network, its
+compounds with the chosen demand measure, the existing stations of the type and the
+what-if engine over them — built by :func:`siting_inputs` and, in a long-running service,
+kept in a :class:`SitingCache` while the input tables' ``layer_version`` counters are
+unchanged (what-if answers then take milliseconds). Whom the demand counts and how fast
+they walk are the type's, as in its coverage (:func:`geo.siting.scenario.siting_demand`:
+residents 60+ walking 60 m/min for elderly canteens and day care; types without a speed
+of their own walk at the settings' ``walk_speed_m_per_min``); every answer, saved scenario
+(``params["walkers"]``) and report states them.
 
 :func:`run_plan` solves a scenario (:func:`geo.siting.scenario.plan_sites`) and may save
 it; :func:`run_whatif` evaluates user sites; :func:`scenario_report` rebuilds a saved
@@ -32,7 +36,7 @@ from geo.runs.params import CaseFilter, PlanParams, WhatIfParams
 from geo.settings import Settings
 from geo.siting.circles import site_circles
 from geo.siting.report import ReportData
-from geo.siting.scenario import SitingPlan, plan_sites, prepare
+from geo.siting.scenario import SitingDemand, SitingPlan, plan_sites, prepare, siting_demand
 from geo.siting.whatif import WhatIf, WhatIfResult
 from geo.store.basemap import read_stored_basemap
 from geo.store.cities import City, data_version
@@ -51,12 +55,14 @@ from geo.store.vocabulary import resolve_service_type, service_type_of
 
 @dataclass(frozen=True)
 class SitingInputs:
-    """Everything a scenario of one city/type/circle/measure needs, computed once."""
+    """Everything a scenario of one city/type/circle/measure needs, computed once; ``net``
+    walks at ``demand.speed_m_per_min`` and the what-if engine weighs ``demand.column``."""
 
     net: StreetNetwork
     compounds: gpd.GeoDataFrame
     stations: gpd.GeoDataFrame
     whatif: WhatIf
+    demand: SitingDemand
 
 
 class SitingCache:
@@ -84,21 +90,25 @@ class SitingCache:
 
 def siting_inputs(conn: Connection, city: City, *, service_type: str, minutes: float,
                   weight: str, cases: CaseFilter | None, settings: Settings,
-                  cache: SitingCache | None = None) -> SitingInputs:
+                  cache: SitingCache | None = None,
+                  demand: SitingDemand | None = None) -> SitingInputs:
     """Network, demand, existing stations and what-if engine of one scenario's inputs.
 
-    The network walks at ``settings.walk_speed_m_per_min``. ``service_type`` may be a code or
-    a label (:func:`geo.store.vocabulary.resolve_service_type`); unknown service types and
-    cities without compounds raise :class:`InvalidInputError`.
+    Whom the demand counts and the walking speed are ``demand``, by default the type's
+    (:func:`geo.siting.scenario.siting_demand`; types without a speed of their own walk at
+    ``settings.walk_speed_m_per_min``). ``service_type`` may be a code or a label
+    (:func:`geo.store.vocabulary.resolve_service_type`); unknown service types and cities
+    without compounds raise :class:`InvalidInputError`.
     """
     service_type = resolve_service_type(conn, service_type)
     cases = cases if weight == "cases" and cases is not None else CaseFilter()
-    speed = settings.walk_speed_m_per_min
-    key = (city.id, service_type, float(minutes), weight, cases.case_key(), speed,
+    demand = demand or siting_demand(service_type, weight,
+                                     default_speed_m_per_min=settings.walk_speed_m_per_min)
+    key = (city.id, service_type, float(minutes), weight, cases.case_key(), demand,
            tuple(sorted(data_version(conn, INPUT_TABLES).items())))
     if cache is not None and (hit := cache.get(key)) is not None:
         return hit
-    net = read_network(conn, city.id, mode="walk", speed_m_per_min=speed,
+    net = read_network(conn, city.id, mode="walk", speed_m_per_min=demand.speed_m_per_min,
                        metric_epsg=city.metric_epsg)
     compounds = read_compounds(conn, city.id)
     if not len(compounds):
@@ -108,7 +118,8 @@ def siting_inputs(conn: Connection, city: City, *, service_type: str, minutes: f
                             start=cases.case_start, end=cases.case_end)
     stations = read_stations(conn, city.id, service_type)
     out = SitingInputs(net, compounds, stations,
-                       prepare(net, compounds, stations, minutes=minutes, weight=weight))
+                       prepare(net, compounds, stations, minutes=minutes, weight=demand.column),
+                       demand)
     if cache is not None:
         cache.put(key, out)
     return out
@@ -176,7 +187,7 @@ def run_plan(conn: Connection, city: City | str, params: PlanParams,
     imported = read_candidates(conn, c.id) if params.use_imported else None
     plan = plan_sites(
         inputs.net, inputs.compounds, inputs.stations, p=params.p, minutes=params.minutes,
-        weight=params.weight, model=params.model, target_share=params.target_share,
+        weight=inputs.demand.column, model=params.model, target_share=params.target_share,
         imported=imported if imported is not None and len(imported) else None,
         generate=params.generate, spacing_m=params.spacing_m, method=params.method,
         time_limit_s=params.time_limit_s, use_capacity=params.use_capacity, exclude=exclude,
@@ -194,15 +205,16 @@ def run_plan(conn: Connection, city: City | str, params: PlanParams,
             minutes=params.minutes, weight=params.weight, totals=figures,
             sites=plan.proposals.assign(source="model"),
             params=params.model_dump(mode="json", exclude={"save", "name", "compounds"})
-            | {"by": by}, solve=solve)
+            | {"by": by, "walkers": inputs.demand.summary(params.minutes)}, solve=solve)
     return PlanRun(c, params, plan, inputs, figures, solve, title, sid, labels)
 
 
 @dataclass(frozen=True)
 class WhatIfRun:
-    """User sites evaluated: the what-if result, totals, the scenario id if saved, the
-    title in words (zh, en). With ``params.circles``: ``circles`` (one walking circle per
-    site, :func:`geo.siting.circles.site_circles`) and ``compounds`` (those brought inside:
+    """User sites evaluated: the what-if result, totals, whom the demand counts and how
+    fast they walk, the scenario id if saved, the title in words (zh, en). With
+    ``params.circles``: ``circles`` (one walking circle per site,
+    :func:`geo.siting.circles.site_circles`) and ``compounds`` (those brought inside:
     ``id, name, weight``, ``site`` = position of the site that brings it in, polygon;
     EPSG:4326)."""
 
@@ -210,6 +222,7 @@ class WhatIfRun:
     params: WhatIfParams
     result: WhatIfResult
     totals: dict[str, float]
+    demand: SitingDemand
     scenario_id: int | None = None
     title: tuple[str, str] = ("", "")
     circles: gpd.GeoDataFrame | None = None
@@ -243,8 +256,9 @@ def brought_inside(inputs: SitingInputs, res: WhatIfResult) -> gpd.GeoDataFrame:
 
 def circles_of(inputs: SitingInputs, sites: gpd.GeoDataFrame, minutes: float,
                settings: Settings) -> gpd.GeoDataFrame:
-    """The walking circles of ``sites`` added to the inputs' stations (the settings' trim
-    distance, cell size and snap distance, as the coverage runs use)."""
+    """The walking circles of ``sites`` added to the inputs' stations, at the walkers'
+    speed (the inputs' network; the settings' trim distance, cell size and snap distance,
+    as the coverage runs use)."""
     return site_circles(inputs.net, inputs.compounds, inputs.stations, sites, minutes=minutes,
                         trim_m=settings.circle_trim_m, cell_m=settings.circle_cell_m,
                         max_snap_m=settings.max_snap_m)
@@ -284,10 +298,10 @@ def run_whatif(conn: Connection, city: City | str, params: WhatIfParams,
             weight=params.weight, totals=figures, sites=frame,
             params=params.model_dump(mode="json", exclude={"save", "name", "circles",
                                                            "site_names", "site_kinds"})
-            | {"by": by})
+            | {"by": by, "walkers": inputs.demand.summary(params.minutes)})
     if not params.circles:
-        return WhatIfRun(c, params, res, figures, sid, title)
-    return WhatIfRun(c, params, res, figures, sid, title,
+        return WhatIfRun(c, params, res, figures, inputs.demand, sid, title)
+    return WhatIfRun(c, params, res, figures, inputs.demand, sid, title,
                      circles_of(inputs, points, params.minutes, settings),
                      brought_inside(inputs, res))
 
@@ -312,27 +326,41 @@ def plan_report(run: PlanRun, *, conn: Connection | None = None,
                       after_weight=run.plan.after_weight, sites=run.plan.proposals,
                       compounds=run.plan.compounds, stations=run.inputs.stations,
                       solver={"solver": r.solver, "status": r.status, "gap": r.gap},
-                      type_labels=run.type_labels,
+                      type_labels=run.type_labels, demand=run.inputs.demand,
                       title_en=scenario_title(c, run.type_labels or (p.service_type, p.service_type),
                                               len(run.plan.proposals))[1], **extra)
 
 
+def scenario_demand(s: Scenario, settings: Settings) -> SitingDemand:
+    """Whom saved scenario ``s`` counted and how fast they walked: as saved
+    (``params["walkers"]``); a scenario saved before they were stored counted all
+    residents (``residents``) walking at ``settings.walk_speed_m_per_min``."""
+    saved = s.params.get("walkers") or {"target_group": "all",
+                                        "speed_m_per_min": settings.walk_speed_m_per_min}
+    return siting_demand(s.service_type, s.weight,
+                         default_speed_m_per_min=settings.walk_speed_m_per_min,
+                         target_group=saved.get("target_group"),
+                         speed_m_per_min=saved.get("speed_m_per_min"))
+
+
 def scenario_report(conn: Connection, city: City, s: Scenario, settings: Settings | None = None,
                     *, cache: SitingCache | None = None) -> ReportData:
-    """The report of saved scenario ``s``; its map layers (compounds before/after, the
-    sites' walking circles, the stored basemap) are recomputed from the current data (left
-    out when the network or compounds are gone)."""
+    """The report of saved scenario ``s``, stating whom it counted and how fast they walked
+    (:func:`scenario_demand`); its map layers (compounds before/after, the sites' walking
+    circles, the stored basemap) are recomputed from the current data with those walkers
+    (left out when the network or compounds are gone)."""
     settings = settings or Settings()
     compounds = stations = None
     extra: dict[str, Any] = {}
     term = service_type_of(conn, s.service_type)  # gone since: the code is all there is
     labels = (term.zh, term.en) if term is not None else None
+    demand = scenario_demand(s, settings)
     try:
         inputs = siting_inputs(conn, city, service_type=s.service_type, minutes=s.minutes,
                                weight=s.weight, cases=CaseFilter.model_validate(
                                    {k: v for k, v in s.params.items()
                                     if k in CaseFilter.model_fields}),
-                               settings=settings, cache=cache)
+                               settings=settings, cache=cache, demand=demand)
         res = inputs.whatif.evaluate(s.sites[["geometry"]])
         comp = inputs.compounds.copy()
         known = inputs.whatif.reach.snapped
@@ -349,6 +377,6 @@ def scenario_report(conn: Connection, city: City, s: Scenario, settings: Setting
         before_weight=s.before_weight, after_weight=s.after_weight, sites=s.sites,
         compounds=compounds, stations=stations,
         solver={"solver": s.solver, "status": s.status, "gap": s.gap}, created_at=s.created_at,
-        type_labels=labels,
+        type_labels=labels, demand=demand,
         title_en=scenario_title(city, labels or (s.service_type, s.service_type), len(s.sites))[1],
         **extra)

@@ -62,7 +62,8 @@ def swap(mc: MinCost, chosen: np.ndarray, *, deadline: float, max_rounds: int = 
         d1, a1 = costs[first], site[first]
         has2 = np.r_[first[1:], rows.size] - first > 1
         d2 = np.where(has2, costs[np.minimum(first + 1, rows.size - 1)], np.inf)
-        loss = np.bincount(a1[a1 >= 0], weights=(mc.w * (d2 - d1))[a1 >= 0], minlength=p)
+        on = a1 >= 0  # served by an open site (then d2 is finite: the baseline is there)
+        loss = np.bincount(a1[on], weights=mc.w[on] * (d2[on] - d1[on]), minlength=p)
         gain = mc.gains(d1)
         ai = a1[mc.row]
         hit = (ai >= 0) & (mc.c < d2[mc.row])

@@ -1,7 +1,9 @@
 """One-page printable siting report (HTML, and PDF through headless Chromium).
 
-The page holds the scenario's headline figures, the ranked proposal table (site, newly
-covered residents, compounds brought inside, cost where given) and a before/after map
+The page holds the scenario's headline figures, whom the demand counts and how fast they
+walk (:class:`~geo.siting.scenario.SitingDemand`: "60岁以上居民，步行60米/分钟" for an
+elderly canteen, with the circle in metres), the ranked proposal table (site, newly
+covered demand, compounds brought inside, cost where given) and a before/after map
 drawn as inline SVG on the city's stored OpenStreetMap basemap (no tiles, so it prints
 offline; :mod:`geo.siting.reportmap`): streets and place names, compounds covered before
 (green), brought inside by the proposals (orange), still outside (red), the proposals'
@@ -23,11 +25,11 @@ import shapely
 from markupsafe import Markup
 
 from geo.domain import PROPOSED_SITE_COLOR, Term, service_type_term
+from geo.settings import DEFAULT_WALK_SPEED_M_PER_MIN
 from geo.siting.pdf import chromium_path, render_pdf
 from geo.siting.reportmap import COLORS, report_map
+from geo.siting.scenario import SitingDemand, siting_demand
 
-WEIGHT_LABELS = {"residents": ("居民", "residents"), "households": ("户", "households"),
-                 "elderly": ("老年居民", "elderly residents")}
 MAP_W, MAP_H = 680, 500
 __all__ = ["REPORT_CSP", "ReportData", "chromium_path", "render_html", "render_pdf"]
 
@@ -35,7 +37,10 @@ __all__ = ["REPORT_CSP", "ReportData", "chromium_path", "render_html", "render_p
 @dataclass(frozen=True)
 class ReportData:
     """What a report shows. ``compounds`` need ``covered_before``/``covered_after``;
-    ``sites`` need ``rank, candidate, kind, name, gain, demand_inside, cost``."""
+    ``sites`` need ``rank, candidate, kind, name, gain, demand_inside, cost``. ``demand``:
+    whom the figures count and how fast they walk (the run layer passes the scenario's;
+    without it, the type's at the default walking speed,
+    :data:`geo.settings.DEFAULT_WALK_SPEED_M_PER_MIN`)."""
 
     title: str
     city_name: str
@@ -59,6 +64,12 @@ class ReportData:
     circles: gpd.GeoDataFrame | None = None
     #: The city's stored OpenStreetMap basemap (:func:`geo.store.basemap.read_stored_basemap`).
     basemap: gpd.GeoDataFrame | None = None
+    demand: SitingDemand | None = None
+
+    def walkers(self) -> SitingDemand:
+        """``demand``, or the type's walkers at the default walking speed."""
+        return self.demand or siting_demand(self.service_type, self.weight,
+                                            default_speed_m_per_min=DEFAULT_WALK_SPEED_M_PER_MIN)
 
 
 #: The report loads nothing and runs nothing: even markup slipped into a name stays inert.
@@ -94,7 +105,8 @@ footer { color: #777; font-size: 8pt; margin-top: 2mm; }
 <h1>{{ d.title }}</h1>
 {% if d.title_en %}<div class="title-en">{{ d.title_en }}</div>{% endif %}
 <div class="en">{{ d.city_name }} · {{ type_zh }} {{ type_en }} · {{ '%g' % d.minutes }} 分钟步行服务圈
- ({{ '%g' % d.minutes }}-minute walking circle) · 需求 demand: {{ w_zh }} ({{ w_en }})</div>
+ ({{ '%g' % d.minutes }}-minute walking circle) · 需求 demand: {{ walk_zh }}，{{ '%g' % d.minutes }}分钟{{ budget }}米
+ ({{ walk_en }}: {{ budget }} m in {{ '%g' % d.minutes }} min)</div>
 <div class="figs">
  <div class="fig">现状覆盖 Covered now<b>{{ fmt(d.before_weight) }}</b>{{ pct(d.before_weight) }}</div>
  <div class="fig">新增覆盖 Newly covered<b>+{{ fmt(d.after_weight - d.before_weight) }}</b>
@@ -143,7 +155,8 @@ def render_html(d: ReportData) -> str:
     """The one-page report as a self-contained HTML string; every text value is escaped."""
     term = _term(d)
     type_zh, type_en = term.zh, term.en
-    w_zh, w_en = WEIGHT_LABELS.get(d.weight, (d.weight, d.weight))
+    walk = d.walkers()
+    w_zh, w_en = walk.label("zh"), walk.label("en")
     sites = d.sites.to_crs(4326)
     xy = shapely.get_coordinates(sites.geometry.values)
     kinds = {"street": "街边点位 street point", "gate": "小区门口 compound gate",
@@ -166,5 +179,7 @@ def render_html(d: ReportData) -> str:
 
     return str(_TEMPLATE.render(d=d, rows=rows, svg=_svg(d), fmt=_fmt, pct=pct, type_zh=type_zh,
                             type_en=type_en, w_zh=w_zh, w_en=w_en, n_sites=len(rows),
+                            walk_zh=walk.statement("zh"), walk_en=walk.statement("en"),
+                            budget=_fmt(walk.budget_m(d.minutes)),
                             type_color=term.color, proposed_color=PROPOSED_SITE_COLOR,
                             solver_line=solver_line, csp=REPORT_CSP, colors=COLORS))

@@ -1,25 +1,44 @@
 """A siting scenario on real data: best new stations of a type for a city's compounds.
 
-Demand = compounds (access points: gates, else a representative point) weighted by
-residents, households, elderly residents, grid cases or rider demand (a column of that
-name, see :func:`geo.store.inputs.read_compound_demand` for how the last two are counted); existing stations of the type cover what they
-reach within the circle (``minutes`` of walking along streets). Candidates are imported
-sites and/or generated ones (street points near uncovered compounds and their gates),
-minus exclusion zones. The result is a frozen :class:`SitingPlan` with the ranked
-proposal table and per-compound coverage before and after — everything in EPSG:4326.
+Demand = compounds (access points: gates, else a representative point) weighted by a
+measure: people of a population group, households, grid cases or rider demand (a column
+of that name, see :func:`geo.store.inputs.read_compound_demand` for how the last two are
+counted); existing stations of the type cover what they reach within the circle
+(``minutes`` of walking along streets). Candidates are imported sites and/or generated
+ones (street points near uncovered compounds and their gates), minus exclusion zones. The
+result is a frozen :class:`SitingPlan` with the ranked proposal table and per-compound
+coverage before and after — everything in EPSG:4326.
+
+**Who walks, how fast.** A scenario of a type counts and walks as the type's coverage does
+((8) of :mod:`geo.coverage.analysis`, from :data:`geo.domain.SERVICE_WALKERS`):
+:func:`siting_demand` gives its :class:`SitingDemand` — the measure ``residents`` counts the
+people of the type's target group (residents 60+ for elderly canteens and day care, 0–14
+for after-school rooms, all residents otherwise), ``elderly`` residents 60+, both read from
+the compound column :data:`geo.domain.GROUP_COLUMNS` names (the one coverage reads; a
+compound whose group size is not known weighs 0, as it counts in no coverage total); and
+everyone walks at the type's speed, so the circle of ``minutes`` is ``minutes × speed``
+metres (the network passed to :func:`prepare` / :func:`plan_sites` walks at
+:attr:`SitingDemand.speed_m_per_min`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from geo.coverage.analysis import compound_origins
-from geo.domain import LIFE_CIRCLE_MINUTES
+from geo.coverage.analysis import compound_origins, type_walkers
+from geo.domain import (
+    DEMAND_MEASURES,
+    GROUP_COLUMNS,
+    LIFE_CIRCLE_MINUTES,
+    POPULATION_GROUPS,
+    PopulationGroup,
+)
 from geo.errors import InvalidInputError, Problem
 from geo.network.graph import StreetNetwork
 from geo.siting.base import SitingResult
@@ -27,7 +46,71 @@ from geo.siting.candidates import drop_excluded, generate_candidates
 from geo.siting.problem import SitingProblem
 from geo.siting.whatif import WhatIf
 
+#: Demand measures a scenario may weigh compounds by.
 WEIGHTS = ("residents", "households", "elderly", "cases", "rider_demand")
+#: Compound columns demand may be read from: the measures and the groups' columns.
+DEMAND_COLUMNS = tuple(dict.fromkeys((*WEIGHTS, *GROUP_COLUMNS.values())))
+
+
+@dataclass(frozen=True)
+class SitingDemand:
+    """What a scenario of a type counts and how fast they walk (see the module doc).
+
+    ``weight`` is the measure asked (:data:`WEIGHTS`); ``group`` the
+    :class:`~geo.domain.PopulationGroup` whose people it counts (None for households,
+    cases and rider demand); ``column`` the compounds' column holding it; everyone walks
+    at ``speed_m_per_min`` (m/min).
+    """
+
+    weight: str
+    group: str | None
+    column: str
+    speed_m_per_min: float
+
+    def budget_m(self, minutes: float) -> float:
+        """The walking circle of ``minutes`` in network metres (minutes × speed)."""
+        return float(minutes) * self.speed_m_per_min
+
+    def label(self, lang: str) -> str:
+        """Who or what is counted, in ``lang`` (``"en"``, else Chinese): "60岁以上居民"."""
+        term = (POPULATION_GROUPS[self.group] if self.group is not None
+                else DEMAND_MEASURES.get(self.column))
+        return term.label(lang) if term is not None else self.column
+
+    def statement(self, lang: str) -> str:
+        """Who walks how fast: "60岁以上居民，步行60米/分钟", "residents 60+, walking 60 m/min"."""
+        if lang == "en":
+            return f"{self.label(lang)}, walking {self.speed_m_per_min:g} m/min"
+        return f"{self.label(lang)}，步行{self.speed_m_per_min:g}米/分钟"
+
+    def summary(self, minutes: float) -> dict[str, Any]:
+        """JSON-ready: ``target_group``, ``speed_m_per_min``, ``budget_m`` (the circle of
+        ``minutes``) and the statement in ``zh`` and ``en``."""
+        return {"target_group": self.group, "speed_m_per_min": self.speed_m_per_min,
+                "budget_m": self.budget_m(minutes), "zh": self.statement("zh"),
+                "en": self.statement("en")}
+
+
+def siting_demand(service_type: str, weight: str = "residents", *,
+                  default_speed_m_per_min: float, target_group: str | None = None,
+                  speed_m_per_min: float | None = None) -> SitingDemand:
+    """The :class:`SitingDemand` of a scenario of ``service_type`` weighed by ``weight``.
+
+    Group and speed are the type's by :func:`geo.coverage.analysis.type_walkers` (types
+    without a speed of their own walk at ``default_speed_m_per_min``, m/min);
+    ``target_group`` / ``speed_m_per_min`` replace them (a saved scenario's own). An
+    unknown measure is an :class:`InvalidInputError`.
+    """
+    if weight not in WEIGHTS:
+        raise InvalidInputError("unknown demand measure", [Problem(
+            f"{weight!r} is not one of {list(WEIGHTS)}", field="weight")])
+    walk = type_walkers([service_type], default_speed_m_per_min=default_speed_m_per_min,
+                        target_group=target_group, speed_m_per_min=speed_m_per_min)
+    w = walk[str(service_type)]
+    group = {"residents": w.group, "elderly": str(PopulationGroup.AGE_60_PLUS)}.get(weight)
+    return SitingDemand(weight=weight, group=group,
+                        column=GROUP_COLUMNS[group] if group is not None else weight,
+                        speed_m_per_min=w.speed_m_per_min)
 
 
 @dataclass(frozen=True)
@@ -66,10 +149,12 @@ class SitingPlan:
 
 
 def demand_points(compounds: gpd.GeoDataFrame, *, weight: str = "residents") -> gpd.GeoDataFrame:
-    """Access points of compounds with ``id`` and ``weight`` columns (EPSG of the input)."""
-    if weight not in WEIGHTS or weight not in compounds.columns:
+    """Access points of compounds with ``id`` and ``weight`` columns (EPSG of the input);
+    ``weight`` names a column of :data:`DEMAND_COLUMNS` (:attr:`SitingDemand.column`),
+    missing values weigh 0."""
+    if weight not in DEMAND_COLUMNS or weight not in compounds.columns:
         raise InvalidInputError("unknown demand measure", [Problem(
-            f"{weight!r} is not one of {list(WEIGHTS)}", field="weight")])
+            f"{weight!r} is not one of {list(DEMAND_COLUMNS)}", field="weight")])
     d = compound_origins(compounds, id_col="id").rename(columns={"compound_id": "id"})
     d["weight"] = pd.to_numeric(compounds[weight], errors="coerce").fillna(0).to_numpy(float)
     return d
@@ -77,8 +162,9 @@ def demand_points(compounds: gpd.GeoDataFrame, *, weight: str = "residents") -> 
 
 def prepare(net: StreetNetwork, compounds: gpd.GeoDataFrame, stations: gpd.GeoDataFrame, *,
             minutes: float = LIFE_CIRCLE_MINUTES, weight: str = "residents") -> WhatIf:
-    """The what-if engine for ``compounds`` (``id`` + ``weight`` column) and existing
-    ``stations`` of the type within ``minutes`` of walking."""
+    """The what-if engine for ``compounds`` (``id`` + ``weight`` column, see
+    :func:`demand_points`) and existing ``stations`` of the type within ``minutes`` of
+    walking at the network's speed (the type's: :class:`SitingDemand`)."""
     demand = demand_points(compounds, weight=weight)
     return WhatIf.build(net, demand, budget_m=net.budget_m(minutes=minutes), weight_col="weight",
                         existing=stations if len(stations) else None)
@@ -95,9 +181,11 @@ def plan_sites(net: StreetNetwork, compounds: gpd.GeoDataFrame, stations: gpd.Ge
 
     Parameters
     ----------
+    net
+        The walking network at the walkers' speed (:attr:`SitingDemand.speed_m_per_min`).
     compounds
-        Compounds with ``id``, ``name``, the ``weight`` column, polygons and optional
-        ``gates`` (EPSG:4326).
+        Compounds with ``id``, ``name``, the ``weight`` column (:attr:`SitingDemand.column`),
+        polygons and optional ``gates`` (EPSG:4326).
     stations
         Existing stations of the type (Points).
     imported

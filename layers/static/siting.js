@@ -3,7 +3,9 @@
    circle and the compounds it brings inside (POST …/siting/whatif with circles=true: the
    coverage definition, computed on the server), saving the scenario and downloading its
    one-page report (PDF). Station types, colours, minutes and the default number of sites
-   come from the vocabulary (common.js). */
+   come from the vocabulary (common.js). Whom a type serves and how fast they walk come with
+   each answer (walkers: e.g. residents 60+ walking 60 m/min for elderly canteens), shown
+   with the circle's length in metres. */
 (function () {
   'use strict';
   var SC = window.SC, C = SC.config, esc = SC.esc;
@@ -18,7 +20,7 @@
           circle: '步行服务圈', broughtIn: '新纳入服务圈的小区', residents: '居民人数',
           bySite: '纳入站点', save: '保存方案', saving: '正在保存…', saved: '已保存方案',
           pdf: '下载报告（PDF）', needKey: '保存方案需要分析人员密钥（在“API 密钥”处填写）',
-          saveError: '保存失败', walk: '{m}分钟步行圈' },
+          saveError: '保存失败', walk: '{m}分钟步行圈', walkers: '{m}分钟步行圈：{who}，{d}米' },
     en: { title: 'Siting what-if', type: 'Station type', minutes: 'Walking minutes', drop: 'Drop sites',
           stop: 'Stop dropping', clear: 'Clear', city: 'Add ?city=<code> to the address',
           before: 'Covered now', after: 'With the new sites', gain: 'New', people: 'residents',
@@ -32,7 +34,8 @@
           save: 'Save scenario', saving: 'Saving…', saved: 'Saved scenario',
           pdf: 'Download report (PDF)',
           needKey: 'Saving a scenario needs an analyst key (enter it under "API key")',
-          saveError: 'Saving failed', walk: '{m}-minute walk' }
+          saveError: 'Saving failed', walk: '{m}-minute walk',
+          walkers: '{m}-minute walk: {who}, {d} m' }
   });
   var CIRCLES = 'sc-siting-circles', COMPOUNDS = 'sc-siting-compounds';
   var TICK_MS = 200, FIT_PADDING = 48, FIT_MAX_ZOOM = 16;
@@ -60,6 +63,7 @@
       '<div class="sw-row"><button id="sw-drop" type="button">' + esc(T.drop) + '</button> ' +
       '<button id="sw-clear" type="button">' + esc(T.clear) + '</button></div>' +
       '<div id="sw-title" class="sw-title" hidden></div>' +
+      '<div id="sw-walkers" class="sw-note" hidden></div>' +
       '<div id="sw-out">' + esc(C.city ? T.hint : T.city) + '</div>' +
       '<div id="sw-legend" class="sw-legend" hidden>' +
       '<div class="row"><span class="sw" style="border:2px dashed ' + esc(colors.proposed) + '"></span>' + esc(T.circle) + '</div>' +
@@ -71,6 +75,7 @@
     var out = $('sw-out'), drop = $('sw-drop'), typeSel = $('sw-type'), swatch = $('sw-swatch');
     var planBtn = $('sw-plan'), progress = $('sw-progress'), progressText = $('sw-progress-text');
     var saveBtn = $('sw-save'), pdf = $('sw-pdf'), saved = $('sw-saved'), titleBox = $('sw-title');
+    var walkersBox = $('sw-walkers');
     var base = '/cities/' + encodeURIComponent(C.city || '') + '/siting/';
 
     /* ---- drawn on the map: circles of the sites, compounds they bring inside ---------- */
@@ -100,6 +105,11 @@
     function all() { return proposals.concat(markers); }
     function chosen() { return vocab.term('service_type', typeSel.value) || {}; }
     function minutes() { return Number($('sw-min').value) || dflt.minutes; }
+    /* "15-minute walk: residents 60+, walking 60 m/min, 900 m", from an answer's walkers. */
+    function walkersText(w) {
+      return T.walkers.replace('{m}', SC.fmt.number(minutes())).replace('{who}', w[SC.lang] || w.en || '')
+        .replace('{d}', SC.fmt.whole(w.budget_m));
+    }
     function busy(text) {
       window.clearInterval(timer);
       progress.hidden = !text;
@@ -143,12 +153,12 @@
       m.site = { kind: 'user', name: '', proposal: false };
       return m;
     }
-    function popupHtml(m, i, s) {
+    function popupHtml(m, i, s, w) {
       var t = chosen();
       return '<div class="popup"><strong>' + esc(rankText(i + 1)) + ' · ' +
         esc(m.site.proposal ? T.proposal : T.userSite) + '</strong>' +
         (m.site.name ? '<br>' + esc(m.site.name) : '') + '<br><small>' + esc(t.label || '') + ' · ' +
-        esc(T.walk.replace('{m}', SC.fmt.number(minutes()))) + '</small><table>' +
+        esc(w ? walkersText(w) : T.walk.replace('{m}', SC.fmt.number(minutes()))) + '</small><table>' +
         '<tr><td>' + esc(T.gain) + '</td><td><b>+' + esc(SC.fmt.whole(s.gain)) + ' ' + esc(T.people) + '</b></td></tr>' +
         '<tr><td>' + esc(T.inside) + '</td><td>' + esc(SC.fmt.whole(s.demand_inside)) + ' ' + esc(T.compounds) +
         '</td></tr></table>' + (s.snapped ? '' : '<small>' + esc(T.snap) + '</small>') + '</div>';
@@ -168,6 +178,7 @@
       map.getSource(CIRCLES).setData(EMPTY);
       map.getSource(COMPOUNDS).setData(EMPTY);
       titleBox.hidden = true;
+      walkersBox.hidden = true;
       $('sw-legend').hidden = true;
       saveBtn.disabled = true;
     }
@@ -201,13 +212,15 @@
       var rows = j.sites.map(function (s, i) {
         var m = sites[i];
         m.answer = s;
-        m.getPopup().setHTML(popupHtml(m, i, s));
+        m.getPopup().setHTML(popupHtml(m, i, s, j.walkers));
         if (m.setTip) { m.setTip('#' + (i + 1) + ' +' + SC.fmt.whole(s.gain)); }
         return '<tr><td>' + esc(rankText(i + 1)) + '</td><td>' + esc(m.site.name || (m.site.proposal ? T.proposal : T.userSite)) +
           '</td><td>' + (s.snapped ? '+' + esc(SC.fmt.whole(s.gain)) + ' ' + esc(T.people) : esc(T.snap)) + '</td></tr>';
       }).join('');
       titleBox.textContent = (j.title || {})[SC.lang] || '';
       titleBox.hidden = !titleBox.textContent;
+      walkersBox.textContent = j.walkers ? walkersText(j.walkers) : '';
+      walkersBox.hidden = !walkersBox.textContent;
       out.innerHTML = esc(T.before) + ': ' + esc(SC.fmt.whole(j.before_weight)) + ' (' +
         esc(SC.fmt.percent(j.before_share)) + ')<br>' +
         esc(T.after) + ': ' + esc(SC.fmt.whole(j.after_weight)) + ' (' + esc(SC.fmt.percent(j.after_share)) + ')<br>' +

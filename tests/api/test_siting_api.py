@@ -59,6 +59,18 @@ def test_best_five_red_stations_ranked(best5):
     assert best5["scenario_id"] is not None
 
 
+def test_a_plan_states_whom_it_counts_and_how_fast_they_walk(app_client, best5):
+    assert best5["walkers"] == {"target_group": "all", "speed_m_per_min": 75.0,
+                                "budget_m": 1125.0, "zh": "全部居民，步行75米/分钟",
+                                "en": "all residents, walking 75 m/min"}
+    r = app_client.post(f"{URL}/plan", json={"service_type": "日间照料中心", "p": 1,
+                                             "minutes": 10, "weight": "households"})
+    assert r.status_code == 200, r.text
+    assert r.json()["walkers"] == {"target_group": None, "speed_m_per_min": 60.0,
+                                   "budget_m": 600.0, "zh": "户，步行60米/分钟",
+                                   "en": "households, walking 60 m/min"}
+
+
 def test_whatif_of_the_proposals_matches_the_plan(app_client, best5):
     lonlat = [f["geometry"]["coordinates"] for f in best5["sites"]["features"]]
     r = app_client.post(f"{URL}/whatif", json={"service_type": "red_station", "sites": lonlat})
@@ -259,13 +271,15 @@ def test_cli_prints_saves_and_reports(settings, demo_engine, app_client, tmp_pat
     done = _cli(settings, "analyze", "siting", "--city", "guixi", "--type", "red_station",
                 "--p", "3", "--save", "--name", "命令行三站", "--report", str(out))
     assert done.returncode == 0, done.stderr
-    assert "新覆盖居民" in done.stdout and "纳入小区" in done.stdout
+    assert "全部居民" in done.stdout and "纳入小区" in done.stdout  # red stations: everyone
     saved = [s for s in app_client.get(f"{URL}/scenarios").json()["rows"] if s["name"] == "命令行三站"]
     assert len(saved) == 1 and saved[0]["n_sites"] == 3
     one = app_client.get(f"{URL}/scenarios/{saved[0]['id']}").json()
     for f in one["sites"]["features"]:  # every saved site is a row of the printed table
         assert f"{f['properties']['gain']:,.0f}" in done.stdout
     assert "命令行三站" in out.read_text(encoding="utf-8")
+    assert "全部居民，步行75米/分钟" in out.read_text(encoding="utf-8")
+    assert one["params"]["walkers"]["zh"] == "全部居民，步行75米/分钟"
 
 
 def test_cli_rejects_bad_options_without_traceback(settings, demo_engine):

@@ -3,6 +3,8 @@
 Halving ``SERVICECIRCLE_WALK_SPEED_M_PER_MIN`` halves the distance a 15-minute circle
 reaches, so the existing stations cover fewer residents and the what-if engine's reach
 shrinks; before, siting built its network at the default 75 m/min whatever the setting.
+A type with walkers of its own keeps them: the CLI plans elderly canteens for residents 60+
+walking 60 m/min and says so.
 """
 
 from __future__ import annotations
@@ -69,7 +71,9 @@ def test_api_honours_the_walking_speed(settings: Settings, demo_engine: Engine) 
     assert answers[37.5]["total_weight"] == answers[75.0]["total_weight"]
 
 
-def _cli_before(settings: Settings, speed: float | None) -> float:
+def _cli(settings: Settings, speed: float | None, *args: str) -> str:
+    """``analyze siting --city guixi --p 1 --minutes 10 *args``: what it printed to stderr,
+    whitespace collapsed."""
     env = {**os.environ, "SERVICECIRCLE_DB_NAME": settings.db_name}
     env.pop("SERVICECIRCLE_WALK_SPEED_M_PER_MIN", None)
     if speed is not None:
@@ -77,15 +81,29 @@ def _cli_before(settings: Settings, speed: float | None) -> float:
     if settings.database_url:
         env["SERVICECIRCLE_DATABASE_URL"] = settings.url().replace("+psycopg", "")
     done = subprocess.run([sys.executable, "-c", "from api.cli import main; main()", "analyze",
-                           "siting", "--city", "guixi", "--p", "1", "--minutes", "10"],
+                           "siting", "--city", "guixi", "--p", "1", "--minutes", "10", *args],
                           capture_output=True, text=True, env=env,
                           cwd=Path(__file__).parents[2], timeout=300, check=False)
     assert done.returncode == 0, done.stderr
-    said = " ".join(done.stderr.split())
-    m = re.search(r"residents: ([\d,]+) →", said)
+    return " ".join(done.stderr.split())
+
+
+def _cli_before(settings: Settings, speed: float | None) -> float:
+    said = _cli(settings, speed)
+    m = re.search(r"all residents: ([\d,]+) →", said)
     assert m is not None, said
     return float(m.group(1).replace(",", ""))
 
 
 def test_cli_honours_the_walking_speed_setting(settings: Settings, demo_engine: Engine) -> None:
     assert 0 < _cli_before(settings, 37.5) < _cli_before(settings, None)
+
+
+def test_cli_plans_elderly_canteens_for_residents_60_plus_walking_60_m_per_min(
+        settings: Settings, demo: Connection) -> None:
+    said = _cli(settings, None, "--type", "孝老食堂")
+    assert "residents 60+, walking 60 m/min" in said and "10 min = 600 m" in said, said
+    m = re.search(r"residents 60\+: ([\d,]+) →", said)
+    assert m is not None, said
+    run = run_plan(demo, "guixi", PlanParams(service_type="elderly_canteen", p=1, minutes=10))
+    assert float(m.group(1).replace(",", "")) == run.totals["before_weight"]

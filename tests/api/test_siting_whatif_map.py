@@ -4,7 +4,9 @@ A what-if site is one more station of its type: its gain, the compounds it bring
 and its walking circle must be what the one coverage definition
 (:func:`geo.coverage.analyze_coverage`) gives when the coverage is recomputed with the
 extra station — an independent computation (nearest-service search from every compound
-gate and the circles of every station, not the what-if engine's precomputed reach).
+gate and the circles of every station, not the what-if engine's precomputed reach). That
+holds for every type with the type's walkers: an elderly canteen counts residents 60+
+walking 60 m/min in both, so its circle is the 900-metre one of a 15-minute walk.
 """
 
 from __future__ import annotations
@@ -55,46 +57,56 @@ def _inputs(engine: Engine, settings: Settings, city: str) -> dict[str, Any]:
                 "compounds": read_compounds(conn, c.id), "services": read_services(conn, c.id)}
 
 
-def _coverage(inp: dict[str, Any], settings: Settings, services: gpd.GeoDataFrame) -> Any:
+def _coverage(inp: dict[str, Any], settings: Settings, services: gpd.GeoDataFrame,
+              typ: str = TYPE, **walkers: Any) -> Any:
     return analyze_coverage(inp["net"], inp["compounds"], services, minutes=[MINUTES],
-                            types=[TYPE], trim_m=settings.circle_trim_m,
-                            cell_m=settings.circle_cell_m, max_snap_m=settings.max_snap_m)
+                            types=[typ], trim_m=settings.circle_trim_m,
+                            cell_m=settings.circle_cell_m, max_snap_m=settings.max_snap_m,
+                            **walkers)
 
 
-def _inside(cov: Any) -> pd.DataFrame:
+def _inside(cov: Any, typ: str = TYPE) -> pd.DataFrame:
     rows = cov.compounds
-    return rows[(rows["type"] == TYPE) & (rows["status"] == "inside")]
+    return rows[(rows["type"] == typ) & (rows["status"] == "inside")]
 
 
-@pytest.mark.parametrize("city", ["guixi", "wudaokou"])
+@pytest.mark.parametrize(("city", "typ"), [("guixi", TYPE), ("wudaokou", TYPE),
+                                           ("guixi", "elderly_canteen")])
 def test_whatif_equals_the_coverage_recomputed_with_the_extra_station(
-        app_client: TestClient, demo_engine: Engine, settings: Settings, city: str) -> None:
+        app_client: TestClient, demo_engine: Engine, settings: Settings, city: str,
+        typ: str) -> None:
     inp = _inputs(demo_engine, settings, city)
     services = inp["services"]
-    before = _coverage(inp, settings, services)
-    # the site: inside the most populous compound outside every station's circle
-    out = before.compounds[(before.compounds["type"] == TYPE)
+    before = _coverage(inp, settings, services, typ)
+    # the site: inside the compound with most people served outside every station's circle
+    out = before.compounds[(before.compounds["type"] == typ)
                            & (before.compounds["status"] == "outside")]
     assert len(out) > 0
-    target = out.sort_values("residents", ascending=False)["compound_id"].iloc[0]
+    target = out.sort_values("target", ascending=False)["compound_id"].iloc[0]
     comp = inp["compounds"].set_index("id")
     site = comp.loc[target].geometry.representative_point()
 
     r = app_client.post(f"/cities/{city}/siting/whatif",
-                        json={"service_type": TYPE, "minutes": MINUTES,
+                        json={"service_type": typ, "minutes": MINUTES,
                               "sites": [[site.x, site.y]], "circles": True})
     assert r.status_code == 200, r.text
     body = r.json()
+    walk = before.walkers[typ]  # whom the type's coverage counts, how fast they walk
+    assert body["walkers"]["target_group"] == walk.group
+    assert body["walkers"]["speed_m_per_min"] == walk.speed_m_per_min
+    assert body["walkers"]["budget_m"] == MINUTES * walk.speed_m_per_min
 
-    extra = gpd.GeoDataFrame({"id": [int(services["id"].max()) + 1], "type": [TYPE]},
+    extra = gpd.GeoDataFrame({"id": [int(services["id"].max()) + 1], "type": [typ]},
                              geometry=[site], crs=4326)
-    after = _coverage(inp, settings, gpd.GeoDataFrame(
-        pd.concat([services[["id", "type", "geometry"]], extra], ignore_index=True), crs=4326))
-    gain = int(_inside(after)["residents_in"].sum() - _inside(before)["residents_in"].sum())
-    newly = set(_inside(after)["compound_id"]) - set(_inside(before)["compound_id"])
+    everyone = gpd.GeoDataFrame(pd.concat([services[["id", "type", "geometry"]], extra],
+                                          ignore_index=True), crs=4326)
+    after = _coverage(inp, settings, everyone, typ)
+    # people of the type's target group, inside: all residents for a red station
+    gain = int(_inside(after, typ)["target_in"].sum() - _inside(before, typ)["target_in"].sum())
+    newly = set(_inside(after, typ)["compound_id"]) - set(_inside(before, typ)["compound_id"])
 
     assert gain > 0 and body["gain"] == gain  # whole people, equal
-    assert body["before_weight"] == _inside(before)["residents_in"].sum()
+    assert body["before_weight"] == _inside(before, typ)["target_in"].sum()
     assert set(body["newly_covered"]) == newly
     drawn = {f["properties"]["id"]: f for f in body["compounds"]["features"]}
     assert set(drawn) == newly
@@ -108,6 +120,11 @@ def test_whatif_equals_the_coverage_recomputed_with_the_extra_station(
     ref = after.circles[after.circles["service_id"] == extra["id"].iloc[0]].geometry.iloc[0]
     assert ours.area > 0
     assert ours.symmetric_difference(ref).area <= 1e-3 * ref.area
+    if walk.speed_m_per_min != settings.walk_speed_m_per_min:  # the elderly's 900 m, not 1,125
+        usual = _coverage(inp, settings, everyone, typ,
+                          speed_m_per_min=settings.walk_speed_m_per_min).circles
+        wider = usual[usual["service_id"] == extra["id"].iloc[0]].geometry.iloc[0]
+        assert ours.area < wider.area and ours.difference(wider).area <= 1e-3 * ref.area
     # every compound brought inside is in the circle, drawn on cells of cell_m
     epsg = inp["net"].metric_epsg
     near = gpd.GeoSeries([ours], crs=4326).to_crs(epsg).buffer(settings.circle_cell_m * 1.5)[0]

@@ -25,6 +25,8 @@ from sqlalchemy import Engine, text
 from tests.support.browser import DESKTOP, PHONE, locale_of, new_page, settle
 
 GAIN = {"zh": "新增 +{:,} 人", "en": "New +{:,} residents"}
+#: The panel's line of whom the type serves and how fast they walk (the answer's walkers).
+WALKERS = {"zh": "{m}分钟步行圈：{who}，{d:,}米", "en": "{m}-minute walk: {who}, {d:,} m"}
 
 
 
@@ -84,6 +86,8 @@ def _check_plan(page: Any, server: str, city: str, lang: str, p: int) -> dict[st
     assert round(api["gain"]) > 0
     assert page.locator("#sw-out b").inner_text() == GAIN[lang].format(round(api["gain"]))
     assert page.locator("#sw-title").inner_text() == api["title"][lang]
+    assert page.locator("#sw-walkers").inner_text() == WALKERS[lang].format(
+        m=15, who=api["walkers"][lang], d=round(api["walkers"]["budget_m"]))
     assert sorted(f["properties"]["id"] for f in shown["compounds"]["features"]) == sorted(
         api["newly_covered"])
     settle(page)
@@ -100,6 +104,7 @@ def _marker_popup(page: Any, api: dict[str, Any], lang: str) -> str:
     t = popup.inner_text()
     gain = round(api["sites"][0]["gain"])
     assert f"+{gain:,}" in t and ("No. 1" if lang == "en" else "第1名") in t
+    assert api["walkers"][lang] in t
     assert page.locator(".maplibregl-popup").count() == 1  # the marker's popup only
     return t
 
@@ -125,6 +130,24 @@ def test_best_sites_are_drawn_ranked_with_their_circles(browser: Any, demo_serve
         page.wait_for_timeout(300)
         page.screenshot(path=str(artifacts / f"map-leaders-best-{lang}-{kind}.png"))
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        assert page.problems == []
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_elderly_canteens_are_sited_for_residents_60_plus_walking_60_m_per_min(
+        browser: Any, demo_server: str, lang: str) -> None:
+    page = new_page(browser, DESKTOP, locale_of(lang))
+    try:
+        _open(page, f"{demo_server}/map?city=guixi&lang={lang}", False)
+        page.select_option("#sw-type", "elderly_canteen")
+        shown = _plan(page, 1)
+        assert shown["walkers"]["budget_m"] == 900 and shown["walkers"]["target_group"] == \
+            "age_60_plus"
+        said = {"zh": "15分钟步行圈：60岁以上居民，步行60米/分钟，900米",
+                "en": "15-minute walk: residents 60+, walking 60 m/min, 900 m"}
+        assert page.locator("#sw-walkers").inner_text() == said[lang]
         assert page.problems == []
     finally:
         page.context.close()

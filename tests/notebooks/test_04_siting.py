@@ -22,15 +22,18 @@ def test_notebook_runs_on_the_demo_database(run_notebook: Callable[[str], Execut
     run = run_notebook("04_siting.ipynb")
     run.save_figures(artifacts, "notebook-04")
     assert "贵溪" in run.text and "candidate sites" in run.text
+    # red stations serve all residents at the deployment's speed, as their coverage counts
+    assert "demand: 全部居民，步行75米/分钟 (all residents, walking 75 m/min); 15 min = 1,125 m" \
+        in run.text
     found = re.search(r"exact ([\d,]+) \(sites .*\), enumeration ([\d,]+),", run.text)
     assert found and found.group(1) == found.group(2)
     gains = [float(v.replace(",", "")) for v in
-             re.findall(r"sites \d+: residents covered ([\d,.]+)", run.text)]
+             re.findall(r"sites \d+: all residents covered ([\d,.]+)", run.text)]
     assert len(gains) == 6 and gains == sorted(gains) and gains[-1] > gains[0]
     check_offline_figures(run, maps=1, charts=1)
     # before/after and the ranked sites it prints are the plan endpoint's
     before, total, after = (float(v.replace(",", "")) for v in re.search(
-        r"covered before ([\d,]+) / ([\d,]+) residents \(.*\); after ([\d,]+)",
+        r"covered before ([\d,]+) / ([\d,]+) all residents \(.*\); after ([\d,]+)",
         run.text).groups())
     n_cand = int(re.search(r"(\d+) candidate sites; solved", run.text).group(1))
     with demo_engine.begin() as conn:
