@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     app.state.registry = registry or default_registry()
     app.state.tile_cache = TileCache()
     app.state.source_versions = tiles.SourceVersions(tile_version_ttl_s)
+    app.state.moment_runs = tiles.MomentRuns()
     app.add_middleware(BodyLimit, settings=settings)  # 413 before a body is read or a key checked
     # read-only endpoints may be used by web maps on other origins (keys sent as headers)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"],

@@ -108,6 +108,12 @@ class Source:
     query_filters
         Columns a client may filter tiles by (``?column=value``), each with its allowed
         values (or :class:`AnyCode`); see :meth:`parse_query_filters`.
+    run_table
+        For layers of a city's latest analysis run: a view with the same columns holding
+        the rows of every run (column ``run_id``). Tiles and OGC features of such a layer
+        then take ``?at=<moment>`` and show the run of that moment
+        (:func:`geo.store.coverage.latest_run`, the run the tables use), ``table``
+        otherwise.
     """
 
     table: str
@@ -122,6 +128,7 @@ class Source:
     id_per_city: bool = False  # id unique per city only: fid = city_id * 2**32 + id
     query_filters: tuple[tuple[str, FilterValues], ...] = ()
     time_column: str | None = None
+    run_table: str | None = None
 
     @property
     def versions(self) -> tuple[str, ...]:
@@ -223,6 +230,8 @@ def validate_layer(layer: Layer) -> None:
         idents.append(("source.city_column", s.city_column))
     if s.time_column:
         idents.append(("source.time_column", s.time_column))
+    if s.run_table:
+        idents.append(("source.run_table", s.run_table))
     for fld, value in idents:
         if not _IDENT.match(value):
             problems.append(Problem(f"{value!r} is not a plain lower-case identifier", field=fld))

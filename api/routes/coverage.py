@@ -116,9 +116,9 @@ def panel(conn: ConnDep, city: CityDep,
     ``minutes``, the completeness of the compound data, and the same counts per
     community, grid and street (``unit_id`` = the feature id of that layer). The CSV and
     Excel downloads hold exactly ``rows``, headed by ``labels``; whole people everywhere.
-    The residents outside equal the residents of the gap layer ``gap_layer`` (all day).
-    With ``at``, only the service points open then count. The type's
-    served group (e.g. residents 60+ for elderly canteens) and walking speed are
+    The residents outside equal the residents of the gap layer ``gap_layer`` (its tiles and
+    items with the same ``at``). With ``at``, only the service points open then count. The
+    type's served group (e.g. residents 60+ for elderly canteens) and walking speed are
     ``target_group`` (``target_group_label``) and ``speed_m_per_min``; ``target_*`` count
     that group's people (compounds whose group size is unknown: ``compounds_target_unknown``)."""
     run = latest_run(conn, city.id, at=at)

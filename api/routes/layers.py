@@ -42,6 +42,7 @@ def layer_json(request: Request, layer: LayerDef, lang: str, *, available: bool 
         "value_labels": value_labels(layer.source.columns, lang),
         "whole_properties": [c for c in layer.source.columns if c in WHOLE_COLUMNS],
         "filters": {c: list(v) for c, v in layer.source.query_filters},
+        "moments": layer.source.run_table is not None,  # tiles/items take ?at=<moment>
         "style": layer.style.as_dict(lang),
         "tiles": f"{base}/tiles/{layer.name}/{{z}}/{{x}}/{{y}}.mvt",
         "tilejson": f"{base}/tiles/{layer.name}/tilejson.json",
@@ -56,6 +57,8 @@ def list_layers(request: Request, conn: ConnDep, registry: RegistryDep,
     """Every layer with zh/en titles, style and legend, access and URLs.
 
     ``available`` is false when the layer's source table is missing (database not upgraded).
+    ``moments`` is true for layers whose tiles and items take ``at`` (with ``city``): the
+    coverage run counting only the service points open at that moment.
     """
     present = existing_tables(conn, (layer.source.table for layer in registry))
     groups = {layer.group: GROUP_LABELS.get(layer.group, (layer.group, layer.group))

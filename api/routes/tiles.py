@@ -14,6 +14,12 @@ Restricted layers need an analyst key.
 Layers declaring ``query_filters`` (e.g. coverage layers: ``service_type``, ``minutes``)
 accept them as query parameters, e.g. ``?city=guixi&service_type=red_station&minutes=10``;
 a value outside the declared ones is a 422 problem.
+
+Coverage layers (a ``run_table`` in their source) take ``at`` with a city, e.g.
+``?city=guixi&at=Mo 22:00``: the run counting only the service points open then, picked
+by :func:`geo.store.coverage.latest_run` — the run the coverage tables and the panel use
+for that moment (the all-day run when nothing is closed then; a ``no-run`` 404 when none
+is stored). Tiles of a moment are cached under the id of that run.
 """
 
 from __future__ import annotations
@@ -34,10 +40,12 @@ from api.db import run_db
 from api.deps import ConnDep, CurrentUser, RegistryDep, readable_layer, sees_personal
 from api.errors import problems
 from api.schemas import TileJSON
-from geo.errors import DatabaseUnavailableError
+from geo.errors import DatabaseUnavailableError, InvalidInputError, Problem
+from geo.io.hours import parse_moment
 from geo.store import tile_cache
 from geo.store.cities import all_versions, city_ids, get_city, unknown_city
-from geo.store.features import layer_extent
+from geo.store.coverage import INPUT_TABLES, latest_run
+from geo.store.features import layer_extent, source_table
 from geo.store.tile_cache import shared_key
 from geo.store.tiles import (
     BUFFER,
@@ -86,11 +94,50 @@ class SourceVersions:
         return self._versions, self._cities
 
 
+#: Tables whose change counters decide which run a moment has (:func:`latest_run` reads
+#: the runs and the opening hours and data versions of the inputs).
+MOMENT_TABLES = ("analysis_run", *INPUT_TABLES)
+
+
+class MomentRuns:
+    """The run of a city at a moment (:func:`geo.store.coverage.latest_run`), remembered
+    while the ``layer_version`` counters of :data:`MOMENT_TABLES` stay the same, so that
+    the tiles of a moment do not each read the opening hours again."""
+
+    def __init__(self, max_entries: int = 1024) -> None:
+        self.max_entries = max_entries
+        self._runs: dict[tuple[int, str, tuple[int, ...]], int] = {}
+
+    @staticmethod
+    def _read(engine: Engine, city_id: int, label: str) -> int:
+        with engine.connect() as conn:
+            return int(latest_run(conn, city_id, at=label)["id"])
+
+    async def run_id(self, request: Request, city_id: int | None, at: str,
+                     versions: dict[str, int]) -> int:
+        """The id of the run of ``city_id`` at ``at``; 422 (field ``at``) for a bad moment
+        or without a city, ``no-run`` 404 when none is stored."""
+        if city_id is None:
+            raise InvalidInputError("at needs a city", [Problem(
+                "a moment is a city's coverage run: give city as well", field="at")])
+        label = parse_moment(at).label
+        key = (city_id, label, tuple(versions.get(t, 0) for t in MOMENT_TABLES))
+        run = self._runs.get(key)
+        if run is None:
+            run = await run_db(request, self._read, request.app.state.engine, city_id, label)
+            if len(self._runs) >= self.max_entries:
+                self._runs.clear()
+            self._runs[key] = run
+        return run
+
+
 async def _render(pool: AsyncConnectionPool, layer: Layer, z: int, x: int, y: int,
                   personal: bool, city_id: int | None,
-                  where: tuple[tuple[str, str | int], ...] = ()) -> bytes:
+                  where: tuple[tuple[str, str | int], ...] = (),
+                  run_id: int | None = None) -> bytes:
     """Render one tile on the app's async psycopg pool (see :func:`geo.store.tiles.tile_sql`)."""
-    sql, params = tile_sql(layer, z, x, y, personal=personal, city_id=city_id, where=where)
+    sql, params = tile_sql(layer, z, x, y, personal=personal, city_id=city_id, where=where,
+                           run_id=run_id)
     try:
         async with pool.connection() as conn:
             cur = await conn.execute(to_pyformat(sql), params)
@@ -135,19 +182,21 @@ async def _shared(pool: AsyncConnectionPool, fn: Callable[..., Awaitable[T]], *a
 
 async def cached_tile(request: Request, lyr: Layer, z: int, x: int, y: int, *,
                       personal: bool, city_id: int | None, versions: dict[str, int],
-                      where: tuple[tuple[str, str | int], ...] = ()) -> CachedTile:
+                      where: tuple[tuple[str, str | int], ...] = (),
+                      run_id: int | None = None) -> CachedTile:
     """One layer's tile with its ETag: from this process's cache, else from the cache shared
-    by every server process (:mod:`geo.store.tile_cache`), else rendered and stored in both."""
+    by every server process (:mod:`geo.store.tile_cache`), else rendered and stored in both.
+    ``run_id``: the run of a moment (:class:`MomentRuns`), part of the key."""
     state = request.app.state
     key = (lyr.name, z, x, y, city_id, where, personal,
-           tuple(versions.get(t, 0) for t in lyr.source.versions))
+           tuple(versions.get(t, 0) for t in lyr.source.versions), run_id)
     cache: TileCache = state.tile_cache
     hit = cache.get(key)
     if hit is not None:
         return CachedTile(*hit, "local")
     max_shared = state.settings.shared_tile_cache_entries
     if max_shared <= 0:
-        data = await _render(state.tile_pool, lyr, z, x, y, personal, city_id, where)
+        data = await _render(state.tile_pool, lyr, z, x, y, personal, city_id, where, run_id)
         return CachedTile(*cache.put(key, data), "render")
     skey = shared_key(key)
     shared = await _shared(state.tile_pool, tile_cache.get_tile, skey)
@@ -155,7 +204,7 @@ async def cached_tile(request: Request, lyr: Layer, z: int, x: int, y: int, *,
         cache.put(key, shared[0])
         return CachedTile(*shared, "shared")
     data, etag = cache.put(key, await _render(state.tile_pool, lyr, z, x, y, personal,
-                                              city_id, where))
+                                              city_id, where, run_id))
     await _shared(state.tile_pool, tile_cache.put_tile, skey, lyr.name, data, etag)
     state.shared_tile_puts = getattr(state, "shared_tile_puts", 0) + 1
     if state.shared_tile_puts % PRUNE_EVERY == 0:
@@ -187,7 +236,11 @@ def tile_response(request: Request, data: bytes, etag: str, headers: dict[str, s
                        **problems(401, 403, 404, 422, 503)})
 async def tile(request: Request, registry: RegistryDep, user: CurrentUser,
                layer: str, z: int, x: int, y: int,
-               city: Annotated[str | None, Query(description="City code")] = None) -> Response:
+               city: Annotated[str | None, Query(description="City code")] = None,
+               at: Annotated[str | None, Query(max_length=40, description=(
+                   "Coverage layers: the run counting only the service points open then "
+                   "('Mo 22:00', '周一 22:00' or an ISO date-time, China Standard Time; "
+                   "needs city). Default: all day."))] = None) -> Response:
     """One Mapbox vector tile (extent 4096, buffer 64) of ``layer``, EPSG:3857 XYZ scheme."""
     validate_tile(z, x, y)
     lyr = readable_layer(registry, layer, user)
@@ -195,8 +248,12 @@ async def tile(request: Request, registry: RegistryDep, user: CurrentUser,
     where = lyr.source.parse_query_filters(request.query_params)
     personal = sees_personal(user) and bool(lyr.source.personal)
     versions, city_id = await tile_state(request, city)
+    run_id = None
+    if at is not None:
+        source_table(lyr, 0)  # 422 unless the layer has runs by moment
+        run_id = await request.app.state.moment_runs.run_id(request, city_id, at, versions)
     hit = await cached_tile(request, lyr, z, x, y, personal=personal, city_id=city_id,
-                            versions=versions, where=where)
+                            versions=versions, where=where, run_id=run_id)
     scope = "public" if lyr.public and not personal else "private"
     return tile_response(request, hit.data, hit.etag,
                          {"Cache-Control": f"{scope}, max-age={MAX_AGE}",

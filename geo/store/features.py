@@ -35,6 +35,20 @@ def quote(name: str) -> str:
     return '"' + name + '"'
 
 
+def source_table(layer: Layer, run_id: int | None = None) -> str:
+    """The quoted table or view to read: the layer's, or with ``run_id`` its
+    ``run_table`` (rows of every run; the caller adds ``run_id = …``). A layer without
+    runs by moment raises :class:`InvalidInputError` (field ``at``)."""
+    s = layer.source
+    if run_id is None:
+        return quote(s.table)
+    if not s.run_table:
+        raise InvalidInputError("no runs by moment", [Problem(
+            f"layer {layer.name!r} does not change with the moment; at applies to the "
+            "coverage layers", field="at")])
+    return quote(s.run_table)
+
+
 def fid_sql(layer: Layer, alias: str = "t") -> str:
     """SQL expression of the feature id (a bigint)."""
     s = layer.source
@@ -91,6 +105,9 @@ class FeatureQuery:
         The ``sortby`` parameter (``name,-residents``); ties are broken by feature id.
     interval
         Time interval on the layer's time (:meth:`layers.registry.Source.time_expr`).
+    run_id
+        The analysis run to read (the run of a moment, ``?at=``) from the layer's
+        ``run_table``; ``None``: the layer's own table (the latest all-day run).
     city
         City code; :class:`NotFoundError` if unknown.
     crs
@@ -105,6 +122,7 @@ class FeatureQuery:
     interval: Interval | None = None
     city: str | None = None
     crs: OutputCRS = CRS84
+    run_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -161,10 +179,14 @@ def _typed(value: str, kind: str, col: str) -> Any:
 def _where(conn: Connection, layer: Layer, *, bbox: BBox | None, filters: Mapping[str, str],
            city: str | None, personal: bool, bbox_srid: int = 4326,
            cql: Mapping[str, Any] | None = None, interval: Interval | None = None,
-           ) -> tuple[list[str], dict[str, Any]]:
+           run_id: int | None = None) -> tuple[list[str], dict[str, Any]]:
     s = layer.source
     clauses: list[str] = []
     params: dict[str, Any] = {}
+    if run_id is not None:
+        source_table(layer, run_id)  # a layer with runs by moment
+        clauses.append("t.run_id = :run_id")
+        params["run_id"] = run_id
     for i, (col, value) in enumerate(s.filters):
         clauses.append(f"t.{quote(col)} = :fixed{i}")
         params[f"fixed{i}"] = value
@@ -230,14 +252,15 @@ def _geometry(layer: Layer, crs: OutputCRS) -> str:
     return f"ST_AsGeoJSON({g}, {digits})"
 
 
-def _select(layer: Layer, *, personal: bool, crs: OutputCRS = CRS84) -> str:
+def _select(layer: Layer, *, personal: bool, crs: OutputCRS = CRS84,
+            run_id: int | None = None) -> str:
     s = layer.source
     cols = s.visible_columns(personal=personal)
     props = ", ".join(f"'{c}', t.{quote(c)}" for c in cols)
     return (f"SELECT {fid_sql(layer)} AS fid, "
             f"{_geometry(layer, crs)} AS geometry, "
             f"json_build_object({props})::text AS properties "
-            f"FROM {quote(s.table)} AS t")
+            f"FROM {source_table(layer, run_id)} AS t")
 
 
 def _order(layer: Layer, alias: str = "t") -> str:
@@ -283,15 +306,17 @@ def query_features(conn: Connection, layer: Layer, *, bbox: BBox | None = None, 
         raise InvalidInputError("invalid paging", problems)
     clauses, params = _where(conn, layer, bbox=q.bbox, filters=q.filters or {}, city=q.city,
                              personal=personal, bbox_srid=q.bbox_srid, cql=q.cql,
-                             interval=q.interval)
+                             interval=q.interval, run_id=q.run_id)
     where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
-    matched = conn.execute(text(f"SELECT count(*) FROM {quote(layer.source.table)} AS t{where}"),
+    table = source_table(layer, q.run_id)
+    matched = conn.execute(text(f"SELECT count(*) FROM {table} AS t{where}"),
                            params).scalar_one()
     order = _order(layer)
     if q.sortby:
         order = ", ".join([*sortby_sql(q.sortby, queryables(conn, layer, personal=personal)),
                            order])
-    rows = conn.execute(text(f"{_select(layer, personal=personal, crs=q.crs)}{where} "
+    rows = conn.execute(text(f"{_select(layer, personal=personal, crs=q.crs, run_id=q.run_id)}"
+                             f"{where} "
                              f"ORDER BY {order} LIMIT :limit OFFSET :offset"),
                         {**params, "limit": limit, "offset": offset})
     return FeaturePage([_feature(r) for r in rows], int(matched))

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, bindparam, text
 
 from geo.errors import InvalidInputError, NotFoundError, Problem
 from geo.store.cache import SizedLRU
-from geo.store.features import fid_sql, quote
+from geo.store.features import fid_sql, quote, source_table
 from layers.registry import Layer
 
 EXTENT = 4096
@@ -62,12 +62,15 @@ def source_versions(conn: Connection, layer: Layer) -> tuple[int, ...]:
 
 def tile_sql(layer: Layer, z: int, x: int, y: int, *, personal: bool = False,
              city_id: int | None = None,
-             where: tuple[tuple[str, str | int], ...] = ()) -> tuple[str, dict[str, Any]]:
+             where: tuple[tuple[str, str | int], ...] = (),
+             run_id: int | None = None) -> tuple[str, dict[str, Any]]:
     """SQL (``:name`` placeholders) and parameters rendering tile z/x/y of ``layer`` as MVT.
 
     Validates the address and zoom range first (no SQL for a bad tile). ``where`` holds
     ``(column, value)`` pairs from :meth:`layers.registry.Source.parse_query_filters`;
     a column the layer does not declare filterable raises :class:`InvalidInputError`.
+    ``run_id``: the features of that analysis run (the run of a moment, from the layer's
+    ``run_table``) instead of the latest all-day run.
     """
     validate_tile(z, x, y)
     check_zoom(layer, z)
@@ -77,6 +80,10 @@ def tile_sql(layer: Layer, z: int, x: int, y: int, *, personal: bool = False,
     clauses = [f"{g} && b.env4326"]
     params: dict[str, Any] = {"z": z, "x": x, "y": y, "name": layer.name,
                               "margin": BUFFER / EXTENT}
+    table = source_table(layer, run_id)
+    if run_id is not None:
+        clauses.append("t.run_id = :run_id")
+        params["run_id"] = run_id
     for i, (col, value) in enumerate(s.filters):
         clauses.append(f"t.{quote(col)} = :fixed{i}")
         params[f"fixed{i}"] = value
@@ -99,7 +106,7 @@ def tile_sql(layer: Layer, z: int, x: int, y: int, *, personal: bool = False,
         SELECT ST_AsMVT(m, :name, {EXTENT}, 'geom', 'fid') FROM (
             SELECT {fid_sql(layer)} AS fid{props},
                    ST_AsMVTGeom(ST_Transform({g}, 3857), b.env, {EXTENT}, {BUFFER}, true) AS geom
-            FROM {quote(s.table)} AS t, b
+            FROM {table} AS t, b
             WHERE {' AND '.join(clauses)}
         ) AS m WHERE m.geom IS NOT NULL"""
     return sql, params
@@ -115,13 +122,15 @@ def to_pyformat(sql: str) -> str:
 
 def render_tile(conn: Connection, layer: Layer, z: int, x: int, y: int, *, personal: bool = False,
                 city_id: int | None = None,
-                where: tuple[tuple[str, str | int], ...] = ()) -> bytes:
+                where: tuple[tuple[str, str | int], ...] = (),
+                run_id: int | None = None) -> bytes:
     """The MVT of tile z/x/y of ``layer`` (one MVT layer named after it); ``b""`` if empty.
 
     Feature ids are the OGC feature ids; attributes are the layer's exposed columns
-    (personal ones only when ``personal``).
+    (personal ones only when ``personal``); ``run_id`` as in :func:`tile_sql`.
     """
-    sql, params = tile_sql(layer, z, x, y, personal=personal, city_id=city_id, where=where)
+    sql, params = tile_sql(layer, z, x, y, personal=personal, city_id=city_id, where=where,
+                           run_id=run_id)
     data = conn.execute(text(sql), params).scalar_one()
     return bytes(data) if data else b""
 

@@ -5,12 +5,17 @@ Walking service circles per type (one layer per threshold of
 compounds outside the circle, each with its residents outside), compounds coloured by
 minutes to the nearest service, grid coverage in residents and compound completeness —
 all from the one coverage definition of :mod:`geo.coverage.analysis`, so the residents of
-a gap layer add up to the residents outside in the tables. Every feature carries
-``service_type`` and ``minutes`` so that the map can select a type and a threshold.
+a gap layer add up to the residents outside in the tables. Tiles and features show the
+all-day run, or with ``?at=<moment>`` (e.g. ``Mo 22:00``) the run counting only the
+service points open then — the run the tables and the panel use for that moment. Every
+feature carries ``service_type`` and ``minutes`` so that the map can select a type and a
+threshold.
 Aggregated figures only: public.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from geo.domain import LIFE_CIRCLE_MINUTES, SERVICE_TYPES, WALK_MINUTES
 from geo.settings import DEFAULT_TRIM_M, DEFAULT_WALK_SPEED_M_PER_MIN
@@ -52,15 +57,22 @@ _TRIM = f"{DEFAULT_TRIM_M:g}"
 LEVEL = ("service_type", "minutes", "budget_m")
 
 
+def _runs(table: str, **source: Any) -> Source:
+    """The source of a coverage layer: each city's newest all-day run (view
+    ``<table>_latest``), or with ``?at=<moment>`` the run of that moment (view
+    ``<table>_by_run``, migration 0009b)."""
+    return Source(f"{table}_latest", run_table=f"{table}_by_run", **source)
+
+
 def _circles(minutes: int) -> Layer:
     return Layer(
         name=f"coverage_circles_{minutes}", title_zh=f"{minutes}分钟步行服务圈（按类型）",
         title_en=f"{minutes}-minute walking circles (by type)", geometry_type="MultiPolygon",
         minzoom=10, maxzoom=22, group="coverage", visible=minutes == LIFE_CIRCLE_MINUTES,
-        source=Source("service_circle_union_latest", columns=(*LEVEL, "n_points"),
-                      filters=(("minutes", minutes),), name_column=None,
-                      version_tables=("service_circle_union", *VERSIONS),
-                      query_filters=BY_TYPE),
+        source=_runs("service_circle_union", columns=(*LEVEL, "n_points"),
+                     filters=(("minutes", minutes),), name_column=None,
+                     version_tables=("service_circle_union", *VERSIONS),
+                     query_filters=BY_TYPE),
         style=Style("fill", UNTYPED_COLOR, fill_opacity=0.18, weight=1.0, property="service_type",
                     classify="categorical", classes=TYPE_CLASSES, label_property="service_type"),
         description_zh=f"沿街道步行{minutes}分钟（{_SPEED}米/分钟）可达的范围：街道间的用地取最近街道"
@@ -77,13 +89,13 @@ def _gaps(minutes: int) -> Layer:
         name=f"coverage_gaps_{minutes}", title_zh=f"{minutes}分钟服务圈覆盖缺口",
         title_en=f"Gaps outside the {minutes}-minute circle", geometry_type="MultiPolygon",
         minzoom=11, maxzoom=22, group="coverage", visible=False,
-        source=Source("coverage_gap_latest",
-                      columns=(*LEVEL, "compound_id", "name", "nearest_min", "residents",
-                               "households", "target_group", "speed_m_per_min", "target",
-                               "gap_area_m2"),
-                      filters=(("minutes", minutes),),
-                      version_tables=("coverage_gap", *VERSIONS),
-                      query_filters=BY_TYPE),
+        source=_runs("coverage_gap",
+                     columns=(*LEVEL, "compound_id", "name", "nearest_min", "residents",
+                              "households", "target_group", "speed_m_per_min", "target",
+                              "gap_area_m2"),
+                     filters=(("minutes", minutes),),
+                     version_tables=("coverage_gap", *VERSIONS),
+                     query_filters=BY_TYPE),
         style=Style("fill", "#b71c1c", fill_opacity=0.45, weight=0.5, property="service_type",
                     classify="categorical", classes=TYPE_CLASSES, label_property="name"),
         description_zh=f"出入口步行{minutes}分钟内没有该类型服务点的小区，居民人数即服务圈外居民（与统计表一致）；"
@@ -102,12 +114,12 @@ LAYERS: tuple[Layer, ...] = (
         name="coverage_compound_minutes", title_zh="小区到最近服务点的步行时间",
         title_en="Compounds by walking minutes to the nearest service",
         geometry_type="MultiPolygon", minzoom=11, maxzoom=22, group="coverage", visible=False,
-        source=Source("coverage_compound_latest",
-                      columns=("compound_id", "name", "service_type", "nearest_id", "nearest_m",
-                               "nearest_min", "second_id", "second_min", "snapped",
-                               "residents", "households"),
-                      version_tables=("coverage_compound", *VERSIONS),
-                      query_filters=BY_TYPE),
+        source=_runs("coverage_compound",
+                     columns=("compound_id", "name", "service_type", "nearest_id", "nearest_m",
+                              "nearest_min", "second_id", "second_min", "snapped",
+                              "residents", "households"),
+                     version_tables=("coverage_compound", *VERSIONS),
+                     query_filters=BY_TYPE),
         style=Style("fill", "#fc8d59", fill_opacity=0.7, weight=0.5, property="nearest_min",
                     classify="graduated", classes=MINUTE_CLASSES),
         description_zh="从小区出入口沿街道步行到最近服务点的分钟数（每种类型一层要素，按 service_type 筛选）",
@@ -118,15 +130,15 @@ LAYERS: tuple[Layer, ...] = (
         name="coverage_grid_share", title_zh="网格服务圈覆盖率（居民）",
         title_en="Grid coverage (share of residents)", geometry_type="MultiPolygon",
         minzoom=10, maxzoom=22, group="coverage", visible=False,
-        source=Source("coverage_grid_latest",
-                      columns=("grid_id", "name", *LEVEL, "compounds", "compounds_in",
-                               "compounds_out", "compounds_unknown", "residents",
-                               "residents_in", "residents_out", "residents_unknown",
-                               "share_covered", "target_group", "speed_m_per_min", "target",
-                               "target_in", "target_out", "compounds_target_unknown",
-                               "target_share_covered"),
-                      version_tables=("coverage_unit", *VERSIONS),
-                      query_filters=BY_TYPE_MINUTES),
+        source=_runs("coverage_grid",
+                     columns=("grid_id", "name", *LEVEL, "compounds", "compounds_in",
+                              "compounds_out", "compounds_unknown", "residents",
+                              "residents_in", "residents_out", "residents_unknown",
+                              "share_covered", "target_group", "speed_m_per_min", "target",
+                              "target_in", "target_out", "compounds_target_unknown",
+                              "target_share_covered"),
+                     version_tables=("coverage_unit", *VERSIONS),
+                     query_filters=BY_TYPE_MINUTES),
         style=Style("fill", "#fee08b", fill_opacity=0.55, weight=0.8, property="share_covered",
                     classify="graduated", classes=SHARE_CLASSES),
         description_zh="网格内居民在服务圈内的比例（跨网格小区按居民比例分摊）",
@@ -137,10 +149,10 @@ LAYERS: tuple[Layer, ...] = (
         name="coverage_completeness", title_zh=f"小区{LIFE_CIRCLE_MINUTES}分钟生活圈完整度",
         title_en=f"Compound {LIFE_CIRCLE_MINUTES}-minute completeness",
         geometry_type="MultiPolygon", minzoom=11, maxzoom=22, group="coverage", visible=False,
-        source=Source("coverage_completeness_latest",
-                      columns=("compound_id", "name", "n_required", "n_within", "score",
-                               "missing", "residents"),
-                      version_tables=("coverage_completeness", *VERSIONS)),
+        source=_runs("coverage_completeness",
+                     columns=("compound_id", "name", "n_required", "n_within", "score",
+                              "missing", "residents"),
+                     version_tables=("coverage_completeness", *VERSIONS)),
         style=Style("fill", "#91cf60", fill_opacity=0.6, weight=0.5, property="score",
                     classify="graduated", classes=SHARE_CLASSES),
         description_zh=f"{LIFE_CIRCLE_MINUTES}分钟步行范围内具备的必备服务类型比例"
@@ -152,10 +164,9 @@ LAYERS: tuple[Layer, ...] = (
         name="coverage_point_circles", title_zh="单个服务点的步行服务圈",
         title_en="Walking circle of each service point", geometry_type="MultiPolygon",
         minzoom=12, maxzoom=22, group="coverage", visible=False,
-        source=Source("service_circle_latest",
-                      columns=(*LEVEL, "service_point_id", "name", "street_m"),
-                      version_tables=("service_circle", *VERSIONS),
-                      query_filters=BY_TYPE_MINUTES),
+        source=_runs("service_circle", columns=(*LEVEL, "service_point_id", "name", "street_m"),
+                     version_tables=("service_circle", *VERSIONS),
+                     query_filters=BY_TYPE_MINUTES),
         style=Style("line", UNTYPED_COLOR, fill_opacity=0.05, weight=1.0, property="service_type",
                     classify="categorical", classes=TYPE_CLASSES),
         description_zh=f"每个服务点沿街道的{_MINUTES}分钟可达范围",

@@ -303,7 +303,10 @@
   // service type (any of the vocabulary, also those added later); layers fixed to one
   // threshold (coverage_circles_<minutes>, coverage_gaps_<minutes>) are swapped for the
   // variant of the chosen minutes.
-  var sel = {};
+  // Layers of coverage runs (catalogue ``moments``) are drawn from the run of the moment
+  // chosen in the time control (sel.at, set by openat.js once that run is known to exist;
+  // null: the all-day run).
+  var sel = { at: null };
   function tileUrl(layer) {
     var q = C.city ? ['city=' + encodeURIComponent(C.city)] : [];
     Object.keys(layer.filters || {}).forEach(function (k) {
@@ -312,6 +315,7 @@
         q.push(encodeURIComponent(k) + '=' + encodeURIComponent(v));
       }
     });
+    if (layer.moments && sel.at && C.city) { q.push('at=' + encodeURIComponent(sel.at)); }
     return layer.tiles + (q.length ? '?' + q.join('&') : '');
   }
   /* Point a source at new tile URLs and reload the tiles already in view once the source
@@ -385,7 +389,9 @@
       });
       state.layers.forEach(function (l) {
         var src = l.drawn && SC.map.getSource(l.name);
-        if (src && l.filters && Object.keys(l.filters).length) { retile(l.name, tileUrl(l), l); }
+        if (src && (l.moments || (l.filters && Object.keys(l.filters).length))) {
+          retile(l.name, tileUrl(l), l);
+        }
       });
       renderLegend();
       changed('selection');
@@ -399,7 +405,14 @@
       if (minutes) { body.querySelector('#cov-min').value = String(minutes); }
       apply();
     }
-    SC.coverage = { apply: apply, choose: choose, selection: sel };
+    /* Draw the coverage layers (and the figures beside them) of the run of moment ``at``
+       ('Mo 22:00'; null: all day). */
+    function moment(at) {
+      if ((at || null) === sel.at) { return; }
+      sel.at = at || null;
+      apply();
+    }
+    SC.coverage = { apply: apply, choose: choose, moment: moment, selection: sel };
   }
 
   /* ---- start ----------------------------------------------------------------------- */

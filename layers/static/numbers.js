@@ -1,4 +1,5 @@
-/* The numbers beside the map: totals of the chosen service type and minutes, a table by
+/* The numbers beside the map: totals of the chosen service type and minutes (and moment of
+   the time control, openat.js: the same run the coverage layers draw), a table by
    community / grid / street whose rows highlight and fly to their features, a small chart
    and the CSV/Excel downloads of exactly these rows. Everything comes from one answer,
    /cities/{city}/coverage/panel (the one coverage definition; whole people), so the panel,
@@ -14,7 +15,7 @@
           out: '圈外居民', cov: '覆盖率', csv: 'CSV', xlsx: 'Excel', loading: '正在加载…',
           none: '该城市还没有覆盖分析结果（servicecircle analyze coverage）',
           not_in_run: '最新覆盖分析中没有该类型或该步行时间', chart: '圈外居民最多的单位', people: '人',
-          all_units: '共 {n} 个单位' },
+          all_units: '共 {n} 个单位', allday: '全天' },
     en: { title: 'Coverage figures', inside: 'Residents inside', outside: 'Residents outside',
           off_net: 'Off the street network', compounds: 'Compounds (in / out)',
           share: 'Covered', data: 'Data completeness', with_res: 'with residents',
@@ -22,7 +23,7 @@
           csv: 'CSV', xlsx: 'Excel', loading: 'Loading…',
           none: 'No coverage run for this city yet (servicecircle analyze coverage)',
           not_in_run: 'The latest coverage run holds no such type or walking time', chart: 'Units with most residents outside',
-          people: 'residents', all_units: '{n} units' }
+          people: 'residents', all_units: '{n} units', allday: 'all day' }
   });
   var KINDS = ['community', 'grid', 'street'];
   var LAYER_OF = { community: 'communities', grid: 'grids', street: 'streets' };
@@ -42,8 +43,10 @@
     function row(label, value, id) {
       return '<tr><th>' + esc(label) + '</th><td id="nb-' + id + '">' + esc(value) + '</td></tr>';
     }
+    var when = a.at ? (SC.openAt ? SC.openAt.shown(a.at) : a.at) : T.allday;
     return '<div class="nb-head">' + esc(a.service_type_label) + ' · ' + esc(f.whole(a.minutes)) +
-      (SC.lang === 'en' ? ' min' : ' 分钟') + '</div><table class="nb-totals">' +
+      (SC.lang === 'en' ? ' min' : ' 分钟') + ' · <span id="nb-at">' + esc(when) + '</span></div>' +
+      '<table class="nb-totals">' +
       row(T.inside, f.whole(t.residents_in), 'in') +
       row(T.outside, f.whole(t.residents_out), 'out') +
       (t.residents_unknown ? row(T.off_net, f.whole(t.residents_unknown), 'off-net') : '') +
@@ -143,7 +146,7 @@
     var sel = SC.coverage.selection;
     var type = sel.service_type || SC.vocab.defaults.service_type;
     var q = 'service_type=' + encodeURIComponent(type) + '&minutes=' + encodeURIComponent(sel.minutes) +
-      '&lang=' + SC.lang;
+      '&lang=' + SC.lang + (sel.at ? '&at=' + encodeURIComponent(sel.at) : '');
     var mine = ++seq, run = C.coverage;
     if (!run || run.service_types.indexOf(type) < 0 || run.minutes.indexOf(Number(sel.minutes)) < 0) {
       answer = null;
@@ -155,8 +158,15 @@
     return SC.request('/cities/' + encodeURIComponent(C.city) + '/coverage/panel?' + q).then(function (res) {
       if (mine !== seq) { return; }
       box.classList.remove('loading');
-      if (!res[0]) { answer = null; box.innerHTML = '<small>' + esc(T.none) + '</small>'; return; }
+      if (!res[0]) {
+        answer = null;
+        SC.numbers.answer = null;
+        box.innerHTML = '<small>' + esc(sel.at ? res[1].detail || res[1].title || T.none : T.none) +
+          '</small>';
+        return;
+      }
       answer = res[1];
+      box.setAttribute('data-at', answer.at || '');
       render();
       SC.numbers.answer = answer;
     });

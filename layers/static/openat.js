@@ -1,25 +1,30 @@
-/* Open-now coverage on the planners' map: a time control in the coverage section —
-   all day / now / a chosen weekday and hour — and the residents inside / outside the
-   circle of the chosen type and minutes counting only the service points open then
-   (GET /cities/{city}/coverage/panel?at=…, the stored run of those points). Times are
-   China Standard Time; weekdays in the OpenStreetMap opening_hours codes (Mo … Su). */
+/* The moment on the planners' map: a time control in the coverage section — all day /
+   now / a chosen weekday and hour. A moment whose coverage run is stored (GET
+   /cities/{city}/coverage?at=…: the run counting only the service points open then, the
+   one the tables use) becomes the map's: the coverage layers are drawn from that run
+   (tiles ?at=…) and the numbers panel, its table and its downloads follow it. A moment
+   without a stored run says so, and says that the layers and figures then show the
+   all-day run. Times are China Standard Time; weekdays in the OpenStreetMap
+   opening_hours codes (Mo … Su). */
 (function () {
   'use strict';
   var SC = window.SC, C = SC.config, esc = SC.esc;
-  var DAYS = ['Mo', 'Tu', 'We', 'Th', 'Fr', 'Sa', 'Su'];
+  var DAYS = ['Mo', 'Tu', 'We', 'Th', 'Fr', 'Sa', 'Su'], NOW = 'now';
   var T = SC.i18n({
     zh: { when: '开放时段', allday: '全天', now: '现在', choose: '指定时间',
           days: ['周一', '周二', '周三', '周四', '周五', '周六', '周日'],
-          inside: '圈内居民', outside: '圈外居民', compounds: '小区（圈内/圈外）',
-          allday_note: '全天：所有站点（开放时间未填视为全天开放）', at: '仅计开放站点',
-          norun: '该时段尚无计算结果', type: '服务类型', layers: '地图图层为全天结果' },
+          allday_note: '全天：所有站点（开放时间未填视为全天开放）',
+          at: '{at}：仅计当时开放的站点（地图图层与覆盖数字）',
+          norun: '{at} 尚无计算结果（servicecircle analyze coverage --at）。' +
+                 '地图图层与覆盖数字显示的是全天结果。',
+          loading: '正在查找 {at} 的计算结果…' },
     en: { when: 'Opening hours', allday: 'All day', now: 'Now', choose: 'Choose',
           days: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'],
-          inside: 'Residents inside', outside: 'Residents outside',
-          compounds: 'Compounds (inside/outside)',
           allday_note: 'All day: every station (blank hours count as always open)',
-          at: 'open stations only', norun: 'No run for this time yet', type: 'Service type',
-          layers: 'map layers show all day' }
+          at: '{at}: only the stations open then (map layers and coverage figures)',
+          norun: 'No run for {at} yet (servicecircle analyze coverage --at). ' +
+                 'The map layers and coverage figures show the all-day run.',
+          loading: 'Looking for the run of {at}…' }
   });
 
   // The current weekday and time in China Standard Time, as 'Mo 14:05'.
@@ -36,7 +41,7 @@
     return i >= 0 && / \d\d:\d\d$/.test(at) ? T.days[i] + at.slice(2) : at;
   }
 
-  function start(vocab) {
+  function start() {
     var body = document.querySelector('#sec-coverage .sc-body');
     if (!body) { return; }
     var box = document.createElement('div');
@@ -55,68 +60,67 @@
       }).join('') + '</select></div><div id="oa-out"></div>';
     body.appendChild(box);
     var out = box.querySelector('#oa-out'), pick = box.querySelector('.oa-pick'), seq = 0;
+    var day = box.querySelector('#oa-day'), hour = box.querySelector('#oa-hour');
 
     function mode() { return box.querySelector('input[name=oa-mode]:checked').value; }
     function at() {
       var m = mode();
       if (m === 'now') { return nowInChina(); }
-      if (m === 'choose') {
-        return box.querySelector('#oa-day').value + ' ' + box.querySelector('#oa-hour').value;
-      }
+      if (m === 'choose') { return day.value + ' ' + hour.value; }
       return null;
+    }
+    /* What a link keeps: 'Mo 22:00', 'now' or '' (all day). */
+    function chosen() {
+      var m = mode();
+      return m === 'now' ? NOW : m === 'choose' ? day.value + ' ' + hour.value : '';
+    }
+    function say(state, html, run) {
+      out.setAttribute('data-state', state);
+      out.setAttribute('data-run', run === undefined || run === null ? '' : String(run));
+      out.innerHTML = html;
     }
     function refresh() {
       pick.hidden = mode() !== 'choose';
-      if (!C.city) { out.textContent = ''; return; }
-      var sel = (SC.coverage && SC.coverage.selection) || {};
-      var type = sel.service_type || vocab.defaults.service_type;
-      var minutes = sel.minutes || vocab.defaults.minutes;
-      var when = at(), mine = ++seq, run = C.coverage;
-      if (!run || run.service_types.indexOf(type) < 0 || run.minutes.indexOf(Number(minutes)) < 0) {
-        // nothing stored to ask for (the same rule as the numbers beside the map)
-        out.setAttribute('data-state', 'error');
-        out.textContent = T.norun;
+      var when = at(), mine = ++seq;
+      out.setAttribute('data-at', when || '');
+      SC.changed('moment');  // the link holds the choice
+      if (!when || !C.city) {
+        SC.coverage.moment(null);
+        say('done', C.city ? '<div class="oa-note">' + esc(T.allday_note) + '</div>' : '');
         return;
       }
-      var url = '/cities/' + encodeURIComponent(C.city) + '/coverage/panel?service_type=' +
-        encodeURIComponent(type) + '&minutes=' + encodeURIComponent(minutes) + '&lang=' + SC.lang +
-        (when ? '&at=' + encodeURIComponent(when) : '');
-      out.setAttribute('data-at', when || '');
-      out.setAttribute('data-type', type);
-      out.setAttribute('data-minutes', minutes);
-      out.setAttribute('data-state', 'loading');
-      SC.request(url).then(function (res) {
+      say('loading', '<div class="oa-note">' + esc(T.loading.replace('{at}', shown(when))) + '</div>');
+      SC.request('/cities/' + encodeURIComponent(C.city) + '/coverage?at=' +
+                 encodeURIComponent(when)).then(function (res) {
         if (mine !== seq) { return; }
         var ok = res[0], j = res[1];
-        if (!ok) {
-          out.setAttribute('data-state', 'error');
-          out.textContent = (j.code === 'no-run' ? T.norun : '') + ' ' + (j.detail || j.title || '');
+        if (ok) {
+          SC.coverage.moment(j.at);
+          say('done', '<div class="oa-head">' + esc(T.at.replace('{at}', shown(j.at))) + '</div>', j.id);
           return;
         }
-        var t = j.totals;
-        out.setAttribute('data-state', 'done');
-        out.setAttribute('data-residents-in', t.residents_in);
-        out.setAttribute('data-residents-out', t.residents_out);
-        out.innerHTML = '<div class="oa-head">' + esc(j.service_type_label) + ' · ' +
-          esc(SC.fmt.whole(j.minutes)) + ' min · ' +
-          (j.at ? esc(shown(j.at)) + ' (' + esc(T.at) + ')' : esc(T.allday_note)) + '</div>' +
-          '<table class="oa-totals"><tr><td>' + esc(T.inside) + '</td><td>' +
-          esc(SC.fmt.whole(t.residents_in)) + '</td></tr><tr><td>' + esc(T.outside) + '</td><td>' +
-          esc(SC.fmt.whole(t.residents_out)) + '</td></tr><tr><td>' + esc(T.compounds) + '</td><td>' +
-          esc(SC.fmt.whole(t.compounds_in)) + ' / ' + esc(SC.fmt.whole(t.compounds_out)) +
-          '</td></tr></table>' + (j.at ? '<div class="oa-note">' + esc(T.layers) + '</div>' : '');
+        // nothing stored for this moment: the all-day run, and say so
+        SC.coverage.moment(null);
+        say(j.code === 'no-run' ? 'norun' : 'error', '<div class="oa-warn" role="status">' +
+            esc(j.code === 'no-run' ? T.norun.replace('{at}', shown(when)) : (j.detail || j.title || '')) +
+            '</div>');
       });
+    }
+    /* Choose as the control would (views.js: a link's view); anything else: all day. */
+    function choose(value) {
+      var m = /^(Mo|Tu|We|Th|Fr|Sa|Su) (\d\d:00)$/.exec(value || '');
+      var want = value === NOW ? 'now' : m && hours.indexOf(m[2]) >= 0 ? 'choose' : 'allday';
+      if (m && want === 'choose') { day.value = m[1]; hour.value = m[2]; }
+      box.querySelector('input[name=oa-mode][value=' + want + ']').checked = true;
+      refresh();
     }
     Array.prototype.forEach.call(box.querySelectorAll('input, select'), function (el) {
       el.addEventListener('change', refresh);
     });
-    ['#cov-type', '#cov-min'].forEach(function (id) {
-      var el = body.querySelector(id);
-      if (el) { el.addEventListener('change', refresh); }
-    });
     refresh();
-    SC.openAt = { refresh: refresh, at: at, now: nowInChina };
+    SC.openAt = { refresh: refresh, at: at, now: nowInChina, shown: shown, chosen: chosen,
+                  choose: choose };
   }
 
-  SC.whenReady(function () { start(SC.vocab); });
+  SC.whenReady(start);
 }());

@@ -2,7 +2,8 @@
 
    The query holds city and lang (the server builds the page for them); the hash holds the
    rest: ``map=zoom/lat/lon`` (kept by MapLibre), ``layers=a,b`` (catalogue layers on),
-   ``type`` and ``minutes`` (coverage selectors), ``period=YYYY-MM/YYYY-MM`` (case period).
+   ``type`` and ``minutes`` (coverage selectors), ``at`` (the time control's moment:
+   ``Mo 22:00``, ``now``; none: all day), ``period=YYYY-MM/YYYY-MM`` (case period).
    Opening such a link reproduces the view; every change rewrites the hash (replaceState,
    no history entry per pan). Export: a PNG of the map as drawn, and a print layout with
    title, legend, scale bar, north arrow, attribution and date. */
@@ -17,7 +18,7 @@
           copy: 'Copy link', copied: 'Copied', close: 'Close', do_print: 'Print', date: 'Made on',
           north: 'N', legend: 'Legend', scale: 'Scale', minutes: 'min' }
   });
-  var OWN = ['layers', 'type', 'minutes', 'period'];
+  var OWN = ['layers', 'type', 'minutes', 'at', 'period'];
 
   /* ---- the hash --------------------------------------------------------------------- */
   function readHash() {
@@ -32,6 +33,7 @@
   function state() {
     var sel = SC.coverage.selection, per = SC.hotspots ? SC.hotspots.period() : ['', ''];
     return { layers: SC.layersOn().join(','), type: sel.service_type || '', minutes: String(sel.minutes || ''),
+             at: SC.openAt ? SC.openAt.chosen() : '',
              period: per[0] || per[1] ? per[0] + '/' + per[1] : '' };
   }
   var applying = false;
@@ -66,6 +68,7 @@
         var m = Number(h.minutes), mins = SC.vocab.thresholds.walk_minutes.indexOf(m) >= 0 ? m : null;
         SC.coverage.choose(type, mins);
       }
+      if (h.at !== undefined && SC.openAt) { SC.openAt.choose(h.at); }
       if (h.layers !== undefined) {
         var want = h.layers ? h.layers.split(',') : [];
         SC.state.layers.forEach(function (l) {
@@ -134,7 +137,7 @@
     var cityName = city ? city.options[city.selectedIndex].textContent : (C.city || '');
     var type = SC.vocab.label('service_type', sel.service_type) || '';
     return [cityName, type, sel.minutes ? sel.minutes + (SC.lang === 'en' ? '-' : '') + T.minutes : '',
-            S.title].filter(Boolean).join(' · ');
+            sel.at && SC.openAt ? SC.openAt.shown(sel.at) : '', S.title].filter(Boolean).join(' · ');
   }
   var SHEET_IMG_PX = 900, SCALE_SHARE = 0.2;  // map width on the sheet (CSS px); bar ≤ 1/5 of it
   function dataUrl(blob) {  // the page's policy allows data: images, not blob: ones

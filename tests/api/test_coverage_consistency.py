@@ -4,6 +4,9 @@ For every demo city, service type and threshold (5/10/15 minutes): the residents
 gap layer as the OGC collection serves them equal the residents outside in the panel's
 city totals, and, community by community and street by street, the residents outside in
 the coverage table, the panel's CSV and its Excel download. Every count is a whole number.
+At a moment (``at``: only the service points open then) the gap layer of that moment (its
+OGC items with the same ``at``, which its tiles share) holds the tables' residents outside
+then.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from geo.settings import Settings
 from geo.store.features import MAX_LIMIT
 
 CITIES = ("guixi", "wudaokou")
+MOMENT = "Mo 22:00"  # the demo's stored moment (Makefile ``analyze``)
 
 
 @pytest.fixture(scope="module")
@@ -32,16 +36,22 @@ def client(settings: Settings, demo_engine: Engine) -> Iterator[TestClient]:
     with demo_engine.begin() as conn:
         for city in CITIES:
             run_coverage(conn, city, CoverageParams(minutes=list(WALK_MINUTES)))
+        night = run_coverage(conn, "guixi", CoverageParams(minutes=list(WALK_MINUTES),
+                                                           at=MOMENT)).run_id
     with TestClient(create_app(settings)) as c:
+        c.night = night  # type: ignore[attr-defined]
         yield c
 
 
-def _gap_features(client: TestClient, city: str, typ: str, minutes: int) -> list[dict]:
+def _gap_features(client: TestClient, city: str, typ: str, minutes: int,
+                  at: str | None = None) -> list[dict]:
     feats: list[dict] = []
     offset = 0
+    moment = {"at": at} if at else {}
     while True:
         r = client.get(f"/collections/coverage_gaps_{minutes}/items", params={
-            "city": city, "service_type": typ, "limit": MAX_LIMIT, "offset": offset})
+            "city": city, "service_type": typ, "limit": MAX_LIMIT, "offset": offset,
+            **moment})
         assert r.status_code == 200, r.text
         page = r.json()["features"]
         feats += page
@@ -136,6 +146,40 @@ def test_gap_layer_equals_tables_panel_csv_and_excel(client: TestClient,
             [r["target_out"] for r in panel["rows"]]
     assert outside_somewhere >= len(cases) // 3
     assert elderly_checked > 0
+
+
+def test_gap_layer_at_a_moment_equals_the_tables_then(client: TestClient,
+                                                       demo_engine: Engine) -> None:
+    """Guixi at Monday 22:00: for every type and threshold the gap layer of that moment
+    (its items with ``at``) holds the residents outside of the panel and of the community
+    table at that moment — and somewhere more are outside than all day."""
+    night: int = client.night  # type: ignore[attr-defined]
+    units = _compound_units(demo_engine, "guixi")
+    types = client.get("/cities/guixi/coverage").json()["summary"]["service_types"]
+    more_outside = 0
+    for typ in types:
+        for minutes in WALK_MINUTES:
+            feats = _gap_features(client, "guixi", typ, minutes, at=MOMENT)
+            gap_total = sum(f["properties"]["residents"] for f in feats)
+            by_community: Counter[int] = Counter()
+            for f in feats:
+                by_community[units[f["properties"]["compound_id"]][0]] += \
+                    f["properties"]["residents"]
+            params = {"service_type": typ, "minutes": minutes, "at": MOMENT}
+            panel = client.get("/cities/guixi/coverage/panel", params=params).json()
+            assert panel["run_id"] == night and panel["at"] == MOMENT
+            assert panel["totals"]["residents_out"] == gap_total, (typ, minutes)
+            assert panel["totals"]["compounds_out"] == len(feats)
+            table = client.get("/cities/guixi/coverage/communities", params=params).json()
+            assert table["meta"]["run_id"] == night
+            assert {r["unit_id"]: r["residents_out"] for r in table["rows"]
+                    if r["residents_out"]} == \
+                {k: v for k, v in by_community.items() if v and k is not None}
+            day = sum(f["properties"]["residents"]
+                      for f in _gap_features(client, "guixi", typ, minutes))
+            assert gap_total >= day  # closed points never cover more
+            more_outside += gap_total > day
+    assert more_outside > 0
 
 
 def test_panel_totals_add_up(client: TestClient) -> None:

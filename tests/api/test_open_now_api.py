@@ -114,3 +114,108 @@ def test_import_with_bad_opening_hours_writes_nothing(
     with demo_engine.connect() as conn:
         n = conn.execute(text("SELECT count(*) FROM service_point WHERE external_id LIKE 'OH%'"))
         assert n.scalar_one() == 0
+
+
+# ---- the coverage layers at a moment ---------------------------------------------------
+
+GAPS = "coverage_gaps_15"
+
+
+def _city_tiles(demo_engine: Engine, z: int) -> list[tuple[int, int, int]]:
+    """The tiles at zoom ``z`` covering Guixi's bounds."""
+    from tests.support.sample import tile_of
+
+    with demo_engine.connect() as conn:
+        x0, y0, x1, y1 = conn.execute(text(
+            "SELECT ST_XMin(bounds), ST_YMin(bounds), ST_XMax(bounds), ST_YMax(bounds) "
+            "FROM city WHERE code = 'guixi'")).one()
+    _, xa, ya = tile_of(x0, y1, z)
+    _, xb, yb = tile_of(x1, y0, z)
+    return [(z, x, y) for x in range(xa, xb + 1) for y in range(ya, yb + 1)]
+
+
+def _tile_gaps(client: TestClient, tiles: list[tuple[int, int, int]], service_type: str,
+               at: str | None = None) -> set[int]:
+    """Compounds drawn by the 15-minute gap layer of ``service_type`` over ``tiles``."""
+    from tests.api.test_tiles_api import _decode
+
+    out: set[int] = set()
+    moment = {"at": at} if at else {}
+    for z, x, y in tiles:
+        r = client.get(f"/tiles/{GAPS}/{z}/{x}/{y}.mvt",
+                       params={"city": "guixi", "service_type": service_type, **moment})
+        assert r.status_code in (200, 204), r.text
+        if r.status_code == 200:
+            out |= {int(f["properties"]["compound_id"])
+                    for f in _decode(r.content)[GAPS]["features"]}
+    return out
+
+
+def test_gap_tiles_at_a_moment_differ_exactly_where_closed_stations_matter(
+        client: TestClient, demo_engine: Engine) -> None:
+    """Tiles of the gap layer at Tu 22:00 against all day: every all-day gap stays a gap; a
+    compound whose nearest station stays open stays covered; one whose nearest station is
+    closed becomes a gap when its second nearest is beyond the walk too, and stays covered
+    when that second one is open and within it."""
+    runs = client.runs  # type: ignore[attr-defined]
+    with demo_engine.connect() as conn:
+        closed = set(conn.execute(text(
+            "SELECT params -> 'closed_service_ids' FROM analysis_run WHERE id = :r"),
+            {"r": runs["night"]}).scalar_one())
+        rows = conn.execute(text(
+            "SELECT compound_id, service_type, nearest_id, nearest_m, second_id, second_m, "
+            "15 * speed_m_per_min AS budget FROM coverage_compound WHERE run_id = :r "
+            "AND snapped"), {"r": runs["day"]}).all()
+    assert closed
+    tiles = _city_tiles(demo_engine, 13)
+    became = 0
+    checked = {"kept": 0, "lost": 0}
+    for typ in sorted({r.service_type for r in rows}):
+        day = _tile_gaps(client, tiles, typ)
+        night = _tile_gaps(client, tiles, typ, "Tu 22:00")
+        assert day <= night, typ
+        became += len(night - day)
+        for r in rows:
+            if r.service_type != typ or r.compound_id in day:
+                continue
+            far = r.second_id is None or r.second_m is None or r.second_m > r.budget * 1.000001
+            near = r.second_m is not None and r.second_m < r.budget * 0.999999
+            if r.nearest_id not in closed or (near and r.second_id not in closed):
+                assert r.compound_id not in night, (typ, r.compound_id)
+                checked["kept"] += 1
+            elif far:
+                assert r.compound_id in night, (typ, r.compound_id)
+                checked["lost"] += 1
+    assert became > 0 and checked["kept"] > 0 and checked["lost"] > 0
+
+
+def test_a_moment_on_tiles_needs_a_city_a_coverage_layer_and_a_run(client: TestClient) -> None:
+    tile = "/tiles/coverage_gaps_15/11/1688/847.mvt"
+    no_city = client.get(tile, params={"at": "Tu 22:00"})
+    assert no_city.status_code == 422 and no_city.json()["errors"][0]["field"] == "at"
+    other = client.get("/tiles/compounds/12/3376/1694.mvt",
+                       params={"city": "guixi", "at": "Tu 22:00"})
+    assert other.status_code == 422 and other.json()["errors"][0]["field"] == "at"
+    bad = client.get(tile, params={"city": "guixi", "at": "Xy 22:00"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "at"
+    none = client.get(tile, params={"city": "guixi", "at": "Sa 10:00"})
+    assert none.status_code == 404 and none.json()["code"] == "no-run"
+
+
+def test_a_moment_on_ogc_items(client: TestClient) -> None:
+    items = "/collections/coverage_gaps_15/items"
+    night = client.get(items, params={"city": "guixi", "service_type": "red_station",
+                                      "at": "Tu 22:00", "limit": 10_000}).json()
+    panel = client.get(f"{URL}/panel", params={**RED, "at": "Tu 22:00"}).json()
+    assert sum(f["properties"]["residents"] for f in night["features"]) == \
+        panel["totals"]["residents_out"]
+    assert client.get(items, params={"at": "Tu 22:00"}).status_code == 400
+    assert client.get("/collections/compounds/items",
+                      params={"city": "guixi", "at": "Tu 22:00"}).status_code == 400
+    assert client.get(items, params={"city": "guixi", "at": "Sa 10:00"}).status_code == 404
+
+
+def test_the_catalogue_names_the_layers_that_follow_moments(client: TestClient) -> None:
+    layers = {la["name"]: la for la in client.get("/layers").json()["layers"]}
+    assert layers[GAPS]["moments"] and layers["coverage_completeness"]["moments"]
+    assert not layers["compounds"]["moments"]

@@ -1,19 +1,23 @@
-"""The map's open-now control (layers/static/openat.js) in a real headless Chromium on the
-Guixi demo: all day, a chosen weekday and hour, and now — the figures shown are the
-coverage panel's for that moment."""
+"""The map at a moment (layers/static/openat.js) in a real headless Chromium on the Guixi
+demo: choosing a weekday and hour redraws the coverage layers from the run of the stations
+open then, and the numbers panel, its downloads and the link follow the moment; a moment
+without a stored run says so and that the map shows the all-day run."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
 from sqlalchemy import Engine, text
 
-from tests.support.browser import new_page
+from tests.support.browser import new_page, open_map, settle
+
+MOMENT = "Mo 22:00"
+GAPS = "coverage_gaps_15"
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +27,7 @@ def runs(demo_engine: Engine) -> Iterator[dict[str, int]]:
 
     with demo_engine.begin() as conn:
         ids = {"day": run_coverage(conn, "guixi").run_id,
-               "night": run_coverage(conn, "guixi", CoverageParams(at="Mo 22:00")).run_id}
+               "night": run_coverage(conn, "guixi", CoverageParams(at=MOMENT)).run_id}
     yield ids
     with demo_engine.begin() as conn:
         conn.execute(text("DELETE FROM analysis_run WHERE id = ANY(:ids)"),
@@ -37,70 +41,152 @@ def page(browser: Any, runs: dict[str, int]) -> Iterator[Any]:
     pg.context.close()
 
 
-def _open(page: Any, url: str) -> None:
-    page.goto(url)
-    page.wait_for_function("() => window.SC && SC.ready === true && SC.openAt", timeout=30_000)
-
-
-def _shown(page: Any, at: str) -> dict[str, str]:
-    """Wait until the control shows the figures of ``at`` ('' = all day); its data."""
-    page.wait_for_function(
-        "(at) => { const o = document.querySelector('#oa-out'); return o && "
-        "o.dataset.at === at && o.dataset.state !== 'loading'; }", arg=at, timeout=30_000)
-    return page.evaluate("() => Object.assign({}, document.querySelector('#oa-out').dataset)")
-
-
-def _panel(server: str, shown: dict[str, str], **params: str) -> dict[str, Any]:
-    """The panel answer for the type and minutes the control used."""
-    r = httpx.get(f"{server}/cities/guixi/coverage/panel",
-                  params={"service_type": shown["type"], "minutes": shown["minutes"], **params})
+def _gaps(server: str, service_type: str, at: str | None = None) -> dict[int, Any]:
+    """The 15-minute gaps of ``service_type`` as the OGC collection serves them:
+    compound id → feature."""
+    r = httpx.get(f"{server}/collections/{GAPS}/items", params={
+        "city": "guixi", "service_type": service_type, "limit": 10_000,
+        **({"at": at} if at else {})})
     assert r.status_code == 200, r.text
-    return r.json()
+    return {f["properties"]["compound_id"]: f for f in r.json()["features"]}
 
 
-def test_the_time_control_shows_coverage_of_the_open_stations(
+def _drawn_gaps(page: Any) -> set[int]:
+    return set(page.evaluate(
+        f"() => SC.map.queryRenderedFeatures({{layers: ['{GAPS}']}})"
+        ".map(f => f.properties.compound_id)"))
+
+
+def _centre(feature: dict[str, Any]) -> tuple[float, float]:
+    """(lat, lon) of the middle of a feature's outer ring's corners."""
+    ring = feature["geometry"]["coordinates"][0][0]
+    lons, lats = [p[0] for p in ring], [p[1] for p in ring]
+    return (min(lats) + max(lats)) / 2, (min(lons) + max(lons)) / 2
+
+
+def _moment_shown(page: Any, at: str, state: str = "done") -> None:
+    """Wait until the control has settled on ``at`` ('' = all day) in ``state``."""
+    page.wait_for_function(
+        "([at, st]) => { const o = document.querySelector('#oa-out'); return o && "
+        "o.dataset.at === at && o.dataset.state === st; }", arg=[at, state], timeout=30_000)
+
+
+def _numbers_of(page: Any, at: str | None) -> dict[str, Any]:
+    """Wait until the numbers panel answers for ``at`` (None: all day); its answer."""
+    page.wait_for_function(
+        "(at) => SC.numbers && SC.numbers.answer && SC.numbers.answer.at === at && "
+        "!document.querySelector('#sec-numbers .sc-body').classList.contains('loading')",
+        arg=at, timeout=30_000)
+    return dict(page.evaluate("() => SC.numbers.answer"))
+
+
+def _panel(server: str, service_type: str, at: str | None = None) -> dict[str, Any]:
+    r = httpx.get(f"{server}/cities/guixi/coverage/panel", params={
+        "service_type": service_type, "minutes": 15, **({"at": at} if at else {})})
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+def test_choosing_22_00_redraws_the_gap_layer_and_the_figures(
         page: Any, demo_server: str, artifacts: Path) -> None:
-    _open(page, f"{demo_server}/map?city=guixi")
-    day = _shown(page, "")
-    want_day = _panel(demo_server, day)["totals"]
-    assert day["state"] == "done" and day["type"]
-    assert (int(day["residentsIn"]), int(day["residentsOut"])) == (
-        want_day["residents_in"], want_day["residents_out"])
-    assert "全天" in page.inner_text("#oa-out")
+    types = httpx.get(f"{demo_server}/cities/guixi/coverage").json()["summary"][
+        "service_types"]
+    gaps = {t: (_gaps(demo_server, t), _gaps(demo_server, t, MOMENT)) for t in types}
+    typ = max(types, key=lambda t: len(set(gaps[t][1]) - set(gaps[t][0])))
+    day, night = gaps[typ]
+    newly = sorted(set(night) - set(day))
+    assert newly, "no compound loses its stations at 22:00"
+    lat, lon = _centre(night[newly[0]])
 
+    open_map(page, f"{demo_server}/map?city=guixi", expand=True)
+    page.select_option("#cov-type", typ)
+    page.select_option("#cov-min", "15")
+    page.evaluate(f"SC.setLayer('{GAPS}', true)")
+    page.evaluate("([la, lo]) => SC.view(la, lo, 14)", [lat, lon])
+    settle(page)
+    _moment_shown(page, "")
+    before = _drawn_gaps(page)
+    assert newly[0] not in before and before <= set(day)
+    all_day = _numbers_of(page, None)
+    assert all_day["totals"] == _panel(demo_server, typ)["totals"]
+    page.screenshot(path=str(artifacts / "open_now_map_all_day.png"))
+
+    page.requests.clear()
     page.check("input[name=oa-mode][value=choose]")
     page.select_option("#oa-day", "Mo")
     page.select_option("#oa-hour", "22:00")
-    night = _shown(page, "Mo 22:00")
-    want_night = _panel(demo_server, night, at="Mo 22:00")["totals"]
-    assert night["state"] == "done"
-    assert (int(night["residentsIn"]), int(night["residentsOut"])) == (
-        want_night["residents_in"], want_night["residents_out"])
-    assert int(night["residentsIn"]) < int(day["residentsIn"])
-    text_shown = page.inner_text("#oa-out")
-    assert "周一 22:00" in text_shown and "仅计开放站点" in text_shown
-    page.locator("#sec-coverage").screenshot(path=str(artifacts / "open_now_control.png"))
+    _moment_shown(page, MOMENT)
+    answer = _numbers_of(page, MOMENT)
+    settle(page)
+    after = _drawn_gaps(page)
+    assert newly[0] in after and after <= set(night) and after != before
+    assert any(f"/tiles/{GAPS}/" in u and "at=Mo%2022%3A00" in u for u in page.requests)
+    style_tiles = page.evaluate(f"() => SC.map.getSource('{GAPS}').tiles[0]")
+    assert "at=Mo%2022%3A00" in style_tiles
 
-    # another hour with the same stations closed is answered by the same run
-    page.select_option("#oa-day", "Th")
-    assert _shown(page, "Th 22:00")["residentsIn"] == night["residentsIn"]
+    # the figures beside the map are the API's for the moment, and so are the downloads
+    want = _panel(demo_server, typ, MOMENT)
+    assert answer["run_id"] == want["run_id"] and answer["totals"] == want["totals"]
+    assert want["totals"]["residents_out"] > all_day["totals"]["residents_out"]
+    shown_out = page.inner_text("#nb-out").replace(",", "").replace("\u202f", "")
+    assert int(shown_out) == want["totals"]["residents_out"]
+    assert "周一 22:00" in page.inner_text("#nb-at")
+    assert "at=Mo%2022%3A00" in page.get_attribute("#nb-csv", "href")
+    status = page.inner_text("#oa-out")
+    assert "周一 22:00" in status and "仅计当时开放的站点" in status and "全天" not in status
+    assert "at=Mo%2022%3A00" in page.evaluate("() => window.location.hash")
+    page.screenshot(path=str(artifacts / "open_now_map_mo_22.png"))
 
-    page.check("input[name=oa-mode][value=now]")
-    now = page.evaluate("() => document.querySelector('#oa-out').dataset.at")
-    assert re.fullmatch(r"(Mo|Tu|We|Th|Fr|Sa|Su) \d\d:\d\d", now)
-    shown = _shown(page, now)
-    # a moment whose run is not stored says so (the demo stores a few moments)
-    assert shown["state"] == "done" or "尚无计算结果" in page.inner_text("#oa-out")
-    problems = [p for p in page.problems if "404" not in p]
-    assert problems == []
+    # back to all day: the all-day gaps again
+    page.check("input[name=oa-mode][value=allday]")
+    _moment_shown(page, "")
+    _numbers_of(page, None)
+    settle(page)
+    assert _drawn_gaps(page) == before
+    assert page.problems == []
+
+
+def test_a_moment_without_a_run_says_the_map_shows_all_day(
+        page: Any, demo_server: str, artifacts: Path) -> None:
+    candidates = [f"{d} {h:02d}:00" for d in ("Sa", "Su", "We") for h in (10, 3, 7, 20)]
+    missing = next(at for at in candidates if httpx.get(
+        f"{demo_server}/cities/guixi/coverage", params={"at": at}).status_code == 404)
+    day, hour = missing.split()
+    open_map(page, f"{demo_server}/map?city=guixi", expand=True)
+    page.evaluate(f"SC.setLayer('{GAPS}', true)")
+    page.check("input[name=oa-mode][value=choose]")
+    page.select_option("#oa-day", day)
+    page.select_option("#oa-hour", hour)
+    _moment_shown(page, missing, "norun")
+    status = page.inner_text("#oa-out")
+    assert "尚无计算结果" in status and "全天结果" in status
+    assert page.evaluate("() => SC.coverage.selection.at") is None
+    # the gap layer's tiles are the all-day run's (a source takes new tiles asynchronously)
+    page.wait_for_function(f"() => !SC.map.getSource('{GAPS}').tiles[0].includes('at=')",
+                           timeout=10_000)
+    _numbers_of(page, None)
+    assert page.inner_text("#nb-at") == "全天"
+    page.locator("#sec-coverage").screenshot(path=str(artifacts / "open_now_no_run.png"))
+    # the only failed requests are look-ups of missing runs (no tile of a missing run)
+    failed = [u for s, u in page.responses if s >= 400]
+    assert failed[-1] == f"{demo_server}/cities/guixi/coverage?at={quote(missing, safe='')}"
+    assert all(u.startswith(f"{demo_server}/cities/guixi/coverage?at=") for u in failed)
+
+
+def test_a_link_keeps_the_moment(page: Any, demo_server: str) -> None:
+    open_map(page, f"{demo_server}/map?city=guixi#at=Mo%2022%3A00")
+    _moment_shown(page, MOMENT)
+    assert page.is_checked("input[name=oa-mode][value=choose]")
+    assert page.evaluate("() => SC.coverage.selection.at") == MOMENT
+    assert _numbers_of(page, MOMENT)["at"] == MOMENT
 
 
 def test_the_time_control_in_english(page: Any, demo_server: str, artifacts: Path) -> None:
-    _open(page, f"{demo_server}/map?city=guixi&lang=en")
-    _shown(page, "")
+    open_map(page, f"{demo_server}/map?city=guixi&lang=en")
+    _moment_shown(page, "")
     page.check("input[name=oa-mode][value=choose]")
     page.select_option("#oa-day", "Mo")
-    _shown(page, "Mo 22:00")
+    _moment_shown(page, MOMENT)
     out = page.inner_text("#sec-coverage")
-    assert "Opening hours" in out and "Residents inside" in out and "open stations only" in out
+    assert "Opening hours" in out and "Mon 22:00" in out and "only the stations open then" in out
     page.locator("#sec-coverage").screenshot(path=str(artifacts / "open_now_control_en.png"))

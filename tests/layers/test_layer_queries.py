@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from geo.crs.ogc import OutputCRS
 from geo.errors import NotFoundError, QueryParameterError
@@ -53,3 +53,22 @@ def test_ogc_queries_run_on_every_layer(conn: Connection, name: str) -> None:
         with pytest.raises(QueryParameterError):
             query_features(conn, layer, limit=1, query=FeatureQuery(
                 interval=parse_datetime("2020-01-01/..")))
+
+
+@pytest.mark.parametrize("name", [la.name for la in default_registry() if la.source.run_table])
+def test_runs_by_moment_hold_the_layers_columns(conn: Connection, name: str) -> None:
+    """A layer's ``run_table`` (every run) has the columns of its table (the latest run)
+    plus ``run_id``, and items and tiles read it for one run."""
+    layer = get_layer(name)
+
+    def columns(table: str) -> list[str]:
+        return list(conn.execute(text(
+            "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(:t) AND attnum > 0 "
+            "AND NOT attisdropped ORDER BY attnum"), {"t": table}).scalars())
+
+    assert layer.source.run_table is not None
+    assert columns(layer.source.run_table) == columns(layer.source.table)
+    assert "run_id" in columns(layer.source.run_table)
+    page = query_features(conn, layer, limit=1, query=FeatureQuery(run_id=-1))
+    assert page.number_matched == 0
+    assert render_tile(conn, layer, layer.minzoom, 0, 0, run_id=-1) == b""

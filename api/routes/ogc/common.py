@@ -40,7 +40,7 @@ CONFORMANCE = [
 #: Query parameters of ``/items`` other than queryable properties. ``lang`` picks the
 #: language of HTML pages.
 ITEMS_PARAMETERS = ("bbox", "bbox-crs", "crs", "limit", "offset", "city", "f", "lang",
-                    "datetime", "filter", "filter-lang", "filter-crs", "sortby")
+                    "datetime", "filter", "filter-lang", "filter-crs", "sortby", "at")
 #: Query parameters of the other OGC resources.
 RESOURCE_PARAMETERS = ("f", "lang", "city", "crs")
 

@@ -4,7 +4,8 @@ GeoJSON (CRS84 lon/lat by default) or HTML. Parameters: ``bbox`` (+ ``bbox-crs``
 (Part 2: CRS84, EPSG:4326 lat/lon, CGCS2000 EPSG:4490, the cities' UTM zones; the answer
 names it in ``Content-Crs``), ``datetime`` (cases and analysis runs), ``filter`` with
 ``filter-lang`` cql2-text or cql2-json (Part 3), ``sortby``, ``property=value`` on
-queryables, ``city``. ``limit`` above :data:`MAX_LIMIT` is capped, not refused.
+queryables, ``city``, and on coverage collections ``at`` (with ``city``: the run counting
+only the service points open at that moment, as the coverage tables and tiles use). ``limit`` above :data:`MAX_LIMIT` is capped, not refused.
 
 Page sizes are chosen for clients that read whole collections: without ``limit`` a GeoJSON
 page holds :data:`DEFAULT_LIMIT` features (an HTML page :data:`HTML_LIMIT`), and the
@@ -23,6 +24,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
+from sqlalchemy import Connection
 
 from api.deps import ConnDep, CurrentUser, RegistryDep, readable_layer, sees_personal
 from api.errors import problems
@@ -44,10 +46,20 @@ from api.routes.ogc.common import (
 from api.schemas import Feature, FeatureCollection
 from geo.crs.ogc import CRS84, CRS84_URI, content_crs_header, parse_crs
 from geo.errors import InvalidInputError, Problem, QueryParameterError
-from geo.store.features import MAX_LIMIT, FeatureQuery, parse_bbox, query_features, queryables
+from geo.store.cities import get_city
+from geo.store.coverage import latest_run
+from geo.store.features import (
+    MAX_LIMIT,
+    FeatureQuery,
+    parse_bbox,
+    query_features,
+    queryables,
+    source_table,
+)
 from geo.store.features import get_feature as fetch_feature
 from geo.store.filters import parse_cql2, parse_datetime
 from geo.store.vocabulary import resolve_vocabulary_filters
+from layers.registry import Layer
 
 router = APIRouter(tags=["features"])
 
@@ -67,6 +79,21 @@ def _vocabulary_filters(conn: Any, filters: dict[str, str]) -> dict[str, str]:
     except InvalidInputError as e:
         raise QueryParameterError(e.message, e.errors, code=e.code,
                                   suggestions=e.suggestions) from None
+
+
+def _moment_run(conn: Connection, layer: Layer, city: str | None, at: str) -> int:
+    """The run of ``city`` at the moment ``at`` (:func:`latest_run`, as the tables use);
+    400 for a bad moment, a collection without runs by moment or no city; ``no-run`` 404."""
+    try:
+        source_table(layer, 0)
+        if city is None:
+            raise InvalidInputError("at needs a city", [Problem(
+                "a moment is a city's coverage run: give city as well", field="at")])
+        return int(latest_run(conn, get_city(conn, city).id, at=at)["id"])
+    except QueryParameterError:
+        raise
+    except InvalidInputError as e:
+        raise QueryParameterError(e.message, e.errors) from None
 
 
 @router.get("/collections/{collection_id}/items", response_class=GeoJSONResponse,
@@ -101,6 +128,9 @@ def items(
                                             description="CRS84 only")] = None,
     sortby: Annotated[str | None, Query(max_length=400, description="Queryables to sort "
                                         "by, comma separated, '-' for descending")] = None,
+    at: Annotated[str | None, Query(max_length=40, description=(
+        "Coverage collections: the run counting only the service points open then ('Mo "
+        "22:00', '周一 22:00' or an ISO date-time, China Standard Time; needs city)"))] = None,
     f: FormatQ = None,
     lang: LangQ = "zh",
 ) -> Any:
@@ -116,6 +146,7 @@ def items(
     if filter_crs and parse_crs(filter_crs, allowed, field="filter-crs").uri != CRS84_URI:
         raise QueryParameterError("unsupported filter-crs", [Problem(
             "filters are evaluated in CRS84 only", field="filter-crs")])
+    run_id = _moment_run(conn, layer, city, at) if at is not None else None
     n = min(limit or (HTML_LIMIT if fmt == "html" else DEFAULT_LIMIT), MAX_LIMIT)
     start = offset
     query = FeatureQuery(
@@ -124,7 +155,7 @@ def items(
                                            if k in props}),
         cql=parse_cql2(filter_, filter_lang or "cql2-text") if filter_ else None,
         sortby=sortby or None, interval=parse_datetime(datetime_) if datetime_ else None,
-        city=city, crs=out_crs)
+        city=city, crs=out_crs, run_id=run_id)
     page = query_features(conn, layer, limit=n, offset=start, personal=personal, query=query)
     b = base_url(request)
     href = f"{b}/collections/{layer.name}/items"
