@@ -39,8 +39,8 @@ def read_overlay(conn: Connection, city_id: int) -> tuple[pd.DataFrame, pd.DataF
     """``(overlay, compounds)``: grid–compound resident shares and compounds' households
     and residents of the city."""
     ov = pd.DataFrame(conn.execute(text("""
-        SELECT gc.grid_id, gc.compound_id, gc.resident_share FROM grid_compound gc
-        JOIN grid g ON g.id = gc.grid_id WHERE g.city_id = :city"""), {"city": city_id}).all(),
+        SELECT grid_id, compound_id, resident_share FROM grid_compound
+        WHERE city_id = :city"""), {"city": city_id}).all(),
         columns=["grid_id", "compound_id", "resident_share"])
     comp = pd.DataFrame(conn.execute(text("""
         SELECT id, households, residents FROM compound WHERE city_id = :city"""),
