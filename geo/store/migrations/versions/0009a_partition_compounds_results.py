@@ -37,9 +37,11 @@ The second half of partitioning by city (0008e did the street network and the ca
   ``city_id = …`` reads one partition of each table.
 - ``create_city_partitions()`` (row trigger ``city_partitions`` on ``city``) now creates a
   new city's partition of every table partitioned by ``city_id``, read from the catalogue
-  when the city is inserted. Attaching partitions of tables whose foreign keys reach
-  ``compound`` adds the new partition's referential triggers, so until the new city's
-  transaction ends other cities' writers of those tables wait; readers go on.
+  when the city is inserted. Attaching a partition clones its table's foreign keys, which
+  locks the referenced tables against writes (SHARE ROW EXCLUSIVE): until the new city's
+  transaction ends, other cities' writers of ``compound``, ``analysis_run``,
+  ``service_point``, ``grid``, ``community`` and ``street_node`` wait (imports and
+  analyses of other cities store their rows once the city is added); readers go on.
 
 Left plain: ``analysis_run`` (one row per run, a few thousand a year for a province),
 ``siting_scenario`` and ``siting_site`` (a handful of proposals per scenario),
