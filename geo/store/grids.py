@@ -61,7 +61,8 @@ def read_community(conn: Connection, city_id: int, community: str
         raise NotFoundError(f"no community {community!r} in this city")
     rows = conn.execute(text("""
         SELECT id, name, households, residents, ST_AsBinary(geom) FROM compound
-        WHERE community_id = :cm ORDER BY id"""), {"cm": row[0]}).all()
+        WHERE city_id = :city AND community_id = :cm ORDER BY id"""),
+        {"city": city_id, "cm": row[0]}).all()
     comp = gpd.GeoDataFrame(
         {"compound_id": [int(r[0]) for r in rows], "name": [r[1] for r in rows],
          "households": [float(r[2]) for r in rows], "residents": [float(r[3]) for r in rows]},
