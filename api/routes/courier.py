@@ -84,7 +84,8 @@ def stations(conn: ConnDep, city: CityDep, run: LatestRun, format: FormatQ = "js
                                                "polygon instead of the station point")] = False
              ) -> Response:
     """Per-station reach: compounds, residents, households and grids reached, demand."""
-    return _answer(read_run_stations(conn, run["id"], catchments=catchments), format, city, run,
+    return _answer(read_run_stations(conn, city.id, run["id"], catchments=catchments), format,
+                   city, run,
                    "station-reach")
 
 
@@ -93,7 +94,7 @@ def compounds(conn: ConnDep, city: CityDep, run: LatestRun, format: FormatQ = "j
               unreached: Annotated[bool, Query(description="Only compounds no station "
                                                "reaches")] = False) -> Response:
     """Per compound: the stations reaching it (redundancy) and the nearest one's distance."""
-    return _answer(read_run_compounds(conn, run["id"], unreached_only=unreached), format, city,
+    return _answer(read_run_compounds(conn, city.id, run["id"], unreached_only=unreached), format, city,
                    run, "unreached-compounds" if unreached else "compound-reach")
 
 
@@ -102,7 +103,7 @@ def grids(conn: ConnDep, city: CityDep, run: LatestRun, format: FormatQ = "json"
           unreached: Annotated[bool, Query(description="Only grids none of whose compounds "
                                            "is reached")] = False) -> Response:
     """Per grid: residents reached (compounds apportioned by resident share)."""
-    frame = read_run_grids(conn, run["id"])
+    frame = read_run_grids(conn, city.id, run["id"])
     if unreached:
         known = frame["residents"] - frame["residents_unknown"]
         frame = frame[~frame["reached"].astype(bool) & (known > 0)]
@@ -115,7 +116,8 @@ def overlaps(conn: ConnDep, city: CityDep, run: LatestRun, format: FormatQ = "js
                  "Least share of the smaller catchment shared"))] = DEFAULT_OVERLAP_SHARE
              ) -> Response:
     """Station pairs whose catchments overlap: residents and demand shared, shares."""
-    return _answer(read_run_overlaps(conn, run["id"], min_share=min_share), format, city, run,
+    return _answer(read_run_overlaps(conn, city.id, run["id"], min_share=min_share), format,
+                   city, run,
                    "overlaps")
 
 

@@ -94,10 +94,11 @@ def coverage_contents(conn: Any, city: str | None) -> dict[str, list[Any]] | Non
     if city is None:
         return None
     try:
-        run = latest_run(conn, get_city(conn, city).id)
+        city_id = get_city(conn, city).id
+        run = latest_run(conn, city_id)
     except NotFoundError:
         return None
-    types, minutes, _ = run_contents(conn, run["id"])
+    types, minutes, _ = run_contents(conn, city_id, run["id"])
     return {"service_types": sorted(set(types)), "minutes": sorted(set(minutes))}
 
 

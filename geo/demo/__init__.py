@@ -54,11 +54,7 @@ def table_counts(conn: Connection, city_id: int) -> dict[str, int]:
     """Rows per table (:data:`COUNTED`) belonging to city ``city_id``."""
     out: dict[str, int] = {}
     for table in COUNTED:
-        if table == "grid_compound":
-            q = ("SELECT count(*) FROM grid_compound gc JOIN grid g ON g.id = gc.grid_id "
-                 "WHERE g.city_id = :c")
-        else:
-            q = f"SELECT count(*) FROM {table} WHERE city_id = :c"  # table from COUNTED
+        q = f"SELECT count(*) FROM {table} WHERE city_id = :c"  # table from COUNTED
         out[table] = int(conn.execute(text(q), {"c": city_id}).scalar_one())
     return out
 

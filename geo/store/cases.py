@@ -88,8 +88,8 @@ def read_grids(conn: Connection, city_id: int) -> gpd.GeoDataFrame:
                COALESCE(sum(c.residents * gc.resident_share), 0) AS residents,
                ST_AsBinary(g.geom) AS wkb
         FROM grid g
-        LEFT JOIN grid_compound gc ON gc.grid_id = g.id
-        LEFT JOIN compound c ON c.id = gc.compound_id
+        LEFT JOIN grid_compound gc ON gc.grid_id = g.id AND gc.city_id = g.city_id
+        LEFT JOIN compound c ON c.id = gc.compound_id AND c.city_id = gc.city_id
         WHERE g.city_id = :city
         GROUP BY g.id ORDER BY g.id"""), {"city": city_id}).all()
     return gpd.GeoDataFrame(
@@ -174,10 +174,10 @@ def store_hotspot_run(conn: Connection, city_id: int, hotspots: HotSpotResult, *
     pub_hex = (public.hexes.set_index("h3") if public is not None
                else pd.DataFrame(columns=["n_cases", "suppressed"]))
     conn.execute(text("""
-        INSERT INTO case_hex (run_id, h3, n_cases, gi_z, p, q, bin, suppressed, n_public, geom)
-        VALUES (:run, :h3, :n, :z, :p, :q, :bin, :hidden, :n_public,
+        INSERT INTO case_hex (run_id, city_id, h3, n_cases, gi_z, p, q, bin, suppressed, n_public, geom)
+        VALUES (:run, :city, :h3, :n, :z, :p, :q, :bin, :hidden, :n_public,
                 ST_GeomFromWKB(:wkb, 4326))"""),
-        [{"run": run_id, "h3": h, "n": int(n), "z": _num(z), "p": _num(p), "q": _num(q),
+        [{"run": run_id, "city": city_id, "h3": h, "n": int(n), "z": _num(z), "p": _num(p), "q": _num(q),
           "bin": int(b), "wkb": shapely.to_wkb(g),
           **_public_hex(pub_hex, h, int(n), public is not None)}
          for h, n, z, p, q, b, g in zip(c["h3"], c["n_cases"], c["gi_z"], c["p"], c["q"],
@@ -187,9 +187,9 @@ def store_hotspot_run(conn: Connection, city_id: int, hotspots: HotSpotResult, *
         pub_kde = (public.density.set_index("h3")["density_per_km2"]
                    if public is not None and public.density is not None else pd.Series())
         conn.execute(text("""
-            INSERT INTO case_kde (run_id, h3, density_per_km2, n_near, density_public, geom)
-            VALUES (:run, :h3, :d, :n, :public, ST_GeomFromWKB(:wkb, 4326))"""),
-            [{"run": run_id, "h3": h, "d": float(d), "n": int(n),
+            INSERT INTO case_kde (run_id, city_id, h3, density_per_km2, n_near, density_public, geom)
+            VALUES (:run, :city, :h3, :d, :n, :public, ST_GeomFromWKB(:wkb, 4326))"""),
+            [{"run": run_id, "city": city_id, "h3": h, "d": float(d), "n": int(n),
               "public": _num(pub_kde.get(h)), "wkb": shapely.to_wkb(g)}
              for h, d, n, g in zip(k["h3"], k["density_per_km2"], k["n_near"], k.geometry)])
     if grid_stats is not None and len(grid_stats.table):
@@ -199,11 +199,11 @@ def store_hotspot_run(conn: Connection, city_id: int, hotspots: HotSpotResult, *
         pub_grid = (public.grids.set_index("grid_id")
                     if public is not None and public.grids is not None else None)
         conn.execute(text(f"""
-            INSERT INTO case_grid (run_id, grid_id, suppressed, n_public, closure_rate_public,
+            INSERT INTO case_grid (run_id, city_id, grid_id, suppressed, n_public, closure_rate_public,
                                    median_closure_h_public, {", ".join(cols)})
-            VALUES (:run, :grid_id, :hidden, :n_public, :rate_public, :median_public,
+            VALUES (:run, :city, :grid_id, :hidden, :n_public, :rate_public, :median_public,
                     {", ".join(":" + c for c in cols)})"""),
-            [{"run": run_id, "grid_id": int(r["grid_id"]),
+            [{"run": run_id, "city": city_id, "grid_id": int(r["grid_id"]),
               **_public_grid(pub_grid, int(r["grid_id"]), int(r["n_cases"])),
               **{c: (int(r[c]) if c.startswith("n_") else _num(r[c])) for c in cols}}
              for r in table.to_dict("records")])
@@ -241,11 +241,12 @@ def latest_run(conn: Connection, city_id: int) -> dict[str, Any] | None:
             "summary": row.summary}
 
 
-def read_run_hexes(conn: Connection, run_id: int) -> gpd.GeoDataFrame:
-    """Stored Gi* cells of run ``run_id`` (``h3, n_cases, gi_z, p, q, bin``, hexagon)."""
+def read_run_hexes(conn: Connection, city_id: int, run_id: int) -> gpd.GeoDataFrame:
+    """Stored Gi* cells of run ``run_id`` of city ``city_id`` (``h3, n_cases, gi_z, p, q, bin``, hexagon)."""
     rows = conn.execute(text("""
         SELECT h3, n_cases, gi_z, p, q, bin, ST_AsBinary(geom) AS wkb
-        FROM case_hex WHERE run_id = :run ORDER BY h3"""), {"run": run_id}).all()
+        FROM case_hex WHERE city_id = :city AND run_id = :run ORDER BY h3"""),
+        {"city": city_id, "run": run_id}).all()
     return gpd.GeoDataFrame(
         {"h3": [r.h3 for r in rows], "n_cases": [int(r.n_cases) for r in rows],
          "gi_z": [_num(r.gi_z) for r in rows], "p": [_num(r.p) for r in rows],

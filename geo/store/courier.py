@@ -58,12 +58,12 @@ def store_courier_run(conn: Connection, city_id: int, reach: CourierReach, *,
     if reach.catchments is not None:
         geoms = list(reach.catchments.geometry.values)
     conn.execute(text("""
-        INSERT INTO courier_station (run_id, service_point_id, snapped, compounds, residents,
+        INSERT INTO courier_station (run_id, city_id, service_point_id, snapped, compounds, residents,
             households, grids, demand, catchment_street_m, catchment)
-        VALUES (:run, :sp, :snapped, :compounds, :residents, :households, :grids, :demand,
+        VALUES (:run, :city, :sp, :snapped, :compounds, :residents, :households, :grids, :demand,
                 :street_m, ST_Multi(ST_CollectionExtract(ST_MakeValid(
                     ST_GeomFromWKB(CAST(:wkb AS bytea), 4326)), 3)))"""),
-        [{"run": run_id, "sp": int(r.station_id), "snapped": bool(r.snapped),
+        [{"run": run_id, "city": city_id, "sp": int(r.station_id), "snapped": bool(r.snapped),
           "compounds": int(r.compounds), "residents": float(r.residents),
           "households": float(r.households), "grids": int(r.grids), "demand": float(r.demand),
           "street_m": _num(r.catchment_street_m),
@@ -71,31 +71,31 @@ def store_courier_run(conn: Connection, city_id: int, reach: CourierReach, *,
          for r, g in zip(st.itertuples(), geoms, strict=True)])
     c = reach.compounds
     conn.execute(text("""
-        INSERT INTO courier_compound (run_id, compound_id, snapped, n_stations, station_ids,
+        INSERT INTO courier_compound (run_id, city_id, compound_id, snapped, n_stations, station_ids,
             best_station_id, best_m, reached, demand)
-        VALUES (:run, :cid, :snapped, :n, :ids, :best_id, :best_m, :reached, :demand)"""),
-        [{"run": run_id, "cid": int(r.compound_id), "snapped": bool(r.snapped),
+        VALUES (:run, :city, :cid, :snapped, :n, :ids, :best_id, :best_m, :reached, :demand)"""),
+        [{"run": run_id, "city": city_id, "cid": int(r.compound_id), "snapped": bool(r.snapped),
           "n": int(r.n_stations), "ids": [int(i) for i in r.station_ids],
           "best_id": None if r.best_station_id is None else int(r.best_station_id),
           "best_m": _num(r.best_m), "reached": None if r.reached is pd.NA else bool(r.reached),
           "demand": _num(r.demand)} for r in c.itertuples()])
     if len(reach.grids):
         conn.execute(text("""
-            INSERT INTO courier_grid (run_id, grid_id, residents, residents_reached,
+            INSERT INTO courier_grid (run_id, city_id, grid_id, residents, residents_reached,
                 residents_unknown, share_reached, compounds, compounds_reached, n_stations,
                 reached)
-            VALUES (:run, :gid, :res, :res_r, :res_u, :share, :n, :n_r, :n_s, :reached)"""),
-            [{"run": run_id, "gid": int(r.grid_id), "res": float(r.residents),
+            VALUES (:run, :city, :gid, :res, :res_r, :res_u, :share, :n, :n_r, :n_s, :reached)"""),
+            [{"run": run_id, "city": city_id, "gid": int(r.grid_id), "res": float(r.residents),
               "res_r": float(r.residents_reached), "res_u": float(r.residents_unknown),
               "share": _num(r.share_reached), "n": int(r.compounds),
               "n_r": int(r.compounds_reached), "n_s": int(r.n_stations),
               "reached": bool(r.reached)} for r in reach.grids.itertuples()])
     if len(reach.overlaps):
         conn.execute(text("""
-            INSERT INTO courier_overlap (run_id, station_a, station_b, compounds, residents,
+            INSERT INTO courier_overlap (run_id, city_id, station_a, station_b, compounds, residents,
                 demand, share_a, share_b, share, jaccard, beyond)
-            VALUES (:run, :a, :b, :n, :res, :dem, :sa, :sb, :s, :j, :beyond)"""),
-            [{"run": run_id, "a": int(r.station_a), "b": int(r.station_b),
+            VALUES (:run, :city, :a, :b, :n, :res, :dem, :sa, :sb, :s, :j, :beyond)"""),
+            [{"run": run_id, "city": city_id, "a": int(r.station_a), "b": int(r.station_b),
               "n": int(r.compounds), "res": float(r.residents), "dem": float(r.demand),
               "sa": _num(r.share_a), "sb": _num(r.share_b), "s": _num(r.share),
               "j": _num(r.jaccard), "beyond": bool(r.beyond)}
@@ -130,9 +130,9 @@ STATION_COLUMNS = ["service_point_id", "external_id", "name", "snapped", "compou
                    "residents", "households", "grids", "demand", "catchment_street_m"]
 
 
-def read_run_stations(conn: Connection, run_id: int, *, catchments: bool = False
-                      ) -> gpd.GeoDataFrame:
-    """Per-station reach of a run, largest reach first; geometry the station point or,
+def read_run_stations(conn: Connection, city_id: int, run_id: int, *,
+                      catchments: bool = False) -> gpd.GeoDataFrame:
+    """Per-station reach of run ``run_id`` of city ``city_id``, largest reach first; geometry the station point or,
     with ``catchments``, the catchment polygon (None when the station is not snapped)."""
     geom = "s.catchment" if catchments else "p.geom"
     rows = conn.execute(text(f"""
@@ -140,8 +140,8 @@ def read_run_stations(conn: Connection, run_id: int, *, catchments: bool = False
                s.residents, s.households, s.grids, s.demand, s.catchment_street_m,
                ST_AsBinary({geom}) AS wkb
         FROM courier_station s JOIN service_point p ON p.id = s.service_point_id
-        WHERE s.run_id = :run ORDER BY s.residents DESC, p.external_id"""),
-        {"run": run_id}).all()
+        WHERE s.city_id = :city AND s.run_id = :run
+        ORDER BY s.residents DESC, p.external_id"""), {"city": city_id, "run": run_id}).all()
     return _frame(rows, STATION_COLUMNS)
 
 
@@ -150,9 +150,9 @@ COMPOUND_COLUMNS = ["compound_id", "external_id", "name", "residents", "househol
                     "reached", "demand"]
 
 
-def read_run_compounds(conn: Connection, run_id: int, *, unreached_only: bool = False
-                       ) -> gpd.GeoDataFrame:
-    """Per-compound redundancy of a run (station ids as external ids), compound polygons;
+def read_run_compounds(conn: Connection, city_id: int, run_id: int, *,
+                       unreached_only: bool = False) -> gpd.GeoDataFrame:
+    """Per-compound redundancy of run ``run_id`` of city ``city_id`` (station ids as external ids), compound polygons;
     ``unreached_only`` keeps the snapped compounds no station reaches."""
     rows = conn.execute(text("""
         SELECT k.id AS compound_id, k.external_id, k.name, k.residents, k.households,
@@ -161,11 +161,11 @@ def read_run_compounds(conn: Connection, run_id: int, *, unreached_only: bool = 
                      WHERE p.id = ANY(c.station_ids) ORDER BY p.external_id) AS station_ids,
                b.external_id AS best_station, c.best_m, c.reached, c.demand,
                ST_AsBinary(k.geom) AS wkb
-        FROM courier_compound c JOIN compound k ON k.id = c.compound_id
+        FROM courier_compound c JOIN compound k ON k.id = c.compound_id AND k.city_id = c.city_id
         LEFT JOIN service_point b ON b.id = c.best_station_id
-        WHERE c.run_id = :run AND (NOT :unreached OR c.reached IS FALSE)
+        WHERE c.city_id = :city AND c.run_id = :run AND (NOT :unreached OR c.reached IS FALSE)
         ORDER BY k.residents DESC, k.external_id"""),
-        {"run": run_id, "unreached": unreached_only}).all()
+        {"city": city_id, "run": run_id, "unreached": unreached_only}).all()
     return _frame(rows, COMPOUND_COLUMNS)
 
 
@@ -174,14 +174,15 @@ GRID_COLUMNS = ["grid_id", "external_id", "name", "residents", "residents_reache
                 "n_stations", "reached"]
 
 
-def read_run_grids(conn: Connection, run_id: int) -> gpd.GeoDataFrame:
-    """Per-grid reach of a run with the grid polygons."""
+def read_run_grids(conn: Connection, city_id: int, run_id: int) -> gpd.GeoDataFrame:
+    """Per-grid reach of run ``run_id`` of city ``city_id`` with the grid polygons."""
     rows = conn.execute(text("""
         SELECT g.id AS grid_id, g.external_id, g.name, c.residents, c.residents_reached,
                c.residents_unknown, c.share_reached, c.compounds, c.compounds_reached,
                c.n_stations, c.reached, ST_AsBinary(g.geom) AS wkb
         FROM courier_grid c JOIN grid g ON g.id = c.grid_id
-        WHERE c.run_id = :run ORDER BY g.external_id"""), {"run": run_id}).all()
+        WHERE c.city_id = :city AND c.run_id = :run ORDER BY g.external_id"""),
+        {"city": city_id, "run": run_id}).all()
     return _frame(rows, GRID_COLUMNS)
 
 
@@ -189,9 +190,9 @@ OVERLAP_COLUMNS = ["station_a", "name_a", "station_b", "name_b", "compounds", "r
                    "demand", "share_a", "share_b", "share", "jaccard", "beyond"]
 
 
-def read_run_overlaps(conn: Connection, run_id: int, *, min_share: float = 0.0
-                      ) -> gpd.GeoDataFrame:
-    """Overlapping station pairs of a run with ``share ≥ min_share``, largest share first;
+def read_run_overlaps(conn: Connection, city_id: int, run_id: int, *,
+                      min_share: float = 0.0) -> gpd.GeoDataFrame:
+    """Overlapping station pairs of run ``run_id`` of city ``city_id`` with ``share ≥ min_share``, largest share first;
     geometry the line between the two stations."""
     rows = conn.execute(text("""
         SELECT a.external_id AS station_a, a.name AS name_a, b.external_id AS station_b,
@@ -199,8 +200,8 @@ def read_run_overlaps(conn: Connection, run_id: int, *, min_share: float = 0.0
                o.share, o.jaccard, o.beyond, ST_AsBinary(ST_MakeLine(a.geom, b.geom)) AS wkb
         FROM courier_overlap o JOIN service_point a ON a.id = o.station_a
         JOIN service_point b ON b.id = o.station_b
-        WHERE o.run_id = :run AND COALESCE(o.share, 0) >= :min_share
+        WHERE o.city_id = :city AND o.run_id = :run AND COALESCE(o.share, 0) >= :min_share
         ORDER BY o.share DESC NULLS LAST, o.demand DESC, a.external_id, b.external_id"""),
-        {"run": run_id, "min_share": float(min_share)}).all()
+        {"city": city_id, "run": run_id, "min_share": float(min_share)}).all()
     return _frame(rows, OVERLAP_COLUMNS)
 

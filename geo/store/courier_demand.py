@@ -90,13 +90,12 @@ def import_demand(conn: Connection, city_code: str, kind: DemandKind, path: str 
                         {"c": city.id}).all()
     ids = {r.external_id: int(r.id) for r in rows}
     valid_c = validate_compound_demand(df, compounds=ids)
-    before = conn.execute(text("""
-        DELETE FROM courier_compound_demand d USING compound c
-        WHERE c.id = d.compound_id AND c.city_id = :c"""), {"c": city.id}).rowcount
+    before = conn.execute(text("DELETE FROM courier_compound_demand WHERE city_id = :c"),
+                          {"c": city.id}).rowcount
     if len(valid_c):
-        conn.execute(text("INSERT INTO courier_compound_demand (compound_id, demand) "
-                          "VALUES (:cid, :d)"),
-                     [{"cid": ids[e], "d": float(d)}
+        conn.execute(text("INSERT INTO courier_compound_demand (compound_id, city_id, demand) "
+                          "VALUES (:cid, :c, :d)"),
+                     [{"cid": ids[e], "c": city.id, "d": float(d)}
                       for e, d in zip(valid_c["compound"], valid_c["demand"], strict=True)])
     return ImportReport(kind="courier_compound_demand", rows_read=len(df),
                         inserted=len(valid_c), updated=0,

@@ -223,10 +223,13 @@ def _budget_filter(minutes: float | None) -> tuple[str, dict[str, Any]]:
     return " AND t.minutes = :minutes", {"minutes": float(minutes)}
 
 
-def run_contents(conn: Connection, run_id: int) -> tuple[list[str], list[float], list[float]]:
-    """Service types, minute thresholds and network-metre budgets a coverage run holds."""
+def run_contents(conn: Connection, city_id: int, run_id: int
+                 ) -> tuple[list[str], list[float], list[float]]:
+    """Service types, minute thresholds and network-metre budgets coverage run ``run_id`` of
+    city ``city_id`` holds."""
     rows = conn.execute(text("SELECT DISTINCT service_type, minutes, budget_m FROM coverage_unit "
-                             "WHERE run_id = :r"), {"r": run_id}).all()
+                             "WHERE city_id = :c AND run_id = :r"),
+                        {"c": city_id, "r": run_id}).all()
     types = sorted({r.service_type for r in rows})
     minutes = sorted({float(r.minutes) for r in rows if r.minutes is not None})
     metres = sorted({float(r.budget_m) for r in rows if r.minutes is None})
@@ -237,7 +240,7 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
-def check_available(conn: Connection, run_id: int, *, service_type: str | None = None,
+def check_available(conn: Connection, city_id: int, run_id: int, *, service_type: str | None = None,
                     minutes: float | None = None) -> None:
     """Raise :class:`InvalidInputError` (``unavailable-threshold`` /
     ``unavailable-service-type``, the available ones named) when the run holds no results of
@@ -245,7 +248,7 @@ def check_available(conn: Connection, run_id: int, *, service_type: str | None =
     is covered"."""
     if not service_type and minutes is None:
         return
-    types, thresholds, metres = run_contents(conn, run_id)
+    types, thresholds, metres = run_contents(conn, city_id, run_id)
     if service_type and service_type not in types:
         raise InvalidInputError(
             f"the coverage run has no {service_type!r} service points",
@@ -276,11 +279,12 @@ def compound_rows(conn: Connection, city_id: int, *, service_type: str | None = 
            "t.target_group, t.speed_m_per_min, CASE t.target_group WHEN 'all' THEN c.residents "
            "WHEN 'age_0_14' THEN c.age_0_14 WHEN 'age_15_59' THEN c.age_15_59 "
            "WHEN 'age_60_plus' THEN c.elderly END AS target "
-           "FROM coverage_compound t JOIN compound c ON c.id = t.compound_id "
+           "FROM coverage_compound t "
+           "JOIN compound c ON c.id = t.compound_id AND c.city_id = t.city_id "
            "LEFT JOIN service_point n ON n.id = t.nearest_id "
-           "LEFT JOIN service_point s ON s.id = t.second_id WHERE t.run_id = :r")
-    params: dict[str, Any] = {"r": run["id"]}
-    check_available(conn, run["id"], service_type=service_type)
+           "LEFT JOIN service_point s ON s.id = t.second_id WHERE t.city_id = :c AND t.run_id = :r")
+    params: dict[str, Any] = {"c": city_id, "r": run["id"]}
+    check_available(conn, city_id, run["id"], service_type=service_type)
     if service_type:
         sql += " AND t.service_type = :t"
         params["t"] = service_type
@@ -312,9 +316,9 @@ def unit_rows(conn: Connection, city_id: int, *, unit_kind: str,
         raise InvalidInputError(f"unknown unit {unit_kind!r}; allowed: {', '.join(UNIT_KINDS)}",
                                 [Problem("unknown unit", field="unit")])
     run = latest_run(conn, city_id, at=at)
-    check_available(conn, run["id"], service_type=service_type, minutes=minutes)
+    check_available(conn, city_id, run["id"], service_type=service_type, minutes=minutes)
     where, params = _budget_filter(minutes)
-    params.update({"r": run["id"], "k": unit_kind})
+    params.update({"c": city_id, "r": run["id"], "k": unit_kind})
     if service_type:
         where += " AND t.service_type = :t"
         params["t"] = service_type
@@ -323,7 +327,7 @@ def unit_rows(conn: Connection, city_id: int, *, unit_kind: str,
         f"SELECT t.unit_kind, u.id AS unit_id, u.external_id, u.name, t.service_type, "
         f"t.minutes, t.budget_m, {_UNIT_COLUMNS} FROM coverage_unit t "
         f"JOIN {table} u ON u.id = t.unit_id "
-        f"WHERE t.run_id = :r AND t.unit_kind = :k{where} "
+        f"WHERE t.city_id = :c AND t.run_id = :r AND t.unit_kind = :k{where} "
         f"ORDER BY u.id, t.service_type, t.budget_m"), params).all()
     return [_finite(dict(r._mapping)) for r in rows]
 
@@ -336,8 +340,9 @@ def coverage_totals(conn: Connection, city_id: int, *, service_type: str, minute
     run = latest_run(conn, city_id, at=at)
     row = conn.execute(text(
         f"SELECT t.service_type, t.minutes, t.budget_m, {_UNIT_COLUMNS} FROM coverage_unit t "
-        "WHERE t.run_id = :r AND t.unit_kind = 'city' AND t.service_type = :t "
-        "AND t.minutes = :m"), {"r": run["id"], "t": service_type, "m": float(minutes)}
+        "WHERE t.city_id = :c AND t.run_id = :r AND t.unit_kind = 'city' "
+        "AND t.service_type = :t AND t.minutes = :m"),
+        {"c": city_id, "r": run["id"], "t": service_type, "m": float(minutes)}
     ).one_or_none()
     return None if row is None else _finite(dict(row._mapping))
 
@@ -348,7 +353,7 @@ def gap_rows(conn: Connection, city_id: int, *, service_type: str | None = None,
     layers' rows, without geometry)."""
     run = latest_run(conn, city_id, at=at)
     where, params = _budget_filter(minutes)
-    params["r"] = run["id"]
+    params.update({"c": city_id, "r": run["id"]})
     if service_type:
         where += " AND t.service_type = :t"
         params["t"] = service_type
@@ -356,7 +361,7 @@ def gap_rows(conn: Connection, city_id: int, *, service_type: str | None = None,
         "SELECT t.id, t.compound_id, t.service_type, t.minutes, t.budget_m, t.nearest_min, "
         "t.residents, t.households, t.target_group, t.speed_m_per_min, t.target, "
         "t.gap_area_m2 FROM coverage_gap t "
-        f"WHERE t.run_id = :r{where} ORDER BY t.id"), params).all()
+        f"WHERE t.city_id = :c AND t.run_id = :r{where} ORDER BY t.id"), params).all()
     return [_finite(dict(r._mapping)) for r in rows]
 
 

@@ -70,6 +70,8 @@ def refresh_inferred_gates(conn: Connection, city_id: int) -> int:
             wkb[i] = h
     conn.execute(text("UPDATE compound SET inferred_gates = "
                       "CASE WHEN CAST(:g AS text) IS NULL THEN NULL "
-                      "ELSE ST_GeomFromEWKB(decode(:g, 'hex')) END WHERE id = :i"),
-                 [{"i": i, "g": w} for i, w in zip(compounds["id"], wkb, strict=True)])
+                      "ELSE ST_GeomFromEWKB(decode(:g, 'hex')) END "
+                      "WHERE city_id = :c AND id = :i"),
+                 [{"c": city_id, "i": i, "g": w}
+                  for i, w in zip(compounds["id"], wkb, strict=True)])
     return int(present.sum())

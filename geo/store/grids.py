@@ -39,8 +39,8 @@ def read_overlay(conn: Connection, city_id: int) -> tuple[pd.DataFrame, pd.DataF
     """``(overlay, compounds)``: grid–compound resident shares and compounds' households
     and residents of the city."""
     ov = pd.DataFrame(conn.execute(text("""
-        SELECT gc.grid_id, gc.compound_id, gc.resident_share FROM grid_compound gc
-        JOIN grid g ON g.id = gc.grid_id WHERE g.city_id = :city"""), {"city": city_id}).all(),
+        SELECT grid_id, compound_id, resident_share FROM grid_compound
+        WHERE city_id = :city"""), {"city": city_id}).all(),
         columns=["grid_id", "compound_id", "resident_share"])
     comp = pd.DataFrame(conn.execute(text("""
         SELECT id, households, residents FROM compound WHERE city_id = :city"""),
@@ -61,7 +61,8 @@ def read_community(conn: Connection, city_id: int, community: str
         raise NotFoundError(f"no community {community!r} in this city")
     rows = conn.execute(text("""
         SELECT id, name, households, residents, ST_AsBinary(geom) FROM compound
-        WHERE community_id = :cm ORDER BY id"""), {"cm": row[0]}).all()
+        WHERE city_id = :city AND community_id = :cm ORDER BY id"""),
+        {"city": city_id, "cm": row[0]}).all()
     comp = gpd.GeoDataFrame(
         {"compound_id": [int(r[0]) for r in rows], "name": [r[1] for r in rows],
          "households": [float(r[2]) for r in rows], "residents": [float(r[3]) for r in rows]},

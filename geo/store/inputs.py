@@ -82,9 +82,8 @@ def read_services(conn: Connection, city_id: int, *, service_type: str | None = 
 def read_grid_links(conn: Connection, city_id: int) -> pd.DataFrame:
     """``compound_id, grid_id, share`` (``grid_compound.resident_share``) of a city."""
     rows = conn.execute(text("""
-        SELECT gc.compound_id, gc.grid_id, gc.resident_share FROM grid_compound gc
-        JOIN compound c ON c.id = gc.compound_id
-        WHERE c.city_id = :city ORDER BY gc.compound_id, gc.grid_id"""), {"city": city_id}).all()
+        SELECT compound_id, grid_id, resident_share FROM grid_compound
+        WHERE city_id = :city ORDER BY compound_id, grid_id"""), {"city": city_id}).all()
     return pd.DataFrame({"compound_id": [int(r.compound_id) for r in rows],
                          "grid_id": [int(r.grid_id) for r in rows],
                          "share": [float(r.resident_share) for r in rows]})
@@ -126,9 +125,8 @@ def read_compound_demand(conn: Connection, city_id: int, kind: str, *,
     """
     if kind == "compound_demand":
         rows = conn.execute(text("""
-            SELECT d.compound_id AS id, d.demand AS n FROM courier_compound_demand d
-            JOIN compound c ON c.id = d.compound_id WHERE c.city_id = :city
-            ORDER BY d.compound_id"""), {"city": city_id}).all()
+            SELECT compound_id AS id, demand AS n FROM courier_compound_demand
+            WHERE city_id = :city ORDER BY compound_id"""), {"city": city_id}).all()
     elif kind == "cases":
         cats = check_categories(categories)
         check_window(start, end)
@@ -144,10 +142,9 @@ def read_compound_demand(conn: Connection, city_id: int, kind: str, *,
     elif kind == "rider_demand":
         rows = conn.execute(text("""
             SELECT c.id, COALESCE(d.demand, 0) AS n FROM compound c
-            LEFT JOIN courier_compound_demand d ON d.compound_id = c.id
+            LEFT JOIN courier_compound_demand d ON d.compound_id = c.id AND d.city_id = c.city_id
             WHERE c.city_id = :city AND EXISTS (
-                SELECT 1 FROM courier_compound_demand x JOIN compound y ON y.id = x.compound_id
-                WHERE y.city_id = :city)
+                SELECT 1 FROM courier_compound_demand x WHERE x.city_id = :city)
             ORDER BY c.id"""), {"city": city_id}).all()
         if not rows:
             rows = conn.execute(text("""

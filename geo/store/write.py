@@ -363,10 +363,7 @@ def refresh_grid_compound(conn: Connection, city_id: int) -> int:
     that area over the total shared area of the compound, so shares sum to 1 per compound
     (a compound not covered by any grid has no rows). Returns the number of rows.
     """
-    conn.execute(text("DELETE FROM grid_compound gc USING compound c "
-                      "WHERE gc.compound_id = c.id AND c.city_id = :c"), {"c": city_id})
-    conn.execute(text("DELETE FROM grid_compound gc USING grid g "
-                      "WHERE gc.grid_id = g.id AND g.city_id = :c"), {"c": city_id})
+    conn.execute(text("DELETE FROM grid_compound WHERE city_id = :c"), {"c": city_id})
     res = conn.execute(text("""
         WITH x AS (
             SELECT g.id AS grid_id, c.id AS compound_id,
@@ -376,8 +373,9 @@ def refresh_grid_compound(conn: Connection, city_id: int) -> int:
              AND NOT ST_Touches(g.geom, c.geom)
             WHERE g.city_id = :c
         )
-        INSERT INTO grid_compound (grid_id, compound_id, shared_area_m2, resident_share)
-        SELECT grid_id, compound_id, a,
+        INSERT INTO grid_compound (grid_id, compound_id, city_id, shared_area_m2,
+                                   resident_share)
+        SELECT grid_id, compound_id, :c, a,
                LEAST(1.0, a / sum(a) OVER (PARTITION BY compound_id))
         FROM x WHERE a > 0"""), {"c": city_id})
     return int(res.rowcount)

@@ -246,8 +246,8 @@ def test_rider_demand_from_imported_compound_estimates(app_client, demo_engine):
 
     with demo_engine.begin() as conn:
         conn.execute(text("""
-            INSERT INTO courier_compound_demand (compound_id, demand)
-            SELECT id, 10 FROM compound WHERE external_id IN ('GX-XQ0001', 'GX-XQ0002')"""))
+            INSERT INTO courier_compound_demand (compound_id, city_id, demand)
+            SELECT id, city_id, 10 FROM compound WHERE external_id IN ('GX-XQ0001', 'GX-XQ0002')"""))
     try:
         r = app_client.post(f"{URL}/plan", json={"p": 1, "weight": "rider_demand"})
         assert r.status_code == 200, r.text

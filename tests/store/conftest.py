@@ -1,8 +1,9 @@
-"""Fixtures for the import/export and bulk-write tests: a tiny hand-made test city."""
+"""Fixtures of the store tests: a tiny hand-made test city, the real Wudaokou network, the
+demo cities with one run of every analysis."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -10,11 +11,21 @@ import numpy as np
 import pandas as pd
 import pytest
 from shapely.geometry import box
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine, text
 
 from geo.network.osm import OsmExtract, read_osm
+from geo.runs import (
+    CasesParams,
+    CourierParams,
+    CoverageParams,
+    RegridParams,
+    run_cases,
+    run_courier,
+    run_coverage,
+    run_regrid,
+)
 from geo.settings import PROJECT_ROOT
-from geo.store.cities import City, create_city
+from geo.store.cities import City, create_city, get_city
 from geo.store.network import write_network
 
 #: A 1.0 km × 1.1 km box in Haidian, Beijing (lon 116.300–116.312, lat 39.990–40.000).
@@ -92,3 +103,25 @@ def make_cases() -> Callable[..., pd.DataFrame]:
 def write_csv() -> Callable[..., Path]:
     """``write_csv(folder, df, name="cases.csv")`` → the path of the written CSV."""
     return _write_csv
+
+
+@pytest.fixture
+def results(demo_engine: Engine) -> Iterator[tuple[Connection, int]]:
+    """``(connection, guixi's id)``: the demo database (rolled back after the test) with one
+    run of every analysis that stores per-city rows — coverage, case hot spots, courier
+    reach, a saved re-gridding proposal — and imported compound demand for guixi."""
+    with demo_engine.connect() as conn:
+        trans = conn.begin()
+        try:
+            guixi = get_city(conn, "guixi").id
+            run_coverage(conn, "guixi", CoverageParams(minutes=[10]))
+            run_cases(conn, guixi, CasesParams(resolution=9, permutations=199))
+            run_courier(conn, guixi, CourierParams(metres=1000))
+            run_regrid(conn, "guixi", RegridParams(community="花园社区", save=True))
+            conn.execute(text(
+                "INSERT INTO courier_compound_demand (compound_id, city_id, demand) "
+                "SELECT id, city_id, 10 FROM compound WHERE city_id = :c ORDER BY id LIMIT 5"),
+                {"c": guixi})
+            yield conn, guixi
+        finally:
+            trans.rollback()

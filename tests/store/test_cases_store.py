@@ -97,8 +97,9 @@ def _grids(conn: Connection, city: int) -> tuple[int, int]:
         "(:c, 'k', 'k', 400, 1000, ST_Multi(ST_MakeEnvelope(117.24, 28.2, 117.26, 28.3, 4326))) "
         "RETURNING id"), {"c": city}).scalar_one()
     for gid, share in zip(ids, (0.3, 0.7)):
-        conn.execute(text("INSERT INTO grid_compound VALUES (:g, :k, 1, :s)"),
-                     {"g": gid, "k": comp, "s": share})
+        conn.execute(text("INSERT INTO grid_compound (grid_id, compound_id, city_id, "
+                          "shared_area_m2, resident_share) VALUES (:g, :k, :c, 1, :s)"),
+                     {"g": gid, "k": comp, "c": city, "s": share})
     return ids[0], ids[1]
 
 
@@ -177,7 +178,7 @@ def test_stored_run_is_the_latest_and_suppresses_small_cells(conn: Connection, c
     # one grid-month of 17 cases: released; 12 closed and 5 open are both public
     assert grid.n_cases == 17 and grid.n_public == 17
     assert grid.closure_rate_public == pytest.approx(12 / 17)
-    assert len(read_run_hexes(conn, second)) == 19
+    assert len(read_run_hexes(conn, city, second)) == 19
 
 
 def test_storing_a_run_bumps_the_layer_version(conn: Connection, city: int) -> None:

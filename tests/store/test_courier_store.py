@@ -73,7 +73,7 @@ def test_stored_reach_equals_a_fresh_computation(demo: Connection, guixi: int) -
     fresh = station_reach(net, read_services(demo, guixi, service_type="courier_station"),
                           read_compounds(demo, guixi), metres=1000, catchments=False,
                           grid_links=read_grid_links(demo, guixi))
-    stored = read_run_stations(demo, run_id).set_index("service_point_id")
+    stored = read_run_stations(demo, guixi, run_id).set_index("service_point_id")
     expect = fresh.stations.set_index("station_id")
     assert stored["residents"].sort_index().tolist() == \
         pytest.approx(expect["residents"].sort_index().tolist())
@@ -82,7 +82,7 @@ def test_stored_reach_equals_a_fresh_computation(demo: Connection, guixi: int) -
 
 def test_unreached_compounds_match_the_summary(demo: Connection, guixi: int) -> None:
     run_id, reach = analyze_city_courier(demo, guixi, metres=1000)
-    unreached = read_run_compounds(demo, run_id, unreached_only=True)
+    unreached = read_run_compounds(demo, guixi, run_id, unreached_only=True)
     assert len(unreached) == reach.summary()["compounds_unreached"]
     assert not unreached["reached"].any()
     assert (unreached["n_stations"] == 0).all()
@@ -124,8 +124,8 @@ def test_storing_a_run_bumps_the_layer_versions(demo: Connection, guixi: int) ->
 
 def test_overlaps_are_read_above_a_share(demo: Connection, guixi: int) -> None:
     run_id, reach = analyze_city_courier(demo, guixi, metres=1500)
-    every = read_run_overlaps(demo, run_id)
-    strong = read_run_overlaps(demo, run_id, min_share=0.5)
+    every = read_run_overlaps(demo, guixi, run_id)
+    strong = read_run_overlaps(demo, guixi, run_id, min_share=0.5)
     assert len(every) == len(reach.overlaps)
     assert (strong["share"] >= 0.5).all()
     assert len(strong) == int((reach.overlaps["share"] >= 0.5).sum())

@@ -1,6 +1,7 @@
-"""The street network and the cases are partitioned by city (migration 0008e): the rows of
-an existing database are moved, a new city gets its partitions, and the per-city queries
-of the store read one partition only (checked on the plans of the statements they run)."""
+"""The street network and the cases (migration 0008e), compounds and the analysis results
+(0009a) are partitioned by city: the rows of an existing database are moved, a new city
+gets its partitions, and the per-city queries of the store read one partition only
+(checked on the plans of the statements they run)."""
 
 from __future__ import annotations
 
@@ -10,16 +11,31 @@ from typing import Any
 
 import geopandas as gpd
 from shapely.geometry import LineString, Point
-from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy import Connection, Engine, bindparam, event, text
 
 from geo.store import migrate
-from geo.store.cases import read_cases
+from geo.store.cases import read_cases, read_grids, read_run_hexes
+from geo.store.courier import (
+    read_run_compounds,
+    read_run_grids,
+    read_run_overlaps,
+    read_run_stations,
+)
+from geo.store.coverage import compound_rows, coverage_totals, gap_rows, run_contents, unit_rows
+from geo.store.grids import read_overlay
+from geo.store.inputs import read_compound_demand, read_compounds, read_grid_links
 from geo.store.network import read_network, write_network
 from geo.store.tiles import render_tile
 from layers.catalog import default_registry
 from tests.support.sample import tile_of
 
-PARTITIONED = ("street_node", "street_edge", "grid_case")
+NETWORK_CASES = ("street_node", "street_edge", "grid_case")
+COMPOUNDS_RESULTS = (
+    "compound", "grid_compound", "courier_compound_demand", "coverage_compound", "coverage_unit",
+    "coverage_completeness", "service_circle", "service_circle_union", "coverage_gap",
+    "case_hex", "case_kde", "case_grid", "courier_station", "courier_compound", "courier_grid",
+    "courier_overlap", "regrid_grid")
+PARTITIONED = NETWORK_CASES + COMPOUNDS_RESULTS
 
 
 def _city(conn: Connection, code: str, lon: float) -> int:
@@ -59,9 +75,9 @@ def test_existing_rows_move_into_their_city_partitions(conn: Connection) -> None
     _fill(conn, a, 117)
     _fill(conn, b, 119)
     before = {t: conn.execute(text(f"SELECT city_id, count(*) FROM {t} GROUP BY 1 ORDER BY 1")
-                              ).all() for t in PARTITIONED}
+                              ).all() for t in NETWORK_CASES}
     migrate.upgrade(conn)
-    for t in PARTITIONED:
+    for t in NETWORK_CASES:
         assert conn.execute(text("SELECT relkind FROM pg_class WHERE relname = :t"),
                             {"t": t}).scalar_one() == "p"
         assert conn.execute(text(f"SELECT city_id, count(*) FROM {t} GROUP BY 1 ORDER BY 1")
@@ -124,13 +140,44 @@ def _scanned(conn: Connection, statement: str, parameters: Any) -> set[str]:
     return out
 
 
+def _partitions(conn: Connection) -> dict[str, int]:
+    """Every partition of a table partitioned by city, with its city."""
+    rows = conn.execute(text(
+        "SELECT c.relname, p.relname AS parent FROM pg_inherits i "
+        "JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent "
+        "WHERE p.relname IN :t").bindparams(bindparam("t", expanding=True)),
+        {"t": list(PARTITIONED)}).all()
+    return {r.relname: int(r.relname.removeprefix(f"{r.parent}_c")) for r in rows}
+
+
+def _reads_one_city(conn: Connection, runs: dict[str, Callable[[], object]], city: int, *,
+                    required: Callable[[str], bool] = lambda _: True) -> None:
+    """Every statement each of ``runs`` runs reads partitions of ``city`` only; those
+    ``required`` read at least one."""
+    parts = _partitions(conn)
+    for name, run in runs.items():
+        with _statements(conn) as seen:
+            run()
+        checked = 0
+        for statement, parameters in seen:
+            if not statement.lstrip().upper().startswith(("SELECT", "WITH")):
+                continue
+            scanned = {r for r in _scanned(conn, statement, parameters) if r in parts}
+            if any(t in statement for t in NETWORK_CASES):
+                assert scanned, (name, statement)
+            if scanned:
+                assert {parts[r] for r in scanned} == {city}, (name, scanned, statement)
+                checked += 1
+        assert checked >= 1 or not required(name), name
+
+
 def test_per_city_queries_read_one_partition(conn: Connection) -> None:
     a, b = _city(conn, "qa", 117), _city(conn, "qb", 119)
     _fill(conn, a, 117)
     _fill(conn, b, 119)
     registry = default_registry()
     z, x, y = tile_of(117.5, 28.5, 14)
-    runs: dict[str, Callable[[], object]] = {
+    _reads_one_city(conn, {
         "read_network walk": lambda: read_network(conn, a, mode="walk"),
         "read_network": lambda: read_network(conn, a),
         "read_cases": lambda: read_cases(conn, a),
@@ -138,23 +185,76 @@ def test_per_city_queries_read_one_partition(conn: Connection) -> None:
                                            city_id=a),
         "case tile": lambda: render_tile(conn, registry.get("grid_cases"), z, x, y,
                                          city_id=a),
-    }
-    for name, run in runs.items():
-        with _statements(conn) as seen:
-            run()
-        checked = 0
-        for statement, parameters in seen:
-            if not any(t in statement for t in PARTITIONED):
-                continue
-            scanned = {r for r in _scanned(conn, statement, parameters)
-                       if r.startswith(PARTITIONED)}
-            assert scanned, (name, statement)
-            assert scanned <= {f"{t}_c{a}" for t in PARTITIONED}, (name, scanned, statement)
-            checked += 1
-        assert checked >= 1, name
+    }, a)
     # the same statement without the city filter reads every city's partition (the oracle)
     assert {f"street_edge_c{a}", f"street_edge_c{b}"} <= _scanned(
         conn, "SELECT count(*) FROM street_edge", {})
+
+
+def _run(conn: Connection, city: int, kind: str, **params: str) -> int:
+    """Id of the newest run of ``kind`` of ``city`` (with those ``params``)."""
+    where = "".join(f" AND params->>'{k}' = :{k}" for k in params)  # keys are constants
+    return int(conn.execute(text(
+        f"SELECT max(id) FROM analysis_run WHERE city_id = :c AND kind = :k{where}"),
+        {"c": city, "k": kind, **params}).scalar_one())
+
+
+def test_an_added_city_writes_its_results_into_its_partitions(
+        results: tuple[Connection, int]) -> None:
+    conn, city = results  # the demo cities are added after the migrations
+    for t in COMPOUNDS_RESULTS:
+        assert _partition_of(conn, t, city) == {f"{t}_c{city}"}, t
+        assert conn.execute(text(f"SELECT relkind FROM pg_class WHERE relname = '{t}'")
+                            ).scalar_one() == "p"
+
+
+def test_reads_of_compounds_and_results_read_one_partition(
+        results: tuple[Connection, int]) -> None:
+    conn, city = results
+    coverage = _run(conn, city, "coverage")
+    types, _, _ = run_contents(conn, city, coverage)
+    hexes = _run(conn, city, "case_hotspots")
+    courier = _run(conn, city, "courier_reach")
+    _reads_one_city(conn, {
+        "read_compounds": lambda: read_compounds(conn, city),
+        "read_grid_links": lambda: read_grid_links(conn, city),
+        "read_compound_demand": lambda: read_compound_demand(conn, city, "compound_demand"),
+        "rider demand": lambda: read_compound_demand(conn, city, "rider_demand"),
+        "read_overlay": lambda: read_overlay(conn, city),
+        "read_grids": lambda: read_grids(conn, city),
+        "compound_rows": lambda: compound_rows(conn, city),
+        "unit_rows": lambda: unit_rows(conn, city, unit_kind="grid"),
+        "coverage_totals": lambda: coverage_totals(conn, city, service_type=types[0],
+                                                   minutes=10),
+        "gap_rows": lambda: gap_rows(conn, city),
+        "read_run_hexes": lambda: read_run_hexes(conn, city, hexes),
+        "read_run_stations": lambda: read_run_stations(conn, city, courier, catchments=True),
+        "read_run_compounds": lambda: read_run_compounds(conn, city, courier),
+        "read_run_grids": lambda: read_run_grids(conn, city, courier),
+        "read_run_overlaps": lambda: read_run_overlaps(conn, city, courier),
+    }, city)
+    # every tile layer of the cities: those over compounds or results read one partition
+    lon, lat = conn.execute(text(
+        "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM compound "
+        "WHERE city_id = :c ORDER BY residents DESC LIMIT 1) x"), {"c": city}).one()
+    registry = default_registry()
+    layers = {layer.name: layer for layer in registry if layer.source.city_column}
+    over_partitions = {n for n, layer in layers.items()
+                       if set(layer.source.versions) & set(COMPOUNDS_RESULTS)}
+    assert {"compounds", "compound_gates", "coverage_compound_minutes", "case_hexes",
+            "courier_overlaps", "grid_proposal"} <= over_partitions
+
+    def tile(name: str) -> Callable[[], object]:
+        layer = layers[name]
+        z, x, y = tile_of(lon, lat, min(max(14, layer.minzoom), layer.maxzoom))
+        return lambda: render_tile(conn, layer, z, x, y, city_id=city)
+
+    _reads_one_city(conn, {f"{n} tile": tile(n) for n in layers}, city,
+                    required=lambda name: name.removesuffix(" tile") in over_partitions)
+    # the oracle: without the city filter every city's partition is read
+    other = conn.execute(text("SELECT id FROM city WHERE code = 'wudaokou'")).scalar_one()
+    assert {f"compound_c{city}", f"compound_c{other}"} <= _scanned(
+        conn, "SELECT count(*) FROM coverage_compound_latest", {})
 
 
 def test_adding_a_city_does_not_block_other_cities_readers(conn: Connection,

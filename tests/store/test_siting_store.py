@@ -180,8 +180,8 @@ def test_rider_points_go_to_their_compound_else_the_nearest_gate(conn, city, two
 
 def test_rider_compound_estimates_win_over_points(conn, city, two):
     _point(conn, city, "p1", 5, 117.216, 28.301)
-    conn.execute(text("INSERT INTO courier_compound_demand (compound_id, demand) VALUES (:a, 12)"),
-                 {"a": two["A"]})
+    conn.execute(text("INSERT INTO courier_compound_demand (compound_id, city_id, demand) "
+                      "VALUES (:a, :c, 12)"), {"a": two["A"], "c": city.id})
     d = read_compound_demand(conn, city.id, "rider_demand")
     assert d.to_dict() == {two["A"]: 12.0, two["B"]: 0.0}
 

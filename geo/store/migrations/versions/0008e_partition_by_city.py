@@ -28,31 +28,19 @@ Create Date: 2026-12-01
 
 Compounds and the analysis result tables stay plain tables here: ``compound.id`` is the
 target of six foreign keys and five views, and result rows carry ``run_id`` rather than
-``city_id``; ``docs/scale.md`` describes the next step.
+``city_id``; migration 0009a partitions them.
 
 Downgrade moves the rows back into plain tables with the original keys.
 """
 
-from dataclasses import dataclass
-
 from alembic import op
+
+from geo.store.migrations.ddl import Spec, city_partitions_function, finish, swap
 
 revision = "0008e"
 down_revision = "0007f"
 branch_labels = None
 depends_on = None
-
-
-@dataclass(frozen=True)
-class Spec:
-    """Keys and indexes of one table (names are constants of this file, never user input)."""
-
-    table: str
-    pkey: str  # columns of the partitioned table's primary key
-    plain_pkey: str  # columns of the original primary key
-    constraints: tuple[str, ...]  # extra constraints, as in ALTER TABLE … ADD
-    indexes: tuple[str, ...]  # CREATE INDEX statements
-    sequence: tuple[str, str] | None = None  # (sequence, column) owned by the table
 
 
 #: In creation order (a node before the edges that reference it).
@@ -83,68 +71,18 @@ SPECS = (
 
 PARTITIONED = [s.table for s in SPECS]
 
-CITY_PARTITIONS = """
-    CREATE FUNCTION create_city_partitions() RETURNS trigger LANGUAGE plpgsql AS $$
-    DECLARE t text; p text;
-    BEGIN
-        FOREACH t IN ARRAY ARRAY[{tables}] LOOP
-            p := t || '_c' || NEW.id;
-            CONTINUE WHEN to_regclass(p) IS NOT NULL;
-            -- CREATE TABLE … PARTITION OF would hold an ACCESS EXCLUSIVE lock on the parent
-            -- until the city's (long) import commits; ATTACH takes SHARE UPDATE EXCLUSIVE,
-            -- so other cities' readers and writers go on meanwhile
-            EXECUTE format('CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS INCLUDING CONSTRAINTS)',
-                           p, t);
-            EXECUTE format('ALTER TABLE %I ATTACH PARTITION %I FOR VALUES IN (%s)', t, p, NEW.id);
-        END LOOP;
-        RETURN NULL;
-    END $$
-"""
-
-
-def _swap(spec: Spec, *, partitioned: bool) -> None:
-    """Rebuild ``spec.table`` as a partitioned (or plain) table holding the same rows."""
-    t, new = spec.table, f"{spec.table}_swap"
-    by = " PARTITION BY LIST (city_id)" if partitioned else ""
-    op.execute(f"CREATE TABLE {new} (LIKE {t} INCLUDING DEFAULTS INCLUDING CONSTRAINTS){by}")
-    if partitioned:
-        op.execute(f"""DO $$ DECLARE c integer; BEGIN
-            FOR c IN SELECT id FROM city ORDER BY id LOOP
-                EXECUTE format('CREATE TABLE %I PARTITION OF {new} FOR VALUES IN (%s)',
-                               '{t}_c' || c, c);
-            END LOOP; END $$""")
-    op.execute(f"INSERT INTO {new} SELECT * FROM {t}")
-    if spec.sequence:
-        op.execute(f"ALTER SEQUENCE {spec.sequence[0]} OWNED BY NONE")
-    op.execute(f"DROP TABLE {t}")
-    op.execute(f"ALTER TABLE {new} RENAME TO {t}")
-    if spec.sequence:
-        op.execute(f"ALTER SEQUENCE {spec.sequence[0]} OWNED BY {t}.{spec.sequence[1]}")
-    pkey = spec.pkey if partitioned else spec.plain_pkey
-    op.execute(f"ALTER TABLE {t} ADD CONSTRAINT {t}_pkey PRIMARY KEY ({pkey})")
-
-
-def _finish(spec: Spec) -> None:
-    t = spec.table
-    for c in spec.constraints:
-        op.execute(f"ALTER TABLE {t} ADD {c}")
-    for i in spec.indexes:
-        op.execute(i)
-    op.execute(f"CREATE TRIGGER {t}_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
-               f"ON {t} FOR EACH STATEMENT EXECUTE FUNCTION bump_layer_version()")
-
 
 def _rebuild(*, partitioned: bool) -> None:
     # edges reference nodes: drop in reverse order, rebuild in order
     for spec in reversed(SPECS):
-        _swap(spec, partitioned=partitioned)
+        swap(spec, partitioned=partitioned)
     for spec in SPECS:
-        _finish(spec)
+        finish(spec)
 
 
 def upgrade() -> None:
     _rebuild(partitioned=True)
-    op.execute(CITY_PARTITIONS.format(tables=", ".join(f"'{t}'" for t in PARTITIONED)))
+    op.execute(city_partitions_function(PARTITIONED))
     op.execute("CREATE TRIGGER city_partitions AFTER INSERT ON city "
                "FOR EACH ROW EXECUTE FUNCTION create_city_partitions()")
     op.execute("""
