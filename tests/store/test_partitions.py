@@ -10,8 +10,10 @@ from contextlib import contextmanager
 from typing import Any
 
 import geopandas as gpd
+import pytest
 from shapely.geometry import LineString, Point
 from sqlalchemy import Connection, Engine, bindparam, event, text
+from sqlalchemy.exc import IntegrityError
 
 from geo.store import migrate
 from geo.store.cases import read_cases, read_grids, read_run_hexes
@@ -36,6 +38,9 @@ COMPOUNDS_RESULTS = (
     "case_hex", "case_kde", "case_grid", "courier_station", "courier_compound", "courier_grid",
     "courier_overlap", "regrid_grid")
 PARTITIONED = NETWORK_CASES + COMPOUNDS_RESULTS
+#: The tables pointing at a compound.
+COMPOUND_LINKS = ("grid_compound", "courier_compound_demand", "coverage_compound",
+                  "coverage_completeness", "coverage_gap", "courier_compound")
 
 
 def _city(conn: Connection, code: str, lon: float) -> int:
@@ -206,6 +211,38 @@ def test_an_added_city_writes_its_results_into_its_partitions(
         assert _partition_of(conn, t, city) == {f"{t}_c{city}"}, t
         assert conn.execute(text(f"SELECT relkind FROM pg_class WHERE relname = '{t}'")
                             ).scalar_one() == "p"
+
+
+def test_compound_links_point_at_their_citys_compound_partition(
+        results: tuple[Connection, int]) -> None:
+    """A city added after the migrations gets co-located foreign keys (partition to
+    partition), and deleting a compound still deletes its links and results."""
+    conn, city = results
+    fks = dict(conn.execute(text(
+        "SELECT conrelid::regclass::text, confrelid::regclass::text FROM pg_constraint "
+        "WHERE contype = 'f' AND confrelid::regclass::text LIKE 'compound%'")).all())
+    assert {t: fks.get(f"{t}_c{city}") for t in COMPOUND_LINKS} == dict.fromkeys(
+        COMPOUND_LINKS, f"compound_c{city}")
+    assert not {t for t in COMPOUND_LINKS if t in fks}  # none declared on the parents
+    victim = conn.execute(text(
+        "SELECT d.compound_id FROM courier_compound_demand d JOIN grid_compound g USING "
+        "(compound_id, city_id) WHERE d.city_id = :c ORDER BY 1 LIMIT 1"), {"c": city}
+    ).scalar_one()
+    before = {t: conn.execute(text(f"SELECT count(*) FROM {t} WHERE compound_id = :i"),
+                              {"i": victim}).scalar_one() for t in COMPOUND_LINKS}
+    assert all(before[t] > 0 for t in ("grid_compound", "courier_compound_demand",
+                                       "coverage_compound", "coverage_completeness")), before
+    conn.execute(text("DELETE FROM compound WHERE id = :i AND city_id = :c"),
+                 {"i": victim, "c": city})
+    for t in COMPOUND_LINKS:
+        assert conn.execute(text(f"SELECT count(*) FROM {t} WHERE compound_id = :i"),
+                            {"i": victim}).scalar_one() == 0, t
+    # a link to a compound that is gone is refused
+    with pytest.raises(IntegrityError), conn.begin_nested():
+        conn.execute(text("INSERT INTO coverage_completeness (run_id, city_id, "
+                          "compound_id, n_required, n_within) SELECT run_id, city_id, "
+                          ":i, 1, 1 FROM coverage_completeness WHERE city_id = :c LIMIT 1"),
+                     {"i": victim, "c": city})
 
 
 def test_reads_of_compounds_and_results_read_one_partition(

@@ -76,6 +76,11 @@ _CITY_PARTITIONS = """
                            p, t);
             EXECUTE format('ALTER TABLE %I ATTACH PARTITION %I FOR VALUES IN (%s)', t, p, NEW.id);
         END LOOP;
+        -- then the statements each city's partitions need, such as the foreign keys between
+        -- two partitions of the city (``{{c}}``: the city id)
+        FOREACH t IN ARRAY {per_city} LOOP
+            EXECUTE replace(t, '{{c}}', NEW.id::text);
+        END LOOP;
         RETURN NULL;
     END $$
 """
@@ -88,13 +93,23 @@ _BY_CITY = """(SELECT COALESCE(array_agg(c.relname::text ORDER BY c.oid), '{}')
           AND NOT c.relispartition AND pg_table_is_visible(c.oid))"""
 
 
-def city_partitions_function(tables: Sequence[str] | None = None) -> str:
+def city_partitions_function(tables: Sequence[str] | None = None,
+                             per_city: Sequence[str] = ()) -> str:
     """The function ``create_city_partitions()`` of the row trigger ``city_partitions`` on
     ``city``: it creates a new city's partition of each of ``tables`` (names are code
-    constants) or, without them, of every table partitioned by ``city_id`` at that moment."""
+    constants) or, without them, of every table partitioned by ``city_id`` at that moment;
+    then runs each statement of ``per_city`` (code constants) with ``{c}`` replaced by the
+    city's id."""
     listed = (f"ARRAY[{', '.join(repr(t) for t in tables)}]" if tables is not None
               else _BY_CITY)
-    return _CITY_PARTITIONS.format(tables=listed)
+    statements = (f"ARRAY[{', '.join(_quote(t) for t in per_city)}]" if per_city
+                  else "CAST(ARRAY[] AS text[])")
+    return _CITY_PARTITIONS.format(tables=listed, per_city=statements)
+
+
+def _quote(sql: str) -> str:
+    """``sql`` as a PL/pgSQL string literal inside the function's ``$$`` body."""
+    return "'" + sql.replace("'", "''") + "'"
 
 
 def _columns(table: str) -> list[str]:
