@@ -20,6 +20,7 @@ import statistics
 import time
 import tracemalloc
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -137,7 +138,9 @@ def _pipeline_peak_rss_gb(side: int, n_svc: int, n_comp: int) -> float:
                                thresholds(net, minutes=life))
     circles = coverage_circles(net, services, polys, cov, minutes=life, workers=1)
     type_circles(circles, polys, cov, metric_epsg=UTM)
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    # VmHWM: this process's own peak (ru_maxrss would carry the parent's across fork + exec)
+    status = Path("/proc/self/status").read_text().splitlines()
+    return int(next(x for x in status if x.startswith("VmHWM:")).split()[1]) / 1024**2
 
 
 def _in_fresh_process(fn: Any, *args: Any) -> Any:
