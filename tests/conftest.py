@@ -58,6 +58,17 @@ def conn(engine: Engine) -> Iterator[Connection]:
             trans.rollback()
 
 
+@pytest.fixture
+def demo(demo_engine: Engine) -> Iterator[Connection]:
+    """A connection to the demo cities in a transaction rolled back after the test."""
+    with demo_engine.connect() as conn:
+        trans = conn.begin()
+        try:
+            yield conn
+        finally:
+            trans.rollback()
+
+
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
     """Folder for screenshots and other files tests leave for people to look at."""

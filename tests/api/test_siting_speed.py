@@ -13,11 +13,9 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine
 
@@ -28,15 +26,6 @@ from geo.settings import Settings
 URL = "/cities/guixi/siting"
 SITE = (117.2195, 28.2445)  # a point in Guixi's centre
 
-
-@pytest.fixture
-def demo(demo_engine: Engine) -> Iterator[Connection]:
-    with demo_engine.connect() as c:
-        trans = c.begin()
-        try:
-            yield c
-        finally:
-            trans.rollback()
 
 
 def _before(run_settings: Settings, conn: Connection) -> float:

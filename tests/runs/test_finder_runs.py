@@ -5,7 +5,6 @@ nearest agrees with the coverage engine's, the cache follows the data."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 
 import geopandas as gpd
 import networkx as nx
@@ -13,7 +12,7 @@ import numpy as np
 import pytest
 import shapely
 from pyproj import Geod
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, text
 
 from geo.errors import InvalidInputError, NotFoundError
 from geo.network.nearest import nearest_service
@@ -25,16 +24,6 @@ from geo.store.network import read_network, read_network_frames
 
 N_POINTS = 6
 
-
-@pytest.fixture
-def demo(demo_engine: Engine) -> Iterator[Connection]:
-    """A connection to the demo cities, rolled back after the test."""
-    with demo_engine.connect() as c:
-        trans = c.begin()
-        try:
-            yield c
-        finally:
-            trans.rollback()
 
 
 def _oracle(conn: Connection, mode: str, start: shapely.Point, stations: gpd.GeoDataFrame

@@ -11,12 +11,10 @@ walkers were stored keeps the definition it was computed with (all residents).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import geopandas as gpd
-import pytest
 import shapely
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, text
 
 from geo.runs import (
     CoverageParams,
@@ -37,15 +35,6 @@ MINUTES = 15
 SAID = {"target_group": "age_60_plus", "speed_m_per_min": 60.0, "budget_m": 900.0,
         "zh": "60岁以上居民，步行60米/分钟", "en": "residents 60+, walking 60 m/min"}
 
-
-@pytest.fixture
-def demo(demo_engine: Engine) -> Iterator[Connection]:
-    with demo_engine.connect() as c:
-        trans = c.begin()
-        try:
-            yield c
-        finally:
-            trans.rollback()
 
 
 def _canteens_inside(conn: Connection, city: City) -> dict[str, object]:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, text
 
 from geo.courier.reach import station_reach
 from geo.errors import InvalidInputError
@@ -35,16 +34,6 @@ def analyze_city_courier(conn: Connection, city: int, **params: Any) -> tuple[in
     run = run_courier(conn, city, CourierParams(**params))
     return run.run_id, run.result
 
-
-@pytest.fixture
-def demo(demo_engine: Engine) -> Iterator[Connection]:
-    """A connection to the demo database inside a transaction that is rolled back."""
-    with demo_engine.connect() as c:
-        trans = c.begin()
-        try:
-            yield c
-        finally:
-            trans.rollback()
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, text
 
 from geo.demo import load_demo
 from geo.domain import ServiceType
@@ -33,15 +33,6 @@ def checksums(conn: Connection) -> dict[str, str]:
         "FROM city")).scalar_one()
     return out
 
-
-@pytest.fixture
-def demo(demo_engine: Engine):
-    with demo_engine.connect() as conn:
-        trans = conn.begin()
-        try:
-            yield conn
-        finally:
-            trans.rollback()
 
 
 def test_guixi_counts_in_required_ranges(demo):

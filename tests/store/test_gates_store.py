@@ -4,12 +4,11 @@ coverage used (stored, listed by the compound table)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import geopandas as gpd
 import pytest
 import shapely
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, text
 
 from geo.network.gates import infer_gates
 from geo.network.osm import OsmExtract
@@ -113,15 +112,6 @@ def test_gate_layer_lists_user_and_inferred_gates(conn: Connection, osm_city: Ci
                             "WHERE city_id = :c"), {"c": osm_city.id}).one()
     assert ids[0] == ids[1] > 0
 
-
-@pytest.fixture
-def demo(demo_engine: Engine) -> Iterator[Connection]:
-    with demo_engine.connect() as conn:
-        trans = conn.begin()
-        try:
-            yield conn
-        finally:
-            trans.rollback()
 
 
 def test_wudaokou_demo_compounds_get_gates_from_osm(demo: Connection) -> None:

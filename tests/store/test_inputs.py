@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, text
 
 from geo.errors import InvalidInputError
 from geo.store.cities import get_city
@@ -17,17 +15,6 @@ from geo.store.inputs import (
     read_services,
     unit_links,
 )
-
-
-@pytest.fixture
-def demo(demo_engine: Engine) -> Iterator[Connection]:
-    """A connection to the demo database inside a transaction that is rolled back."""
-    with demo_engine.connect() as c:
-        trans = c.begin()
-        try:
-            yield c
-        finally:
-            trans.rollback()
 
 
 @pytest.fixture
