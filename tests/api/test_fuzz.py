@@ -43,7 +43,7 @@ POSITIVE, NEGATIVE = schemathesis.GenerationMode.POSITIVE, schemathesis.Generati
 RUNS = ((None, POSITIVE, 40), (None, NEGATIVE, 15), ("viewer", POSITIVE, 12),
         ("analyst", POSITIVE, 15), ("analyst", NEGATIVE, 8), ("admin", POSITIVE, 15))
 #: Seconds after which the remaining operations are not fuzzed (reported as skipped).
-BUDGET_S = 150.0
+BUDGET_S = 300.0
 PROBLEM_FIELDS = ("type", "title", "status", "code")
 _LAYERS = [layer.name for layer in default_registry()]
 #: Values of path parameters that exist in the fuzzed database.

@@ -163,13 +163,14 @@ def test_a_moment_without_a_run_says_the_map_shows_all_day(
     assert page.evaluate("() => SC.coverage.selection.at") is None
     # the gap layer's tiles are the all-day run's (a source takes new tiles asynchronously)
     page.wait_for_function(f"() => !SC.map.getSource('{GAPS}').tiles[0].includes('at=')",
-                           timeout=10_000)
+                           timeout=30_000)
     _numbers_of(page, None)
     assert page.inner_text("#nb-at") == "全天"
     page.locator("#sec-coverage").screenshot(path=str(artifacts / "open_now_no_run.png"))
     # the only failed requests are look-ups of missing runs (no tile of a missing run)
+    # (the look-up of the day chosen first may answer after the hour's: the control ignores it)
     failed = [u for s, u in page.responses if s >= 400]
-    assert failed[-1] == f"{demo_server}/cities/guixi/coverage?at={quote(missing, safe='')}"
+    assert f"{demo_server}/cities/guixi/coverage?at={quote(missing, safe='')}" in failed
     assert all(u.startswith(f"{demo_server}/cities/guixi/coverage?at=") for u in failed)
 
 
