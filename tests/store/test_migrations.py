@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from shapely.geometry import box
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
 from geo.store import migrate
+from geo.store.cities import create_city
 
 CITY = (
     "INSERT INTO city (code, name_zh, name_en, metric_epsg, bounds) VALUES "
@@ -141,6 +143,12 @@ def test_partitioning_compounds_and_results_keeps_data_both_ways(
         results: tuple[Connection, int]) -> None:
     conn, city = results
     conn.execute(text("GRANT SELECT ON compound, coverage_compound_latest TO PUBLIC"))
+    # a deleted city leaves its partitions, and their keys, behind
+    gone_city = create_city(conn, "pgone", name_zh="已删", name_en="Gone",
+                            bounds=box(117.0, 28.0, 117.01, 28.01)).id
+    conn.execute(text("DELETE FROM city WHERE id = :c"), {"c": gone_city})
+    assert conn.execute(text("SELECT count(*) FROM pg_constraint WHERE conname = :n"), {
+        "n": f"coverage_gap_c{gone_city}_compound_fkey"}).scalar_one() == 1
     relations = [*PARTITIONED_0009A, *_views(conn)]
     data = {r: _digest(conn, r) for r in relations}
     assert all(data[t][0] > 0 for t in PARTITIONED_0009A), data  # every table holds rows

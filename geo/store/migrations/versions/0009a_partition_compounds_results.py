@@ -247,11 +247,13 @@ def _rebuild(*, partitioned: bool) -> None:
     specs = _specs(partitioned=partitioned)
     drop_views(views)
     drop_foreign_keys_among(list(TABLES))
-    if not partitioned:  # the co-located foreign keys, partition to partition
-        for city in _cities():
-            for table in COMPOUND_LINKS:
-                op.execute(f"ALTER TABLE IF EXISTS {table}_c{city} "
-                           f"DROP CONSTRAINT IF EXISTS {table}_c{city}_compound_fkey")
+    if not partitioned:  # the co-located foreign keys, partition to partition (of every
+        # partition: a deleted city leaves its partitions and their keys behind)
+        for table, name in op.get_bind().execute(text(
+                "SELECT c.conrelid::regclass::text, c.conname FROM pg_constraint c "
+                "JOIN pg_inherits i ON i.inhrelid = c.confrelid "
+                "WHERE c.contype = 'f' AND i.inhparent = CAST('compound' AS regclass)")).all():
+            op.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
     if partitioned:
         op.execute(f"ALTER TABLE analysis_run ADD CONSTRAINT {RUN_KEY} UNIQUE (id, city_id)")
     for spec in specs:
