@@ -13,6 +13,7 @@ import os
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -21,6 +22,7 @@ import numpy as np
 import shapely
 
 from geo.network.graph import StreetNetwork
+from geo.settings import Settings
 
 UTM = 32650
 
@@ -118,3 +120,34 @@ def cpus() -> int:
 def load_avg() -> float:
     """The machine's 1-minute load average (other users' work shows here)."""
     return round(os.getloadavg()[0], 2)
+
+
+def server_cpu_s(settings: Settings) -> float | None:
+    """CPU seconds the embedded PostgreSQL server has used so far: its postmaster, the
+    backends and background processes it has reaped, and those running now (Linux
+    ``/proc``). ``None`` when the database is not the embedded server of this machine."""
+    from geo.store.cluster_access import data_dir
+
+    pid_file = data_dir(settings) / "postmaster.pid"
+    if not settings.embedded or not pid_file.exists() or not Path("/proc").is_dir():
+        return None
+    master = int(pid_file.read_text().split()[0])
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def fields(pid: int | str) -> list[str]:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+
+    try:
+        f = fields(master)
+    except OSError:
+        return None
+    ticks = sum(int(x) for x in f[11:15])  # utime, stime, reaped children's cutime, cstime
+    for p in Path("/proc").iterdir():
+        if p.name.isdigit():
+            try:
+                g = fields(p.name)
+            except OSError:  # ended meanwhile: its time is in the postmaster's reaped
+                continue
+            if int(g[1]) == master:
+                ticks += int(g[11]) + int(g[12])
+    return ticks / tick

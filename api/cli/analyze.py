@@ -45,13 +45,16 @@ Workers = Annotated[int | None, typer.Option(
 def run_all(analysis: str, params: Sequence[Params], *, scheduler: str | None,
             workers: int | None, line: Callable[[CityOutcome], str],
             extra: Mapping[str, Sequence[Params]] | None = None) -> list[CityOutcome]:
-    """Run ``analysis`` over every city as Dask tasks (:mod:`geo.runs.batch`), printing
-    ``line(outcome)`` as each city finishes; failed cities are listed at the end (exit 1)."""
+    """Run ``analysis`` over every city as Dask tasks (:mod:`geo.runs.batch`), the cities
+    with most compounds first, printing ``line(outcome)`` as each city finishes; failed
+    cities are listed at the end (exit 1)."""
     from geo.runs.batch import dask_client, run_batch
+    from geo.store.cities import city_compounds
 
     s = settings()
     with engine() as eng, eng.connect() as conn:
         codes = [c.code for c in cities(conn, "all")]
+        sizes = city_compounds(conn)
     where = scheduler or s.dask_scheduler
     with progress() as bar:
         task = bar.add_task(f"{analysis}: starting "
@@ -65,7 +68,7 @@ def run_all(analysis: str, params: Sequence[Params], *, scheduler: str | None,
                 bar.advance(task)
 
             outcomes = run_batch(analysis, codes, params, client=client, db_name=s.database,
-                                 on_done=done, extra=extra)
+                                 on_done=done, extra=extra, sizes=sizes)
     failed = [o for o in outcomes if not o.ok]
     if failed:
         console.print(f"[red]error:[/red] {len(failed)} of {len(outcomes)} cities failed "

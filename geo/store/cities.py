@@ -136,6 +136,14 @@ def city_ids(conn: Connection) -> dict[str, int]:
     return {r.code: int(r.id) for r in conn.execute(text("SELECT id, code FROM city"))}
 
 
+def city_compounds(conn: Connection) -> dict[str, int]:
+    """Compounds of every city by code (0 for a city without any): the size of its analyses'
+    work, which grows about linearly with its compounds."""
+    return {r.code: int(r.n) for r in conn.execute(text(
+        "SELECT c.code, count(p.id) AS n FROM city c LEFT JOIN compound p ON p.city_id = c.id "
+        "GROUP BY c.code"))}
+
+
 def all_versions(conn: Connection) -> dict[str, int]:
     """The change counter of every table that has one (``layer_version``)."""
     return {r.table_name: int(r.version) for r in conn.execute(

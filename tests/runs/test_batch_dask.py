@@ -18,11 +18,11 @@ from shapely.geometry import box
 from sqlalchemy import Connection, Engine, text
 
 from geo.runs import CasesParams, CourierParams, CoverageParams, PlanParams, run_coverage
-from geo.runs.batch import city_task
+from geo.runs.batch import city_task, dask_client, run_batch
 from geo.runs.params import Params
 from geo.settings import Settings
 from geo.store import migrate
-from geo.store.cities import create_city
+from geo.store.cities import city_compounds, create_city
 from tests.support.dask_cluster import (
     MarkFirstTask,
     dask_processes,
@@ -183,6 +183,24 @@ def test_killing_a_worker_mid_batch_loses_no_city(batch_settings: Settings,
     for code, ids in after.items():
         new = [r for r in ids if r not in before[code]]
         assert len(new) == 1, (code, new, err)
+
+
+def test_the_largest_cities_start_first(batch_settings: Settings,
+                                        batch_engine: Engine) -> None:
+    """One worker takes the cities in the order of their sizes (the priorities); a city
+    without a size comes last. The CLI's sizes are the cities' compounds."""
+    with batch_engine.connect() as conn:
+        codes = list(_latest_runs(conn))
+        compounds = city_compounds(conn)
+    assert compounds == {c: COMPOUNDS for c in codes}
+    sizes = {codes[2]: 900, codes[0]: 450, codes[3]: 160}
+    finished: list[str] = []
+    with dask_client(workers=1) as client:
+        outs = run_batch("coverage", codes, [CoverageParams()], client=client,
+                         db_name=batch_settings.db_name, sizes=sizes,
+                         on_done=lambda o: finished.append(o.city))
+    assert all(o.ok for o in outs) and [o.city for o in outs] == codes
+    assert finished == [codes[2], codes[0], codes[3], codes[1]]
 
 
 @pytest.mark.parametrize(("analysis", "params", "runs"), [

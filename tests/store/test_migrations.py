@@ -201,3 +201,40 @@ def test_partitioning_compounds_and_results_keeps_data_both_ways(
     conn.execute(text("UPDATE compound SET name = name WHERE city_id = :c"), {"c": city})
     assert conn.execute(text("SELECT version FROM layer_version WHERE table_name = 'compound'")
                         ).scalar_one() == before + 1
+
+
+def _compression(conn: Connection, table: str) -> str:
+    return str(conn.execute(text(
+        "SELECT attcompression FROM pg_attribute WHERE attrelid = CAST(:t AS regclass) "
+        "AND attname = 'geom'"), {"t": table}).scalar_one())
+
+
+def test_results_keep_one_key_to_their_city_and_compress_geometries_with_lz4(
+        results: tuple[Connection, int]) -> None:
+    """0010a: a result row reaches its city through its run only (deleting the city still
+    deletes it); result geometries are lz4, in every partition and a new city's; down and
+    up again."""
+    conn, city = results
+    run_rows = "SELECT count(*) FROM coverage_gap WHERE city_id = :c"
+
+    def city_keys() -> set[str]:
+        return set(conn.execute(text(
+            "SELECT conrelid::regclass::text FROM pg_constraint WHERE contype = 'f' AND "
+            "confrelid = 'city'::regclass AND conparentid = 0")).scalars())
+
+    assert not {"coverage_gap", "service_circle", "regrid_grid"} & city_keys()
+    assert {"analysis_run", "compound", "siting_scenario"} <= city_keys()
+    new = create_city(conn, "plz4", name_zh="新城", name_en="New",
+                      bounds=box(117.0, 28.0, 117.01, 28.01)).id
+    for t in ("service_circle", f"service_circle_c{city}", f"coverage_gap_c{city}",
+              f"case_hex_c{city}", f"service_circle_union_c{new}"):
+        assert _compression(conn, t) == "l", t
+
+    migrate.downgrade(conn, "0009a")
+    assert {"coverage_gap", "service_circle", "regrid_grid"} <= city_keys()
+    assert _compression(conn, f"service_circle_c{city}") == ""
+    migrate.upgrade(conn)
+    assert _compression(conn, f"service_circle_c{city}") == "l"
+    assert conn.execute(text(run_rows), {"c": city}).scalar_one() > 0
+    conn.execute(text("DELETE FROM city WHERE id = :c"), {"c": city})
+    assert conn.execute(text(run_rows), {"c": city}).scalar_one() == 0

@@ -72,8 +72,8 @@ _CITY_PARTITIONS = """
             -- CREATE TABLE … PARTITION OF would hold an ACCESS EXCLUSIVE lock on the parent
             -- until the city's (long) import commits; ATTACH takes SHARE UPDATE EXCLUSIVE,
             -- so other cities' readers and writers go on meanwhile
-            EXECUTE format('CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS INCLUDING CONSTRAINTS)',
-                           p, t);
+            EXECUTE format('CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS INCLUDING CONSTRAINTS '
+                           'INCLUDING COMPRESSION)', p, t);
             EXECUTE format('ALTER TABLE %I ATTACH PARTITION %I FOR VALUES IN (%s)', t, p, NEW.id);
         END LOOP;
         -- then the statements each city's partitions need, such as the foreign keys between
@@ -91,6 +91,20 @@ _BY_CITY = """(SELECT COALESCE(array_agg(c.relname::text ORDER BY c.oid), '{}')
         JOIN pg_attribute a ON a.attrelid = pt.partrelid AND a.attnum = pt.partattrs[0]
         WHERE pt.partstrat = 'l' AND pt.partnatts = 1 AND a.attname = 'city_id'
           AND NOT c.relispartition AND pg_table_is_visible(c.oid))"""
+
+
+#: The tables whose rows point at a compound (``compound_id``), each partition at its city's
+#: compound partition, ON DELETE CASCADE (0009a).
+COMPOUND_LINKS = ("grid_compound", "courier_compound_demand", "coverage_compound",
+                  "coverage_completeness", "coverage_gap", "courier_compound")
+
+
+def compound_fk(table: str, city: str = "{c}") -> str:
+    """The co-located foreign key of ``table``'s partition of ``city`` (``{c}``: any city,
+    replaced by the trigger function)."""
+    p = f"{table}_c{city}"
+    return (f"ALTER TABLE {p} ADD CONSTRAINT {p}_compound_fkey FOREIGN KEY (compound_id, "
+            f"city_id) REFERENCES compound_c{city} (id, city_id) ON DELETE CASCADE")
 
 
 def city_partitions_function(tables: Sequence[str] | None = None,

@@ -66,9 +66,11 @@ from alembic import op
 from sqlalchemy import text
 
 from geo.store.migrations.ddl import (
+    COMPOUND_LINKS,
     Spec,
     capture,
     city_partitions_function,
+    compound_fk,
     create_views,
     dependent_views,
     drop_foreign_keys_among,
@@ -111,18 +113,6 @@ EARLIER = ("street_node", "street_edge", "grid_case")
 
 RUN_KEY = "analysis_run_id_city_key"
 
-#: The tables whose rows point at a compound (``compound_id``), each partition at its city's
-#: compound partition, ON DELETE CASCADE (as their plain foreign keys did).
-COMPOUND_LINKS = ("grid_compound", "courier_compound_demand", "coverage_compound",
-                  "coverage_completeness", "coverage_gap", "courier_compound")
-
-
-def _compound_fk(table: str, city: str = "{c}") -> str:
-    """The co-located foreign key of ``table``'s partition of ``city`` (``{c}``: any city,
-    replaced by the trigger function)."""
-    p = f"{table}_c{city}"
-    return (f"ALTER TABLE {p} ADD CONSTRAINT {p}_compound_fkey FOREIGN KEY (compound_id, "
-            f"city_id) REFERENCES compound_c{city} (id, city_id) ON DELETE CASCADE")
 
 
 def _plain_compound_fk(table: str) -> str:
@@ -263,7 +253,7 @@ def _rebuild(*, partitioned: bool) -> None:
     if partitioned:
         for city in _cities():
             for table in COMPOUND_LINKS:
-                op.execute(_compound_fk(table, str(city)))
+                op.execute(compound_fk(table, str(city)))
     if not partitioned:
         op.execute(f"ALTER TABLE analysis_run DROP CONSTRAINT {RUN_KEY}")
     create_views(views, _city_joins if partitioned else _plain_joins)
@@ -271,7 +261,7 @@ def _rebuild(*, partitioned: bool) -> None:
 
 def upgrade() -> None:
     _rebuild(partitioned=True)
-    op.execute(city_partitions_function(per_city=[_compound_fk(t) for t in COMPOUND_LINKS]))
+    op.execute(city_partitions_function(per_city=[compound_fk(t) for t in COMPOUND_LINKS]))
 
 
 def downgrade() -> None:
