@@ -141,6 +141,11 @@ class Settings:
     #: Dask scheduler of ``analyze … --city all`` (``tcp://host:8786``); unset: an embedded
     #: cluster of one worker process per CPU (:mod:`geo.runs.batch`).
     dask_scheduler: str | None = None
+    #: ``analyze coverage --city all``: a city with more compounds than this is computed in
+    #: ``ceil(compounds / this)`` parts by service type on several workers, then stored as
+    #: one run (:mod:`geo.runs.batch`); about a minute of one worker's time at 8 ms a
+    #: compound. 0 = never split.
+    batch_split_compounds: int = 8_000
     #: Rendered tiles kept in the database's ``tile_cache`` table, shared by every server
     #: process (``serve --workers N``, several hosts); 0 = each process caches alone.
     shared_tile_cache_entries: int = 200_000
@@ -190,6 +195,7 @@ class Settings:
             "KEY_CACHE_S": ("key_cache_s", float),
             "DEBUG": ("debug", _flag),
             "DASK_SCHEDULER": ("dask_scheduler", str),
+            "BATCH_SPLIT_COMPOUNDS": ("batch_split_compounds", int),
             "SHARED_TILE_CACHE_ENTRIES": ("shared_tile_cache_entries", int),
         }
         changes: dict[str, Any] = {}

@@ -44,10 +44,12 @@ Workers = Annotated[int | None, typer.Option(
 
 def run_all(analysis: str, params: Sequence[Params], *, scheduler: str | None,
             workers: int | None, line: Callable[[CityOutcome], str],
-            extra: Mapping[str, Sequence[Params]] | None = None) -> list[CityOutcome]:
+            extra: Mapping[str, Sequence[Params]] | None = None,
+            split_compounds: int | None = None) -> list[CityOutcome]:
     """Run ``analysis`` over every city as Dask tasks (:mod:`geo.runs.batch`), the cities
     with most compounds first, printing ``line(outcome)`` as each city finishes; failed
-    cities are listed at the end (exit 1)."""
+    cities are listed at the end (exit 1). Coverage cities of more than ``split_compounds``
+    compounds (default: the settings') are computed in parts by service type."""
     from geo.runs.batch import dask_client, run_batch
     from geo.store.cities import city_compounds
 
@@ -68,7 +70,9 @@ def run_all(analysis: str, params: Sequence[Params], *, scheduler: str | None,
                 bar.advance(task)
 
             outcomes = run_batch(analysis, codes, params, client=client, db_name=s.database,
-                                 on_done=done, extra=extra, sizes=sizes)
+                                 on_done=done, extra=extra, sizes=sizes,
+                                 split_compounds=(split_compounds if split_compounds is not None
+                                                  else s.batch_split_compounds) or None)
     failed = [o for o in outcomes if not o.ok]
     if failed:
         console.print(f"[red]error:[/red] {len(failed)} of {len(outcomes)} cities failed "
@@ -86,6 +90,10 @@ def coverage(
     week: Annotated[bool, typer.Option("--week/--no-week", help=(
         "Also one run (with --at) for each distinct set of service points open over the "
         "week, so that every weekday and time has its run."))] = False,
+    split_compounds: Annotated[int | None, typer.Option(
+        "--split-compounds", min=0, help="--city all: a city of more compounds is computed "
+        "in parts by service type on several workers and stored as one run (default "
+        "SERVICECIRCLE_BATCH_SPLIT_COMPOUNDS, 8000; 0 = never).")] = None,
     options: Options[CoverageParams],
 ) -> None:
     """Nearest service, 5/10/15-minute walking circles, gaps and coverage in people.
@@ -113,9 +121,10 @@ def coverage(
                 extra = {c.code: [options.build(at=m) for m in week_moments_of(conn, c)]
                          for c in cities(conn, "all")}
         for o in run_all("coverage", [params], scheduler=scheduler, workers=workers,
-                         extra=extra,
+                         extra=extra, split_compounds=split_compounds,
                          line=lambda o: f"{o.city}: run {', '.join(map(str, o.run_ids))} "
-                                        f"({o.seconds:.1f} s on {o.worker})"):
+                                        f"({o.seconds:.1f} s on {o.worker}"
+                                        f"{f', {o.parts} parts' if o.parts > 1 else ''})"):
             row(o.city, o.run_ids[0], o.summaries[0])
         out.print(table)
         return

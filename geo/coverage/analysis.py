@@ -511,6 +511,18 @@ def completeness(nearest: pd.DataFrame, *, required_types: Sequence[str] = REQUI
                          "missing": missing})
 
 
+def life_circle_completeness(nearest: pd.DataFrame, levels: Thresholds, *,
+                             required_types: Sequence[str] = REQUIRED_TYPES) -> pd.DataFrame:
+    """:func:`completeness` within the 15-minute life circle
+    (:data:`geo.domain.LIFE_CIRCLE_MINUTES` at each row's ``speed_m_per_min``, m/min) or,
+    for thresholds in metres (``levels`` minutes NaN), within the largest one."""
+    speed = nearest["speed_m_per_min"].to_numpy(dtype=float)
+    by_minutes = not np.isnan(levels[0][0])
+    complete_m = (LIFE_CIRCLE_MINUTES * speed if by_minutes
+                  else np.full(len(speed), max(b for _, b in levels)))
+    return completeness(nearest, required_types=required_types, budget_m=complete_m)
+
+
 @dataclass(frozen=True)
 class CoverageResult:
     """Everything :func:`analyze_coverage` computes (frames keyed by the callers' ids)."""
@@ -538,6 +550,41 @@ def _valid_4326(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         geoms[bad] = shapely.make_valid(geoms[bad], method="structure")
         out["geometry"] = geoms
     return out
+
+
+def merge_coverage(parts: Sequence[CoverageResult], *,
+                   required_types: Sequence[str] = REQUIRED_TYPES) -> CoverageResult:
+    """One result from ``parts`` computed by :func:`analyze_coverage` on the same network,
+    compounds, service points and parameters for disjoint sets of service ``types`` (a
+    large city split over several workers): every type's rows are its part's — nearest
+    services, compound coverage, circles, unions and gaps of one type depend on no other
+    type — and completeness, the one figure across types, is computed again over all of
+    them. The rows equal those of one call with every type (tested), parts in the order
+    given."""
+    if not parts:
+        raise ValueError("no parts to merge")
+    first = parts[0]
+    types = [set(p.nearest.table["type"].astype(str)) for p in parts]
+    if sum(len(t) for t in types) != len(set().union(*types)):
+        raise ValueError("the parts' service types overlap")
+
+    def cat(frames: Sequence[pd.DataFrame]) -> Any:
+        # a part's empty frame (a type without points draws no circles) adds no rows and
+        # would only widen the column types
+        out = pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
+        return gpd.GeoDataFrame(out, crs=frames[0].crs) if isinstance(frames[0],
+                                                                      gpd.GeoDataFrame) else out
+
+    unsnapped = tuple(dict.fromkeys(i for p in parts for i in p.nearest.unsnapped_services))
+    nearest = replace(first.nearest, table=cat([p.nearest.table for p in parts]),
+                      unsnapped_services=unsnapped)
+    walkers = {t: w for p in parts for t, w in p.walkers.items()}
+    return replace(
+        first, nearest=nearest, compounds=cat([p.compounds for p in parts]),
+        circles=cat([p.circles for p in parts]), unions=cat([p.unions for p in parts]),
+        gaps=cat([p.gaps for p in parts]), walkers=walkers,
+        completeness=life_circle_completeness(nearest.table, first.levels,
+                                              required_types=required_types))
 
 
 def analyze_coverage(net: StreetNetwork, compounds: gpd.GeoDataFrame | dict[str, Any],
@@ -570,7 +617,6 @@ def analyze_coverage(net: StreetNetwork, compounds: gpd.GeoDataFrame | dict[str,
                            target_group=target_group, speed_m_per_min=speed_m_per_min)
     near = compound_access(net, compounds, services, id_col=id_col, types=wanted,
                            max_snap_m=max_snap_m, walkers=walkers)
-    speed = near.table["speed_m_per_min"].to_numpy(dtype=float)
     cov = coverage_by_compound(compounds, near.table, levels, id_col=id_col, walkers=walkers,
                                default_speed_m_per_min=net.speed_m_per_min)
     parts = []
@@ -590,9 +636,7 @@ def analyze_coverage(net: StreetNetwork, compounds: gpd.GeoDataFrame | dict[str,
     unions = type_circles(circles, compounds, cov, id_col=id_col, metric_epsg=net.metric_epsg)
     gaps = coverage_gaps(compounds, cov, unions, id_col=id_col, metric_epsg=net.metric_epsg)
     circles, unions = _valid_4326(circles), _valid_4326(unions)
-    complete_m = (LIFE_CIRCLE_MINUTES * speed if minutes is not None
-                  else np.full(len(speed), max(b for _, b in levels)))
-    comp = completeness(near.table, required_types=required_types, budget_m=complete_m)
+    comp = life_circle_completeness(near.table, levels, required_types=required_types)
     return CoverageResult(nearest=near, compounds=cov, circles=circles, unions=unions,
                           gaps=gaps, completeness=comp, data=data_completeness(compounds),
                           levels=levels, walkers=walkers, trim_m=trim_m, cell_m=cell_m,

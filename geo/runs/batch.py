@@ -27,6 +27,17 @@ configured for that (:data:`COARSE_TASKS`) rather than for Dask's default of man
 millisecond tasks, whose event-loop ticks, sampling profiler and monitors cost an idle
 cluster of 2 workers about a fifth of a core.
 
+A city too large for one worker — more compounds than ``split_compounds`` — is split by
+service type: ``ceil(compounds / split_compounds)`` part tasks each read the city and
+compute the coverage of every ``parts``-th of its types in code order, starting at their
+own index (:func:`coverage_part`: every type, built-in or the city's own, is in exactly one
+part), and one store task merges them
+(:func:`geo.coverage.merge_coverage`: the rows of one run of every type) and stores the
+city's runs in one transaction, after checking that every part read the inputs the store
+task reads (their data versions; a city edited meanwhile fails and is reported). The
+coverage of a type depends on no other type, so the merged run equals the unsplit one
+(tested). Only coverage splits; the other analyses run one task a city.
+
 One caveat of at-least-once execution: a worker lost *after* its city's commit and
 before the scheduler hears of the result makes Dask run the city again, storing a second
 (identical) run; readers always take the newest run.
@@ -34,6 +45,7 @@ before the scheduler hears of the result makes Dask run the city again, storing 
 
 from __future__ import annotations
 
+import math
 import os
 import resource
 import time
@@ -48,10 +60,11 @@ from distributed import Client, LocalCluster, as_completed, get_worker
 from sqlalchemy import Connection
 from sqlalchemy.pool import NullPool
 
-from geo.errors import GeoError
+from geo.coverage.analysis import CoverageResult, merge_coverage
+from geo.errors import ConflictError, GeoError
 from geo.runs.cases import run_cases
 from geo.runs.courier import run_courier
-from geo.runs.coverage import run_coverage
+from geo.runs.coverage import compute_coverage, read_coverage_inputs, run_coverage, store_coverage
 from geo.runs.params import CasesParams, CourierParams, CoverageParams, Params, PlanParams
 from geo.runs.siting import run_plan
 from geo.settings import Settings
@@ -86,7 +99,8 @@ class CityOutcome:
     ``summary``; siting: the totals, solver figures and walkers); ``error``: why the city
     failed (``None``: it succeeded); ``worker``: the Dask worker that ran the last attempt;
     ``seconds`` / ``cpu_seconds``: wall-clock and CPU seconds of that attempt;
-    ``peak_rss_mb``: the worker process's peak resident memory so far, MiB.
+    ``peak_rss_mb``: the worker process's peak resident memory so far, MiB; ``parts``: the
+    tasks a split city's runs were computed in (1: one task).
     """
 
     city: str
@@ -99,6 +113,7 @@ class CityOutcome:
     cpu_seconds: float = 0.0
     peak_rss_mb: float = 0.0
     params: tuple[dict[str, Any], ...] = field(default=(), repr=False)
+    parts: int = 1
 
     @property
     def ok(self) -> bool:
@@ -145,9 +160,7 @@ def city_task(analysis: str, city: str, params: Sequence[Params],
     outcome's ``error``; any other exception propagates (Dask retries the task)."""
     if analysis not in ANALYSES:
         raise ValueError(f"unknown analysis {analysis!r}")
-    settings = Settings.from_env()
-    if db_name:
-        settings = replace(settings, db_name=db_name)
+    settings = _settings(db_name)
     t0, c0 = time.perf_counter(), time.process_time()
     eng = make_engine(settings, poolclass=NullPool)
     ids: list[int] = []
@@ -172,6 +185,91 @@ def city_task(analysis: str, city: str, params: Sequence[Params],
                        seconds=time.perf_counter() - t0,
                        cpu_seconds=time.process_time() - c0, peak_rss_mb=_peak_rss_mb(),
                        params=tuple(stored))
+
+
+@dataclass(frozen=True)
+class CoveragePart:
+    """One part of a split city's coverage: the result for some of its service types
+    (``None``: the part had none, more parts than types), the data versions of the inputs
+    it read, and what its task cost (as :class:`CityOutcome`)."""
+
+    result: CoverageResult | None
+    versions: dict[str, int]
+    seconds: float
+    cpu_seconds: float
+    peak_rss_mb: float
+
+
+def _settings(db_name: str | None) -> Settings:
+    s = Settings.from_env()
+    return replace(s, db_name=db_name) if db_name else s
+
+
+def coverage_part(city: str, params: CoverageParams, part: int, parts: int,
+                  db_name: str | None = None) -> CoveragePart | str:
+    """The coverage of ``city``'s service types ``part``, ``part + parts``, … (in code
+    order), computed from the inputs it reads in a transaction of its own and not stored.
+    An error of the data comes back as its message (a retry would repeat it)."""
+    settings = _settings(db_name)
+    t0, c0 = time.perf_counter(), time.process_time()
+    eng = make_engine(settings, poolclass=NullPool)
+    try:
+        with eng.connect() as conn:
+            inputs = read_coverage_inputs(conn, city, params, settings)
+    except GeoError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    finally:
+        eng.dispose()
+    types = inputs.types[part::parts]
+    result = compute_coverage(inputs, params, settings, types=types) if types else None
+    return CoveragePart(result, inputs.versions, time.perf_counter() - t0,
+                        time.process_time() - c0, _peak_rss_mb())
+
+
+def store_parts(city: str, params: Sequence[CoverageParams],
+                parts: Sequence[Sequence[CoveragePart | str]],
+                db_name: str | None = None) -> CityOutcome:
+    """Merge the parts of each of ``params`` (``parts[i]``: those of ``params[i]``) and
+    store the city's coverage runs in one transaction; the outcome counts the parts' seconds
+    with its own. Fails (as :func:`city_task`, an error of the data) if a part failed on the
+    data or read other inputs than this task reads (the city was edited meanwhile)."""
+    settings = _settings(db_name)
+    t0, c0 = time.perf_counter(), time.process_time()
+    done = [x for ps in parts for x in ps if isinstance(x, CoveragePart)]
+    cost = (sum(x.seconds for x in done), sum(x.cpu_seconds for x in done),
+            max((x.peak_rss_mb for x in done), default=0.0))
+    failed = next((x for ps in parts for x in ps if isinstance(x, str)), None)
+    ids: list[int] = []
+    summaries: list[dict[str, Any]] = []
+    stored: list[dict[str, Any]] = []
+    error = failed
+    if failed is None:
+        eng = make_engine(settings, poolclass=NullPool)
+        try:
+            with eng.begin() as conn:
+                for p, ps in zip(params, parts, strict=True):
+                    inputs = read_coverage_inputs(conn, city, p, settings)
+                    if any(x.versions != inputs.versions for x in ps
+                           if isinstance(x, CoveragePart)):
+                        raise ConflictError(f"city {city!r} changed while its parts were "
+                                            "computed; run it again", code="inputs-changed")
+                    run = store_coverage(conn, inputs, p, settings, merge_coverage(
+                        [x.result for x in ps if isinstance(x, CoveragePart)
+                         and x.result is not None]))
+                    ids.append(run.run_id)
+                    summaries.append(run.summary)
+                    stored.append(run.params)
+        except GeoError as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            ids, summaries, stored = [], [], []
+        finally:
+            eng.dispose()
+    return CityOutcome(city=city, analysis="coverage", run_ids=tuple(ids),
+                       summaries=tuple(summaries), error=error, worker=_worker_address(),
+                       seconds=time.perf_counter() - t0 + cost[0],
+                       cpu_seconds=time.process_time() - c0 + cost[1],
+                       peak_rss_mb=max(_peak_rss_mb(), cost[2]), params=tuple(stored),
+                       parts=max((len(ps) for ps in parts), default=1))
 
 
 def machine_workers() -> int:
@@ -202,14 +300,17 @@ def run_batch(analysis: str, cities: Sequence[str], params: Sequence[Params], *,
               client: Client, db_name: str | None = None, retries: int = DEFAULT_RETRIES,
               on_done: Callable[[CityOutcome], None] | None = None,
               extra: Mapping[str, Sequence[Params]] | None = None,
-              sizes: Mapping[str, int] | None = None) -> list[CityOutcome]:
+              sizes: Mapping[str, int] | None = None,
+              split_compounds: int | None = None) -> list[CityOutcome]:
     """Run ``analysis`` with each of ``params`` (then the city's own ``extra[city]``, e.g.
     the coverage runs of its week's opening-hour moments) for every city of ``cities`` on
     ``client``'s cluster, one task per city, the largest of ``sizes`` (a city's expected
     work, e.g. its compounds; missing: 0) first; ``on_done(outcome)`` is called as each
     city finishes (in the order they finish). Returns the outcomes in the order of
     ``cities``: a city whose task failed ``retries + 1`` times has the last error, the
-    others are unaffected."""
+    others are unaffected. A coverage city whose ``sizes`` (its compounds) exceed
+    ``split_compounds`` is computed in ``ceil(size / split_compounds)`` parts by service
+    type and stored merged (:func:`coverage_part`, :func:`store_parts`)."""
     if analysis not in ANALYSES:
         raise ValueError(f"unknown analysis {analysis!r}; one of {', '.join(ANALYSES)}")
     batch = uuid.uuid4().hex[:8]
@@ -217,10 +318,24 @@ def run_batch(analysis: str, cities: Sequence[str], params: Sequence[Params], *,
     sizes = sizes or {}
     size = {code: int(sizes.get(code, 0)) * (len(params) + len(extra.get(code, ())))
             for code in cities}
-    futures = {client.submit(city_task, analysis, code, [*params, *extra.get(code, ())], db_name,
-                             key=f"{analysis}-{code}-{batch}", retries=retries, pure=False,
-                             priority=size[code]): code
-               for code in sorted(cities, key=lambda c: -size[c])}
+    futures = {}
+    for code in sorted(cities, key=lambda c: -size[c]):
+        todo = [*params, *extra.get(code, ())]
+        parts = (math.ceil(int(sizes.get(code, 0)) / split_compounds)
+                 if analysis == "coverage" and split_compounds else 1)
+        if parts > 1:  # the parts first, then their store task (their results as arguments)
+            pieces = [[client.submit(coverage_part, code, p, i, parts, db_name,
+                                     key=f"{analysis}-{code}-{batch}-{j}-part{i}",
+                                     retries=retries, pure=False, priority=size[code])
+                       for i in range(parts)] for j, p in enumerate(todo)]
+            fut = client.submit(store_parts, code, todo, pieces, db_name,
+                                key=f"{analysis}-{code}-{batch}", retries=retries, pure=False,
+                                priority=size[code])
+        else:
+            fut = client.submit(city_task, analysis, code, todo, db_name,
+                                key=f"{analysis}-{code}-{batch}", retries=retries, pure=False,
+                                priority=size[code])
+        futures[fut] = code
     done: dict[str, CityOutcome] = {}
     for fut in as_completed(futures, loop=client.loop):
         code = futures[fut]

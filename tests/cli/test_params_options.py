@@ -34,7 +34,7 @@ ROOT = typer.main.get_command(app)
 #: The Dask options of the commands that run over every city (--city all).
 BATCH = {"scheduler", "workers"}
 COMMANDS: dict[str, tuple[type[Params], set[str], set[str], dict[str, Any]]] = {
-    "coverage": (CoverageParams, set(), {"city", "week"} | BATCH, {}),
+    "coverage": (CoverageParams, set(), {"city", "week", "split_compounds"} | BATCH, {}),
     "cases": (CasesParams, set(), {"city"} | BATCH, {}),
     # several presets at once: --preset is the command's own; --type replaces them
     "courier": (CourierParams, {"preset"}, {"city", "presets"} | BATCH, {"service_type": None}),

@@ -18,7 +18,14 @@ from shapely.geometry import box
 from sqlalchemy import Connection, Engine, text
 
 from geo.runs import CasesParams, CourierParams, CoverageParams, PlanParams, run_coverage
-from geo.runs.batch import city_task, dask_client, run_batch
+from geo.runs.batch import (
+    CoveragePart,
+    city_task,
+    coverage_part,
+    dask_client,
+    run_batch,
+    store_parts,
+)
 from geo.runs.params import Params
 from geo.settings import Settings
 from geo.store import migrate
@@ -129,6 +136,56 @@ def test_batch_stores_what_the_sequential_runs_store(batch_settings: Settings,
             assert sum(len(v) for v in ref.values()) > 100  # a run with contents
             for table in ref:
                 assert got[table] == ref[table], (code, table)
+
+
+def test_a_city_split_by_service_type_stores_what_one_task_stores(
+        batch_settings: Settings, batch_engine: Engine) -> None:
+    """Cities of more compounds than --split-compounds are computed in parts on several
+    workers and stored merged: exactly the rows of the sequential run, one run a city."""
+    with batch_engine.connect() as conn:
+        codes = list(_latest_runs(conn))
+    sequential = {}
+    for code in codes:
+        with batch_engine.begin() as conn:
+            sequential[code] = run_coverage(conn, code, CoverageParams(), batch_settings).run_id
+    with batch_engine.connect() as conn:
+        before = _latest_runs(conn)
+    # 40 compounds a city, 15 a part: 3 parts of 3 of the 9 types each, then the store
+    done = _cli(batch_settings, "analyze", "coverage", "--city", "all", "--workers", "2",
+                "--split-compounds", "15")
+    assert done.returncode == 0, done.stderr
+    with batch_engine.connect() as conn:
+        after = _latest_runs(conn)
+        for code in codes:
+            new = [r for r in after[code] if r not in before[code]]
+            assert len(new) == 1, (code, new)
+            assert f"{code}: run {new[0]} (" in done.stderr
+            assert any(ln.startswith(f"{code}: run {new[0]} (") and ln.endswith(", 3 parts)")
+                       for ln in done.stderr.splitlines()), done.stderr
+            ref, got = _run_rows(conn, sequential[code]), _run_rows(conn, new[0])
+            assert len(ref["coverage_completeness"]) == COMPOUNDS
+            for table in ref:
+                assert got[table] == ref[table], (code, table)
+
+
+def test_a_split_city_edited_while_its_parts_ran_is_not_stored(
+        batch_settings: Settings, batch_engine: Engine) -> None:
+    parts = [coverage_part("gen002", CoverageParams(), i, 2, batch_settings.db_name)
+             for i in range(2)]
+    assert all(isinstance(p, CoveragePart) and p.result is not None for p in parts)
+    with batch_engine.begin() as conn:  # an edit after the parts read the city
+        conn.execute(text("UPDATE compound SET name = name WHERE id = (SELECT min(p.id) FROM "
+                          "compound p JOIN city c ON c.id = p.city_id WHERE c.code = 'gen002')"))
+        before = _latest_runs(conn)["gen002"]
+    out = store_parts("gen002", [CoverageParams()], [parts], batch_settings.db_name)
+    assert not out.ok and "changed while its parts were computed" in str(out.error)
+    with batch_engine.connect() as conn:
+        assert _latest_runs(conn)["gen002"] == before  # nothing stored
+    fresh = [coverage_part("gen002", CoverageParams(), i, 2, batch_settings.db_name)
+             for i in range(2)]
+    again = store_parts("gen002", [CoverageParams()], [fresh], batch_settings.db_name)
+    assert again.ok and len(again.run_ids) == 1 and again.parts == 2
+    assert again.seconds >= sum(p.seconds for p in fresh if isinstance(p, CoveragePart))
 
 
 def test_batch_on_a_separately_started_cluster(batch_settings: Settings, batch_engine: Engine,
