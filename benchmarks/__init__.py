@@ -18,5 +18,4 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "finder": (),
     "scale": (),
     "map": ("playwright",),
-    "scale_serving": (),
 }

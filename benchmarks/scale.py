@@ -8,6 +8,9 @@ a fresh cluster (its start-up is timed apart) and measures the end-to-end batch:
 first task submitted to the last city's runs committed in PostGIS. Peak memory is each
 worker process's peak resident set (``ru_maxrss``) as its last task reported it.
 
+Then the serving tier: tile throughput of ``serve --workers 1`` next to ``--workers 2``
+sharing the tile cache (:mod:`benchmarks.scale_serving`).
+
 ``--quick``: 2 and 8 cities of 60 compounds each (on a busy shared machine the full sizes
 take an hour).
 """
@@ -117,6 +120,9 @@ def run(*, quick: bool = False, with_32: bool = False) -> dict[str, Any]:
         split = [_batch(s, [codes[big]], 2, split_compounds=sc)
                  for _ in range(1 if quick else GOAL_REPEATS)
                  for sc in (None, -(-sizes[big] // 2))]
+    from benchmarks import scale_serving
+
+    serving = scale_serving.run(quick)
     median = {(k, w): statistics.median(r["batch_s"] for r in runs
                                         if (r["cities"], r["workers"]) == (k, w))
               for k in counts for w in (1, 2)}
@@ -138,6 +144,7 @@ def run(*, quick: bool = False, with_32: bool = False) -> dict[str, Any]:
         "goal": {"cities": goal_k, "target_speedup": GOAL_SPEEDUP,
                  "measured_speedup": ratios[str(goal_k)],
                  "met": bool(ratios[str(goal_k)] >= GOAL_SPEEDUP)},
+        "serving": serving,
     }
 
 
@@ -256,6 +263,11 @@ def to_markdown(r: dict[str, Any]) -> str:
         "the batch ends with its slowest task, so one very large city bounds it from below); "
         "the database keeps up (each city reads a few MB and writes its run in one "
         "transaction, well below one PostgreSQL server's capacity at 32 workers); no "
-        "failures. Tile throughput of 1 vs 2 serving processes is not measured here (serving "
-        "tier).")]
+        "failures.")]
+    if "serving" in r:
+        from benchmarks import scale_serving
+
+        body = scale_serving.to_markdown(r["serving"]).split("\n", 2)[2]
+        lines += ["", ("## Serving tier: tiles from 1 and 2 server processes (measured "
+                       f"{r['serving']['date']})"), "", body.rstrip()]
     return "\n".join(lines) + "\n"

@@ -39,10 +39,10 @@ BENCHMARKS: dict[str, str] = {
     "finder": "Nearest-station finder: per-request latency through the HTTP server on the "
               "demo (median, p95; goal < 100 ms).",
     "scale": "analyze coverage --city all as Dask tasks over 2 and 8 generated cities (32 with "
-             "--with-32), 1 vs 2 local worker processes: batch time, peak memory per worker.",
+             "--with-32), 1 vs 2 local worker processes: batch time, peak memory per worker, "
+             "a large city in parts; tile throughput of 1 vs 2 server processes.",
     "map": "The web map in Chromium: time to first tiles and to a full coverage view, at "
            "opening and after pans (desktop and phone sizes).",
-    "scale_serving": "Tile throughput of 1 vs 2 server processes sharing the tile cache.",
 }
 
 
@@ -102,5 +102,6 @@ def scale(
     out: Path = typer.Option(None, help="Write the JSON figures here instead."),
 ) -> None:
     """analyze coverage --city all as Dask tasks over 2 and 8 generated cities (32 with
-    --with-32), 1 vs 2 local worker processes: batch time, peak memory per worker."""
+    --with-32), 1 vs 2 local worker processes: batch time, peak memory per worker, a large
+    city in parts; tile throughput of 1 vs 2 server processes."""
     _run("scale", quick, out, with_32=with_32)

@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import Engine, text
 
 from tests.support.browser import new_page, open_map, settle
@@ -55,6 +56,22 @@ def _drawn_gaps(page: Any) -> set[int]:
     return set(page.evaluate(
         f"() => SC.map.queryRenderedFeatures({{layers: ['{GAPS}']}})"
         ".map(f => f.properties.compound_id)"))
+
+
+def _wait_drawn(page: Any, *, equal: set[int] | None = None, having: int | None = None) -> None:
+    """Wait (up to 30 s) until the map has loaded and draws exactly the gaps ``equal``, or
+    draws the gap of compound ``having``: a switch of run reloads the layer's tiles, and
+    on a busy machine the tiles of the former run may still be drawn for a while. The
+    caller asserts what is drawn then."""
+    try:
+        page.wait_for_function(
+            f"([eq, has]) => {{ if (!SC.map.loaded()) {{ return false; }} const got = new Set("
+            f"SC.map.queryRenderedFeatures({{layers: ['{GAPS}']}})"
+            ".map(f => f.properties.compound_id)); return eq !== null ? "
+            "got.size === eq.length && eq.every(i => got.has(i)) : got.has(has); }",
+            arg=[None if equal is None else sorted(equal), having], timeout=30_000)
+    except PlaywrightTimeout:
+        pass  # the caller's assertion says what is drawn instead
 
 
 def _centre(feature: dict[str, Any]) -> tuple[float, float]:
@@ -118,6 +135,7 @@ def test_choosing_22_00_redraws_the_gap_layer_and_the_figures(
     _moment_shown(page, MOMENT)
     answer = _numbers_of(page, MOMENT)
     settle(page)
+    _wait_drawn(page, having=newly[0])
     after = _drawn_gaps(page)
     assert newly[0] in after and after <= set(night) and after != before
     assert any(f"/tiles/{GAPS}/" in u and "at=Mo%2022%3A00" in u for u in page.requests)
@@ -142,6 +160,7 @@ def test_choosing_22_00_redraws_the_gap_layer_and_the_figures(
     _moment_shown(page, "")
     _numbers_of(page, None)
     settle(page)
+    _wait_drawn(page, equal=before)
     assert _drawn_gaps(page) == before
     assert page.problems == []
 

@@ -113,8 +113,16 @@ def _run_rows(conn: Connection, run_id: int) -> dict[str, list[str]]:
     return out
 
 
+@pytest.mark.parametrize(("split", "parts"), [
+    ((), 1),
+    # 40 compounds a city, 15 a part: 3 parts of 3 of the 9 types each, then the store
+    (("--split-compounds", "15"), 3),
+])
 def test_batch_stores_what_the_sequential_runs_store(batch_settings: Settings,
-                                                     batch_engine: Engine) -> None:
+                                                     batch_engine: Engine,
+                                                     split: tuple[str, ...], parts: int) -> None:
+    """One run a city, exactly the rows of the sequential run — also for cities computed in
+    parts by service type on several workers and stored merged."""
     with batch_engine.connect() as conn:
         codes = list(_latest_runs(conn))
     assert len(codes) == CITIES
@@ -124,46 +132,20 @@ def test_batch_stores_what_the_sequential_runs_store(batch_settings: Settings,
             sequential[code] = run_coverage(conn, code, CoverageParams(), batch_settings).run_id
     with batch_engine.connect() as conn:
         before = _latest_runs(conn)
-    done = _cli(batch_settings, "analyze", "coverage", "--city", "all", "--workers", "2")
-    assert done.returncode == 0, done.stderr
-    with batch_engine.connect() as conn:
-        after = _latest_runs(conn)
-        for code in codes:
-            new = [r for r in after[code] if r not in before[code]]
-            assert len(new) == 1, (code, new)
-            assert f"{code}: run {new[0]}" in done.stderr  # progress per city
-            ref, got = _run_rows(conn, sequential[code]), _run_rows(conn, new[0])
-            assert sum(len(v) for v in ref.values()) > 100  # a run with contents
-            for table in ref:
-                assert got[table] == ref[table], (code, table)
-
-
-def test_a_city_split_by_service_type_stores_what_one_task_stores(
-        batch_settings: Settings, batch_engine: Engine) -> None:
-    """Cities of more compounds than --split-compounds are computed in parts on several
-    workers and stored merged: exactly the rows of the sequential run, one run a city."""
-    with batch_engine.connect() as conn:
-        codes = list(_latest_runs(conn))
-    sequential = {}
-    for code in codes:
-        with batch_engine.begin() as conn:
-            sequential[code] = run_coverage(conn, code, CoverageParams(), batch_settings).run_id
-    with batch_engine.connect() as conn:
-        before = _latest_runs(conn)
-    # 40 compounds a city, 15 a part: 3 parts of 3 of the 9 types each, then the store
     done = _cli(batch_settings, "analyze", "coverage", "--city", "all", "--workers", "2",
-                "--split-compounds", "15")
+                *split)
     assert done.returncode == 0, done.stderr
     with batch_engine.connect() as conn:
         after = _latest_runs(conn)
         for code in codes:
             new = [r for r in after[code] if r not in before[code]]
             assert len(new) == 1, (code, new)
-            assert f"{code}: run {new[0]} (" in done.stderr
-            assert any(ln.startswith(f"{code}: run {new[0]} (") and ln.endswith(", 3 parts)")
-                       for ln in done.stderr.splitlines()), done.stderr
+            line = next(ln for ln in done.stderr.splitlines()  # progress per city
+                        if ln.startswith(f"{code}: run {new[0]} ("))
+            assert line.endswith(f", {parts} parts)") == (parts > 1), line
             ref, got = _run_rows(conn, sequential[code]), _run_rows(conn, new[0])
             assert len(ref["coverage_completeness"]) == COMPOUNDS
+            assert sum(len(v) for v in ref.values()) > 100  # a run with contents
             for table in ref:
                 assert got[table] == ref[table], (code, table)
 
