@@ -289,9 +289,10 @@ def dask_client(*, scheduler: str | None = None, workers: int | None = None) -> 
         return
     import logging
 
-    with dask.config.set(COARSE_TASKS), LocalCluster(n_workers=workers or machine_workers(), threads_per_worker=1,
-                      processes=True, dashboard_address=None,
-                      silence_logs=logging.ERROR) as cluster, \
+    with dask.config.set(COARSE_TASKS), \
+            LocalCluster(n_workers=workers or machine_workers(), threads_per_worker=1,
+                         processes=True, dashboard_address=None,
+                         silence_logs=logging.ERROR) as cluster, \
             Client(cluster, set_as_default=False) as client:
         yield client
 
@@ -315,13 +316,13 @@ def run_batch(analysis: str, cities: Sequence[str], params: Sequence[Params], *,
         raise ValueError(f"unknown analysis {analysis!r}; one of {', '.join(ANALYSES)}")
     batch = uuid.uuid4().hex[:8]
     extra = extra or {}
-    sizes = sizes or {}
-    size = {code: int(sizes.get(code, 0)) * (len(params) + len(extra.get(code, ())))
-            for code in cities}
+    compounds = {code: int((sizes or {}).get(code, 0)) for code in cities}
+    todos = {code: [*params, *extra.get(code, ())] for code in cities}
+    size = {code: compounds[code] * len(todos[code]) for code in cities}
     futures = {}
     for code in sorted(cities, key=lambda c: -size[c]):
-        todo = [*params, *extra.get(code, ())]
-        parts = (math.ceil(int(sizes.get(code, 0)) / split_compounds)
+        todo = todos[code]
+        parts = (math.ceil(compounds[code] / split_compounds)
                  if analysis == "coverage" and split_compounds else 1)
         if parts > 1:  # the parts first, then their store task (their results as arguments)
             pieces = [[client.submit(coverage_part, code, p, i, parts, db_name,

@@ -1,11 +1,11 @@
 """Coverage runs: a city's walking network, compounds and service points → stored run.
 
-:func:`run_coverage` reads the inputs (:func:`read_coverage_inputs`: :mod:`geo.store.network`,
-:mod:`geo.store.inputs`), computes :func:`geo.coverage.analyze_coverage`
-(:func:`compute_coverage`) and stores it as one ``analysis_run`` (:func:`store_coverage`,
-:func:`geo.store.coverage.write_run`); a batch may compute a large city's types in parts on
-several workers and store them merged (:mod:`geo.runs.batch`). Walking speed and snap distance default to the
-deployment's :class:`~geo.settings.Settings`. With ``params.at`` only the service points
+:func:`run_coverage` reads the inputs (:func:`read_coverage_inputs`:
+:mod:`geo.store.network`, :mod:`geo.store.inputs`), computes
+:func:`geo.coverage.analyze_coverage` (:func:`compute_coverage`) and stores it as one
+``analysis_run`` (:func:`store_coverage`, :func:`geo.store.coverage.write_run`); a batch
+may compute a large city's types in parts on several workers and store them merged
+(:mod:`geo.runs.batch`). Walking speed and snap distance default to the deployment's :class:`~geo.settings.Settings`. With ``params.at`` only the service points
 open at that moment take part (:mod:`geo.io.hours`): the filter is on the set of points,
 the computation is the same; the run stores the moment and the ids of the closed points.
 """
@@ -76,7 +76,8 @@ def compute_coverage(inputs: CoverageInputs, params: CoverageParams, settings: S
     ``types``, for those of them (a part of a city split over workers,
     :func:`geo.coverage.merge_coverage`)."""
     minutes, metres = params.thresholds()
-    wanted = inputs.types if types is None else [t for t in inputs.types if t in set(types)]
+    only = None if types is None else set(types)
+    wanted = [t for t in inputs.types if only is None or t in only]
     return analyze_coverage(inputs.net, inputs.compounds, inputs.services, minutes=minutes,
                             metres=metres, trim_m=params.trim_m or settings.circle_trim_m,
                             cell_m=settings.circle_cell_m, types=wanted,
@@ -106,8 +107,8 @@ def store_coverage(conn: Connection, inputs: CoverageInputs, params: CoveragePar
         stored |= {"at": params.at, "closed_service_ids": inputs.closed}
     c = inputs.city
     summary = summarize(result, inputs.compounds)
-    run_id = write_run(conn, c, result, inputs.compounds, unit_links(conn, c.id, inputs.compounds),
-                       params=stored, versions=inputs.versions, summary=summary)
+    links = unit_links(conn, c.id, inputs.compounds)
+    run_id = write_run(conn, c, result, inputs.compounds, links, params=stored, versions=inputs.versions, summary=summary)
     return StoredRun(run_id, c, stored, summary, result)
 
 
