@@ -45,7 +45,9 @@
       refuseKey();
       Object.keys(m.getStyle().sources).forEach(function (id) {
         var src = m.getSource(id);
-        if (src && src.setTiles && src.tiles) { src.setTiles(src.tiles.slice()); }
+        if (src && src.setTiles && src.tiles) {
+          src.setTiles(asked.has(src) ? [asked.get(src)] : src.tiles.slice());
+        }
       });
     });
     m.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
@@ -320,10 +322,16 @@
   }
   /* Point a source at new tile URLs and reload the tiles already in view once the source
      has taken them (setTiles alone can leave tiles of the old URL drawn when it comes while
-     those tiles are still loading). */
+     those tiles are still loading). A source takes new URLs asynchronously (src.tiles
+     changes only once it has reloaded), so the URL last asked of each source is kept:
+     asking back the URL still shown while another is loading must not be skipped. */
+  var asked = new WeakMap();
   function retile(id, url, layer) {
     var src = SC.map.getSource(id);
-    if (!src || (src.tiles && src.tiles.length === 1 && src.tiles[0] === url)) { return; }
+    if (!src) { return; }
+    var last = asked.has(src) ? asked.get(src) : src.tiles && src.tiles.length === 1 && src.tiles[0];
+    if (last === url) { return; }
+    asked.set(src, url);
     function taken(e) {
       if (e.sourceId !== id || e.sourceDataType !== 'metadata') { return; }
       SC.map.off('sourcedata', taken);

@@ -193,6 +193,21 @@ def test_a_moment_without_a_run_says_the_map_shows_all_day(
     assert all(u.startswith(f"{demo_server}/cities/guixi/coverage?at=") for u in failed)
 
 
+def test_a_moment_taken_back_at_once_leaves_the_all_day_tiles(
+        page: Any, demo_server: str) -> None:
+    """A run found, then at once none (the answers of two quick choices): the layer ends
+    on the all-day tiles, though its source had not yet taken the moment's."""
+    open_map(page, f"{demo_server}/map?city=guixi")
+    page.evaluate(f"SC.setLayer('{GAPS}', true)")
+    settle(page)
+    page.evaluate(f"() => {{ SC.coverage.moment('{MOMENT}'); SC.coverage.moment(null); }}")
+    settle(page)
+    page.wait_for_function(f"() => SC.map.loaded() && SC.map.getSource('{GAPS}').tiles[0]"
+                           f".includes('city=guixi')", timeout=30_000)
+    assert "at=" not in page.evaluate(f"() => SC.map.getSource('{GAPS}').tiles[0]")
+    assert page.problems == []
+
+
 def test_a_link_keeps_the_moment(page: Any, demo_server: str) -> None:
     open_map(page, f"{demo_server}/map?city=guixi#at=Mo%2022%3A00")
     _moment_shown(page, MOMENT)
