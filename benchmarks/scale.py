@@ -171,10 +171,10 @@ def to_markdown(r: dict[str, Any]) -> str:
         (f"Cities: `geo/demo/province.py` (seeded), compounds per city "
         f"{', '.join(str(c) for c in r['compounds_per_city'])}; generated and loaded in "
         f"{r['load_s']} s, then vacuumed and analysed. Each row starts its own `LocalCluster` "
-        "(single-threaded worker processes, configured for tasks of seconds: `geo.runs.batch.COARSE_TASKS`); *batch* "
-        "is from the first task submitted to the last city committed. As `analyze … --city "
-        "all` does, the cities with most compounds start first and a worker takes the next "
-        "city when it is free."),
+        "(single-threaded worker processes, configured for tasks of seconds: "
+        "`geo.runs.batch.COARSE_TASKS`); *batch* is from the first task submitted to the "
+        "last city committed. As `analyze … --city all` does, the cities with most compounds "
+        "start first and a worker takes the next city when it is free."),
         "",
         *([("**Quick run**: every city has 60 compounds, not the province's realistic sizes "
            "(150–1,200; `servicecircle bench scale` without `--quick`)."), ""]

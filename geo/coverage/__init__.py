@@ -30,4 +30,5 @@ from geo.coverage.circles import service_circles, union_by_type
 __all__ = ["REQUIRED_TYPES", "CoverageResult", "TypeWalk", "analyze_coverage", "apportion",
            "completeness", "compound_access", "compound_origins", "coverage_by_compound",
            "coverage_by_unit", "coverage_circles", "coverage_gaps", "data_completeness",
-           "merge_coverage", "service_circles", "thresholds", "type_circles", "type_walkers", "union_by_type"]
+           "merge_coverage", "service_circles", "thresholds", "type_circles", "type_walkers",
+           "union_by_type"]

@@ -235,7 +235,8 @@ def store_parts(city: str, params: Sequence[CoverageParams],
     data or read other inputs than this task reads (the city was edited meanwhile)."""
     settings = _settings(db_name)
     t0, c0 = time.perf_counter(), time.process_time()
-    done = [x for ps in parts for x in ps if isinstance(x, CoveragePart)]
+    ok = [[x for x in ps if isinstance(x, CoveragePart)] for ps in parts]
+    done = [x for ps in ok for x in ps]
     cost = (sum(x.seconds for x in done), sum(x.cpu_seconds for x in done),
             max((x.peak_rss_mb for x in done), default=0.0))
     failed = next((x for ps in parts for x in ps if isinstance(x, str)), None)
@@ -247,15 +248,13 @@ def store_parts(city: str, params: Sequence[CoverageParams],
         eng = make_engine(settings, poolclass=NullPool)
         try:
             with eng.begin() as conn:
-                for p, ps in zip(params, parts, strict=True):
+                for p, ps in zip(params, ok, strict=True):
                     inputs = read_coverage_inputs(conn, city, p, settings)
-                    if any(x.versions != inputs.versions for x in ps
-                           if isinstance(x, CoveragePart)):
+                    if any(x.versions != inputs.versions for x in ps):
                         raise ConflictError(f"city {city!r} changed while its parts were "
                                             "computed; run it again", code="inputs-changed")
                     run = store_coverage(conn, inputs, p, settings, merge_coverage(
-                        [x.result for x in ps if isinstance(x, CoveragePart)
-                         and x.result is not None]))
+                        [x.result for x in ps if x.result is not None]))
                     ids.append(run.run_id)
                     summaries.append(run.summary)
                     stored.append(run.params)
@@ -324,18 +323,15 @@ def run_batch(analysis: str, cities: Sequence[str], params: Sequence[Params], *,
         todo = todos[code]
         parts = (math.ceil(compounds[code] / split_compounds)
                  if analysis == "coverage" and split_compounds else 1)
+        key, opts = f"{analysis}-{code}-{batch}", {
+            "retries": retries, "pure": False, "priority": size[code]}
         if parts > 1:  # the parts first, then their store task (their results as arguments)
             pieces = [[client.submit(coverage_part, code, p, i, parts, db_name,
-                                     key=f"{analysis}-{code}-{batch}-{j}-part{i}",
-                                     retries=retries, pure=False, priority=size[code])
+                                     key=f"{key}-{j}-part{i}", **opts)
                        for i in range(parts)] for j, p in enumerate(todo)]
-            fut = client.submit(store_parts, code, todo, pieces, db_name,
-                                key=f"{analysis}-{code}-{batch}", retries=retries, pure=False,
-                                priority=size[code])
+            fut = client.submit(store_parts, code, todo, pieces, db_name, key=key, **opts)
         else:
-            fut = client.submit(city_task, analysis, code, todo, db_name,
-                                key=f"{analysis}-{code}-{batch}", retries=retries, pure=False,
-                                priority=size[code])
+            fut = client.submit(city_task, analysis, code, todo, db_name, key=key, **opts)
         futures[fut] = code
     done: dict[str, CityOutcome] = {}
     for fut in as_completed(futures, loop=client.loop):

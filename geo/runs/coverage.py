@@ -5,8 +5,9 @@
 :func:`geo.coverage.analyze_coverage` (:func:`compute_coverage`) and stores it as one
 ``analysis_run`` (:func:`store_coverage`, :func:`geo.store.coverage.write_run`); a batch
 may compute a large city's types in parts on several workers and store them merged
-(:mod:`geo.runs.batch`). Walking speed and snap distance default to the deployment's :class:`~geo.settings.Settings`. With ``params.at`` only the service points
-open at that moment take part (:mod:`geo.io.hours`): the filter is on the set of points,
+(:mod:`geo.runs.batch`). Walking speed and snap distance default to the deployment's
+:class:`~geo.settings.Settings`. With ``params.at`` only the service points open at that
+moment take part (:mod:`geo.io.hours`): the filter is on the set of points,
 the computation is the same; the run stores the moment and the ids of the closed points.
 """
 
@@ -97,8 +98,7 @@ def store_coverage(conn: Connection, inputs: CoverageInputs, params: CoveragePar
               "walkers": {t: {"target_group": w.group, "speed_m_per_min": w.speed_m_per_min}
                           for t, w in sorted(result.walkers.items())},
               "minutes": minutes,
-              "metres": metres, "trim_m": params.trim_m or settings.circle_trim_m,
-              "cell_m": settings.circle_cell_m,
+              "metres": metres, "trim_m": result.trim_m, "cell_m": result.cell_m,
               "types": sorted(set(result.nearest.table["type"])),
               "required_types": [str(t) for t in REQUIRED_TYPES],
               "max_snap_m": settings.max_snap_m, "metric_epsg": net.metric_epsg,
@@ -107,8 +107,8 @@ def store_coverage(conn: Connection, inputs: CoverageInputs, params: CoveragePar
         stored |= {"at": params.at, "closed_service_ids": inputs.closed}
     c = inputs.city
     summary = summarize(result, inputs.compounds)
-    links = unit_links(conn, c.id, inputs.compounds)
-    run_id = write_run(conn, c, result, inputs.compounds, links, params=stored, versions=inputs.versions, summary=summary)
+    run_id = write_run(conn, c, result, inputs.compounds, unit_links(conn, c.id, inputs.compounds),
+                       params=stored, versions=inputs.versions, summary=summary)
     return StoredRun(run_id, c, stored, summary, result)
 
 
